@@ -1,0 +1,46 @@
+# Two commands from a fresh clone: `make run` (the service) and `make test` (everything CI runs).
+# Both bootstrap .venv with Python 3.10 and the pinned dependencies first.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test shell bootstrap train nlp web-assets browser-deps bench clean help
+
+help:
+	@echo "make run    - install, train if needed, start the action server, Rasa and the chat page"
+	@echo "make test   - install, train if needed, run the whole test suite"
+	@echo "make shell  - staff chat shell in the terminal, with the decision trace"
+	@echo "make bench  - benchmarks (rules, turns)"
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+# The project's own spaCy pipeline, built from data in the repo (no model download).
+nlp: bootstrap
+	@$(PY) -m bot.nlp.build --if-changed
+
+# Train the Rasa model only when the training data, domain, config or pipeline changed.
+train: nlp
+	@scripts/train.sh
+
+web-assets:
+	@scripts/web-assets.sh
+
+run: train web-assets
+	@scripts/run.sh
+
+shell: train
+	@scripts/shell.sh
+
+browser-deps:
+	@scripts/browser-deps.sh
+
+test: train web-assets browser-deps
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: train
+	@$(PY) bench/rules.py
+	@$(PY) bench/turns.py
+
+clean:
+	rm -rf $(VENV) var models results

@@ -1,0 +1,1 @@
+"""ASB Case Review eligibility assistant: shared helpers and the staff command line."""

@@ -1,0 +1,14 @@
+"""Where the project keeps its files: the repository root and the runtime folder var/."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def var_dir() -> Path:
+    """Runtime files (SQLite databases, the built spaCy pipeline, logs). Created on demand."""
+    path = Path(os.environ.get("ASBCR_VAR", ROOT / "var"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

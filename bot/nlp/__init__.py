@@ -1,0 +1,1 @@
+"""The project's own spaCy pipeline: blank English plus rule-based components from data in the repo."""

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# Filled in by its issue.
+echo "browser-deps: not built yet"
