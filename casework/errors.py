@@ -1,0 +1,14 @@
+"""The one exception casework raises for bad input or an impossible request.
+
+Its message is a single line a member of staff can act on; it never quotes personal
+data back, because callers (the CLI, the web server, the bot) may log it.
+"""
+from __future__ import annotations
+
+
+class CaseworkError(ValueError):
+    """Bad input or a request the casework rules do not allow."""
+
+
+class NotFound(CaseworkError):
+    """No application has that reference (or that private link)."""

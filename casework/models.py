@@ -1,0 +1,124 @@
+"""Tables of the applications store.
+
+An application keeps what the conversation (or the paper form) established: the case
+facts, the rule set's decision and the version of the rule set that made it, the
+applicant's details, the channel, and an append-only list of events. Personal data
+sits in clearly named columns (`applicant_*`, `victim`, `description`, `impact`,
+event notes) so that retention can clear exactly those and nothing the statistics need.
+
+Any change here needs a new Alembic revision in casework/migrations/versions; a test
+compares these models with the migrated schema.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+# Stable constraint names, so migrations can refer to them on every database.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+Base = declarative_base(metadata=metadata)
+
+
+class ReferenceCounter(Base):
+    """The last reference number handed out in each year (ASBCR-YYYY-NNNN).
+
+    Incrementing this row inside the creating transaction serialises concurrent
+    creations on PostgreSQL (row lock) and SQLite (write lock), and a rolled-back
+    creation gives its number back, so references have no gaps.
+    """
+
+    __tablename__ = "reference_counters"
+
+    year = Column(Integer, primary_key=True, autoincrement=False)
+    last_number = Column(Integer, nullable=False, default=0)
+
+
+class Application(Base):
+    __tablename__ = "applications"
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(32), nullable=False, unique=True)
+    # Chat sends one key per confirmation; the unique constraint (not a lookup) is
+    # what makes a double-click or a retried request create one application only.
+    idempotency_key = Column(String(200), nullable=True, unique=True)
+    # The resident's private link. Random, unguessable, carries no personal data.
+    token = Column(String(64), nullable=True, unique=True)
+
+    received = Column(Date, nullable=False, index=True)
+    acknowledge_by = Column(Date, nullable=False)
+    channel = Column(String(20), nullable=False)
+    # Latest event's name, kept here so staff can filter without replaying events.
+    status = Column(String(30), nullable=False, index=True)
+
+    # Personal data: cleared by retention.
+    applicant_name = Column(Text, nullable=True)
+    applicant_email = Column(Text, nullable=True)
+    applicant_phone = Column(Text, nullable=True)
+    applicant_address = Column(Text, nullable=True)
+    victim = Column(JSON, nullable=True)
+    description = Column(Text, nullable=True)
+    impact = Column(Text, nullable=True)
+
+    on_behalf = Column(Boolean, nullable=False, default=False)
+    consent = Column(Boolean, nullable=True)
+
+    facts = Column(JSON, nullable=False)
+    decision = Column(JSON, nullable=False)
+    outcome = Column(String(40), nullable=False)
+    rule_set_name = Column(String(80), nullable=False)
+    rule_set_version = Column(String(80), nullable=False)
+
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    anonymised_on = Column(Date, nullable=True)
+
+    events = relationship(
+        "Event",
+        back_populates="application",
+        order_by="Event.id",
+        cascade="save-update, merge",
+        passive_deletes="all",
+    )
+
+
+class Event(Base):
+    """One thing that happened to an application. Rows are only ever added."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("application_id", "sequence"),)
+
+    id = Column(Integer, primary_key=True)
+    application_id = Column(
+        Integer, ForeignKey("applications.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    # Position in the application's history (1 = received); unique per application,
+    # so two staff recording at once cannot both append "the next" event.
+    sequence = Column(Integer, nullable=False)
+    name = Column(String(30), nullable=False, index=True)
+    date = Column(Date, nullable=False, index=True)
+    # The ground of a rejection is kept through retention; other notes are free
+    # text that may name people, so retention clears them.
+    ground = Column(String(20), nullable=True)
+    note = Column(Text, nullable=True)
+    recorded_at = Column(DateTime(timezone=True), nullable=False)
+
+    application = relationship("Application", back_populates="events")

@@ -1,0 +1,498 @@
+"""The casework API that the bot, the web server and the staff command line use.
+
+Every function takes and returns plain JSON-ready dicts and raises CaseworkError (one
+line) for bad input. Logs name applications by reference only, never by a person's
+name, email, phone or address.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Union
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from asbcr.clock import today
+
+from . import events as ev
+from .db import transaction
+from .errors import CaseworkError, NotFound
+from .models import Application, Event, ReferenceCounter
+from .validation import parse_date, validate_application
+from .workdays import acknowledge_by as working_days_acknowledge_by
+
+log = logging.getLogger("casework")
+
+REFERENCE_PREFIX = "ASBCR"
+REFERENCE = re.compile(r"^ASBCR-(\d{4})-(\d{4,})$")
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+DEFAULT_WEB_PORT = "8000"
+
+
+# --- creating ---------------------------------------------------------------------
+
+
+def create_application(application: Dict[str, Any], *, idempotency_key: Optional[str] = None) -> Dict[str, Any]:
+    """Store a new application in one transaction and return how to find it again.
+
+    The rule set's decision is computed here from the case facts, as of the date of
+    receipt unless the facts say otherwise. The same `idempotency_key` twice returns
+    the first application (`created` is then false), even when both calls race.
+    """
+    if idempotency_key is not None:
+        if not isinstance(idempotency_key, str) or not idempotency_key.strip() or len(idempotency_key) > 200:
+            raise CaseworkError("idempotency_key must be non-empty text of at most 200 characters")
+        existing = _find_by_idempotency_key(idempotency_key)
+        if existing is not None:
+            log.info("application %s returned again for a repeated confirmation", existing["reference"])
+            return existing
+
+    clean = validate_application(application)
+    decision = decide_for(clean)
+    try:
+        with transaction() as session:
+            row = _insert(session, clean, decision, idempotency_key)
+            result = _creation_result(row, created=True)
+    except IntegrityError:
+        # Lost a race with the same confirmation: the other one committed first.
+        if idempotency_key is not None:
+            existing = _find_by_idempotency_key(idempotency_key)
+            if existing is not None:
+                log.info("application %s returned again for a concurrent confirmation", existing["reference"])
+                return existing
+        raise
+    log.info(
+        "application %s created (channel %s, outcome %s, rule set %s %s)",
+        result["reference"], clean["channel"], decision["outcome"],
+        decision["rule_set"]["name"], decision["rule_set"]["version"],
+    )
+    return result
+
+
+def decide_for(clean: Dict[str, Any]) -> Dict[str, Any]:
+    """The rule set's decision for a validated application."""
+    try:
+        from rules import CaseFactsError, decide
+    except ImportError as error:  # pragma: no cover - the rule set ships with the project
+        raise CaseworkError(f"the rule set is not available: {error}") from None
+    facts = dict(clean["facts"])
+    facts["on_behalf"] = clean["on_behalf"]
+    facts["consent"] = clean["consent"]
+    facts.setdefault("as_of", clean["received"].isoformat())
+    try:
+        decision = decide(facts)
+    except CaseFactsError as error:
+        raise CaseworkError(f"facts: {error}") from None
+    return decision
+
+
+def _insert(session: Session, clean: Dict[str, Any], decision: Dict[str, Any],
+            idempotency_key: Optional[str]) -> Application:
+    received: dt.date = clean["received"]
+    reference = _next_reference(session, received.year)
+    now = dt.datetime.now(dt.timezone.utc)
+    applicant = clean["applicant"]
+    row = Application(
+        reference=reference,
+        idempotency_key=idempotency_key,
+        token=secrets.token_urlsafe(32),
+        received=received,
+        acknowledge_by=working_days_acknowledge_by(received),
+        channel=clean["channel"],
+        status=ev.RECEIVED,
+        applicant_name=applicant.get("name"),
+        applicant_email=applicant.get("email"),
+        applicant_phone=applicant.get("phone"),
+        applicant_address=applicant.get("address"),
+        victim=clean["victim"],
+        description=clean["description"],
+        impact=clean["impact"],
+        on_behalf=clean["on_behalf"],
+        consent=clean["consent"],
+        facts=clean["facts"],
+        decision=decision,
+        outcome=decision["outcome"],
+        rule_set_name=str(decision["rule_set"]["name"]),
+        rule_set_version=str(decision["rule_set"]["version"]),
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    _append_event(session, row, ev.RECEIVED, received, note=None, ground=None, sequence=1)
+    session.flush()
+    return row
+
+
+def _next_reference(session: Session, year: int) -> str:
+    """ASBCR-YYYY-NNNN, numbered from 1 in each year of receipt, inside the caller's transaction."""
+    dialect = session.bind.dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
+    if insert is not None:
+        session.execute(insert(ReferenceCounter).values(year=year, last_number=0).on_conflict_do_nothing())
+    elif session.get(ReferenceCounter, year) is None:  # other databases: the PK still guards it
+        session.add(ReferenceCounter(year=year, last_number=0))
+        session.flush()
+    session.execute(
+        update(ReferenceCounter)
+        .where(ReferenceCounter.year == year)
+        .values(last_number=ReferenceCounter.last_number + 1)
+    )
+    number = session.execute(
+        select(ReferenceCounter.last_number).where(ReferenceCounter.year == year)
+    ).scalar_one()
+    return f"{REFERENCE_PREFIX}-{year}-{number:04d}"
+
+
+def _append_event(session: Session, row: Application, name: str, date: dt.date, *,
+                  note: Optional[str], ground: Optional[str], sequence: int) -> Event:
+    event = Event(
+        application=row,
+        sequence=sequence,
+        name=name,
+        date=date,
+        note=note,
+        ground=ground,
+        recorded_at=dt.datetime.now(dt.timezone.utc),
+    )
+    session.add(event)
+    return event
+
+
+def _find_by_idempotency_key(key: str) -> Optional[Dict[str, Any]]:
+    with transaction(write=False) as session:
+        row = session.execute(
+            select(Application).where(Application.idempotency_key == key)
+        ).scalar_one_or_none()
+        return None if row is None else _creation_result(row, created=False)
+
+
+def _creation_result(row: Application, *, created: bool) -> Dict[str, Any]:
+    return {
+        "reference": row.reference,
+        "received": row.received.isoformat(),
+        "acknowledge_by": row.acknowledge_by.isoformat(),
+        "token": row.token,
+        "private_url": private_url(row.token) if row.token else None,
+        "decision": row.decision,
+        "created": created,
+    }
+
+
+def private_url(token: str) -> str:
+    base = os.environ.get("ASBCR_PUBLIC_URL", "").strip().rstrip("/")
+    if not base:
+        base = "http://localhost:" + (os.environ.get("ASBCR_WEB_PORT", "").strip() or DEFAULT_WEB_PORT)
+    return f"{base}/application/{token}"
+
+
+# --- reading ----------------------------------------------------------------------
+
+
+def normalise_reference(reference: Any) -> str:
+    text = str(reference or "").strip().upper()
+    if not REFERENCE.match(text):
+        raise CaseworkError(f"{reference!r} is not an application reference (like ASBCR-2026-0007)")
+    return text
+
+
+def _load(session: Session, reference: str, *, for_update: bool = False) -> Application:
+    reference = normalise_reference(reference)
+    query = select(Application).where(Application.reference == reference).options(selectinload(Application.events))
+    if for_update:
+        query = query.with_for_update()
+    row = session.execute(query).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"no application with reference {reference}")
+    return row
+
+
+def get_application(reference: str) -> Dict[str, Any]:
+    """The full application for staff: the export plus status and the private link."""
+    with transaction(write=False) as session:
+        row = _load(session, reference)
+        result = _export(row)
+        result["status"] = row.status
+        result["anonymised_on"] = row.anonymised_on.isoformat() if row.anonymised_on else None
+        result["private_url"] = private_url(row.token) if row.token else None
+        return result
+
+
+def get_application_by_token(token: str) -> Dict[str, Any]:
+    """The application behind a resident's private link, or NotFound."""
+    if not isinstance(token, str) or not TOKEN.match(token):
+        raise NotFound("not found")
+    with transaction(write=False) as session:
+        row = session.execute(
+            select(Application).where(Application.token == token).options(selectinload(Application.events))
+        ).scalar_one_or_none()
+        # Equal tokens are looked up by index; compare again in constant time so the
+        # answer never depends on how much of a guessed token matched.
+        if row is None or not secrets.compare_digest(row.token, token):
+            raise NotFound("not found")
+        result = _export(row)
+        result["status"] = row.status
+        return result
+
+
+def export_json(reference: str) -> Dict[str, Any]:
+    """The formal application (CONTRACT.md, Application JSON plus reference,
+    acknowledge_by, decision and events)."""
+    with transaction(write=False) as session:
+        return _export(_load(session, reference))
+
+
+def _export(row: Application) -> Dict[str, Any]:
+    return {
+        "reference": row.reference,
+        "received": row.received.isoformat(),
+        "acknowledge_by": row.acknowledge_by.isoformat(),
+        "channel": row.channel,
+        "applicant": {
+            "name": row.applicant_name,
+            "email": row.applicant_email,
+            "phone": row.applicant_phone,
+            "address": row.applicant_address,
+        },
+        "on_behalf": row.on_behalf,
+        "victim": row.victim,
+        "consent": row.consent,
+        "facts": row.facts,
+        "description": row.description,
+        "impact": row.impact,
+        "decision": row.decision,
+        "events": [_event_dict(event) for event in row.events],
+    }
+
+
+def _event_dict(event: Event) -> Dict[str, Any]:
+    result = {"event": event.name, "date": event.date.isoformat(), "note": event.note}
+    if event.ground:
+        result["ground"] = event.ground
+    return result
+
+
+def export_pdf(reference: str, path: Union[str, Path]) -> Path:
+    """Write the printable application form to `path` and return it."""
+    from .pdf import render_application
+
+    data = export_json(reference)
+    target = Path(path)
+    if target.is_dir():
+        target = target / f"{data['reference']}.pdf"
+    if not target.parent.is_dir():
+        raise CaseworkError(f"cannot write {target}: the folder does not exist")
+    content = render_application(data)
+    try:
+        target.write_bytes(content)
+    except OSError as error:
+        raise CaseworkError(f"cannot write {target}: {error.strerror}") from None
+    return target
+
+
+def pdf_bytes(reference: str) -> bytes:
+    from .pdf import render_application
+
+    return render_application(export_json(reference))
+
+
+def financial_year(year: Any) -> tuple:
+    """April `year` to March `year + 1`, as (first day, last day)."""
+    try:
+        year = int(year)
+    except (TypeError, ValueError):
+        raise CaseworkError(f"year must be a year like 2022, not {year!r}") from None
+    if not 2000 <= year <= 2100:
+        raise CaseworkError(f"year must be a year like 2022, not {year}")
+    return dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
+
+
+def current_financial_year(day: Optional[dt.date] = None) -> int:
+    day = day or today()
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def list_applications(*, status: Optional[str] = None, year: Optional[int] = None,
+                      channel: Optional[str] = None) -> List[Dict[str, Any]]:
+    """Summaries, newest first. `status` is an event name, `open` or `closed`; `year`
+    is the April-to-March year of receipt, as in the published figures."""
+    query = select(Application)
+    if status is not None:
+        if status == "open":
+            query = query.where(Application.status.in_(ev.OPEN_STATUSES))
+        elif status == "closed":
+            query = query.where(Application.status.in_(ev.CLOSED_STATUSES))
+        elif status in ev.STATUSES:
+            query = query.where(Application.status == status)
+        else:
+            raise CaseworkError(f"unknown status {status!r}; use open, closed or one of: {', '.join(ev.STATUSES)}")
+    if year is not None:
+        first, last = financial_year(year)
+        query = query.where(Application.received.between(first, last))
+    if channel is not None:
+        from .validation import CHANNELS
+
+        if channel not in CHANNELS:
+            raise CaseworkError(f"unknown channel {channel!r}; use one of: {', '.join(CHANNELS)}")
+        query = query.where(Application.channel == channel)
+    query = query.order_by(Application.received.desc(), Application.id.desc())
+    with transaction(write=False) as session:
+        return [
+            {
+                "reference": row.reference,
+                "received": row.received.isoformat(),
+                "acknowledge_by": row.acknowledge_by.isoformat(),
+                "channel": row.channel,
+                "status": row.status,
+                "outcome": row.outcome,
+                "anonymised": row.anonymised_on is not None,
+            }
+            for row in session.execute(query).scalars()
+        ]
+
+
+# --- casework ---------------------------------------------------------------------
+
+
+def record_event(reference: str, event: str, date: Union[str, dt.date, None] = None,
+                 note: Optional[str] = None) -> Dict[str, Any]:
+    """Append what happened to an application; refuse it when it is out of order."""
+    day = parse_date(date, "date") if date is not None else today()
+    if note is not None:
+        if not isinstance(note, str):
+            raise CaseworkError("note must be text")
+        note = note.strip() or None
+        if note and len(note) > 2000:
+            raise CaseworkError("note is longer than 2000 characters")
+    try:
+        with transaction() as session:
+            row = _load(session, reference, for_update=True)
+            history = [(item.name, item.date) for item in row.events]
+            ground = ev.check_event(history, event, day, today(), note)
+            _append_event(session, row, event, day, note=note, ground=ground, sequence=len(history) + 1)
+            row.status = event
+            result = {"reference": row.reference, "event": event, "date": day.isoformat(), "status": row.status}
+            if ground:
+                result["ground"] = ground
+    except IntegrityError:
+        raise CaseworkError("another event was recorded for this application at the same time; try again") from None
+    log.info("event %s recorded for %s on %s", event, result["reference"], result["date"])
+    return result
+
+
+STATS_TEMPLATE = """From April {first} - March {second} there were:
+
+{received} Applications received
+{not_met} Times the threshold has not been met
+{reviews} Case reviews carried out
+{recommendations} Case reviews carried out that have resulted in recommendations being made
+{appeals} Anti-Social Behaviour Case Review appeals received"""
+
+
+def stats_counts(year: int) -> Dict[str, int]:
+    """The published figures for April `year` to March `year + 1`, by event date."""
+    first, last = financial_year(year)
+    with transaction(write=False) as session:
+        received = session.execute(
+            select(func.count(Application.id)).where(Application.received.between(first, last))
+        ).scalar_one()
+        by_event = dict(
+            session.execute(
+                select(Event.name, func.count(Event.id))
+                .where(Event.date.between(first, last))
+                .group_by(Event.name)
+            ).all()
+        )
+    return {
+        "received": received,
+        "not_met": by_event.get(ev.THRESHOLD_NOT_MET, 0),
+        "reviews": by_event.get(ev.REVIEW_HELD, 0),
+        "recommendations": by_event.get(ev.RECOMMENDATIONS_MADE, 0),
+        "appeals": by_event.get(ev.APPEAL_RECEIVED, 0),
+    }
+
+
+def stats(year: int) -> str:
+    """The council's published wording (CONTRACT.md, `asbcr stats`)."""
+    counts = stats_counts(year)
+    first, _ = financial_year(year)
+    return STATS_TEMPLATE.format(first=first.year, second=first.year + 1, **counts)
+
+
+# --- personal data ----------------------------------------------------------------
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + (day.month - 1) - months
+    year, month = divmod(index, 12)
+    month += 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def apply_retention(older_than_months: int, *, dry_run: bool = False) -> Dict[str, Any]:
+    """Remove personal details from applications closed at least `older_than_months` ago.
+
+    Closed means the latest event ends the partnership's part (see casework.events);
+    its date starts the clock, so a later event restarts it. What the statistics need
+    (dates of receipt and events, decisions, channel) stays; names, contacts,
+    addresses, the person affected, the free-text description, impact and event notes,
+    incident references and the private link go.
+    """
+    if isinstance(older_than_months, bool) or not isinstance(older_than_months, int) or older_than_months < 1:
+        raise CaseworkError("the retention period must be a whole number of months, at least 1")
+    cutoff = months_before(today(), older_than_months)
+    last_event = (
+        select(Event.application_id, func.max(Event.date).label("last_date"))
+        .group_by(Event.application_id)
+        .subquery()
+    )
+    query = (
+        select(Application)
+        .join(last_event, last_event.c.application_id == Application.id)
+        .where(Application.status.in_(ev.CLOSED_STATUSES))
+        .where(Application.anonymised_on.is_(None))
+        .where(last_event.c.last_date <= cutoff)
+        .order_by(Application.id)
+        .options(selectinload(Application.events))
+    )
+    with transaction() as session:
+        rows = list(session.execute(query).scalars())
+        if not dry_run:
+            for row in rows:
+                _anonymise(row)
+        references = [row.reference for row in rows]
+    log.info(
+        "retention %s %d closed application(s) closed on or before %s",
+        "would anonymise" if dry_run else "anonymised", len(references), cutoff.isoformat(),
+    )
+    return {"cutoff": cutoff.isoformat(), "dry_run": dry_run, "references": references}
+
+
+def _anonymise(row: Application) -> None:
+    row.applicant_name = row.applicant_email = row.applicant_phone = row.applicant_address = None
+    row.victim = None
+    row.description = row.impact = None
+    row.token = None
+    row.idempotency_key = None
+    facts = dict(row.facts or {})
+    if isinstance(facts.get("incidents"), list):
+        facts["incidents"] = [
+            {key: value for key, value in incident.items() if key != "reference"}
+            if isinstance(incident, dict) else incident
+            for incident in facts["incidents"]
+        ]
+    row.facts = facts
+    for event in row.events:
+        event.note = None
+    row.anonymised_on = today()
