@@ -1,3 +1,5 @@
 #!/usr/bin/env bash
-# Filled in by its issue.
-echo "run: not built yet"
+# make run: the action server, Rasa and the chat page, until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec .venv/bin/python -m asbcr.run serve

@@ -1,3 +1,5 @@
 #!/usr/bin/env bash
-# Filled in by its issue.
-echo "shell: not built yet"
+# make shell: Rasa's chat shell for staff, with the action server running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec .venv/bin/python -m asbcr.run shell

@@ -1,0 +1,62 @@
+"""`make run` and `make shell`: start the servers, say where to go, stop everything on Ctrl-C."""
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import time
+
+from asbcr.stack import Stack, StackError
+
+
+def serve() -> int:
+    stack = Stack()
+    print("Starting the action server, the Rasa server and the chat page (logs in var/run/)...", flush=True)
+    try:
+        stack.start()
+    except StackError as error:
+        print(f"Could not start: {error}", file=sys.stderr)
+        return 1
+    print(f"\nThe resident chat page is at {stack.web_url}", flush=True)
+    print(f"Rasa REST channel: {stack.rasa_url}/webhooks/rest/webhook   (Ctrl-C stops everything)", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        while True:
+            for name, process in list(stack.processes.items()):
+                if process.poll() is not None:
+                    print(f"{name} stopped unexpectedly (exit {process.returncode}); see var/run/{name}.log", file=sys.stderr)
+                    return 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("\nStopping...", flush=True)
+        return 0
+    finally:
+        stack.stop()
+
+
+def shell() -> int:
+    """Rasa's own chat shell for staff, with the action server running; the bot shows its
+    decision trace after each decision on this channel."""
+    stack = Stack(with_rasa=False, with_web=False)
+    try:
+        stack.start()
+    except StackError as error:
+        print(f"Could not start the action server: {error}", file=sys.stderr)
+        return 1
+    try:
+        return subprocess.call(stack.rasa_command("shell"), env=stack.env)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stack.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("what", choices=["serve", "shell"])
+    return serve() if parser.parse_args().what == "serve" else shell()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

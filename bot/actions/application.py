@@ -1,0 +1,205 @@
+"""From an `apply` decision to a formal application: ask only what the chat doesn't know,
+show a summary the resident can correct, then hand it to the casework package."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from asbcr.clock import today
+from bot.actions.case import fact_slots, latest, message_kind, summarise
+from bot.actions.facts import case_facts
+
+log = logging.getLogger(__name__)
+
+EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
+UK_PHONE = re.compile(r"(\+44\s?\(?0?\)?|0)\s?\d(?:[\s-]?\d){8,9}")
+NONE_WORDS = re.compile(r"^\s*(none|no|nope|n/?a|skip|don'?t have( one)?|no email|no phone|rather not)\s*[.!]?\s*$", re.I)
+YES = re.compile(r"^\s*(yes|yeah|yep|yup|ye|aye|correct|right|confirm|send( it)?|submit|that'?s (right|correct)|ok(ay)?|looks (good|right))\b", re.I)
+FIELD_WORDS = {
+    "applicant_name": r"name",
+    "applicant_email": r"e-?mail",
+    "applicant_phone": r"phone|number|mobile",
+    "address": r"address|postcode",
+    "victim_name": r"their name|(?:mum|dad|person)'?s name",
+    "description": r"description|what happened|happening",
+    "impact": r"impact|affect",
+}
+NOT_GIVEN = "none"
+FREE_TEXT = ("applicant_name", "address", "victim_name", "description", "impact")
+
+
+def application_questions(slots: Dict[str, Any]) -> List[str]:
+    """The form's questions in order, skipping what the chat already knows."""
+    wanted = ["applicant_name", "applicant_email", "applicant_phone", "address"]
+    if slots.get("on_behalf"):
+        wanted.append("victim_name")
+    wanted += ["description", "impact", "confirm"]
+    return wanted
+
+
+def application_record(tracker: Tracker) -> Dict[str, Any]:
+    """The contract's Application JSON from the conversation."""
+    slots = fact_slots(tracker)
+    facts = case_facts(slots, today())
+
+    def given(name: str) -> Optional[str]:
+        value = tracker.get_slot(name)
+        return None if value in (None, NOT_GIVEN) else value
+
+    return {
+        "received": today().isoformat(),
+        "channel": "chat",
+        "applicant": {
+            "name": given("applicant_name"),
+            "email": given("applicant_email"),
+            "phone": given("applicant_phone"),
+            "address": given("address"),
+        },
+        "on_behalf": bool(slots.get("on_behalf")),
+        "victim": {"name": given("victim_name")} if slots.get("on_behalf") else None,
+        "consent": facts.get("consent") if slots.get("on_behalf") else None,
+        "facts": facts,
+        "description": given("description") or "",
+        "impact": given("impact") or "",
+    }
+
+
+def application_summary(record: Dict[str, Any]) -> str:
+    applicant = record["applicant"]
+    lines = [
+        f"- Name: {applicant['name']}",
+        f"- Email: {applicant['email'] or 'not given'}",
+        f"- Phone: {applicant['phone'] or 'not given'}",
+        f"- Address: {applicant['address']}",
+    ]
+    if record["on_behalf"]:
+        lines.append(f"- Applying for: {record['victim']['name']} (consent given)")
+    lines += [f"- What has been happening: {record['description']}", f"- The impact: {record['impact']}"]
+    return "\n".join(lines)
+
+
+class ValidateApplicationForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_application_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        message = latest(tracker)
+        if message["intent"] == "restart":
+            return []
+        requested = tracker.get_slot("requested_slot")
+        slots = {name: tracker.get_slot(name) for name in application_questions(fact_slots(tracker))}
+        slots["story"] = tracker.get_slot("story")
+        events: List[EventType] = []
+        text = message["text"][:2000]
+        kind = message_kind(message["text"]) if requested else None
+
+        def put(name: str, value: Any) -> None:
+            slots[name] = value
+            events.append(SlotSet(name, value))
+
+        if requested is None and slots.get("description") is None and slots.get("story"):
+            # The resident already told their story: it is the description; they can change it.
+            put("description", slots["story"])
+        elif kind in ("empty", "emoji"):
+            dispatcher.utter_message(response="utter_empty_message" if kind == "empty" else "utter_emoji_only")
+        elif requested == "applicant_email":
+            self._take_contact(dispatcher, text, EMAIL, "utter_invalid_email", "applicant_email", put, slots)
+        elif requested == "applicant_phone":
+            self._take_contact(dispatcher, text, UK_PHONE, "utter_invalid_phone", "applicant_phone", put, slots)
+        elif requested in FREE_TEXT and text and not text.startswith("/"):
+            put(requested, text.strip())
+        elif requested == "confirm":
+            self._confirm_or_change(dispatcher, tracker, message, text, put)
+
+        events.append(SlotSet("unclear_turns", 0))
+        next_slot = next((name for name in application_questions(fact_slots(tracker)) if slots.get(name) in (None, "")), None)
+        events.append(SlotSet("requested_slot", next_slot))
+        return events
+
+    @staticmethod
+    def _take_contact(dispatcher, text, pattern, invalid_response, slot, put, slots) -> None:
+        other = "applicant_phone" if slot == "applicant_email" else "applicant_email"
+        if NONE_WORDS.match(text):
+            if slots.get(other) in (None, NOT_GIVEN) and slot == "applicant_phone":
+                dispatcher.utter_message(response="utter_need_contact")
+                return
+            put(slot, NOT_GIVEN)
+            return
+        found = pattern.search(text)
+        if found:
+            put(slot, found.group(0).strip())
+        else:
+            dispatcher.utter_message(response=invalid_response)
+
+    @staticmethod
+    def _confirm_or_change(dispatcher, tracker, message, text, put) -> None:
+        if message["intent"] in ("affirm", "apply_now") or YES.match(text):
+            put("confirm", True)
+            return
+        for slot, words in FIELD_WORDS.items():
+            if re.search(words, text, re.I):
+                put(slot, None)
+                if slot in ("applicant_email", "applicant_phone"):
+                    put("applicant_email" if slot == "applicant_phone" else "applicant_phone",
+                        tracker.get_slot("applicant_email" if slot == "applicant_phone" else "applicant_phone"))
+                return
+        dispatcher.utter_message(response="utter_which_change")
+
+
+
+class ActionAskConfirm(Action):
+    """The summary the resident checks before anything is sent."""
+
+    def name(self) -> Text:
+        return "action_ask_confirm"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(response="utter_confirm_application", summary=application_summary(application_record(tracker)))
+        return []
+
+
+class ActionSubmitApplication(Action):
+    """Creates the application once: a repeated confirmation returns the same reference."""
+
+    def name(self) -> Text:
+        return "action_submit_application"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        from casework.service import create_application
+
+        record = application_record(tracker)
+        key_source = json.dumps({"sender": tracker.sender_id, "facts": record["facts"]}, sort_keys=True)
+        idempotency_key = hashlib.sha256(key_source.encode()).hexdigest()
+        try:
+            created = create_application(record, idempotency_key=idempotency_key)
+        except Exception:  # the store is down: say so, keep every answer, let them retry
+            log.exception("application could not be saved")
+            dispatcher.utter_message(response="utter_application_failed")
+            return [SlotSet("confirm", None)]
+        application = {
+            "reference": created["reference"],
+            "acknowledge_by": created["acknowledge_by"],
+            "private_url": created.get("private_url"),
+        }
+        dispatcher.utter_message(
+            response="utter_application_sent",
+            reference=created["reference"],
+            acknowledge_by=_long_date(created["acknowledge_by"]),
+            private_url=created.get("private_url"),
+            json_message={"application": application},
+        )
+        return [SlotSet("application", application)]
+
+
+def _long_date(iso: str) -> str:
+    import datetime as dt
+
+    return dt.date.fromisoformat(iso).strftime("%A %-d %B %Y")

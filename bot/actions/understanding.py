@@ -1,0 +1,218 @@
+"""What a resident's message tells us about their case.
+
+`understand()` turns one message (its intent, the entities our spaCy pipeline found, and
+its text) into slot updates. Anything the message says is taken, whatever was asked
+("it's for my mum" while we ask about dates); a bare yes or no answers the question asked.
+Pure functions only: no tracker, no I/O, so every case is a one-line test.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional
+
+from bot.nlp.dates import parse_dates
+
+YES_NO_QUESTIONS = {
+    "emergency", "asb_ongoing", "reported", "incidents_related", "on_behalf",
+    "complaint_completed", "previous_review",
+}
+SOCIAL_OR_PUBLIC = ("council", "police", "social_landlord")
+CONCERN_BY_INTENT = {"tell_story": "asb", "complain_staff": "staff", "unhappy_with_review": "review"}
+CONCERN_WORDS = {
+    "asb": re.compile(r"\b(asb|anti.?social|behaviou?r|neighbou?rs?|noise)\b", re.I),
+    "staff": re.compile(r"\b(staff|officer|complain\w*|rude|treated)\b", re.I),
+    "review": re.compile(r"\b(review|appeal|outcome|threshold decision)\b", re.I),
+}
+NOT_ASKED = re.compile(r"\b(not|haven'?t|havent|didn'?t|not yet)\b.*\b(ask|asked|spoke|spoken|told)\b|\bnot asked\b", re.I)
+FOR_MYSELF = re.compile(r"\b(for )?(me|myself|my ?self)\b|\bjust me\b|\bmy own\b", re.I)
+NO_MORE_DATES = re.compile(r"\b(that'?s (it|all)|no more|can'?t remember|cant remember|don'?t know|dont know|dunno|not sure)\b", re.I)
+NUMBER_ONLY = re.compile(r"^\s*(\d{1,3})\s*(x|times?)?\s*[.!]?\s*$", re.I)
+
+
+@dataclass
+class Understanding:
+    """Slot updates from one message, and what to tell the resident about it."""
+
+    updates: Dict[str, Any] = field(default_factory=dict)
+    problems: List[str] = field(default_factory=list)  # plain-English reasons to re-ask
+    answered: bool = False  # the message answered the question that was asked
+
+    def set(self, slot: str, value: Any, *, answers: Optional[str] = None, requested: Optional[str] = None) -> None:
+        self.updates[slot] = value
+        if answers and answers == requested:
+            self.answered = True
+
+
+def entity_values(entities: Iterable[Dict[str, Any]], label: str) -> List[str]:
+    values = []
+    for entity in entities or []:
+        if entity.get("entity") == label and entity.get("value") not in (None, ""):
+            value = str(entity["value"])
+            if value not in values:
+                values.append(value)
+    return values
+
+
+def _bool_answer(intent: str, text: str) -> Optional[bool]:
+    if intent == "affirm":
+        return True
+    if intent == "deny":
+        return False
+    return None
+
+
+def understand(
+    text: str,
+    intent: str,
+    entities: List[Dict[str, Any]],
+    requested: Optional[str],
+    slots: Dict[str, Any],
+    today: dt.date,
+) -> Understanding:
+    """Slot updates from one message. `requested` is the question the bot last asked."""
+    text = text or ""
+    found = Understanding()
+
+    def ask_is(name: str) -> bool:
+        return requested == name
+
+    # --- things a message can say at any point -------------------------------------------
+    if intent == "emergency" or entity_values(entities, "danger"):
+        found.set("emergency", True, answers="emergency", requested=requested)
+
+    if intent in CONCERN_BY_INTENT and not ask_is("previous_review"):
+        concern = CONCERN_BY_INTENT[intent]
+        if slots.get("concern") is None or ask_is("concern") or intent != "tell_story":
+            found.set("concern", concern, answers="concern", requested=requested)
+        if concern == "staff":
+            found.set("staff_conduct", True)
+        if concern == "review" and not ask_is("concern"):
+            found.set("previous_review", True)
+    if entity_values(entities, "staff_conduct"):
+        found.set("staff_conduct", True)
+        if slots.get("concern") is None and "concern" not in found.updates:
+            found.set("concern", "staff")
+
+    status = entity_values(entities, "asb_status")
+    if status:
+        found.set("asb_ongoing", status[-1] != "stopped", answers="asb_ongoing", requested=requested)
+
+    relation = entity_values(entities, "relation")
+    if relation:
+        found.set("incidents_related", relation[-1] != "unrelated", answers="incidents_related", requested=requested)
+
+    if entity_values(entities, "someone_else") and not ask_is("victim_name"):
+        found.set("on_behalf", True, answers="on_behalf", requested=requested)
+
+    organisations = entity_values(entities, "organisation")
+    if organisations:
+        if ask_is("complained_about") or (
+            found.updates.get("staff_conduct") and slots.get("complained_about") is None and not ask_is("reported_to")
+        ):
+            named = [o for o in organisations if o in SOCIAL_OR_PUBLIC]
+            if named:
+                found.set("complained_about", named[0], answers="complained_about", requested=requested)
+        if not ask_is("complained_about"):
+            _take_reported_to(found, organisations, slots, requested)
+
+    counts = entity_values(entities, "incident_count")
+    number = NUMBER_ONLY.match(text) if ask_is("incident_count") else None
+    if number:
+        counts = [number.group(1)]
+    if counts and not ask_is("incident_dates"):
+        value = counts[-1]
+        if value.isdigit():
+            found.set("incident_count", int(value), answers="incident_count", requested=requested)
+            if int(value) > 0 and slots.get("reported") is None:
+                found.set("reported", True)
+        elif ask_is("incident_count"):
+            found.problems.append("need_number")
+
+    dates_mentioned = bool(entity_values(entities, "date"))
+    if ask_is("incident_dates") or (dates_mentioned and _story_gives_dates(found, slots, intent)):
+        _take_dates(found, text, slots, today, requested)
+
+    # --- the answer to the question asked ---------------------------------------------------
+    if requested in YES_NO_QUESTIONS and requested not in found.updates:
+        answer = _bool_answer(intent, text)
+        if requested == "on_behalf" and answer is None and FOR_MYSELF.search(text):
+            answer = False
+        if answer is not None:
+            found.set(requested, answer, answers=requested, requested=requested)
+            if requested == "previous_review" and answer is False:
+                found.set("concern", "asb")
+            if requested == "reported" and answer is False:
+                found.set("reported_to", [])
+
+    if ask_is("consent"):
+        if intent == "affirm":
+            found.set("consent", "yes", answers="consent", requested=requested)
+        elif intent == "dont_know" or NOT_ASKED.search(text):
+            found.set("consent", "not_asked", answers="consent", requested=requested)
+        elif intent == "deny":
+            found.set("consent", "no", answers="consent", requested=requested)
+
+    if ask_is("concern") and "concern" not in found.updates:
+        for concern, pattern in CONCERN_WORDS.items():
+            if pattern.search(text):
+                found.set("concern", concern, answers="concern", requested=requested)
+                if concern == "staff":
+                    found.set("staff_conduct", True)
+                break
+
+    if ask_is("incident_dates") and not found.answered and slots.get("incident_dates") and NO_MORE_DATES.search(text):
+        # The resident has no more dates for the incidents they counted: count what we have.
+        found.set("incident_count", len(slots["incident_dates"]), answers="incident_dates", requested=requested)
+        found.answered = True
+
+    if intent == "tell_story" and len(text.split()) >= 8 and not slots.get("story"):
+        found.set("story", text.strip())
+
+    return found
+
+
+def _take_reported_to(found: Understanding, organisations: List[str], slots: Dict[str, Any], requested: Optional[str]) -> None:
+    bodies = [o for o in organisations if o != "landlord"]
+    known = list(slots.get("reported_to") or [])
+    if requested == "reported_to" and slots.get("landlord_unclear"):
+        # The follow-up "social or private landlord?" refines the list; it does not replace it.
+        bodies = known + [b for b in bodies if b not in known]
+        found.set("landlord_unclear", False)
+    elif requested != "reported_to" and known:
+        bodies = known + [b for b in bodies if b not in known]
+    if "landlord" in organisations and not any(b in ("social_landlord", "private_landlord") for b in bodies):
+        found.set("landlord_unclear", True)
+    if bodies or "landlord" in organisations:
+        found.set("reported_to", bodies, answers="reported_to", requested=requested)
+        found.set("reported", True)
+
+
+def _story_gives_dates(found: Understanding, slots: Dict[str, Any], intent: str) -> bool:
+    """A story's dates are report dates only when it also talks about reporting."""
+    return intent in ("tell_story", "inform", "change_answer") and (
+        "reported_to" in found.updates or "incident_count" in found.updates or slots.get("incident_dates")
+    )
+
+
+def _take_dates(found: Understanding, text: str, slots: Dict[str, Any], today: dt.date, requested: Optional[str]) -> None:
+    parsed = parse_dates(text, today)
+    if parsed.future:
+        found.problems.append("future_date:" + ", ".join(d.strftime("%-d %B %Y") for d in parsed.future))
+    if parsed.dates:
+        known = [] if requested == "incident_dates" and not slots.get("incident_count") else list(slots.get("incident_dates") or [])
+        if requested == "incident_dates" and slots.get("incident_dates") and not _awaiting_more_dates(slots):
+            known = []
+        merged = sorted(set(known) | {d.isoformat() for d in parsed.dates})
+        found.set("incident_dates", merged, answers="incident_dates", requested=requested)
+        if slots.get("reported") is None:
+            found.set("reported", True)
+    elif requested == "incident_dates" and not parsed.future:
+        found.problems.append("unreadable_date:" + (parsed.understood or ""))
+
+
+def _awaiting_more_dates(slots: Dict[str, Any]) -> bool:
+    count = slots.get("incident_count")
+    dates = slots.get("incident_dates") or []
+    return isinstance(count, int) and 0 < len(dates) < count
