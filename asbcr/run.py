@@ -10,6 +10,10 @@ import time
 from asbcr.stack import Stack, StackError
 
 
+def _stop_on_sigterm(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve() -> int:
     stack = Stack()
     print("Starting the action server, the Rasa server and the chat page (logs in var/run/)...", flush=True)
@@ -20,7 +24,7 @@ def serve() -> int:
         return 1
     print(f"\nThe resident chat page is at {stack.web_url}", flush=True)
     print(f"Rasa REST channel: {stack.rasa_url}/webhooks/rest/webhook   (Ctrl-C stops everything)", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         while True:
             for name, process in list(stack.processes.items()):

@@ -14,6 +14,13 @@ from sanic import Blueprint
 from sanic.request import Request
 
 MAX_MESSAGE_CHARS = 10_000
+# Said when a turn produced no reply at all: in practice, the action server is down. The
+# resident's message is already in the tracker store, so nothing they said is lost.
+NO_REPLY = (
+    "Sorry, I'm having a technical problem and can't check that right now. Nothing you've "
+    "told me is lost: please try again in a minute, or call the Community Safety Officer on "
+    "0115 907 2274. If anyone is in danger, call 999."
+)
 
 
 class WholeMessageCollector(channel.CollectingOutputChannel):
@@ -57,10 +64,12 @@ class RestInput(rest.RestInput):
             outer = message.output_channel
             if type(outer) is not channel.CollectingOutputChannel:
                 return await on_new_message(message)
-            message.output_channel = WholeMessageCollector()
+            collector = message.output_channel = WholeMessageCollector()
             try:
                 return await on_new_message(message)
             finally:
-                outer.messages.extend(message.output_channel.messages)
+                if not collector.messages:
+                    await collector.send_response(message.sender_id, {"text": NO_REPLY})
+                outer.messages.extend(collector.messages)
 
         return super().blueprint(keep_messages_whole)
