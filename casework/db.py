@@ -60,6 +60,11 @@ def get_engine(url: Optional[str] = None) -> Engine:
     return engine
 
 
+def open_without_upgrade(url: Optional[str] = None) -> Engine:
+    """An engine that leaves the schema alone (for `migrate --status`); dispose it after use."""
+    return _build_engine(url or database_url())
+
+
 def dispose_all() -> None:
     """Close every pooled connection (tests, and before dropping a database)."""
     with _engines_lock:
@@ -159,8 +164,11 @@ def head_revision() -> str:
 
 def current_revision(engine: Optional[Engine] = None) -> Optional[str]:
     engine = engine or get_engine()
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as error:
+        raise CaseworkError(f"cannot open the applications database ({_safe_url(engine)}): {_first_line(error.orig)}") from None
 
 
 def describe(engine: Optional[Engine] = None) -> str:

@@ -1,0 +1,283 @@
+"""`asbcr applications ...` and `asbcr stats` (CONTRACT.md, `asbcr`).
+
+asbcr/cli.py calls `register(subparsers)`. Bad input raises asbcr.cli.CommandError,
+which prints one line and exits 2.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, List
+
+from asbcr.cli import CommandError
+
+from . import labels
+from .errors import CaseworkError
+from .events import REJECTION_GROUNDS, STAFF_EVENTS, STATUSES
+from .validation import CHANNELS
+
+DEFAULT_RETENTION_MONTHS = 72  # six years after a case closes
+
+
+def _friendly(function: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    @functools.wraps(function)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return function(args)
+        except CaseworkError as error:
+            raise CommandError(str(error)) from None
+        except ValueError as error:  # e.g. a malformed ASBCR_TODAY
+            raise CommandError(str(error).splitlines()[0]) from None
+
+    return run
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    applications = subparsers.add_parser(
+        "applications", help="ASB Case Review applications: list, show, enter, export, record events",
+        description="Applications for an ASB Case Review, as staff see them.",
+    )
+    commands = applications.add_subparsers(dest="applications_command", metavar="COMMAND")
+    commands.required = True
+
+    listing = commands.add_parser("list", help="applications, newest first")
+    listing.add_argument("--status", help=f"open, closed or one of: {', '.join(STATUSES)}")
+    listing.add_argument("--year", type=_year, help="received from April YEAR to March YEAR+1")
+    listing.add_argument("--channel", choices=CHANNELS)
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(func=_friendly(_list))
+
+    show = commands.add_parser("show", help="one application in full")
+    show.add_argument("reference", metavar="REF")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(func=_friendly(_show))
+
+    new = commands.add_parser(
+        "new", help="enter an application that came on paper, by phone or by email",
+        description="Reads application JSON (CONTRACT.md) from FILE, or stdin with '-', "
+                    "computes the rule set's decision and prints the new reference.",
+    )
+    new.add_argument("file", metavar="FILE")
+    new.add_argument("--json", action="store_true", help="print reference, acknowledge_by, private_url and decision as JSON")
+    new.set_defaults(func=_friendly(_new))
+
+    export = commands.add_parser("export", help="the formal application as JSON or a printable PDF")
+    export.add_argument("reference", metavar="REF")
+    export.add_argument("--format", choices=("json", "pdf"), required=True)
+    export.add_argument("--output", metavar="PATH", help="file to write (JSON default: stdout; PDF default: ./REF.pdf)")
+    export.set_defaults(func=_friendly(_export))
+
+    record = commands.add_parser(
+        "record", help="record what happened to an application",
+        description="EVENT is one of: " + ", ".join(STAFF_EVENTS) + ". A rejection needs --note with its ground: "
+                    + ", ".join(REJECTION_GROUNDS) + ".",
+    )
+    record.add_argument("reference", metavar="REF")
+    record.add_argument("event", metavar="EVENT", help=", ".join(STAFF_EVENTS))
+    record.add_argument("--date", metavar="YYYY-MM-DD", help="when it happened (default: today)")
+    record.add_argument("--note", metavar="TEXT", help="for rejected: the ground first")
+    record.set_defaults(func=_friendly(_record))
+
+    retention = commands.add_parser(
+        "retention", help="remove personal details from applications closed long ago",
+        description="Clears names, contact details, addresses, the person affected, description, impact, "
+                    "notes and incident references from applications whose last event closed them at least "
+                    "--older-than-months ago. The published figures stay the same.",
+    )
+    retention.add_argument("--older-than-months", type=int, default=DEFAULT_RETENTION_MONTHS, metavar="N",
+                           help=f"retention period after closure (default {DEFAULT_RETENTION_MONTHS})")
+    retention.add_argument("--dry-run", action="store_true", help="only list what would be anonymised")
+    retention.set_defaults(func=_friendly(_retention))
+
+    migrate = commands.add_parser(
+        "migrate", help="bring the applications database to the latest schema (also done automatically)",
+    )
+    migrate.add_argument("--status", action="store_true", help="only show the current and latest revision")
+    migrate.set_defaults(func=_friendly(_migrate))
+
+    stats = subparsers.add_parser(
+        "stats", help="the published ASB Case Review figures for an April-March year",
+        description="Counts by the date of each event (receipt for applications), April YEAR to March YEAR+1.",
+    )
+    stats.add_argument("--year", type=_year, help="the year the April-March period starts (default: the current one)")
+    stats.add_argument("--json", action="store_true", help="the counts as JSON")
+    stats.set_defaults(func=_friendly(_stats))
+
+
+def _year(text: str) -> int:
+    if not text.strip().isdigit() or len(text.strip()) != 4:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a year like 2022")
+    return int(text)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _list(args: argparse.Namespace) -> int:
+    from . import service
+
+    rows = service.list_applications(status=args.status, year=args.year, channel=args.channel)
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print("No applications.", file=sys.stderr)
+        return 0
+    table: List[List[str]] = [["REFERENCE", "RECEIVED", "ACKNOWLEDGE BY", "CHANNEL", "STATUS", "ASSISTANT'S VIEW"]]
+    for row in rows:
+        status = row["status"] + (" (anonymised)" if row["anonymised"] else "")
+        table.append([row["reference"], row["received"], row["acknowledge_by"], row["channel"], status, row["outcome"]])
+    widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
+    for line in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from . import service
+
+    application = service.get_application(args.reference)
+    if args.json:
+        _print_json(application)
+        return 0
+    applicant = application["applicant"]
+    decision = application["decision"]
+    lines = [
+        f"{application['reference']}  ({application['status']})",
+        f"Received:        {application['received']} by {labels.CHANNELS.get(application['channel'], application['channel'])}",
+        f"Acknowledge by:  {application['acknowledge_by']}",
+        f"Applicant:       {applicant['name'] or '-'}",
+        f"  email:         {applicant['email'] or '-'}",
+        f"  phone:         {applicant['phone'] or '-'}",
+        f"  address:       {applicant['address'] or '-'}",
+    ]
+    if application["on_behalf"]:
+        victim = application["victim"] or {}
+        lines.append(f"On behalf of:    {victim.get('name') or '-'} (consent: {labels.consent(True, application['consent']).lower()})")
+    incidents = (application["facts"] or {}).get("incidents") or []
+    lines.append(f"Incidents:       {len(incidents)}")
+    for incident in incidents:
+        reference = f" ref {incident['reference']}" if incident.get("reference") else ""
+        lines.append(f"  {incident.get('date', '?')}  {labels.reported_to(incident.get('reported_to'))}{reference}")
+    rule_set = decision.get("rule_set", {})
+    lines.append(f"Assistant's view: {decision.get('outcome')} (rule set {rule_set.get('name')} {rule_set.get('version')})")
+    for reason in decision.get("reasons") or []:
+        lines.append(f"  - {reason.get('text') if isinstance(reason, dict) else reason}")
+    lines.append("Events:")
+    for event in application["events"]:
+        extra = f" ({event['ground']})" if event.get("ground") else ""
+        note = f": {event['note']}" if event.get("note") else ""
+        lines.append(f"  {event['date']}  {event['event']}{extra}{note}")
+    if application["anonymised_on"]:
+        lines.append(f"Personal details removed on {application['anonymised_on']}.")
+    elif application["private_url"]:
+        lines.append(f"Resident's link: {application['private_url']}")
+    print("\n".join(lines))
+    return 0
+
+
+def _read_json(path: str) -> Any:
+    name = "stdin" if path == "-" else path
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CommandError(f"{name}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandError(f"{name}: cannot read it ({getattr(error, 'strerror', None) or error})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CommandError(f"{name}: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
+
+
+def _new(args: argparse.Namespace) -> int:
+    from . import service
+
+    application = _read_json(args.file)
+    result = service.create_application(application)
+    if args.json:
+        _print_json({key: value for key, value in result.items() if key != "created"})
+    else:
+        print(result["reference"])
+        print(
+            f"acknowledge by {result['acknowledge_by']}; assistant's view: {result['decision']['outcome']}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from . import service
+
+    if args.format == "json":
+        data = service.export_json(args.reference)
+        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        if args.output and args.output != "-":
+            try:
+                Path(args.output).write_text(text, encoding="utf-8")
+            except OSError as error:
+                raise CommandError(f"cannot write {args.output}: {error.strerror}") from None
+            print(args.output, file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+        return 0
+    reference = service.normalise_reference(args.reference)
+    target = service.export_pdf(reference, args.output or f"{reference}.pdf")
+    print(target)
+    return 0
+
+
+def _record(args: argparse.Namespace) -> int:
+    from . import service
+
+    result = service.record_event(args.reference, args.event, args.date, args.note)
+    ground = f" ({result['ground']})" if result.get("ground") else ""
+    print(f"{result['reference']}: {result['event']}{ground} on {result['date']}")
+    return 0
+
+
+def _retention(args: argparse.Namespace) -> int:
+    from . import service
+
+    result = service.apply_retention(args.older_than_months, dry_run=args.dry_run)
+    verb = "Would remove" if args.dry_run else "Removed"
+    count = len(result["references"])
+    print(f"{verb} personal details from {count} application(s) closed on or before {result['cutoff']}.")
+    for reference in result["references"]:
+        print(f"  {reference}")
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from . import db
+
+    if args.status:
+        engine = db.open_without_upgrade()
+        try:
+            current = db.current_revision(engine)
+            where = db.describe(engine)
+        finally:
+            engine.dispose()
+    else:
+        engine = db.get_engine()  # opening the store upgrades it to head
+        current, where = db.current_revision(engine), db.describe(engine)
+    head = db.head_revision()
+    state = "up to date" if current == head else "needs upgrading"
+    print(f"{where}: revision {current or 'none'} ({state}; latest {head})")
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from . import service
+
+    year = args.year if args.year is not None else service.current_financial_year()
+    if args.json:
+        _print_json({"year": year, **service.stats_counts(year)})
+    else:
+        print(service.stats(year))
+    return 0
+
