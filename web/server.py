@@ -1,0 +1,250 @@
+"""The resident's chat page: serves the page and its assets, and relays the chat to Rasa.
+
+Run as ``python -m web.server --port 8000`` (the port defaults to ASBCR_WEB_PORT, else 8000).
+The page talks only to this server (same origin, so a strict Content-Security-Policy holds);
+``POST /api/chat`` forwards ``{sender, message}`` to Rasa's REST channel at ASBCR_RASA_URL
+and returns Rasa's list of messages unchanged. When Rasa cannot be reached the answer is a
+503 with a plain-English message, so the page can say so and keep what the resident typed.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import logging
+import os
+import re
+import string
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import yaml
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
+
+WEB_DIR = Path(__file__).resolve().parent
+STATIC_DIR = WEB_DIR / "static"
+VENDOR_DIR = WEB_DIR / "vendor"
+TEMPLATE = WEB_DIR / "templates" / "index.html"
+DEFAULT_SITE = WEB_DIR / "site.yml"
+
+# Browser-made session ids (crypto.randomUUID) and test ids; nothing that could be a path or markup.
+SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+MAX_MESSAGE_CHARS = 5000
+# A turn can run several custom actions and the rule set; the first after a start is the slowest.
+RASA_TIMEOUT = ClientTimeout(total=60, connect=5)
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+log = logging.getLogger("web.server")
+
+RASA_URL = web.AppKey("rasa_url", str)
+SITE = web.AppKey("site", dict)
+HTTP = web.AppKey("http", ClientSession)
+
+
+class SiteError(ValueError):
+    pass
+
+
+def default_rasa_url() -> str:
+    return os.environ.get("ASBCR_RASA_URL") or f"http://127.0.0.1:{os.environ.get('ASBCR_PORT', '5005')}"
+
+
+def load_site(path: Optional[Path] = None) -> Dict[str, Any]:
+    """The partnership's details shown on the page (web/site.yml, or ASBCR_WEB_SITE)."""
+    path = Path(path or os.environ.get("ASBCR_WEB_SITE") or DEFAULT_SITE)
+    try:
+        site = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise SiteError(f"cannot read the site file {path}: {error}") from None
+    required = ["council", "partnership", "service_name", "home_url", "about_url", "complaints_url",
+                "contact", "leave_url", "start_message", "restart_message", "apply_message"]
+    missing = [key for key in required if not isinstance(site, dict) or not site.get(key)]
+    if missing:
+        raise SiteError(f"the site file {path} lacks: {', '.join(missing)}")
+    contact = site["contact"]
+    if not isinstance(contact, dict) or not contact.get("phone") or not isinstance(contact.get("address"), list):
+        raise SiteError(f"the site file {path} needs contact.phone and contact.address (a list of lines)")
+    return site
+
+
+def render_page(site: Dict[str, Any], today: str) -> str:
+    """index.html with the site's values, every one HTML-escaped."""
+    contact = site["contact"]
+    values = {
+        "council": site["council"],
+        "partnership": site["partnership"],
+        "service_name": site["service_name"],
+        "home_url": site["home_url"],
+        "about_url": site["about_url"],
+        "complaints_url": site["complaints_url"],
+        "leave_url": site["leave_url"],
+        "start_message": site["start_message"],
+        "restart_message": site["restart_message"],
+        "apply_message": site["apply_message"],
+        "contact_role": contact.get("role", ""),
+        "contact_phone": contact["phone"],
+        "contact_phone_tel": re.sub(r"[^0-9+]", "", str(contact["phone"])),
+        "today": today,
+    }
+    escaped = {key: html.escape(str(value), quote=True) for key, value in values.items()}
+    escaped["contact_address"] = "<br>".join(html.escape(str(line)) for line in contact["address"])
+    return string.Template(TEMPLATE.read_text(encoding="utf-8")).substitute(escaped)
+
+
+def today_iso() -> str:
+    try:
+        from asbcr.clock import today
+    except ImportError:  # the page can be served on its own, without the project's package
+        import datetime as dt
+        return dt.date.today().isoformat()
+    return today().isoformat()
+
+
+def error_response(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": code, "message": message}, status=status)
+
+
+async def page(request: web.Request) -> web.Response:
+    body = render_page(request.app[SITE], today_iso())
+    return web.Response(text=body, content_type="text/html", charset="utf-8",
+                        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
+
+
+async def chat(request: web.Request) -> web.Response:
+    try:
+        payload = await request.json()
+    except ValueError:
+        return error_response(400, "bad_request", "Send JSON with a sender and a message.")
+    if not isinstance(payload, dict):
+        return error_response(400, "bad_request", "Send JSON with a sender and a message.")
+    sender, message = payload.get("sender"), payload.get("message")
+    if not isinstance(sender, str) or not SENDER_PATTERN.match(sender):
+        return error_response(400, "bad_sender", "The conversation id is missing or malformed. Start again.")
+    if not isinstance(message, str) or not message.strip():
+        return error_response(400, "empty_message", "Type a message before sending it.")
+    if len(message) > MAX_MESSAGE_CHARS:
+        return error_response(400, "message_too_long",
+                              f"Your message is too long: keep it under {MAX_MESSAGE_CHARS} characters.")
+
+    url = f"{request.app[RASA_URL]}/webhooks/rest/webhook"
+    try:
+        async with request.app[HTTP].post(url, json={"sender": sender, "message": message},
+                                          timeout=RASA_TIMEOUT) as response:
+            if response.status != 200:
+                log.warning("Rasa answered %s for %s", response.status, url)
+                return error_response(502, "bot_error",
+                                      "The assistant could not answer just now. Your message has not been lost: "
+                                      "try sending it again.")
+            messages = await response.json(content_type=None)
+    except (ClientError, asyncio.TimeoutError, OSError) as error:
+        log.warning("Rasa at %s cannot be reached: %s", url, error or type(error).__name__)
+        return error_response(503, "bot_unreachable",
+                              "The assistant cannot be reached at the moment. Your message has not been sent: "
+                              "try again in a minute.")
+    except ValueError:
+        log.warning("Rasa sent something that is not JSON from %s", url)
+        return error_response(502, "bot_error", "The assistant gave an answer we could not read. Try again.")
+    if not isinstance(messages, list):
+        return error_response(502, "bot_error", "The assistant gave an answer we could not read. Try again.")
+    return web.json_response([m for m in messages if isinstance(m, dict)])
+
+
+async def health(request: web.Request) -> web.Response:
+    """Whether this server and the bot behind it answer (for people; the supervisor polls `/`)."""
+    try:
+        async with request.app[HTTP].get(f"{request.app[RASA_URL]}/", timeout=ClientTimeout(total=3)) as response:
+            bot = "ok" if response.status == 200 else f"status {response.status}"
+    except (ClientError, asyncio.TimeoutError, OSError):
+        bot = "unreachable"
+    return web.json_response({"page": "ok", "bot": bot}, status=200 if bot == "ok" else 503)
+
+
+async def vendor_missing(request: web.Request) -> web.Response:
+    return web.Response(status=404, text="The page's assets are not built: run scripts/web-assets.sh (make run does).")
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler):
+    response = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    # The private application link and the conversation must not leak to other sites.
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.path == "/" or request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+async def _open_http(app: web.Application) -> None:
+    app[HTTP] = ClientSession()
+
+
+async def _close_http(app: web.Application) -> None:
+    await app[HTTP].close()
+
+
+def add_casework_routes(app: web.Application) -> bool:
+    """The private application pages and staff APIs, when the casework package provides them."""
+    try:
+        from casework import web as casework_web
+    except ImportError as error:
+        if error.name not in ("casework", "casework.web"):
+            raise  # casework.web exists but is broken: say so rather than hide its pages
+        return False
+    casework_web.add_routes(app)
+    return True
+
+
+def create_app(rasa_url: Optional[str] = None, site: Optional[Dict[str, Any]] = None) -> web.Application:
+    app = web.Application(middlewares=[security_headers], client_max_size=64 * 1024)
+    app[RASA_URL] = (rasa_url or default_rasa_url()).rstrip("/")
+    app[SITE] = site or load_site()
+    app.router.add_get("/", page)
+    app.router.add_post("/api/chat", chat)
+    app.router.add_get("/api/health", health)
+    app.router.add_static("/static/", STATIC_DIR)
+    if VENDOR_DIR.is_dir():
+        app.router.add_static("/vendor/", VENDOR_DIR)
+    else:
+        log.warning("web/vendor/ is missing: run scripts/web-assets.sh to build the page's styles")
+        app.router.add_get("/vendor/{tail:.*}", vendor_missing)
+    app.on_startup.append(_open_http)
+    app.on_cleanup.append(_close_http)
+    add_casework_routes(app)
+    return app
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m web.server", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("ASBCR_WEB_PORT") or 8000))
+    parser.add_argument("--host", default=os.environ.get("ASBCR_WEB_HOST") or "127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
+    parser.add_argument("--rasa-url", default=default_rasa_url(), help="Rasa server (default ASBCR_RASA_URL)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    log.setLevel(logging.INFO)
+    try:
+        app = create_app(args.rasa_url)
+    except SiteError as error:
+        print(f"web.server: {error}", file=sys.stderr)
+        return 2
+    shown_host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
+    print(f"Chat page: http://{shown_host}:{args.port}/  (bot at {args.rasa_url})", flush=True)
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
