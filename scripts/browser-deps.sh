@@ -18,8 +18,13 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "browser-deps: installing Debian's chromium (first time: a minute or two)"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
-apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-liberation; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "browser-deps: apt-get could not install chromium (output above)" >&2
+  exit 1
+fi
 if [ ! -x "$chromium" ]; then
   echo "browser-deps: chromium installed but $chromium is not there" >&2
   exit 1

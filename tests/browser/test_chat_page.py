@@ -1,0 +1,323 @@
+"""The chat page in a real browser, against the fake bot (fast, deterministic).
+
+The whole conversations with the real bot are in test_chat_page_real_bot.py.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from chat_helpers import (TYPED, click_choice, hold_conversation, no_horizontal_scroll, open_chat,
+                          send_text, serious_axe_violations, state, wait_for_reply)
+
+INJECTION = "<img src=x onerror=alert(1)>"
+
+
+def sender_id(page: Page) -> str:
+    return page.evaluate("() => sessionStorage.getItem('asbcr.chat.sender')")
+
+
+def test_start_page_explains_the_review_and_opens_the_conversation(page: Page, fake_site, problems):
+    open_chat(page, fake_site.web_url)
+    # Opening the conversation does not pull focus away from the introduction.
+    assert page.evaluate("() => document.activeElement === document.body")
+
+    expect(page.locator("h1")).to_have_text("Ask for an anti-social behaviour case review")
+    expect(page.locator(".govuk-phase-banner")).to_contain_text("Beta")
+    expect(page.locator(".govuk-warning-text").first).to_contain_text("call 999")
+    page.get_by_text("What a case review is, and what it is not").click()
+    expect(page.locator("#about-review")).to_contain_text("a complaint about how staff treated you")
+    expect(page.get_by_role("button", name="Start again")).to_be_visible()
+    expect(page.get_by_role("button", name="Emergency Leave this site")).to_be_visible()
+    expect(page.get_by_role("link", name="make a complaint to Erewash Borough Council")).to_have_attribute(
+        "href", re.compile(r"^https://www\.erewash\.gov\.uk/.*complain"))
+    expect(page.locator("#contact")).to_contain_text("Ilkeston Town Hall")
+    expect(page.get_by_role("link", name="0115 907 2274")).to_have_attribute("href", "tel:01159072274")
+
+    # The bot spoke first (the page sent the opening message without showing it).
+    expect(page.locator("#transcript li.chat-message--user")).to_have_count(0)
+    expect(page.locator("#transcript li[data-ask='concern']")).to_contain_text("What would you like help with?")
+    expect(page.locator("#choices button")).to_have_count(2)
+    # Everything came from this machine: no CDN, no fonts or scripts from elsewhere.
+    assert problems.outside_requests == []
+
+
+def test_page_assets_are_served_locally_with_a_strict_policy(page: Page, fake_site):
+    response = page.goto(fake_site.web_url)
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["referrer-policy"] == "no-referrer"
+    for asset in ("vendor/app.css", "vendor/govuk-frontend.min.js", "static/chat.js"):
+        assert page.request.get(fake_site.web_url + asset).status == 200, asset
+    # The council's own typeface, not GOV.UK's licensed GDS Transport.
+    font = page.evaluate("() => getComputedStyle(document.querySelector('h1')).fontFamily")
+    assert "arial" in font.lower() and "GDS Transport" not in font
+
+
+def test_clicking_through_to_apply_then_sending_the_application(page: Page, fake_site, fake_bot):
+    open_chat(page, fake_site.web_url)
+    title = click_choice(page, "^Anti-social behaviour")
+    # The resident's bubble shows the button's title; the bot received its payload.
+    expect(page.locator("#transcript li.chat-message--user").last).to_contain_text(title)
+    assert fake_bot.messages_from(sender_id(page))[-1] == "/tell_story"
+
+    asked = hold_conversation(page, "apply", by="clicking")
+    assert asked[:4] == ["emergency", "asb_ongoing", "reported", "reported_to"]
+
+    decision = page.locator("li.chat-decision[data-outcome='apply']")
+    expect(decision.locator(".govuk-panel__title")).to_have_text("You can apply for an ASB case review")
+    expect(decision).to_contain_text("You reported 4 related incidents since 25 May 2026")
+    expect(decision.locator(".govuk-summary-list")).to_contain_text("Reported incidents that count")
+    application = page.locator("li.chat-application")
+    expect(application.locator(".govuk-panel__title")).to_have_text("Application sent")
+    expect(application).to_contain_text("ASB-2026-0007")
+    expect(application).to_contain_text("2 December 2026")
+    link = application.get_by_role("link", name="your application (private link)")
+    expect(link).to_have_attribute("href", f"{fake_site.web_url}application/test-token-123")
+    # Focus moved to the confirmation, so a screen reader reads it next.
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Application sent"
+
+
+def test_typing_to_report_first_shows_the_decision_with_working_links(page: Page, fake_site):
+    open_chat(page, fake_site.web_url)
+    send_text(page, "People keep kicking my door at night")
+    expect(page.locator("#transcript li.chat-message--user").last).to_have_text(
+        re.compile("People keep kicking my door at night"))
+    send_text(page, "no")
+    send_text(page, "yes")
+    send_text(page, "no, not yet")
+
+    decision = page.locator("li.chat-decision[data-outcome='report_first']")
+    expect(decision.locator(".govuk-panel__title")).to_have_text("Report the anti-social behaviour first")
+    expect(decision).to_contain_text("You have not reported any incident")
+    steps = decision.locator(".chat-decision__steps")
+    # A URL and phone numbers in the next steps are links; the sentence's full stop is not part of the URL.
+    expect(steps.get_by_role("link", name="https://www.erewash.gov.uk/general-enquiries.html")).to_have_attribute(
+        "href", "https://www.erewash.gov.uk/general-enquiries.html")
+    expect(steps.get_by_role("link", name="0115 907 2274")).to_have_attribute("href", "tel:01159072274")
+    assert page.evaluate("() => document.activeElement.classList.contains('govuk-panel__title')")
+
+
+def test_html_from_the_resident_and_the_bot_shows_as_text(page: Page, fake_site):
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    open_chat(page, fake_site.web_url)
+    send_text(page, INJECTION)
+
+    mine = page.locator("#transcript li.chat-message--user .chat-message__text").last
+    expect(mine).to_have_text(INJECTION)
+    # The fake bot repeats it back: that is shown as text too.
+    echoed = page.locator("#transcript li.chat-message--bot .chat-message__text").filter(has_text="You told me")
+    expect(echoed).to_have_text(f'You told me: "{INJECTION}". Thank you.')
+    assert page.locator("#transcript img").count() == 0
+    page.reload()
+    wait_for_reply(page)
+    expect(page.locator("#transcript li.chat-message--user .chat-message__text").last).to_have_text(INJECTION)
+    assert page.locator("#transcript img").count() == 0
+    assert dialogs == []
+
+
+def test_reload_keeps_the_conversation_and_start_again_begins_a_new_one(page: Page, fake_site, fake_bot):
+    open_chat(page, fake_site.web_url)
+    click_choice(page, "^Anti-social behaviour")
+    click_choice(page, "^No")
+    before = page.locator("#transcript").inner_text()
+    first_sender = sender_id(page)
+
+    page.reload()
+    wait_for_reply(page)
+    assert page.locator("#transcript").inner_text() == before
+    assert sender_id(page) == first_sender
+    assert state(page)["ask"] == "asb_ongoing"
+    # The conversation carries on where it was.
+    click_choice(page, "^Yes")
+    assert state(page)["ask"] == "reported"
+    assert fake_bot.messages_from(first_sender) == ["/greet", "/tell_story", "/deny", "/affirm"]
+
+    page.get_by_role("button", name="Start again").click()
+    page.wait_for_function("() => document.querySelectorAll('#transcript li').length === 2")
+    wait_for_reply(page)
+    new_sender = sender_id(page)
+    assert new_sender != first_sender
+    expect(page.locator("#transcript li.chat-message--user")).to_have_count(0)
+    assert state(page)["ask"] == "concern"
+    assert fake_bot.messages_from(new_sender) == ["/greet"]
+    for _ in range(50):  # the old conversation's restart is sent without waiting for it
+        if "/restart" in fake_bot.messages_from(first_sender):
+            break
+        page.wait_for_timeout(100)
+    assert fake_bot.messages_from(first_sender)[-1] == "/restart"
+    assert page.evaluate("() => document.activeElement.id") == "conversation-heading"
+
+
+def test_when_the_bot_cannot_be_reached_the_page_says_so_and_keeps_the_message(page: Page, fake_site, fake_bot):
+    open_chat(page, fake_site.web_url)
+    fake_bot.stop()
+    try:
+        page.fill("#message", "Loud music every night")
+        page.press("#message", "Enter")
+        summary = page.locator(".govuk-error-summary")
+        expect(summary).to_contain_text("There is a problem")
+        expect(summary).to_contain_text("cannot be reached")
+        expect(summary).to_contain_text("0115 907 2274")
+        expect(page.locator("#message")).to_have_value("Loud music every night")
+        expect(page.locator("#transcript li.chat-message--user")).to_have_count(0)
+        assert page.evaluate("() => document.activeElement.id") == "problem"
+    finally:
+        fake_bot.start()
+    page.get_by_role("button", name="Send").click()
+    wait_for_reply(page)
+    expect(page.locator(".govuk-error-summary")).to_have_count(0)
+    expect(page.locator("#transcript li.chat-message--user").last).to_contain_text("Loud music every night")
+    expect(page.locator("#message")).to_have_value("")
+
+
+def test_an_unreachable_bot_at_the_start_offers_to_try_again(page: Page, fake_site, fake_bot):
+    fake_bot.stop()
+    try:
+        page.goto(fake_site.web_url)
+        expect(page.locator(".govuk-error-summary")).to_contain_text("cannot be reached")
+    finally:
+        fake_bot.start()
+    page.get_by_role("button", name="Try again").click()
+    wait_for_reply(page)
+    assert state(page)["ask"] == "concern"
+
+
+def test_an_empty_answer_gets_an_error_message(page: Page, fake_site):
+    open_chat(page, fake_site.web_url)
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Type your answer")
+    expect(page.locator("#message-error")).to_have_text("Error: Type your answer")
+    page.get_by_role("link", name="Go to your answer").click()
+    assert page.evaluate("() => document.activeElement.id") == "message"
+
+
+def test_date_picker_adds_dates_to_the_typed_answer(page: Page, fake_site):
+    open_chat(page, fake_site.web_url)
+    for answer in ("Loud music", "no", "yes", "yes", "the police", "3"):
+        expect(page.locator("#date-picker")).to_be_hidden()
+        send_text(page, answer)
+    # The question came as text and its `ask` as a separate message: the page joined them.
+    assert state(page)["ask"] == "incident_dates"
+    expect(page.locator("#date-picker")).to_be_visible()
+    page.fill("#message", "12 Sep")
+    page.fill("#date-to-add", "2026-10-03")
+    page.get_by_role("button", name="Add date").click()
+    page.fill("#date-to-add", "2026-11-01")
+    page.get_by_role("button", name="Add date").click()
+    expect(page.locator("#message")).to_have_value("12 Sep, 3 October 2026, 1 November 2026")
+    # A date after today is refused, and what was typed stays.
+    page.fill("#date-to-add", "2099-01-01")
+    page.get_by_role("button", name="Add date").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("today or in the past")
+    expect(page.locator("#message")).to_have_value("12 Sep, 3 October 2026, 1 November 2026")
+    page.press("#message", "Enter")
+    wait_for_reply(page)
+    expect(page.locator("#transcript li.chat-message--user").last).to_contain_text("12 Sep, 3 October 2026")
+    expect(page.locator("#date-picker")).to_be_hidden()
+
+
+def test_the_whole_conversation_works_with_the_keyboard_alone(page: Page, fake_site):
+    open_chat(page, fake_site.web_url)
+    # Tab from the top reaches the skip link first; it takes the resident to the conversation.
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Skip to the conversation"
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "conversation-heading"
+    # Start again, then the first quick answer.
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "start-again"
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent.trim()").startswith("Anti-social behaviour")
+    page.keyboard.press("Enter")
+    wait_for_reply(page)
+    # After a quick answer, focus is on the next question's first answer.
+    assert state(page)["ask"] == "emergency"
+    assert page.evaluate("() => document.activeElement.dataset.payload") == "/affirm"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")
+    wait_for_reply(page)
+    assert state(page)["ask"] == "asb_ongoing"
+    # Typing: from the answers, Tab reaches the answer box; Enter sends; focus stays there.
+    while page.evaluate("() => document.activeElement.id") != "message":
+        page.keyboard.press("Tab")
+    page.keyboard.type("yes")
+    page.keyboard.press("Enter")
+    wait_for_reply(page)
+    assert state(page)["ask"] == "reported"
+    assert page.evaluate("() => document.activeElement.id") == "message"
+    # Shift and Enter make a new line instead of sending.
+    page.keyboard.type("yes")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("to the police")
+    expect(page.locator("#message")).to_have_value("yes\nto the police")
+
+
+def test_messages_are_announced_to_screen_readers(page: Page, fake_site):
+    open_chat(page, fake_site.web_url)
+    live = page.locator("#announcer")
+    assert live.get_attribute("aria-live") == "polite"
+    click_choice(page, "^Anti-social behaviour")
+    expect(live).to_contain_text("is anyone in immediate danger right now?")
+    expect(live).to_contain_text("Answers you can choose: Yes, someone is in danger now, No.")
+    # The typing indicator shows while the bot works.
+    page.fill("#message", "no")
+    page.press("#message", "Enter")
+    expect(page.locator("#typing")).to_be_visible()
+    wait_for_reply(page)
+    expect(page.locator("#typing")).to_be_hidden()
+
+
+def test_leave_this_site_goes_at_once_and_forgets_the_conversation(page: Page, fake_site):
+    page.route("https://www.bbc.co.uk/**", lambda route: route.fulfill(body="<title>Weather</title>Weather",
+                                                                         content_type="text/html"))
+    open_chat(page, fake_site.web_url)
+    click_choice(page, "^Anti-social behaviour")
+    old_sender = sender_id(page)
+    page.get_by_role("button", name="Emergency Leave this site").click()
+    page.wait_for_url("https://www.bbc.co.uk/weather")
+    # No history entry for the chat: Back does not return to it.
+    assert page.evaluate("() => history.length") == 2  # about:blank, then the weather page
+    page.goto(fake_site.web_url)
+    wait_for_reply(page)
+    assert sender_id(page) != old_sender
+    expect(page.locator("#transcript li.chat-message--user")).to_have_count(0)
+
+
+@pytest.mark.parametrize("width", [360, 320])
+def test_layout_fits_a_phone_and_400_percent_zoom(browser, fake_site, width):
+    # 320 CSS pixels is a 1280-pixel window at 400% zoom (WCAG 1.4.10 Reflow).
+    context = browser.new_context(viewport={"width": width, "height": 740})
+    page = context.new_page()
+    try:
+        open_chat(page, fake_site.web_url)
+        assert no_horizontal_scroll(page) is None, no_horizontal_scroll(page)
+        send_text(page, "x" * 120 + " https://www.erewash.gov.uk/a/very/long/address/that/must/wrap/nicely.html")
+        for answer in ("no", "yes", "no, not yet"):
+            send_text(page, answer)
+        expect(page.locator("li.chat-decision")).to_be_visible()
+        assert no_horizontal_scroll(page) is None, no_horizontal_scroll(page)
+        assert page.locator("#send").bounding_box()["width"] <= width
+    finally:
+        context.close()
+
+
+@pytest.mark.axe
+def test_no_serious_accessibility_problems_at_start_mid_conversation_and_decisions(page: Page, fake_site):
+    open_chat(page, fake_site.web_url)
+    assert serious_axe_violations(page) == []
+    send_text(page, TYPED["concern"])
+    send_text(page, "no")
+    page.get_by_role("button", name="Send").click()  # an empty answer: the error state
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    assert serious_axe_violations(page) == []
+    hold_conversation(page, "apply", by="typing")
+    assert serious_axe_violations(page) == []
+    page.get_by_role("button", name="Start again").click()
+    page.wait_for_function("() => document.querySelectorAll('#transcript li').length === 2")
+    wait_for_reply(page)
+    hold_conversation(page, "report_first", by="clicking")
+    assert serious_axe_violations(page) == []
