@@ -1,0 +1,604 @@
+"""Reads the dates residents type, the way people write them in the UK.
+
+`parse_dates(text, today)` finds every date expression in a message and turns it into a
+calendar date:
+
+- day first, always: "03/04" is 3 April, "12/2/25" is 12 February 2025;
+- a date without a year is the most recent one on or before today ("12 Dec" said on
+  25 Nov 2026 is 12 Dec 2025), so a year-less date is never in the future;
+- "last Tuesday", "Tuesday just gone", "on Tuesday": the most recent Tuesday strictly before today;
+- "the 5th": this month if that is not after today, else the month before;
+- "in March": the most recent March that has begun, taken as the 1st and flagged approximate
+  ("mid March" the 15th, "late March" the 25th, "end of March" the last day);
+- "since Christmas": 25 December of the most recent Christmas, flagged open-ended;
+- lists ("12 Feb, 3 March and 20 April", "12/2, 3/3 & 20/4", "the 2nd, 9th and 16th of October");
+- misspellings from patterns/dates.yml ("febuary", "sept", "tues").
+
+Relative phrases ("two weeks ago", "3 months ago") go through dateparser with UK settings.
+Nothing here asks the system clock: the caller passes today (asbcr.clock.today()).
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import functools
+import re
+from dataclasses import dataclass, field
+
+from dateutil.easter import easter
+from dateutil.relativedelta import relativedelta
+
+from bot.nlp import vocab
+
+# Longest message we read in full: enough for any story; stops a pasted essay costing seconds.
+MAX_CHARS = 5000
+
+DATEPARSER_SETTINGS = {
+    "DATE_ORDER": "DMY",
+    "PREFER_DATES_FROM": "past",
+    "RETURN_AS_TIMEZONE_AWARE": False,
+}
+
+
+@dataclass(frozen=True)
+class DateReading:
+    """One date read from the text. `date` is None when the words could not be read as a real date."""
+
+    text: str
+    start: int
+    end: int
+    date: dt.date | None
+    approximate: bool = False
+    open_ended: bool = False  # "since March": the start of a period, not one incident
+
+
+@dataclass(frozen=True)
+class DateParse:
+    dates: list[dt.date] = field(default_factory=list)  # on or before today, sorted, unique
+    future: list[dt.date] = field(default_factory=list)  # understood, but after today
+    unreadable: list[str] = field(default_factory=list)  # fragments that are not a real date
+    approximate: list[dt.date] = field(default_factory=list)  # dates in .dates picked for a vaguer phrase
+    periods: list[str] = field(default_factory=list)  # "every night since March": not a list of dates
+    readings: list[DateReading] = field(default_factory=list)
+
+    @property
+    def understood(self) -> str:
+        """What was read, in words, e.g. "12 February 2026 and 3 March 2026"."""
+        parts = []
+        for day in self.dates:
+            text = format_date(day)
+            if day in self.approximate:
+                text = f"about {text}"
+            parts.append(text)
+        return join_words(parts)
+
+
+def format_date(day: dt.date) -> str:
+    return f"{day.day} {calendar.month_name[day.month]} {day.year}"
+
+
+def join_words(parts: list[str]) -> str:
+    if not parts:
+        return ""
+    if len(parts) == 1:
+        return parts[0]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+# --------------------------------------------------------------------------- grammar
+
+
+def _alternation(words) -> str:
+    unique = sorted({w.lower() for w in words}, key=len, reverse=True)
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+").replace("'", "['’]?") for w in unique)
+
+
+@dataclass
+class _Grammar:
+    month_of: dict[str, int]
+    weekday_of: dict[str, int]
+    ordinal_of: dict[str, int]
+    cardinal_of: dict[str, int]
+    holiday_of: dict[str, dict]
+    ambiguous_months: set[str]
+    ambiguous_weekdays: set[str]
+    patterns: list[tuple[str, re.Pattern]]
+    frequency: re.Pattern
+    vague: re.Pattern
+
+
+_DAY_NOUN_GUARD = re.compile(
+    r"\s*(?:times?\b|x\b|incidents?\b|occasions?\b|reports?\b|calls?\b|people\b|persons?\b|kids\b|children\b|"
+    r"lads\b|of\s+(?:them|those|these|us|my|the|em)\b|am\b|pm\b|o['’]?clock\b|hours?\b|hrs?\b|mins?\b|minutes?\b|"
+    r"days?\b|weeks?\b|months?\b|years?\b|yrs?\b|nights?\b|%|percent\b|floor\b|house\b|door\b|time\b|one\b|"
+    r"attempt\b|go\b|try\b|round\b|offence\b|warning\b|letter\b|birthday\b|anniversary\b|road\b|street\b|avenue\b|"
+    r"close\b|lane\b|drive\b|crescent\b)"
+)
+_POSSESSIVE_BEFORE = re.compile(r"\b(?:my|his|her|their|our|your|its|me)\s+$")
+_MONTH_CONTEXT_BEFORE = re.compile(
+    r"\b(?:in|since|during|from|until|till|til|by|of|last|this|before|after|around|about|back|early|mid|late|"
+    r"through|throughout|over|until|between|and|to|or|end|start|beginning|middle|every)\s+$"
+)
+_WEEKDAY_CONTEXT_BEFORE = re.compile(r"\b(?:on|last|this|since|next|past|every|from|till|until|and|or)\s+$")
+_SINCE_BEFORE = re.compile(r"\b(?:ever\s+)?since\s+$")
+_RANGE_JOIN = re.compile(r"^\s*(?:to|till|til|until|-|–|and)\s*$")
+_RANGE_START_BEFORE = re.compile(r"\b(?:from|between)\s+$")
+
+
+@functools.lru_cache(maxsize=1)
+def _grammar() -> _Grammar:
+    words = vocab.load("dates")
+    numbers = vocab.load("numbers")
+    month_of = {w: int(m) for m, ws in words["months"].items() for w in ws}
+    weekday_of = {w: int(d) for d, ws in words["weekdays"].items() for w in ws}
+    ordinal_of = {w.replace("-", " "): n for w, n in numbers["ordinals"].items()}
+    weak = set(numbers["weak_cardinals"])
+    cardinal_of = {w: n for w, n in numbers["cardinals"].items() if w not in weak}
+    holiday_of = {}
+    for holiday in words["holidays"]:
+        for word in holiday["words"]:
+            holiday_of[_squash(word)] = holiday
+
+    mon = _alternation(month_of)
+    wd = _alternation(weekday_of)
+    ordw = _alternation(ordinal_of)
+    hol = _alternation(holiday_of)
+    cardw = _alternation(w for w in cardinal_of if " " not in w)
+    daynum = r"(?:[0-3]?\d)(?:st|nd|rd|th)?"
+    ordnum = r"(?:[0-3]?\d)(?:st|nd|rd|th)"
+    dayitem = rf"(?:the\s+)?(?:{daynum}|{ordw})\b"
+    sep = r"(?:\s*,\s*(?:and\s+|&\s*)?|\s+and\s+|\s*&\s*|\s*\+\s*|\s+n\s+|\s+(?=(?:the\s+)?[0-3]?\d(?:st|nd|rd|th)\b))"
+    daylist = rf"{dayitem}(?:{sep}{dayitem})*"
+    year = r"(?:(?:19|20)\d{2}|['’]\d{2})"
+
+    patterns = [
+        ("iso", rf"\b(?P<y>(?:19|20)\d{{2}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}})\b"),
+        ("numeric", rf"\b(?P<d>\d{{1,2}})[./\-](?P<m>\d{{1,2}})[./\-](?P<y>\d{{4}}|\d{{2}})\b"),
+        ("numeric", r"(?<![\d./])\b(?P<d>\d{1,2})/(?P<m>\d{1,2})\b(?![./]\d)"),
+        ("day_month", rf"(?<![/.\d-])\b(?P<days>{daylist})(?:\s*(?:of\s+|-|/|\.)?\s*)(?P<mon>{mon})\b\.?(?:,?\s*(?P<year>{year})\b)?"),
+        ("month_day", rf"\b(?P<mon>{mon})\b\.?,?\s+(?:the\s+)?(?P<days>{daylist})(?:,?\s*(?P<year>{year})\b)?"),
+        ("month", rf"\b(?:(?P<last>last|this\s+past|this)\s+)?(?:(?P<pos>early|mid|middle\s+of|late|end\s+of|the\s+end\s+of|start\s+of|the\s+start\s+of|beginning\s+of|the\s+beginning\s+of)\s+|mid-)?(?P<mon>{mon})\b(?:\s+(?P<year>(?:19|20)\d{{2}})\b)?"),
+        ("weekday", rf"\b(?:(?P<pre>last|this\s+past|this|next)\s+)?(?P<wd>{wd})\b\.?(?:\s+(?P<post>just\s+gone|gone|just\s+past|before\s+last|last))?(?:\s+(?:night|nite|morning|afternoon|evening|eve)\b)?"),
+        ("before_yesterday", r"\b(?:the\s+)?day\s+before\s+yesterday\b"),
+        ("yesterday", r"\b(?:yesterday|yesterdy|yesturday|yestarday|yesteday|yday|ystrday)\b(?:\s+(?:night|nite|morning|afternoon|evening)\b)?"),
+        ("yesterday", r"\blast\s+(?:night|nite|nyt|evening)\b"),
+        ("today", r"\b(?:today|tonight|tonite|2nite|2day|this\s+morning|this\s+afternoon|this\s+evening|earlier\s+today|earlier\s+on)\b"),
+        ("ago", rf"\b(?P<n>\d{{1,3}}|{cardw}|an?|a\s+couple\s+of|a\s+couple|couple\s+of|a\s+few|few|several)\s+(?P<unit>days?|nights?|weeks?|wks?|months?|mnths?|years?|yrs?|fortnights?)\s+(?:ago|back)\b"),
+        ("last_unit", r"\blast\s+(?P<unit>week|weekend|month)\b"),
+        ("other_day", r"\bthe\s+other\s+(?:day|night)\b"),
+        ("future", r"\b(?:tomorrow|tomoz|tmrw|tmw|2moro|2morrow|2mrw)\b"),
+        ("next_unit", r"\bnext\s+(?P<unit>week|month|year)\b"),
+        ("holiday", rf"\b(?:last\s+)?(?P<hol>{hol})\b(?:\s+(?P<year>(?:19|20)\d{{2}})\b)?"),
+        ("ordinal", rf"(?<![/.\d-])\b(?P<days>(?:the\s+)?{ordnum}(?:{sep}(?:the\s+)?{ordnum})*)\b"),
+        ("ordinal", rf"\bthe\s+(?P<days>{ordw})\b(?!\s+(?:time|one|thing|person|floor|of\s+all))"),
+    ]
+    compiled = [(kind, re.compile(rx)) for kind, rx in patterns]
+    frequency = re.compile(rf"\b(?:{_alternation(words['frequency'])})(?![\w/])")
+    vague = re.compile(rf"\b(?:{_alternation(words['vague'])})\b")
+    return _Grammar(
+        month_of=month_of,
+        weekday_of=weekday_of,
+        ordinal_of=ordinal_of,
+        cardinal_of=cardinal_of,
+        holiday_of=holiday_of,
+        ambiguous_months=set(words["ambiguous_months"]),
+        ambiguous_weekdays=set(words["ambiguous_weekdays"]),
+        patterns=compiled,
+        frequency=frequency,
+        vague=vague,
+    )
+
+
+def _squash(words: str) -> str:
+    return re.sub(r"\s+", " ", words.lower().replace("’", "'").replace("'", "")).strip()
+
+
+def _lower_same_length(text: str) -> str:
+    """Lower case without changing any offset (some characters lower into two)."""
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+# --------------------------------------------------------------------------- finding
+
+
+@dataclass
+class _Match:
+    kind: str
+    start: int
+    end: int
+    groups: dict
+    open_ended: bool = False
+
+
+def _candidates(low: str) -> list[_Match]:
+    grammar = _grammar()
+    found = []
+    for kind, rx in grammar.patterns:
+        for m in rx.finditer(low):
+            if m.end() == m.start():
+                continue
+            match = _Match(kind, m.start(), m.end(), {k: v for k, v in m.groupdict().items() if v})
+            if _plausible(match, low):
+                found.append(match)
+    for m in grammar.vague.finditer(low):
+        found.append(_Match("vague", m.start(), m.end(), {}))
+    # Longest first, then leftmost: "12 Feb" beats "Feb", "two weeks ago" beats "weeks ago".
+    found.sort(key=lambda c: (-(c.end - c.start), c.start))
+    chosen: list[_Match] = []
+    for cand in found:
+        if all(cand.end <= c.start or cand.start >= c.end for c in chosen):
+            chosen.append(cand)
+    chosen.sort(key=lambda c: c.start)
+    for match in chosen:
+        while match.end > match.start + 1 and low[match.end - 1] in ".,":
+            match.end -= 1  # "3rd of May." ends at the month
+        before = low[max(0, match.start - 12): match.start]
+        since = _SINCE_BEFORE.search(before)
+        if since and match.kind != "vague":
+            match.start -= len(before) - since.start()
+            match.open_ended = True
+    return chosen
+
+
+def _plausible(match: _Match, low: str) -> bool:
+    """Rejects look-alikes: "3 times", "24/7", "I may", "the 3rd time", "his 2nd warning"."""
+    grammar = _grammar()
+    after = low[match.end: match.end + 24]
+    before = low[max(0, match.start - 24): match.start]
+    g = match.groups
+    if match.kind == "numeric" and "y" not in g:
+        if (g["d"], g["m"]) == ("24", "7"):
+            return False
+        if re.match(r"\s*(?:times?|x)\b", after):
+            return False
+    if match.kind in ("month_day", "ordinal", "day_month"):
+        if match.kind != "day_month" and "year" not in g and _DAY_NOUN_GUARD.match(after):
+            return False
+        if _POSSESSIVE_BEFORE.search(before):
+            return False
+    if match.kind == "month_day":
+        days = g["days"]
+        if not re.search(r"\d(?:st|nd|rd|th)|[a-z]{4}", days) and "year" not in g:
+            # "March 12" is fine at the end of a clause, not before another word ("may 2 people").
+            if re.match(r"\s*[a-z]", after) and not re.match(r"\s*(?:and|&|at|in|on|when|then|but|or|last|this|,)\b", after):
+                return False
+        if g["mon"] in grammar.ambiguous_months and g["mon"] in ("may", "march", "mar") and re.search(
+            r"\b(?:i|you|he|she|it|they|we|who|that|which|this|there)\s+$", before
+        ):
+            return False
+    if match.kind == "day_month" and g["mon"] in grammar.ambiguous_months:
+        if re.match(r"\s*(?:be|have|not|well|as|i|you|he|she|we|they|it)\b", after) and "year" not in g:
+            return False
+    if match.kind == "month":
+        mon = g["mon"]
+        if mon in grammar.ambiguous_months and not (g.get("pos") or g.get("year") or g.get("last")):
+            whole = low.strip(" .!?,") == low[match.start: match.end]
+            if not (whole or _MONTH_CONTEXT_BEFORE.search(before)):
+                return False
+    if match.kind == "weekday":
+        wd = g["wd"]
+        if wd in grammar.ambiguous_weekdays and not (g.get("pre") or g.get("post")):
+            whole = low.strip(" .!?,") == low[match.start: match.end]
+            if not (whole or _WEEKDAY_CONTEXT_BEFORE.search(before)):
+                return False
+    return True
+
+
+def find_date_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the date expressions in `text` (as typed), without resolving them.
+
+    Used by the entity extractor; skips vague phrases ("ages ago") that name no date.
+    """
+    low = _lower_same_length(text[:MAX_CHARS])
+    return [(m.start, m.end) for m in _candidates(low) if m.kind != "vague"]
+
+
+# --------------------------------------------------------------------------- resolving
+
+
+def _most_recent(month: int, day: int, today: dt.date) -> dt.date | None:
+    """The latest date with this month and day on or before today; None if no year has it."""
+    for year in range(today.year, today.year - 9, -1):
+        try:
+            candidate = dt.date(year, month, day)
+        except ValueError:
+            continue
+        if candidate <= today:
+            return candidate
+    return None
+
+
+def _with_year(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _year(text: str | None) -> int | None:
+    if not text:
+        return None
+    digits = re.sub(r"\D", "", text)
+    value = int(digits)
+    return 2000 + value if len(digits) == 2 else value
+
+
+def _day_numbers(days_text: str) -> list[int | None]:
+    grammar = _grammar()
+    items = re.split(
+        r"\s*,\s*(?:and\s+|&\s*)?|\s+and\s+|\s*&\s*|\s*\+\s*|\s+n\s+|(?<!the)\s+(?=(?:the\s+)?\d)", days_text.strip()
+    )
+    values: list[int | None] = []
+    for item in items:
+        item = re.sub(r"^the\s+", "", item.strip())
+        item = re.sub(r"\s+", " ", item.replace("-", " "))
+        if not item:
+            continue
+        if item in grammar.ordinal_of:
+            values.append(grammar.ordinal_of[item])
+            continue
+        digits = re.match(r"(\d+)(st|nd|rd|th)?$", item)
+        values.append(int(digits.group(1)) if digits else None)
+    return values
+
+
+@dataclass
+class _Resolved:
+    date: dt.date | None
+    approximate: bool = False
+
+
+def _resolve(match: _Match, low: str, today: dt.date) -> list[_Resolved]:
+    g = match.groups
+    grammar = _grammar()
+    kind = match.kind
+    if kind in ("iso", "numeric"):
+        day, month = int(g["d"]), int(g["m"])
+        year = _year(g.get("y"))
+        if year is None:
+            return [_Resolved(_most_recent(month, day, today) if 1 <= month <= 12 else None)]
+        return [_Resolved(_with_year(year, month, day))]
+    if kind in ("day_month", "month_day"):
+        month = grammar.month_of[_squash(g["mon"])]
+        year = _year(g.get("year"))
+        out = []
+        for day in _day_numbers(g["days"]):
+            if day is None:
+                out.append(_Resolved(None))
+            elif year is None:
+                out.append(_Resolved(_most_recent(month, day, today)))
+            else:
+                out.append(_Resolved(_with_year(year, month, day)))
+        return out
+    if kind == "month":
+        month = grammar.month_of[_squash(g["mon"])]
+        year = _year(g.get("year"))
+        if year is None:
+            year = today.year if month <= today.month else today.year - 1
+        pos = re.sub(r"\s+", " ", g.get("pos", "") or "")
+        last_day = calendar.monthrange(year, month)[1]
+        day = {"mid": 15, "middle of": 15, "late": 25, "end of": last_day, "the end of": last_day}.get(pos, 1)
+        if "mid" in match_text(low, match) and not pos:
+            day = 15
+        resolved = dt.date(year, month, day)
+        if g.get("year") is None and resolved > today:
+            resolved = today  # "end of November" said on 25 November
+        return [_Resolved(resolved, approximate=True)]
+    if kind == "weekday":
+        weekday = grammar.weekday_of[_squash(g["wd"])]
+        pre = re.sub(r"\s+", " ", g.get("pre", "") or "")
+        post = re.sub(r"\s+", " ", g.get("post", "") or "")
+        if pre == "next":
+            ahead = (weekday - today.weekday()) % 7 or 7
+            return [_Resolved(today + dt.timedelta(days=ahead))]
+        back = (today.weekday() - weekday) % 7 or 7
+        if post == "before last":
+            back += 7
+        return [_Resolved(today - dt.timedelta(days=back))]
+    if kind == "before_yesterday":
+        return [_Resolved(today - dt.timedelta(days=2))]
+    if kind == "yesterday":
+        return [_Resolved(today - dt.timedelta(days=1))]
+    if kind == "today":
+        return [_Resolved(today)]
+    if kind == "ago":
+        return [_resolve_ago(g["n"], g["unit"], today)]
+    if kind == "last_unit":
+        unit = g["unit"]
+        if unit == "week":
+            return [_Resolved(today - dt.timedelta(days=7), approximate=True)]
+        if unit == "weekend":
+            back = (today.weekday() - 5) % 7 or 7
+            if today.weekday() == 6:
+                back = 8
+            return [_Resolved(today - dt.timedelta(days=back), approximate=True)]
+        return [_Resolved(today - relativedelta(months=1), approximate=True)]
+    if kind == "other_day":
+        return [_Resolved(today - dt.timedelta(days=2), approximate=True)]
+    if kind == "future":
+        return [_Resolved(today + dt.timedelta(days=1))]
+    if kind == "next_unit":
+        step = {"week": relativedelta(weeks=1), "month": relativedelta(months=1), "year": relativedelta(years=1)}
+        return [_Resolved(today + step[g["unit"]], approximate=True)]
+    if kind == "holiday":
+        holiday = grammar.holiday_of[_squash(g["hol"])]
+        year = _year(g.get("year"))
+        return [_Resolved(_holiday(holiday, year, today))]
+    if kind == "ordinal":
+        out = []
+        for day in _day_numbers(g["days"]):
+            out.append(_Resolved(_this_or_previous_month(day, today) if day else None))
+        return out
+    return [_Resolved(None)]
+
+
+def match_text(low: str, match: _Match) -> str:
+    return low[match.start: match.end]
+
+
+def _holiday(holiday: dict, year: int | None, today: dt.date) -> dt.date | None:
+    def on(y: int) -> dt.date:
+        if "easter" in holiday:
+            return easter(y) + dt.timedelta(days=holiday["easter"])
+        return dt.date(y, holiday["month"], holiday["day"])
+
+    if year is not None:
+        return on(year)
+    for y in (today.year, today.year - 1):
+        if on(y) <= today:
+            return on(y)
+    return None
+
+
+def _this_or_previous_month(day: int, today: dt.date) -> dt.date | None:
+    if not 1 <= day <= 31:
+        return None
+    first = today.replace(day=1)
+    for back in range(0, 13):
+        month_start = first - relativedelta(months=back)
+        candidate = _with_year(month_start.year, month_start.month, day)
+        if candidate and candidate <= today:
+            return candidate
+    return None
+
+
+def _resolve_ago(amount: str, unit: str, today: dt.date) -> _Resolved:
+    grammar = _grammar()
+    amount = re.sub(r"\s+", " ", amount)
+    approximate = False
+    if amount.isdigit():
+        n = int(amount)
+    elif amount in ("a", "an"):
+        n = 1
+    elif "couple" in amount:
+        n, approximate = 2, True
+    elif amount in ("a few", "few", "several"):
+        n, approximate = 3, True
+    else:
+        n = grammar.cardinal_of.get(amount, 1)
+    unit = unit.rstrip("s")
+    if unit in ("wk",):
+        unit = "week"
+    if unit in ("yr",):
+        unit = "year"
+    if unit in ("mnth",):
+        unit = "month"
+    if unit == "night":
+        unit = "day"
+    if unit == "fortnight":
+        n, unit = n * 2, "week"
+    if unit in ("month", "year"):
+        approximate = True
+    parsed = _dateparser(f"{n} {unit}s ago", today)
+    if parsed is None:  # dateparser missing or puzzled: plain arithmetic
+        step = {"day": relativedelta(days=n), "week": relativedelta(weeks=n),
+                "month": relativedelta(months=n), "year": relativedelta(years=n)}[unit]
+        parsed = today - step
+    return _Resolved(parsed, approximate=approximate)
+
+
+def _dateparser(phrase: str, today: dt.date) -> dt.date | None:
+    import dateparser  # slow first import; only needed for relative phrases
+
+    settings = dict(DATEPARSER_SETTINGS, RELATIVE_BASE=dt.datetime.combine(today, dt.time(12)))
+    result = dateparser.parse(phrase, languages=["en"], settings=settings)
+    return result.date() if result else None
+
+
+# --------------------------------------------------------------------------- the API
+
+
+def parse_dates(text: str, today: dt.date) -> DateParse:
+    """Every date in `text`, read as of `today` (see the module docstring for the rules)."""
+    if not isinstance(today, dt.date):
+        raise TypeError("today must be a datetime.date (use asbcr.clock.today())")
+    if isinstance(today, dt.datetime):
+        today = today.date()
+    text = (text or "")[:MAX_CHARS]
+    low = _lower_same_length(text).replace("’", "'")
+    matches = _candidates(low)
+
+    readings: list[DateReading] = []
+    unreadable: list[str] = []
+    for match in matches:
+        fragment = text[match.start: match.end]
+        if match.kind == "vague":
+            unreadable.append(fragment)
+            continue
+        for resolved in _resolve(match, low, today):
+            readings.append(
+                DateReading(fragment, match.start, match.end, resolved.date, resolved.approximate, match.open_ended)
+            )
+            if resolved.date is None:
+                unreadable.append(fragment)
+
+    periods = _periods(text, low, matches)
+
+    if not matches and not periods and text.strip():
+        fallback = _fallback(text, today)
+        if fallback is not None:
+            readings.append(fallback)
+        else:
+            unreadable.append(_shorten(text.strip()))
+
+    past = {r.date for r in readings if r.date is not None and r.date <= today}
+    future = {r.date for r in readings if r.date is not None and r.date > today}
+    exact = {r.date for r in readings if r.date is not None and not r.approximate}
+    approximate = sorted(d for d in past if d not in exact and any(r.date == d and r.approximate for r in readings))
+    return DateParse(
+        dates=sorted(past),
+        future=sorted(future),
+        unreadable=_unique(unreadable),
+        approximate=approximate,
+        periods=periods,
+        readings=readings,
+    )
+
+
+def _periods(text: str, low: str, matches: list[_Match]) -> list[str]:
+    """Fragments that describe a stretch of time ("every night since March", "from May to July")."""
+    spans: list[tuple[int, int]] = []
+    dated = [m for m in matches if m.kind != "vague"]
+    for freq in _grammar().frequency.finditer(low):
+        start, end = freq.start(), freq.end()
+        for m in dated:  # "every night since March" reads as one period
+            if 0 <= m.start - end <= 2 and m.open_ended:
+                end = m.end
+        spans.append((start, end))
+    for m in dated:
+        if m.open_ended and not any(s <= m.start and m.end <= e for s, e in spans):
+            spans.append((m.start, m.end))
+    for first, second in zip(dated, dated[1:]):
+        between = low[first.end: second.start]
+        if _RANGE_JOIN.match(between) and _RANGE_START_BEFORE.search(low[max(0, first.start - 10): first.start]):
+            before = low[max(0, first.start - 10): first.start]
+            start = first.start - (len(before) - _RANGE_START_BEFORE.search(before).start())
+            spans.append((start, second.end))
+    spans.sort()
+    return _unique(text[s:e] for s, e in spans)
+
+
+def _fallback(text: str, today: dt.date) -> DateReading | None:
+    """Last resort for a short answer our grammar missed, if dateparser reads it as a past date."""
+    stripped = text.strip()
+    if len(stripped) > 30 or not re.search(r"\d", stripped):
+        return None
+    if re.search(r"\d\s*(?:am|pm)\b|\d[.:]\d\d(?!\d)|o'?clock", stripped.lower()):
+        return None  # a time of day, which dateparser would happily call today
+    parsed = _dateparser(stripped, today)
+    if parsed is None:
+        return None
+    start = text.index(stripped)
+    return DateReading(stripped, start, start + len(stripped), parsed)
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _unique(items) -> list:
+    seen = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen

@@ -1,0 +1,47 @@
+"""Entities in a resident's message, in Rasa's entity shape.
+
+    extract("reported it to the feds 3 times since Christmas") ->
+    [{"entity": "organisation", "value": "police", "start": 22, "end": 30, "text": "the feds"},
+     {"entity": "incident_count", "value": "3", ...}, {"entity": "date", "value": "since Christmas", ...}]
+
+Labels and values: see bot/nlp/README.md. Offsets refer to the text as given.
+"""
+from __future__ import annotations
+
+import re
+
+from bot.nlp import pipeline
+from bot.nlp.spacy_components import DATE_CHARS
+
+# Longer messages are read up to here: a pasted essay must not cost seconds per turn.
+MAX_CHARS = 5000
+
+_TAG = re.compile(r"<[^<>]{0,300}>")
+_HTML_ENTITY = re.compile(r"&(?:amp|lt|gt|quot|apos|nbsp|#\d{1,6}|#x[0-9a-fA-F]{1,6});")
+_ENTITY_CHAR = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
+_SAME_LENGTH = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " ", "\t": " "})
+
+
+def clean(text: str) -> str:
+    """Same length as `text`, so offsets still point into the original: curly quotes made
+    straight, HTML tags blanked, "&amp;" read as "&" padded with spaces."""
+    text = text.translate(_SAME_LENGTH)
+    text = _TAG.sub(lambda m: " " * len(m.group()), text)
+    return _HTML_ENTITY.sub(lambda m: _ENTITY_CHAR.get(m.group(), " ").ljust(len(m.group())), text)
+
+
+def extract(text: str) -> list[dict]:
+    if not isinstance(text, str) or not text.strip():
+        return []
+    original = text[:MAX_CHARS]
+    doc = pipeline.load()(clean(original))
+    exact = doc.user_data.get(DATE_CHARS, {})
+    found = []
+    for ent in doc.ents:
+        start, end = exact.get((ent.start, ent.end), (ent.start_char, ent.end_char)) if ent.label_ == "date" else (
+            ent.start_char,
+            ent.end_char,
+        )
+        words = original[start:end]
+        found.append({"entity": ent.label_, "value": ent.id_ or words, "start": start, "end": end, "text": words})
+    return found

@@ -1,0 +1,53 @@
+"""extract() against the case table in entity_cases.yml, plus robustness."""
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.nlp.extract import extract
+
+CASES = yaml.safe_load((Path(__file__).parent / "entity_cases.yml").read_text(encoding="utf-8"))
+
+
+def triples(entities):
+    return [[e["entity"], e["value"], e["text"]] for e in entities]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["text"][:50] or "<empty>" for c in CASES])
+def test_entity_case(case):
+    found = extract(case["text"])
+    got = triples(found)
+    for wanted in case.get("expect", []):
+        assert [str(x) for x in wanted] in got, got
+    for label in case.get("absent", []):
+        assert label not in [g[0] for g in got], got
+    if case.get("exact"):
+        assert sorted(got) == sorted([str(x) for x in w] for w in case.get("expect", []))
+
+
+def test_entities_have_rasa_shape_and_point_into_the_text():
+    text = "Told the feds 3x since Christmas, my housing officer was rude"
+    found = extract(text)
+    assert found
+    for entity in found:
+        assert set(entity) == {"entity", "value", "start", "end", "text"}
+        assert text[entity["start"]: entity["end"]] == entity["text"]
+        assert isinstance(entity["value"], str)
+    assert [e["start"] for e in found] == sorted(e["start"] for e in found)
+
+
+@pytest.mark.parametrize("bad", [None, 42, b"police", ["police"]])
+def test_non_text_gives_nothing(bad):
+    assert extract(bad) == []
+
+
+def test_ten_thousand_characters_stay_fast():
+    extract("warm up the council")
+    text = ("ey up me duck the lads next door were at it again every night and I told the council 3 times. " * 120)[:10000]
+    started = time.perf_counter()
+    found = extract(text)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 1.5, elapsed
+    assert ["organisation", "council", "the council"] in triples(found)
+    assert all(e["end"] <= len(text) for e in found)
