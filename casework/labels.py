@@ -67,3 +67,54 @@ def long_date(iso: str) -> str:
     except ValueError:
         return str(iso)
     return f"{day.day} {day:%B %Y}"
+
+
+ASSUMED = {
+    "as_of": "the decision is as of the day the application was received",
+    "emergency": "no one is in immediate danger",
+    "asb_ongoing": "the behaviour is still going on",
+    "incidents_related": "the incidents are about the same problem",
+    "on_behalf": "they are applying for themselves",
+    "consent": "the consent of the person affected has not been asked yet",
+    "staff_conduct": "the grievance is not about how staff behaved",
+    "complaint_completed": "no complaints procedure has been completed",
+    "complained_about": "it is not said which organisation a complaint is about",
+    "previous_review": "there has been no earlier case review",
+}
+
+
+def _numbers(values) -> str:
+    """1, 2, 3, 5 -> "1 to 3 and 5"."""
+    values = sorted(set(values))
+    runs, start = [], None
+    for index, value in enumerate(values):
+        if start is None:
+            start = value
+        if index + 1 == len(values) or values[index + 1] != value + 1:
+            runs.append(str(start) if start == value else f"{start} to {value}")
+            start = None
+    return runs[0] if len(runs) == 1 else ", ".join(runs[:-1]) + " and " + runs[-1]
+
+
+def assumed(keys) -> list:
+    """The decision's `assumed` keys in words; incidents are grouped and numbered from 1."""
+    import re
+
+    phrases, reported_on, other_incident_keys = [], [], {}
+    for key in keys or []:
+        match = re.fullmatch(r"incidents\[(\d+)\]\.(\w+)", str(key))
+        if match and match.group(2) == "reported_on":
+            reported_on.append(int(match.group(1)) + 1)
+        elif match:
+            other_incident_keys.setdefault(match.group(2), []).append(int(match.group(1)) + 1)
+        else:
+            phrases.append(ASSUMED.get(str(key), str(key).replace("_", " ")))
+    if reported_on:
+        plural = len(reported_on) > 1
+        phrases.append(
+            f"incident{'s' if plural else ''} {_numbers(reported_on)} "
+            f"{'were' if plural else 'was'} reported on the day {'they' if plural else 'it'} happened"
+        )
+    for name, numbers in other_incident_keys.items():
+        phrases.append(f"{name.replace('_', ' ')} of incident {_numbers(numbers)}")
+    return phrases

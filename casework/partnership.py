@@ -1,34 +1,30 @@
-"""Who the paperwork comes from, by the name of the rule set that decided.
+"""Who the paperwork comes from: the partnership whose rule set made the decision.
 
-The rule set (rules/) owns thresholds; this owns the letterhead. A partnership that
-runs its own rule set adds its entry here.
+Names and contact details live with the rule set (rules/partnerships/NAME.yml), so a
+partnership that runs its own rule set gets its own letterhead without a code change.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Dict
 
-PARTNERSHIPS: Dict[str, Dict[str, str]] = {
-    "erewash": {
-        "name": "Erewash Community Safety Partnership",
-        "council": "Erewash Borough Council",
-        "contact": "Community Safety Officer, Erewash Community Safety Partnership",
-        "address": "Ilkeston Town Hall, Derbyshire DE7 5RP",
-        "phone": "0115 907 2274",
-        "appeals": "the Office of the Police and Crime Commissioner for Derbyshire",
-    },
-}
 
-
+@lru_cache(maxsize=16)
 def partnership(rule_set_name: str) -> Dict[str, str]:
-    known = PARTNERSHIPS.get(str(rule_set_name).lower())
-    if known:
-        return known
-    title = str(rule_set_name).replace("_", " ").replace("-", " ").title()
+    name = str(rule_set_name or "")
+    try:
+        from rules import PartnershipError, load_partnership
+
+        loaded = load_partnership(name)
+    except (ImportError, PartnershipError, OSError, ValueError):
+        title = name.replace("_", " ").replace("-", " ").title() or "Community Safety"
+        return {"name": f"{title} Community Safety Partnership", "contact": "", "address": "", "phone": ""}
+    contact = loaded.contact
+    role = contact.get("role") or contact.get("name") or ""
+    organisation = contact.get("organisation") or loaded.full_name
     return {
-        "name": f"{title} Community Safety Partnership",
-        "council": f"{title} Council",
-        "contact": f"{title} Community Safety Partnership",
-        "address": "",
-        "phone": "",
-        "appeals": "the Office of the Police and Crime Commissioner",
+        "name": loaded.full_name,
+        "contact": ", ".join(part for part in (role, organisation) if part),
+        "address": contact.get("address", ""),
+        "phone": contact.get("phone", ""),
     }

@@ -21,7 +21,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import (
-    KeepTogether,
+    CondPageBreak,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -107,8 +107,9 @@ def _summary(rows: List[Tuple[str, str]], styles) -> Table:
 
 def _section(number: int, title: str, body: List[Any], styles) -> List[Any]:
     heading = Paragraph(f"{number}. {escape(title)}", styles["h2"])
-    # Keep each heading with the start of its content, never alone at a page foot.
-    return [KeepTogether([heading] + body[:1])] + body[1:]
+    # A heading never sits alone at the foot of a page, yet long tables still
+    # start under their heading and run on to the next page.
+    return [CondPageBreak(35 * mm), heading] + body
 
 
 def _incidents(facts: Dict[str, Any], styles) -> List[Any]:
@@ -146,7 +147,7 @@ def _incidents(facts: Dict[str, Any], styles) -> List[Any]:
 def _decision(decision: Dict[str, Any], styles) -> List[Any]:
     rule_set = decision.get("rule_set") or {}
     rows = [
-        ("Outcome", f"<b>{escape(labels.outcome(decision.get('outcome', '')))}</b>"),
+        ("Outcome", f"<b>{escape(decision.get('summary') or labels.outcome(decision.get('outcome', '')))}</b>"),
         ("Qualifying incidents", _text(decision.get("qualifying_incidents"), "Not counted")),
     ]
     if decision.get("window_start"):
@@ -160,11 +161,11 @@ def _decision(decision: Dict[str, Any], styles) -> List[Any]:
         for reason in reasons:
             text = reason.get("text") if isinstance(reason, dict) else reason
             body.append(Paragraph(f"&bull;&nbsp;{_text(text, '')}", styles["body"]))
-    assumed = decision.get("assumed") or []
+    assumed = labels.assumed(decision.get("assumed"))
     if assumed:
         body.append(Spacer(1, 4))
         body.append(Paragraph(
-            "Assumed, because the applicant did not say: " + escape(", ".join(str(key).replace("_", " ") for key in assumed)) + ".",
+            "Assumed, because the applicant did not say otherwise: " + escape("; ".join(assumed)) + ".",
             styles["small"],
         ))
     body.append(Spacer(1, 4))

@@ -78,17 +78,15 @@ def create_application(application: Dict[str, Any], *, idempotency_key: Optional
 
 def decide_for(clean: Dict[str, Any]) -> Dict[str, Any]:
     """The rule set's decision for a validated application."""
-    try:
-        from rules import CaseFactsError, decide
-    except ImportError as error:  # pragma: no cover - the rule set ships with the project
-        raise CaseworkError(f"the rule set is not available: {error}") from None
+    from rules import CaseFactsError, PartnershipError, decide
+
     facts = dict(clean["facts"])
     facts["on_behalf"] = clean["on_behalf"]
     facts["consent"] = clean["consent"]
     facts.setdefault("as_of", clean["received"].isoformat())
     try:
         decision = decide(facts)
-    except CaseFactsError as error:
+    except (CaseFactsError, PartnershipError) as error:
         raise CaseworkError(f"facts: {error}") from None
     return decision
 

@@ -211,7 +211,7 @@ def render_page(application: Dict[str, Any], pdf_href: str) -> str:
 <h2>Incidents</h2>
 {incident_html}
 <h2>What the assistant found</h2>
-<p><strong>{escape(labels.outcome(decision.get('outcome', '')))}</strong></p>
+<p><strong>{escape(decision.get('summary') or labels.outcome(decision.get('outcome', '')))}</strong></p>
 <ul>{reasons}</ul>
 <p class="hint">The partnership makes the threshold decision and will write to you.</p>
 <h2>What happens next</h2>

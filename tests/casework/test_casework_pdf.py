@@ -1,0 +1,121 @@
+"""The printable application form: headings, content, escaping, pages."""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+
+from casework import service
+from casework.errors import CaseworkError
+
+HEADINGS = [
+    "Anti-social Behaviour Case Review application",
+    "1. Applicant",
+    "2. Person affected and consent",
+    "3. Incidents",
+    "4. Description of the anti-social behaviour",
+    "5. Impact on the person affected",
+    "6. Eligibility decision and why",
+    "7. Declaration",
+]
+
+
+def pdf_text(path_or_bytes) -> str:
+    data = path_or_bytes if isinstance(path_or_bytes, bytes) else open(path_or_bytes, "rb").read()
+    reader = PdfReader(io.BytesIO(data))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    return re.sub(r"\s+", " ", text)  # wrapped lines read as one
+
+
+def test_the_form_has_the_council_headings_in_order_and_the_application(store, make_application, tmp_path):
+    application = make_application(
+        channel="paper",
+        on_behalf=True,
+        consent=True,
+        victim={"name": "Edna Smith", "relationship": "Neighbour"},
+    )
+    result = service.create_application(application)
+    service.record_event(result["reference"], "threshold-met", "2026-11-24")
+    path = service.export_pdf(result["reference"], tmp_path / "form.pdf")
+    text = pdf_text(path)
+
+    positions = [text.find(heading) for heading in HEADINGS]
+    assert -1 not in positions, [h for h, p in zip(HEADINGS, positions) if p == -1]
+    assert positions == sorted(positions)
+    for expected in [
+        "Erewash Community Safety Partnership",
+        result["reference"],
+        "20 November 2026",           # received
+        "27 November 2026",           # receipt confirmed by
+        "Paper form",
+        "Jo Bloggs", "jo.bloggs@example.org", "07700 900123", "12 Station Road, Ilkeston DE7 5AB",
+        "Edna Smith", "Neighbour", "Given",
+        "2 September 2026", "Police, Council", "DC-123",
+        "10 October 2026", "Social landlord", "NCHA-77",
+        "Loud music from number 16",
+        "I cannot sleep",
+        f"version {result['decision']['rule_set']['version']}",
+        "Signed",                     # a paper form gets signature lines
+        "Threshold met",              # the case record
+        "0115 907 2274",
+    ]:
+        assert expected in text, expected
+    assert result["decision"]["outcome"] == "apply"
+    assert result["decision"]["summary"] in text  # the rule set's own words for the outcome
+    for reason in result["decision"]["reasons"]:
+        assert reason["text"] in text
+
+
+def test_a_chat_application_is_confirmed_online_instead_of_signed(store, make_application):
+    reference = service.create_application(make_application(channel="chat"))["reference"]
+    text = pdf_text(service.pdf_bytes(reference))
+    assert "Confirmed online by the applicant on 20 November 2026" in text
+    assert "Signed" not in text
+
+
+def test_text_is_printed_as_typed_never_as_markup(store, make_application):
+    applicant = {"name": "<b>Jo</b> & <font size=40>Bloggs</font>", "email": "jo@example.org"}
+    reference = service.create_application(make_application(
+        applicant=applicant, description="Shouting <script>alert(1)</script>\nand banging", impact="Łucja Wiśniewska cannot sleep",
+    ))["reference"]
+    text = pdf_text(service.pdf_bytes(reference))
+    assert "<b>Jo</b> & <font size=40>Bloggs</font>" in text
+    assert "Shouting <script>alert(1)</script>" in text
+    assert "Łucja Wiśniewska cannot sleep" in text
+
+
+def test_long_applications_run_over_pages_with_numbered_footers(store, make_application):
+    incidents = [{"date": f"2026-{month:02d}-{day:02d}", "reported_to": ["police"], "reference": f"DC-{month}{day}"}
+                 for month in (6, 7, 8, 9, 10, 11) for day in (3, 9, 15, 21)]
+    reference = service.create_application(make_application(
+        received="2026-11-25", facts={"incidents": incidents}, description="Paragraph of detail. " * 300,
+    ))["reference"]
+    data = service.pdf_bytes(reference)
+    reader = PdfReader(io.BytesIO(data))
+    pages = len(reader.pages)
+    assert pages >= 3
+    for number, page in enumerate(reader.pages, start=1):
+        assert f"Page {number} of {pages}" in page.extract_text()
+        assert reference in page.extract_text()
+    # Metadata names the reference, never the person.
+    assert reference in reader.metadata.title
+    assert "Bloggs" not in str(reader.metadata)
+
+
+def test_export_pdf_to_a_folder_uses_the_reference_and_refuses_missing_folders(store, make_application, tmp_path):
+    reference = service.create_application(make_application())["reference"]
+    path = service.export_pdf(reference, tmp_path)
+    assert path == tmp_path / f"{reference}.pdf"
+    assert path.read_bytes().startswith(b"%PDF-")
+    with pytest.raises(CaseworkError, match="folder does not exist"):
+        service.export_pdf(reference, tmp_path / "missing" / "form.pdf")
+
+
+def test_an_anonymised_application_still_prints(store, make_application, monkeypatch):
+    reference = service.create_application(make_application(received="2020-05-01", facts={}))["reference"]
+    service.record_event(reference, "withdrawn", "2020-05-02")
+    service.apply_retention(12)
+    text = pdf_text(service.pdf_bytes(reference))
+    assert "Jo Bloggs" not in text and "Not given" in text
