@@ -1,0 +1,295 @@
+"""decide(): case facts in, a decision out (CONTRACT.md, "Case facts" and "Decision").
+
+Python prepares the facts (checks them, fills defaults, counts the qualifying incidents) and
+shapes the decision; which rules fire, and so the outcome and routes, is decided by the rule
+set in rules/ruleset.py running in durable_rules.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from typing import Any, Dict, List, Optional, Union
+
+from asbcr import clock
+from rules import ruleset
+from rules.engine import RuleEngineError
+from rules.facts import BODIES, TOP_LEVEL_KEYS, CaseFacts, CaseFactsError, Incident, parse_case_facts
+from rules.partnership import InForce, Partnership, PartnershipError, load_partnership
+
+_MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_BODY_NAMES = {"council": "the council", "police": "the police", "social_landlord": "a social landlord",
+               "private_landlord": "a private landlord", "health": "health services", "other": "someone else"}
+
+
+def decide(facts: dict, partnership: Union[str, Partnership] = "erewash", explain: bool = False) -> dict:
+    """The decision for ``facts`` under ``partnership``'s policy (a name or a loaded Partnership).
+
+    Raises CaseFactsError for malformed facts, PartnershipError for an unknown or broken
+    partnership, RuleEngineError if the rule set itself fails (a bug, never the facts).
+    """
+    if not isinstance(partnership, Partnership):
+        partnership = load_partnership(partnership)
+    case = parse_case_facts(facts, clock.today())
+    try:
+        policy = partnership.on(case.as_of)
+    except PartnershipError as error:
+        raise CaseFactsError("as_of", str(error)) from None
+    count = Count(case, policy)
+    engine_facts = {
+        "emergency": case.emergency,
+        "previous_review": case.previous_review,
+        "staff_conduct": case.staff_conduct,
+        "complaint_completed": case.complaint_completed,
+        "asb_ongoing": case.asb_ongoing,
+        "on_behalf": case.on_behalf,
+        "consent": "not_asked" if case.consent is None else ("given" if case.consent else "refused"),
+        "reported_incidents": len(count.reported),
+        "qualifying_incidents": count.qualifying,
+        "threshold": policy.threshold,
+        "single_hate_incident_route": policy.single_hate_incident,
+        "qualifying_hate_incidents": len(count.hate),
+    }
+    fired = ruleset.compiled().run(engine_facts)
+    if not fired:
+        raise RuleEngineError(f"no rule applied to {engine_facts} (a gap in rules/ruleset.py)")
+    return _shape(case, partnership, policy, count, engine_facts, fired, explain)
+
+
+class Count:
+    """Which incidents count towards the threshold, and why the others do not."""
+
+    __slots__ = ("window_start", "reported", "in_window", "before_window", "not_counted",
+                 "private_landlord_only", "qualifying", "hate", "oldest", "leaves_window")
+
+    def __init__(self, case: CaseFacts, policy: InForce):
+        bodies = policy.counting_bodies
+        self.window_start = window_start = months_before(case.as_of, policy.window_months)
+        self.reported = reported = []  # reported to a body that takes part in the review, at any time
+        self.in_window = in_window = []
+        self.not_counted = not_counted = []  # reported, but only to bodies that do not take part
+        self.private_landlord_only = 0
+        self.hate = hate = []
+        for incident in case.incidents:
+            told = incident.reported_to
+            if not told:
+                continue
+            if bodies.isdisjoint(told):
+                not_counted.append(incident)
+                if "private_landlord" in told:
+                    self.private_landlord_only += 1
+                continue
+            reported.append(incident)
+            if incident.reported_on >= window_start:
+                in_window.append(incident)
+                if incident.hate:
+                    hate.append(incident)
+        self.before_window = len(reported) - len(in_window)
+        if not in_window:
+            self.qualifying, self.oldest, self.leaves_window = 0, None, None
+            return
+        if case.incidents_related:
+            self.qualifying = len(in_window)
+            self.oldest = min(incident.reported_on for incident in in_window)
+        else:
+            # Unrelated incidents do not add up: each is a problem of its own, so at most one
+            # counts, and the one that stays in the window longest is the latest report.
+            self.qualifying = 1
+            self.oldest = max(incident.reported_on for incident in in_window)
+        self.leaves_window = leaves_window(self.oldest, policy.window_months)
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months earlier (the last day of a shorter month)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    last = 29 if month == 2 and calendar.isleap(year) else _DAYS_IN_MONTH[month]
+    return dt.date(year, month, day.day if day.day <= last else last)
+
+
+def months_after(day: dt.date, months: int) -> dt.date:
+    return months_before(day, -months)
+
+
+def leaves_window(report: dt.date, months: int) -> dt.date:
+    """The first day on which a report made on ``report`` is no longer within the window."""
+    day = months_after(report, months)
+    while months_before(day, months) <= report:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def long_date(day: dt.date) -> str:
+    return f"{day.day} {_MONTHS[day.month]} {day.year}"
+
+
+def _incidents(n: int, related: bool = True) -> str:
+    if n == 0:
+        return "no incidents"
+    if n == 1:
+        return "1 incident"
+    return f"{n} related incidents" if related else f"{n} incidents"
+
+
+def _were(n: int) -> Optional[str]:
+    return None if n == 0 else ("1 incident was" if n == 1 else f"{n} incidents were")
+
+
+def _shape(case: CaseFacts, partnership: Partnership, policy: InForce, count: Count,
+           engine_facts: Dict[str, Any], fired: tuple, explain: bool) -> dict:
+    routes: List[str] = []
+    for name in fired:
+        route = ruleset.RULES_BY_NAME[name].route
+        if route not in routes:
+            routes.append(route)
+    outcome = routes[0]
+    more_needed = max(policy.threshold - count.qualifying, 0)
+    values = {
+        "as_of": long_date(case.as_of),
+        "window_start": long_date(count.window_start),
+        "threshold": policy.threshold,
+        "qualifying": count.qualifying,
+        "qualifying_phrase": _incidents(count.qualifying),
+        "more_needed_phrase": (f"{more_needed} more related incident" + ("s" if more_needed > 1 else "")
+                               if more_needed else None),
+        "oldest_report": long_date(count.oldest) if count.oldest else None,
+        "oldest_leaves_window": long_date(count.leaves_window) if count.leaves_window else None,
+        "hate_report": long_date(max(i.reported_on for i in count.hate)) if count.hate else None,
+        "not_counted_phrase": _were(len(count.not_counted)),
+        "before_window_phrase": _were(count.before_window),
+        "private_landlord_phrase": _were(count.private_landlord_only),
+        "about": case.complained_about,
+        "asb_stopped": not case.asb_ongoing,
+        "private_landlord_only": count.private_landlord_only > 0,
+        "unrelated": not case.incidents_related and len(count.in_window) > 1,
+        "not_counted": bool(count.not_counted),
+        "before_window": count.before_window > 0,
+        "on_behalf": case.on_behalf,
+        "single_hate_incident": policy.single_hate_incident,
+    }
+    texts = policy.texts(case.complained_about)
+    reasons = []
+    for name in fired:
+        reason = {"rule": name, "text": " ".join(texts.reasons[name].render(values))}
+        if name == "threshold_not_met":
+            reason["more_needed"] = more_needed
+            reason["oldest_leaves_window"] = count.leaves_window.isoformat() if count.leaves_window else None
+        reasons.append(reason)
+    next_steps: List[str] = []
+    for route in routes:
+        for step in texts.next_steps[route].render(values):
+            if step not in next_steps:
+                next_steps.append(step)
+    decision = {
+        "outcome": outcome,
+        "summary": " ".join(texts.summaries[outcome].render(values)),
+        "routes": routes,
+        "reasons": reasons,
+        "qualifying_incidents": count.qualifying,
+        "window_start": count.window_start.isoformat(),
+        "next_steps": next_steps,
+        "assumed": _relied_on(case, count, engine_facts, routes, policy),
+        "rule_set": {"name": partnership.name, "version": partnership.version},
+    }
+    if explain:
+        decision["trace"] = _trace(case, partnership, policy, count, engine_facts, fired, routes, decision["assumed"])
+    return decision
+
+
+def _relied_on(case: CaseFacts, count: Count, engine_facts: Dict[str, Any], routes: List[str],
+               policy: InForce) -> List[str]:
+    """The defaults this decision depended on: a default that could not have changed the
+    routes (whether it is someone else's application when the threshold is not met, say)
+    is left out, so that `assumed` lists what is worth asking."""
+    defaulted = case.defaulted
+    if not defaulted and all(not i.defaulted for i in case.incidents):
+        return []
+    threshold_met = (engine_facts["qualifying_incidents"] >= engine_facts["threshold"]
+                     or (policy.single_hate_incident and engine_facts["qualifying_hate_incidents"] > 0))
+    ongoing = case.asb_ongoing
+    matters = {
+        "as_of": True,
+        "emergency": True,
+        "asb_ongoing": True,
+        "incidents": ongoing,
+        "incidents_related": ongoing and len(count.in_window) > 1,
+        "on_behalf": ongoing and threshold_met,
+        "consent": ongoing and threshold_met and case.on_behalf,
+        "staff_conduct": True,
+        "complaint_completed": case.staff_conduct,
+        "complained_about": "ombudsman" in routes or "complaints_procedure" in routes,
+        "previous_review": True,
+    }
+    assumed = [key for key in TOP_LEVEL_KEYS if key in defaulted and matters[key]]
+    if ongoing:
+        reported = set(id(i) for i in count.reported)
+        for incident in case.incidents:
+            for name in incident.defaulted:
+                if (name == "reported_to"
+                        or (name == "reported_on" and id(incident) in reported)
+                        or (name == "hate" and policy.single_hate_incident and id(incident) in reported)):
+                    assumed.append(incident.key(name))
+    return assumed
+
+
+def _trace(case: CaseFacts, partnership: Partnership, policy: InForce, count: Count,
+           engine_facts: Dict[str, Any], fired: tuple, routes: List[str], assumed: List[str]) -> List[str]:
+    """The decision in words, step by step, for staff (`asbcr check --explain`)."""
+    counting = [_BODY_NAMES[b] for b in BODIES if b in policy.counting_bodies]
+    lines = [
+        f"Policy: {partnership.full_name}, rule set {partnership.name} version {partnership.version} "
+        f"(policy in force since {long_date(policy.since)}).",
+        f"As of {long_date(case.as_of)}{' (today: as_of was not given)' if 'as_of' in case.defaulted else ''}. "
+        f"The window runs from {long_date(count.window_start)} to {long_date(case.as_of)} "
+        f"({policy.window_months} calendar months). Reports count when made to {_join(counting)}.",
+    ]
+    if not case.incidents:
+        lines.append("No incidents were given.")
+    in_window = set(id(i) for i in count.in_window)
+    for incident in case.incidents:
+        lines.append(_incident_line(incident, policy, count, id(incident) in in_window))
+    lines.append(
+        f"Qualifying incidents: {count.qualifying}"
+        + ("" if case.incidents_related or len(count.in_window) < 2
+           else f" (the {len(count.in_window)} in the window are not related, so they do not add up)")
+        + f"; the threshold is {policy.threshold}"
+        + (f"; a single hate incident is enough ({len(count.hate)} in the window)" if policy.single_hate_incident else "")
+        + ".")
+    lines.append("Facts for the rules: " + ", ".join(f"{k}={_json(v)}" for k, v in engine_facts.items()) + ".")
+    fired_set = set(fired)
+    for pri, rule in enumerate(ruleset.RULES, start=1):
+        if rule.name in fired_set:
+            lines.append(f"Rule {pri} {rule.name} (table row {rule.row}) applies: {rule.says}. Route: {rule.route}.")
+        else:
+            lines.append(f"Rule {pri} {rule.name} (table row {rule.row}) does not apply. It applies when {rule.says}.")
+    lines.append(f"Outcome: {routes[0]}, the first route that applies. Routes: {', '.join(routes)}.")
+    if assumed:
+        lines.append("Defaults relied on (not given): " + ", ".join(assumed) + ".")
+    return lines
+
+
+def _incident_line(incident: Incident, policy: InForce, count: Count, in_window: bool) -> str:
+    told = [_BODY_NAMES[b] for b in BODIES if b in incident.reported_to]
+    head = (f"Incident {incident.index + 1} ({long_date(incident.date)}"
+            + (", a hate incident" if incident.hate else "") + ")")
+    if not told:
+        return f"{head}: not reported to anyone, so it does not count."
+    reported = f"reported to {_join(told)} on {long_date(incident.reported_on)}"
+    if policy.counting_bodies.isdisjoint(incident.reported_to):
+        return f"{head}: {reported}; none of them takes part in the review, so it does not count."
+    if not in_window:
+        return f"{head}: {reported}, before the window began on {long_date(count.window_start)}, so it no longer counts."
+    return f"{head}: {reported}, within the window: it counts."
+
+
+def _join(items: List[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _json(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
