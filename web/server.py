@@ -30,7 +30,7 @@ DEFAULT_SITE = WEB_DIR / "site.yml"
 
 # Browser-made session ids (crypto.randomUUID) and test ids; nothing that could be a path or markup.
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-MAX_MESSAGE_CHARS = 5000
+MAX_MESSAGE_CHARS = 10_000  # as bot/channels.py; the bot itself reads the start of a long message
 # A turn can run several custom actions and the rule set; the first after a start is the slowest.
 RASA_TIMEOUT = ClientTimeout(total=60, connect=5)
 
@@ -208,7 +208,7 @@ def add_casework_routes(app: web.Application) -> bool:
 
 
 def create_app(rasa_url: Optional[str] = None, site: Optional[Dict[str, Any]] = None) -> web.Application:
-    app = web.Application(middlewares=[security_headers], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[security_headers], client_max_size=256 * 1024)
     app[RASA_URL] = (rasa_url or default_rasa_url()).rstrip("/")
     app[SITE] = site or load_site()
     app.router.add_get("/", page)

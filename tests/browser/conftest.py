@@ -7,6 +7,7 @@ by scripts/web-assets.sh (quick when nothing changed).
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator, List
 
@@ -16,6 +17,10 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from asbcr.stack import Stack, free_port
 from chat_helpers import CHROMIUM, CHROMIUM_ARGS, ROOT
 from fake_rasa import FakeRasa
+
+# web/ is not an installed package: run from the repository, as `python -m web.server` is.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 
 def pytest_configure(config) -> None:

@@ -225,6 +225,9 @@ def test_the_whole_conversation_works_with_the_keyboard_alone(page: Page, fake_s
     # Tab from the top reaches the skip link first; it takes the resident to the conversation.
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.textContent.trim()") == "Skip to the conversation"
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Leave this site"
+    page.keyboard.press("Shift+Tab")
     page.keyboard.press("Enter")
     assert page.evaluate("() => document.activeElement.id") == "conversation-heading"
     # Start again, then the first quick answer.
@@ -271,13 +274,18 @@ def test_messages_are_announced_to_screen_readers(page: Page, fake_site):
     expect(page.locator("#typing")).to_be_hidden()
 
 
-def test_leave_this_site_goes_at_once_and_forgets_the_conversation(page: Page, fake_site):
+@pytest.mark.parametrize("how", ["button", "shift three times"])
+def test_leave_this_site_goes_at_once_and_forgets_the_conversation(page: Page, fake_site, how):
     page.route("https://www.bbc.co.uk/**", lambda route: route.fulfill(body="<title>Weather</title>Weather",
                                                                          content_type="text/html"))
     open_chat(page, fake_site.web_url)
     click_choice(page, "^Anti-social behaviour")
     old_sender = sender_id(page)
-    page.get_by_role("button", name="Emergency Leave this site").click()
+    if how == "button":
+        page.get_by_role("button", name="Emergency Leave this site").click()
+    else:
+        for _ in range(3):
+            page.keyboard.press("Shift")
     page.wait_for_url("https://www.bbc.co.uk/weather")
     # No history entry for the chat: Back does not return to it.
     assert page.evaluate("() => history.length") == 2  # about:blank, then the weather page

@@ -553,8 +553,9 @@ async function sendMessage (message, shown, { viaButton = false, hidden = false 
     setBusy(false)
     if (pending) pending.remove()
     if (typed) ui.input.value = message // nothing typed is lost
-    retry = hidden ? () => sendMessage(message, shown, { hidden: true }) : null
-    showProblem(error.message, { retryLabel: hidden ? 'Try again' : null })
+    // A typed message waits in the box to be sent again; a hidden one or a button's is retried for them.
+    retry = typed ? null : () => sendMessage(message, shown, { viaButton, hidden })
+    showProblem(error.message, { retryLabel: typed ? null : 'Try again' })
     return
   }
   if (mine !== generation) return

@@ -1,0 +1,159 @@
+"""web/server.py without a browser: the relay to Rasa, its error answers, the page's escaping."""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from asbcr.stack import free_port
+from chat_helpers import ROOT
+from web import server
+
+SENDER = "test-sender-1"
+
+
+def run(coroutine):
+    # A thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(30)
+
+
+async def with_client(app: web.Application, action):
+    async with TestClient(TestServer(app)) as client:
+        return await action(client)
+
+
+async def with_rasa(handler, action):
+    """A stand-in Rasa whose webhook is `handler`, and a client of the page server in front of it."""
+    rasa = web.Application()
+    rasa.router.add_post("/webhooks/rest/webhook", handler)
+    async with TestServer(rasa) as rasa_server:
+        app = server.create_app(rasa_url=str(rasa_server.make_url("")).rstrip("/"))
+        return await with_client(app, action)
+
+
+def test_chat_relays_the_message_and_returns_rasas_list():
+    seen = []
+
+    async def webhook(request):
+        seen.append(await request.json())
+        return web.json_response([{"recipient_id": SENDER, "text": "Hello", "custom": {"ask": "concern"}}, "junk"])
+
+    async def action(client):
+        response = await client.post("/api/chat", json={"sender": SENDER, "message": "hi"})
+        return response.status, await response.json(), response.headers.get("Cache-Control")
+
+    status, body, cache = run(with_rasa(webhook, action))
+    assert status == 200
+    assert body == [{"recipient_id": SENDER, "text": "Hello", "custom": {"ask": "concern"}}]
+    assert seen == [{"sender": SENDER, "message": "hi"}]
+    assert cache == "no-store"  # a resident's conversation is not kept in caches
+
+
+@pytest.mark.parametrize("payload, code", [
+    ({"sender": SENDER}, "empty_message"),
+    ({"sender": SENDER, "message": "   "}, "empty_message"),
+    ({"sender": SENDER, "message": 7}, "empty_message"),
+    ({"sender": "../../etc", "message": "hi"}, "bad_sender"),
+    ({"message": "hi"}, "bad_sender"),
+    ({"sender": SENDER, "message": "x" * (server.MAX_MESSAGE_CHARS + 1)}, "message_too_long"),
+    (["not", "an", "object"], "bad_request"),
+])
+def test_bad_requests_get_a_clear_400(payload, code):
+    async def action(client):
+        response = await client.post("/api/chat", json=payload)
+        return response.status, await response.json()
+
+    status, body = run(with_client(server.create_app(rasa_url="http://127.0.0.1:9"), action))
+    assert status == 400
+    assert body["error"] == code and body["message"]
+
+
+def test_a_body_that_is_not_json_gets_a_400():
+    async def action(client):
+        response = await client.post("/api/chat", data="hello", headers={"Content-Type": "application/json"})
+        return response.status, await response.json()
+
+    status, body = run(with_client(server.create_app(rasa_url="http://127.0.0.1:9"), action))
+    assert (status, body["error"]) == (400, "bad_request")
+
+
+def test_rasa_not_running_is_a_503_in_plain_english():
+    async def action(client):
+        response = await client.post("/api/chat", json={"sender": SENDER, "message": "hi"})
+        return response.status, await response.json()
+
+    status, body = run(with_client(server.create_app(rasa_url=f"http://127.0.0.1:{free_port()}"), action))
+    assert status == 503
+    assert body["error"] == "bot_unreachable"
+    assert "cannot be reached" in body["message"] and "has not been sent" in body["message"]
+
+
+@pytest.mark.parametrize("reply", [
+    web.Response(status=500, text="boom"),
+    web.Response(status=200, text="not json"),
+    web.json_response({"not": "a list"}),
+])
+def test_a_broken_answer_from_rasa_is_a_502(reply):
+    async def webhook(request):
+        return reply
+
+    async def action(client):
+        response = await client.post("/api/chat", json={"sender": SENDER, "message": "hi"})
+        return response.status, await response.json()
+
+    status, body = run(with_rasa(webhook, action))
+    assert status == 502 and body["error"] == "bot_error" and body["message"]
+
+
+def test_health_says_whether_the_bot_answers():
+    async def action(client):
+        response = await client.get("/api/health")
+        return response.status, await response.json()
+
+    status, body = run(with_client(server.create_app(rasa_url=f"http://127.0.0.1:{free_port()}"), action))
+    assert (status, body) == (503, {"page": "ok", "bot": "unreachable"})
+
+
+def test_the_page_escapes_every_site_value(tmp_path: Path):
+    site = server.load_site()
+    site = dict(site, council='Evil <script>alert(1)</script> "Council"', leave_url='https://example.org/?a=1&b="2"')
+
+    async def action(client):
+        response = await client.get("/")
+        return response.status, await response.text(), response.headers["Content-Security-Policy"]
+
+    status, html, csp = run(with_client(server.create_app(rasa_url="http://127.0.0.1:9", site=site), action))
+    assert status == 200
+    assert "<script>alert(1)" not in html
+    assert "Evil &lt;script&gt;alert(1)&lt;/script&gt; &quot;Council&quot;" in html
+    assert 'href="https://example.org/?a=1&amp;b=&quot;2&quot;"' in html
+    assert "frame-ancestors 'none'" in csp
+
+
+def test_a_site_file_missing_values_is_refused_with_their_names(tmp_path: Path):
+    broken = tmp_path / "site.yml"
+    broken.write_text("council: Somewhere\ncontact: {phone: '01234 567890'}\n")
+    with pytest.raises(server.SiteError, match="partnership.*service_name"):
+        server.load_site(broken)
+
+
+def test_the_server_prints_its_url_and_answers_on_the_port_given():
+    port = free_port()
+    env = dict(os.environ, ASBCR_RASA_URL="http://127.0.0.1:9", PYTHONPATH=str(ROOT))
+    process = subprocess.Popen([sys.executable, "-m", "web.server", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        first_line = process.stdout.readline()
+        assert first_line.startswith(f"Chat page: http://localhost:{port}/")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(15)
