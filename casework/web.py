@@ -98,7 +98,7 @@ def _pdf_response(content: bytes, reference: str) -> web.Response:
 
 
 RESIDENT_STATUS = {
-    "received": "Received. We will confirm that we have it by {acknowledge_by}.",
+    "received": "Received. The partnership will decide whether the threshold for a case review is met.",
     "threshold-met": "The threshold is met. The partnership is arranging a case review.",
     "threshold-not-met": "The partnership decided that the threshold for a case review is not met.",
     "rejected": "The partnership could not accept this application.",
@@ -117,7 +117,6 @@ a{color:#1d70b8}a:focus{outline:3px solid transparent;background:#fd0;box-shadow
 .skip{position:absolute;left:-9999px}.skip:focus{position:static}
 main{padding:30px 0 60px}
 h1{font-size:36px;line-height:1.1;margin:0 0 30px}h2{font-size:27px;margin:40px 0 20px}
-.caption{color:#505a5f;font-size:19px;display:block;margin-bottom:5px}
 .panel{background:#00703c;color:#fff;padding:25px;margin-bottom:30px;text-align:center}
 .panel h1{margin:0 0 10px}.panel .ref{font-size:30px;font-weight:bold;word-break:break-all}
 dl{margin:0 0 20px;display:table;width:100%;border-collapse:collapse}
@@ -129,6 +128,8 @@ th,td{text-align:left;padding:10px 20px 10px 0;border-bottom:1px solid #b1b4b6;v
 .button{display:inline-block;background:#00703c;color:#fff;padding:8px 10px;font-weight:bold;text-decoration:none;box-shadow:0 2px 0 #002d18}
 .button:hover{background:#005a30}
 .hint{color:#505a5f}
+.visually-hidden{position:absolute!important;width:1px!important;height:1px!important;margin:0!important;padding:0!important;overflow:hidden!important;clip:rect(0 0 0 0)!important;white-space:nowrap!important;border:0!important}
+@media(max-width:640px){body{font-size:16px}h1{font-size:27px}h2{font-size:21px}.panel .ref{font-size:24px}dt,dd{padding-right:10px}}
 footer{border-top:1px solid #b1b4b6;padding:20px 0;color:#505a5f;font-size:16px}
 """
 
@@ -178,7 +179,7 @@ def render_page(application: Dict[str, Any], pdf_href: str) -> str:
             for item in incidents if isinstance(item, dict)
         )
         incident_html = (
-            '<table><caption class="caption" style="text-align:left">Incidents you told us about</caption>'
+            '<table><caption class="visually-hidden">Incidents you told us about</caption>'
             '<thead><tr><th scope="col">Date</th><th scope="col">Reported to</th><th scope="col">Reference</th></tr></thead>'
             f"<tbody>{rows}</tbody></table>"
         )
