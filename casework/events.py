@@ -58,7 +58,7 @@ def check_event(history: History, event: str, date: dt.date, today: dt.date,
     def has(*wanted: str) -> bool:
         return any(name in wanted for name in names)
 
-    if event in names and event != RECEIVED:
+    if event in names:
         raise CaseworkError(f"{event} has already been recorded for this application")
     if has(WITHDRAWN):
         raise CaseworkError("the application was withdrawn; nothing more can be recorded")
@@ -89,7 +89,9 @@ def check_event(history: History, event: str, date: dt.date, today: dt.date,
             raise CaseworkError(f"the application is already closed ({last_name}); it cannot be withdrawn")
 
     if event == REJECTED:
-        ground = (note or "").strip().split(maxsplit=1)[0].lower().rstrip(".,:;") if note and note.strip() else ""
+        # The ground is the note's first word: "vexatious: fourth application about the hedge".
+        words = (note or "").split()
+        ground = words[0].lower().rstrip(".,:;-") if words else ""
         if ground not in REJECTION_GROUNDS:
             raise CaseworkError(
                 "rejected needs its ground as the note: one of " + ", ".join(REJECTION_GROUNDS)

@@ -25,7 +25,7 @@ from . import events as ev
 from .db import transaction
 from .errors import CaseworkError, NotFound
 from .models import Application, Event, ReferenceCounter
-from .validation import parse_date, validate_application
+from .validation import CHANNELS, parse_date, validate_application
 from .workdays import acknowledge_by as working_days_acknowledge_by
 
 log = logging.getLogger("casework")
@@ -334,8 +334,6 @@ def list_applications(*, status: Optional[str] = None, year: Optional[int] = Non
         first, last = financial_year(year)
         query = query.where(Application.received.between(first, last))
     if channel is not None:
-        from .validation import CHANNELS
-
         if channel not in CHANNELS:
             raise CaseworkError(f"unknown channel {channel!r}; use one of: {', '.join(CHANNELS)}")
         query = query.where(Application.channel == channel)
@@ -371,6 +369,12 @@ def record_event(reference: str, event: str, date: Union[str, dt.date, None] = N
     try:
         with transaction() as session:
             row = _load(session, reference, for_update=True)
+            if row.anonymised_on is not None:
+                # Retention has run: a new note could bring personal data back for good.
+                raise CaseworkError(
+                    f"{row.reference}: personal details were removed on {row.anonymised_on.isoformat()}; "
+                    "nothing more can be recorded"
+                )
             history = [(item.name, item.date) for item in row.events]
             ground = ev.check_event(history, event, day, today(), note)
             _append_event(session, row, event, day, note=note, ground=ground, sequence=len(history) + 1)

@@ -129,9 +129,6 @@ def _contact(value: Any, key: str, allowed: tuple) -> Dict[str, Optional[str]]:
         digits = sum(ch.isdigit() for ch in phone)
         if not PHONE_CHARACTERS.match(phone) or not 7 <= digits <= 15:
             raise CaseworkError(f"{key}.phone is not a phone number (digits, spaces and + only)")
-    address = contact.get("address")
-    if "address" in allowed and address is not None and len(address) > MAX_SHORT:
-        raise CaseworkError(f"{key}.address is longer than {MAX_SHORT} characters")
     return contact
 
 

@@ -316,6 +316,9 @@ def test_retention_removes_personal_details_and_keeps_the_figures(store, make_ap
         assert service.export_json(reference)["applicant"]["name"] == "Jo Bloggs"
     # Running it again finds nothing new.
     assert service.apply_retention(24)["references"] == []
+    # And nothing can be added to an anonymised application (a note would bring personal data back).
+    with pytest.raises(CaseworkError, match="personal details were removed on 2024-06-01"):
+        service.record_event(rejected, "appeal-received", note="Jo Bloggs phoned")
 
 
 def test_retention_period_must_be_whole_months(store):
