@@ -31,17 +31,16 @@ def test_opening_story_is_read_and_only_missing_questions_follow(dispatcher):
     assert events["requested_slot"] == "emergency"  # safety first; nothing already said is asked again
 
 
-@pytest.mark.parametrize("answer, message", [
-    ("30 december", "is in the future"),
-    ("the thirty-second of never", "couldn't read a date"),
+@pytest.mark.parametrize("answer, response", [
+    ("30 december 2026", "utter_future_date"),  # a year-less "30 december" is last December
+    ("the thirty-second of never", "utter_unreadable_date"),
 ])
-def test_bad_dates_get_a_friendly_reask(dispatcher, answer, message):
+def test_bad_dates_get_a_friendly_reask(dispatcher, answer, response):
     tracker = make_tracker(slots=ASB_SO_FAR, text=answer, requested="incident_dates")
     events = slot_events(run(ValidateCaseForm(), dispatcher, tracker))
     assert "incident_dates" not in events
     assert events["requested_slot"] == "incident_dates"
-    responses = [m.get("response") for m in dispatcher.messages]
-    assert any(r in ("utter_future_date", "utter_unreadable_date") for r in responses)
+    assert response in [m.get("response") for m in dispatcher.messages]
 
 
 @pytest.mark.parametrize("text, response", [("", "utter_empty_message"), ("😡😡", "utter_emoji_only")])
