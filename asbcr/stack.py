@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -108,6 +109,9 @@ class Stack:
         self.var = Path(var) if var else var_dir()
         self.quiet = quiet
         self.processes: Dict[str, subprocess.Popen] = {}
+        # Rasa's HTTP API is on only so the supervisor can ask whether the model loaded;
+        # a fresh random token per run keeps it closed to everyone else.
+        self.api_token = secrets.token_urlsafe(24)
         self.env.update(
             ASBCR_VAR=str(self.var),
             ASBCR_PORT=str(self.rasa_port),
@@ -158,14 +162,36 @@ class Stack:
                    "--endpoints", str(self.endpoints_file())]
         if subcommand == "run":
             command += ["--credentials", str(ROOT / "bot" / "credentials.yml"),
-                        "--port", str(self.rasa_port), "--cors", "*"]
+                        "--port", str(self.rasa_port), "--cors", "*",
+                        "--enable-api", "--auth-token", self.api_token]
         return command
 
     def start_rasa(self) -> None:
         if not self.model.exists():
             raise StackError(f"no trained model at {self.model}: run `make train`")
         process = self._spawn("rasa", self.rasa_command())
-        _wait_http(f"{self.rasa_url}/webhooks/rest/", process, 240, "Rasa server", self.run_dir / "rasa.log")
+        log = self.run_dir / "rasa.log"
+        _wait_http(f"{self.rasa_url}/webhooks/rest/", process, 240, "Rasa server", log)
+        self._wait_model_loaded(process, log)
+
+    def _wait_model_loaded(self, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+        """Rasa answers HTTP even when its model failed to load: ask /status until it has one."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.rasa_url}/status?token={self.api_token}", timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            if process.poll() is not None:
+                break
+            failure = next((line for line in log.read_text(errors="replace").splitlines()[::-1]
+                            if "Could not load model" in line), None) if log.exists() else None
+            if failure:
+                raise StackError(f"Rasa could not load {self.model.name}: {failure.strip()} (see {log})")
+            time.sleep(0.5)
+        raise StackError(f"Rasa did not load a model within {timeout:.0f}s; see {log}")
 
     def start_web(self) -> None:
         process = self._spawn("web", [sys.executable, "-m", "web.server", "--port", str(self.web_port)])
