@@ -173,6 +173,7 @@ class ActionSubmitApplication(Action):
         return "action_submit_application"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        from casework.errors import CaseworkError
         from casework.service import create_application
 
         record = application_record(tracker)
@@ -180,6 +181,9 @@ class ActionSubmitApplication(Action):
         idempotency_key = hashlib.sha256(key_source.encode()).hexdigest()
         try:
             created = create_application(record, idempotency_key=idempotency_key)
+        except CaseworkError as problem:  # an answer the application can't take: say which
+            dispatcher.utter_message(response="utter_application_invalid", problem=str(problem))
+            return [SlotSet("confirm", None)]
         except Exception:  # the store is down: say so, keep every answer, let them retry
             log.exception("application could not be saved")
             dispatcher.utter_message(response="utter_application_failed")

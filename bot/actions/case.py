@@ -40,6 +40,17 @@ BODY_NAMES = {
     "private_landlord": "a private landlord", "health": "health services", "other": "someone else",
 }
 MAX_CHARS_READ = 2_000
+# The defaults a decision relied on, as the resident would say them.
+ASSUMPTION_WORDS = {
+    "emergency": "nobody is in immediate danger",
+    "asb_ongoing": "the behaviour is still going on",
+    "incidents_related": "the incidents are about the same problem",
+    "on_behalf": "you are applying for yourself",
+    "staff_conduct": "your concern is the behaviour itself, not how staff treated you",
+    "complaint_completed": "you have not finished a complaints procedure",
+    "previous_review": "there has been no case review about this before",
+    "reported_on": "each incident was reported on the day it happened",
+}
 
 
 def latest(tracker: Tracker) -> Dict[str, Any]:
@@ -252,9 +263,13 @@ class ActionExplain(Action):
             dispatcher.utter_message(response="utter_no_decision_yet")
             return []
         lines = [reason["text"] for reason in decision.get("reasons", [])]
-        if decision.get("assumed"):
-            lines.append("Where you didn't tell me, I assumed the usual answer for: "
-                         + ", ".join(key.replace("_", " ") for key in decision["assumed"]) + ".")
+        assumptions = []
+        for key in decision.get("assumed", []):
+            words = ASSUMPTION_WORDS.get(key.rsplit(".", 1)[-1])
+            if words and words not in assumptions:
+                assumptions.append(words)
+        if assumptions:
+            lines.append("Where you didn't tell me, I assumed that " + list_in_words(assumptions) + ".")
         dispatcher.utter_message(text="\n\n".join(lines), json_message={"decision": decision})
         return []
 

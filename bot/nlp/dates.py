@@ -156,7 +156,7 @@ def _grammar() -> _Grammar:
         ("numeric", rf"\b(?P<d>\d{{1,2}})[./\-](?P<m>\d{{1,2}})[./\-](?P<y>\d{{4}}|\d{{2}})\b"),
         ("numeric", r"(?<![\d./])\b(?P<d>\d{1,2})/(?P<m>\d{1,2})\b(?![./]\d)"),
         ("day_month", rf"(?<![/.\d-])\b(?P<days>{daylist})(?:\s*(?:of\s+|-|/|\.)?\s*)(?P<mon>{mon})\b\.?(?:,?\s*(?P<year>{year})\b)?"),
-        ("month_day", rf"\b(?P<mon>{mon})\b\.?,?\s+(?:the\s+)?(?P<days>{daylist})(?:,?\s*(?P<year>{year})\b)?"),
+        ("month_day", rf"\b(?P<mon>{mon})\b\.?\s+(?:the\s+)?(?P<days>{daylist})(?:,?\s*(?P<year>{year})\b)?"),
         ("month", rf"\b(?:(?P<last>last|this\s+past|this)\s+)?(?:(?P<pos>early|mid|middle\s+of|late|end\s+of|the\s+end\s+of|start\s+of|the\s+start\s+of|beginning\s+of|the\s+beginning\s+of)\s+|mid-)?(?P<mon>{mon})\b(?:\s+(?P<year>(?:19|20)\d{{2}})\b)?"),
         ("weekday", rf"\b(?:(?P<pre>last|this\s+past|this|next)\s+)?(?P<wd>{wd})\b\.?(?:\s+(?P<post>just\s+gone|gone|just\s+past|before\s+last|last))?(?:\s+(?:night|nite|morning|afternoon|evening|eve)\b)?"),
         ("before_yesterday", r"\b(?:the\s+)?day\s+before\s+yesterday\b"),
@@ -266,7 +266,7 @@ def _plausible(match: _Match, low: str) -> bool:
             r"\b(?:i|you|he|she|it|they|we|who|that|which|this|there)\s+$", before
         ):
             return False
-    if match.kind == "day_month" and g["mon"] in grammar.ambiguous_months:
+    if match.kind == "day_month" and g["mon"] == "may":  # "2 may be", "they may not"
         if re.match(r"\s*(?:be|have|not|well|as|i|you|he|she|we|they|it)\b", after) and "year" not in g:
             return False
     if match.kind == "month":

@@ -273,7 +273,10 @@ class IncidentCounts(_DataComponent):
 
     def _short_answer(self, doc: Doc, words: list[str]) -> None:
         """A message that is only a number ("3", "about 5", "loads") answers "how many"."""
-        content = [(k, w) for k, w in enumerate(words) if not doc[k].is_punct and not doc[k].is_space]
+        content = [
+            (k, w) for k, w in enumerate(words)
+            if (not doc[k].is_punct and not doc[k].is_space) or w in ("%", "£", "$", "€", "#")
+        ]
         if not content or len(content) > 6:
             return
         # drop hedges in front and "times"/"x" after

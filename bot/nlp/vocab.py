@@ -20,7 +20,17 @@ def load(name: str) -> Any:
         data = yaml.safe_load(handle)
     if data is None:
         raise ValueError(f"{path} is empty")
+    _refuse_yaml_booleans(data, path)
     return data
+
+
+def _refuse_yaml_booleans(node: Any, path: Path) -> None:
+    """YAML reads a bare no, yes, on or off as true/false: in a word list that is always a mistake."""
+    items = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    for item in items:
+        if isinstance(item, bool):
+            raise ValueError(f"{path}: a bare yes/no/on/off was read as {item}; put the word in quotes")
+        _refuse_yaml_booleans(item, path)
 
 
 def source_files() -> list[Path]:
