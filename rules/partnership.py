@@ -344,6 +344,8 @@ def _checked(name: str, path: Path, content: bytes) -> dict:
         at = f" at line {mark.line + 1}" if mark else ""
         problem = getattr(error, "problem", None) or "not valid YAML"
         raise PartnershipError(f"{where}: not valid YAML{at}: {problem}") from None
+    except ValueError as error:  # a date such as 2014-13-20 that YAML cannot make a date of
+        raise PartnershipError(f"{where}: a date in the file is not a date ({error})") from None
     if not isinstance(data, dict):
         raise PartnershipError(f"{where}: must be a mapping of keys (name, display_name, parameters, ...)")
     for key in ("name", "display_name", "parameters", "contacts", "complaints", "reasons", "outcomes"):
