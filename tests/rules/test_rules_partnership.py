@@ -1,0 +1,159 @@
+"""Partnership files: the policy as data, checked on loading, a new one needs no code."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+
+import pytest
+
+from rules import CaseFactsError, PartnershipError, decide, load_partnership, partnerships
+from rules.partnership import PARTNERSHIPS_DIR
+from rules.ruleset import RULES
+
+EREWASH_FILE = (PARTNERSHIPS_DIR / "erewash.yml").read_text(encoding="utf-8")
+
+
+def test_erewash_policy_as_published():
+    erewash = load_partnership("erewash")
+    assert erewash.name == "erewash"
+    assert erewash.display_name == "Erewash"
+    assert erewash.threshold == 3
+    assert erewash.window_months == 6
+    assert erewash.counting_bodies == ["council", "police", "social_landlord", "health"]
+    assert erewash.single_hate_incident is False
+    assert erewash.contact == {
+        "name": "Community Safety Officer", "role": "Community Safety Officer",
+        "organisation": "Erewash Community Safety Partnership",
+        "address": "Ilkeston Town Hall, Derbyshire DE7 5RP", "phone": "0115 907 2274",
+        "web": "https://www.erewash.gov.uk",
+    }
+    assert erewash.policy["threshold"] == ("Erewash's threshold is three or more related incidents of ASB "
+                                           "reported within the last six months.")
+    assert "a private landlord does not" in erewash.policy["counting_bodies"]
+    assert erewash.policy["appeal"] == "Appeals go to the Office of the Police and Crime Commissioner for Derbyshire."
+
+
+def test_every_parameter_carries_its_policy_sentence_and_the_date_it_took_effect():
+    for name in partnerships():
+        for parameter in load_partnership(name).parameters.values():
+            assert parameter.values, parameter.name
+            for took_effect, _value, policy in parameter.values:
+                assert isinstance(took_effect, dt.date)
+                assert policy.endswith(".") and len(policy) > 20, (name, parameter.name)
+
+
+def test_every_rule_has_a_reason_quoting_its_policy():
+    for name in partnerships():
+        partnership = load_partnership(name)
+        for rule in RULES:
+            text = " ".join(sentence.text for sentence in partnership.reasons[rule.name].sentences)
+            for policy in rule.policy:
+                assert "{policy.%s}" % policy in text
+
+
+def test_available_partnerships():
+    assert partnerships() == ["erewash", "testshire"]
+
+
+def test_version_is_the_policy_date_and_a_hash_of_the_file():
+    assert re.fullmatch(r"2014-10-20\.[0-9a-f]{8}", load_partnership("erewash").version)
+    assert re.fullmatch(r"2025-04-01\.[0-9a-f]{8}", load_partnership("testshire").version)
+    decision = decide({"as_of": "2026-11-25"}, "testshire")
+    assert decision["rule_set"] == {"name": "testshire", "version": load_partnership("testshire").version}
+
+
+def test_version_changes_when_the_file_changes(tmp_path):
+    shutil.copy(PARTNERSHIPS_DIR / "erewash.yml", tmp_path / "erewash.yml")
+    original = load_partnership("erewash", directory=tmp_path)
+    assert original.version == load_partnership("erewash").version
+    assert load_partnership("erewash", directory=tmp_path) is original  # unchanged: not re-read
+
+    (tmp_path / "erewash.yml").write_text(EREWASH_FILE.replace("Call 999 now.", "Call 999 straight away."),
+                                          encoding="utf-8")
+    changed = load_partnership("erewash", directory=tmp_path)
+    assert changed.version != original.version
+    assert changed.version.startswith("2014-10-20.")
+    assert any("Call 999 straight away." in step
+               for step in decide({"as_of": "2026-11-25", "emergency": True}, changed)["next_steps"])
+
+
+def test_a_new_partnership_is_a_file_not_code(tmp_path):
+    text = (PARTNERSHIPS_DIR / "testshire.yml").read_text(encoding="utf-8")
+    text = text.replace("name: testshire", "name: newtown").replace("display_name: Testshire", "display_name: Newtown")
+    text = text.replace("      2025-04-01:\n        value: 2\n        policy: Testshire's threshold is two",
+                        "      2025-04-01:\n        value: 4\n        policy: Newtown's threshold is four")
+    (tmp_path / "newtown.yml").write_text(text, encoding="utf-8")
+    assert partnerships(tmp_path) == ["newtown"]
+    newtown = load_partnership("newtown", directory=tmp_path)
+    assert newtown.threshold == 4
+    facts = {"as_of": "2026-11-25", "incidents": [
+        {"date": f"2026-{month:02d}-01", "reported_to": ["police"]} for month in (7, 8, 9)]}
+    decision = decide(facts, newtown)
+    assert decision["outcome"] == "threshold_not_met"
+    assert "Newtown's threshold is four" in decision["reasons"][0]["text"]
+    assert decision["rule_set"]["name"] == "newtown"
+    facts["incidents"].append({"date": "2026-10-01", "reported_to": ["council"]})
+    assert decide(facts, newtown)["outcome"] == "apply"
+
+
+def test_the_value_in_force_on_the_day_applies(monkeypatch):
+    testshire = load_partnership("testshire")
+    assert testshire.on(dt.date(2025, 3, 31)).threshold == 3
+    assert testshire.on(dt.date(2025, 3, 31)).single_hate_incident is False
+    assert testshire.on(dt.date(2025, 4, 1)).threshold == 2
+    assert testshire.on(dt.date(2025, 4, 1)).single_hate_incident is True
+    assert testshire.threshold == 2  # today: ASBCR_TODAY=2026-11-25
+    monkeypatch.setenv("ASBCR_TODAY", "2025-01-01")
+    assert testshire.threshold == 3
+    with pytest.raises(PartnershipError, match="took effect after 2014-10-19"):
+        testshire.on(dt.date(2014, 10, 19))
+
+
+def test_unknown_partnerships():
+    with pytest.raises(PartnershipError, match=r"unknown partnership 'nowhere' \(available: erewash, testshire\)"):
+        load_partnership("nowhere")
+    with pytest.raises(PartnershipError, match="not a partnership name"):
+        load_partnership("../erewash")
+    with pytest.raises(PartnershipError):
+        decide({}, "nowhere")
+
+
+def test_a_decision_before_the_policy_began_names_as_of():
+    with pytest.raises(CaseFactsError) as caught:
+        decide({"as_of": "2014-10-19"})
+    assert caught.value.key == "as_of"
+
+
+BROKEN = [
+    ("        value: 3\n", "        value: 0\n", "the threshold must be a whole number of incidents, 1 or more"),
+    ("        value: 6\n", "        value: six\n", "the window must be a whole number of months"),
+    ("value: [council, police, social_landlord, health]", "value: [council, landlord]",
+     "counting_bodies must list bodies among"),
+    ("{contacts.pcc.web}", "{contacts.pcc.website}", "outcomes.appeal: cannot fill in"),
+    ("{qualifying_phrase} since", "{qualifyng_phrase} since", "unknown value {qualifyng_phrase}"),
+    ("  emergency:\n    - You told us someone is in immediate danger now.\n    - \"{policy.emergency}\"\n", "",
+     "reasons.emergency is missing"),
+    ("    - \"{policy.appeal}\"\n", "", "reasons.previous_review must quote its policy sentence {policy.appeal}"),
+    ("if: asb_stopped", "if: asb_has_stopped", "unknown condition 'asb_has_stopped'"),
+    ("name: erewash", "name: [erewash", "not valid YAML at line"),
+    ("name: erewash", "name: erewash2", "name is 'erewash2' but the file is called erewash.yml"),
+    ("        policy: Appeals go to", "        says: Appeals go to", "parameters.appeal.values.2014-10-20: needs the policy sentence"),
+    ("      2014-10-20:\n        value: 3\n", "      2014-13-20:\n        value: 3\n", "not a date"),
+    ("  emergency:\n    summary:", "  emergencies:\n    summary:", "outcomes.emergency needs a summary and next_steps"),
+    ("Call 999 now.", "Call {999 now.", "write a literal brace as {{ or }}"),
+    ("    ombudsman_web: https://www.policeconduct.gov.uk\n", "",
+     "complaints.police needs organisation, procedure, ombudsman, ombudsman_web"),
+    ("  threshold:\n    description:", "  limit:\n    description:", "parameters.threshold is missing"),
+]
+
+
+@pytest.mark.parametrize("old,new,says", BROKEN, ids=[says[:40] for _, _, says in BROKEN])
+def test_a_broken_partnership_file_says_what_and_where(tmp_path, old, new, says):
+    assert old in EREWASH_FILE
+    (tmp_path / "erewash.yml").write_text(EREWASH_FILE.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(PartnershipError) as caught:
+        load_partnership("erewash", directory=tmp_path)
+    assert says in str(caught.value)
+    assert str(caught.value).startswith("erewash.yml")
+    assert "\n" not in str(caught.value)
