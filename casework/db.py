@@ -25,7 +25,7 @@ from sqlalchemy.pool import StaticPool
 
 from asbcr.paths import var_dir
 
-from .errors import CaseworkError
+from .errors import CaseworkError, StoreUnavailable
 
 ENV_URL = "ASBCR_DATABASE_URL"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -52,7 +52,7 @@ def get_engine(url: Optional[str] = None) -> Engine:
                 upgrade(engine)
             except OperationalError as error:
                 engine.dispose()
-                raise CaseworkError(
+                raise StoreUnavailable(
                     f"cannot open the applications database ({_safe_url(engine)}): "
                     f"{_first_line(error.orig)}"
                 ) from None
@@ -168,7 +168,7 @@ def current_revision(engine: Optional[Engine] = None) -> Optional[str]:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
     except OperationalError as error:
-        raise CaseworkError(f"cannot open the applications database ({_safe_url(engine)}): {_first_line(error.orig)}") from None
+        raise StoreUnavailable(f"cannot open the applications database ({_safe_url(engine)}): {_first_line(error.orig)}") from None
 
 
 def describe(engine: Optional[Engine] = None) -> str:

@@ -12,3 +12,7 @@ class CaseworkError(ValueError):
 
 class NotFound(CaseworkError):
     """No application has that reference (or that private link)."""
+
+
+class StoreUnavailable(CaseworkError):
+    """The applications database cannot be reached: nothing was written, try again later."""

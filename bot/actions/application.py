@@ -173,7 +173,7 @@ class ActionSubmitApplication(Action):
         return "action_submit_application"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        from casework.errors import CaseworkError
+        from casework.errors import CaseworkError, StoreUnavailable
         from casework.service import create_application
 
         record = application_record(tracker)
@@ -181,6 +181,10 @@ class ActionSubmitApplication(Action):
         idempotency_key = hashlib.sha256(key_source.encode()).hexdigest()
         try:
             created = create_application(record, idempotency_key=idempotency_key)
+        except StoreUnavailable:
+            log.warning("applications store unavailable; the resident was asked to try again")
+            dispatcher.utter_message(response="utter_application_failed")
+            return [SlotSet("confirm", None)]
         except CaseworkError as problem:  # an answer the application can't take: say which
             dispatcher.utter_message(response="utter_application_invalid", problem=str(problem))
             return [SlotSet("confirm", None)]
