@@ -144,36 +144,14 @@ def _shape(case: CaseFacts, partnership: Partnership, policy: InForce, count: Co
         if route not in routes:
             routes.append(route)
     outcome = routes[0]
-    more_needed = max(policy.threshold - count.qualifying, 0)
-    values = {
-        "as_of": long_date(case.as_of),
-        "window_start": long_date(count.window_start),
-        "threshold": policy.threshold,
-        "qualifying": count.qualifying,
-        "qualifying_phrase": _incidents(count.qualifying),
-        "more_needed_phrase": (f"{more_needed} more related incident" + ("s" if more_needed > 1 else "")
-                               if more_needed else None),
-        "oldest_report": long_date(count.oldest) if count.oldest else None,
-        "oldest_leaves_window": long_date(count.leaves_window) if count.leaves_window else None,
-        "hate_report": long_date(max(i.reported_on for i in count.hate)) if count.hate else None,
-        "not_counted_phrase": _were(len(count.not_counted)),
-        "before_window_phrase": _were(count.before_window),
-        "private_landlord_phrase": _were(count.private_landlord_only),
-        "about": case.complained_about,
-        "asb_stopped": not case.asb_ongoing,
-        "private_landlord_only": count.private_landlord_only > 0,
-        "unrelated": not case.incidents_related and len(count.in_window) > 1,
-        "not_counted": bool(count.not_counted),
-        "before_window": count.before_window > 0,
-        "on_behalf": case.on_behalf,
-        "single_hate_incident": policy.single_hate_incident,
-    }
+    texts = policy.texts(case.complained_about)
+    values = TextValues(case, policy, count, texts.static)
     texts = policy.texts(case.complained_about)
     reasons = []
     for name in fired:
         reason = {"rule": name, "text": " ".join(texts.reasons[name].render(values))}
         if name == "threshold_not_met":
-            reason["more_needed"] = more_needed
+            reason["more_needed"] = max(policy.threshold - count.qualifying, 0)
             reason["oldest_leaves_window"] = count.leaves_window.isoformat() if count.leaves_window else None
         reasons.append(reason)
     next_steps: List[str] = []
@@ -195,6 +173,54 @@ def _shape(case: CaseFacts, partnership: Partnership, policy: InForce, count: Co
     if explain:
         decision["trace"] = _trace(case, partnership, policy, count, engine_facts, fired, routes, decision["assumed"])
     return decision
+
+
+class TextValues(dict):
+    """The values a partnership's texts can mention, each worked out when a text first asks."""
+
+    __slots__ = ("case", "policy", "count", "static")
+
+    def __init__(self, case: CaseFacts, policy: InForce, count: Count, static: Dict[str, Any]):
+        super().__init__()
+        self.case, self.policy, self.count, self.static = case, policy, count, static
+
+    def __missing__(self, name: str) -> Any:
+        value = self.static[name] if name in self.static else _TEXT_VALUES[name](self.case, self.policy, self.count)
+        self[name] = value
+        return value
+
+
+def _more_needed_phrase(policy: InForce, count: Count) -> Optional[str]:
+    more = policy.threshold - count.qualifying
+    if more <= 0:
+        return None
+    return f"{more} more related incident" + ("s" if more > 1 else "")
+
+
+_TEXT_VALUES = {
+    "as_of": lambda case, policy, count: long_date(case.as_of),
+    "window_start": lambda case, policy, count: long_date(count.window_start),
+    "threshold": lambda case, policy, count: policy.threshold,
+    "qualifying": lambda case, policy, count: count.qualifying,
+    "qualifying_phrase": lambda case, policy, count: _incidents(count.qualifying),
+    "more_needed_phrase": lambda case, policy, count: _more_needed_phrase(policy, count),
+    "oldest_report": lambda case, policy, count: long_date(count.oldest) if count.oldest else None,
+    "oldest_leaves_window": lambda case, policy, count: long_date(count.leaves_window) if count.leaves_window else None,
+    "hate_report": lambda case, policy, count: (long_date(max(i.reported_on for i in count.hate))
+                                                if count.hate else None),
+    "not_counted_phrase": lambda case, policy, count: _were(len(count.not_counted)),
+    "before_window_phrase": lambda case, policy, count: _were(count.before_window),
+    "private_landlord_phrase": lambda case, policy, count: _were(count.private_landlord_only),
+    # Conditions for `if:` and `unless:`.
+    "about": lambda case, policy, count: case.complained_about,
+    "asb_stopped": lambda case, policy, count: not case.asb_ongoing,
+    "private_landlord_only": lambda case, policy, count: count.private_landlord_only > 0,
+    "unrelated": lambda case, policy, count: not case.incidents_related and len(count.in_window) > 1,
+    "not_counted": lambda case, policy, count: bool(count.not_counted),
+    "before_window": lambda case, policy, count: count.before_window > 0,
+    "on_behalf": lambda case, policy, count: case.on_behalf,
+    "single_hate_incident": lambda case, policy, count: policy.single_hate_incident,
+}
 
 
 def _relied_on(case: CaseFacts, count: Count, engine_facts: Dict[str, Any], routes: List[str],

@@ -97,6 +97,8 @@ class Ruleset:
         self.definition = {rule.name: rule.definition() for rule in rules}
         self.fact_kinds = _fact_kinds(self.definition)
         self._checks = tuple(self.fact_kinds.items())
+        self._checked_names = tuple(self.fact_kinds)
+        self._safe_types: set = set()  # tuples of the facts' types already found safe
         self._actions = {rule.name: rule.action for rule in rules}
         # Facts that no rule matches leave the engine in a state that delete_state() can
         # corrupt the heap from ("double free"), so one last rule matches every fact.
@@ -113,11 +115,15 @@ class Ruleset:
         """Assert ``facts`` in a fresh session and return the names of the rules that fired,
         in firing order (lowest ``pri`` first). Each fired rule's action is called with
         ``context``. The session is deleted before this returns or raises."""
-        for name, kind in self._checks:
-            value = facts.get(name)
-            if _KIND_OF.get(value.__class__) is not kind and (kind is not _ANY or value is None):
-                raise RuleEngineError(f"ruleset {self.name!r}: fact {name!r} must be {_KIND_WORDS[kind]}, "
-                                      f"not {value!r}")
+        types = tuple(map(type, map(facts.get, self._checked_names)))
+        if types not in self._safe_types:
+            for name, kind in self._checks:
+                value = facts.get(name)
+                if _KIND_OF.get(value.__class__) is not kind and (kind is not _ANY or value is None):
+                    raise RuleEngineError(f"ruleset {self.name!r}: fact {name!r} must be {_KIND_WORDS[kind]}, "
+                                          f"not {value!r}")
+            if len(self._safe_types) < 1000:
+                self._safe_types.add(types)
         with _LOCK:
             session_id = str(next(self._session_ids))
             message = dict(facts)

@@ -102,9 +102,12 @@ class Text:
             if unless is not None and values[unless]:
                 continue
             if fields:
-                if any(values[name] is None for name in fields):
-                    continue
-                text = text.format_map(values)
+                for name in fields:
+                    if values[name] is None:
+                        break
+                else:
+                    said.append(text.format_map(values))
+                continue
             said.append(text)
         return said
 
@@ -198,6 +201,7 @@ class InForce:
                     "about": getattr(p.complaints_namespace, about) if about else None,
                 }
                 texts = BoundTexts(
+                    static=static,
                     reasons={rule: text.bind(static) for rule, text in p.reasons.items()},
                     summaries={route: pair[0].bind(static) for route, pair in p.outcomes.items()},
                     next_steps={route: pair[1].bind(static) for route, pair in p.outcomes.items()},
@@ -208,6 +212,7 @@ class InForce:
 
 @dataclass(frozen=True)
 class BoundTexts:
+    static: Dict[str, Any]  # the static values, for sentences that mix them with a decision's
     reasons: Dict[str, Text]
     summaries: Dict[str, Text]
     next_steps: Dict[str, Text]
