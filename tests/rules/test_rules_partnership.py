@@ -169,7 +169,7 @@ def test_every_value_a_text_can_mention_is_worked_out_by_the_decision():
 def test_a_sentence_can_mix_fixed_and_per_decision_values(tmp_path):
     mixed = "{partnership} needs {more_needed_phrase}; call {contacts.police.phone} or see {contacts.council.web}."
     text = EREWASH_FILE.replace("    - You need {more_needed_phrase} to reach the threshold.\n",
-                                f"    - {mixed}\n")
+                                f"    - \"{mixed}\"\n")
     (tmp_path / "erewash.yml").write_text(text, encoding="utf-8")
     partnership = load_partnership("erewash", directory=tmp_path)
     decision = decide({"as_of": "2026-11-25", "incidents": [{"date": "2026-10-01", "reported_to": ["police"]}]},
