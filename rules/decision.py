@@ -18,6 +18,7 @@ from rules.partnership import InForce, Partnership, PartnershipError, load_partn
 
 _MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
+_ROUTE_OF = {rule.name: rule.route for rule in ruleset.RULES}
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _BODY_NAMES = {"council": "the council", "police": "the police", "social_landlord": "a social landlord",
                "private_landlord": "a private landlord", "health": "health services", "other": "someone else"}
@@ -140,13 +141,12 @@ def _shape(case: CaseFacts, partnership: Partnership, policy: InForce, count: Co
            engine_facts: Dict[str, Any], fired: tuple, explain: bool) -> dict:
     routes: List[str] = []
     for name in fired:
-        route = ruleset.RULES_BY_NAME[name].route
+        route = _ROUTE_OF[name]
         if route not in routes:
             routes.append(route)
     outcome = routes[0]
     texts = policy.texts(case.complained_about)
     values = TextValues(case, policy, count, texts.static)
-    texts = policy.texts(case.complained_about)
     reasons = []
     for name in fired:
         reason = {"rule": name, "text": " ".join(texts.reasons[name].render(values))}
@@ -154,8 +154,8 @@ def _shape(case: CaseFacts, partnership: Partnership, policy: InForce, count: Co
             reason["more_needed"] = max(policy.threshold - count.qualifying, 0)
             reason["oldest_leaves_window"] = count.leaves_window.isoformat() if count.leaves_window else None
         reasons.append(reason)
-    next_steps: List[str] = []
-    for route in routes:
+    next_steps = list(texts.next_steps[outcome].render(values))
+    for route in routes[1:]:
         for step in texts.next_steps[route].render(values):
             if step not in next_steps:
                 next_steps.append(step)

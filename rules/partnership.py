@@ -70,10 +70,13 @@ class Sentence(NamedTuple):
 class Text:
     """Sentences in order; some conditional, some filled in per decision."""
 
-    __slots__ = ("sentences",)
+    __slots__ = ("sentences", "finished")
 
     def __init__(self, sentences: Tuple[Sentence, ...]):
         self.sentences = sentences
+        # All fixed: nothing to work out per decision (callers must not change the list).
+        self.finished = ([s.text for s in sentences]
+                         if all(not s.fields and s.when is None and s.unless is None for s in sentences) else None)
 
     def bind(self, static: Dict[str, Any]) -> "Text":
         """Prepare every sentence that needs only static values."""
@@ -95,6 +98,8 @@ class Text:
         return Text(tuple(bound))
 
     def render(self, values: Dict[str, Any]) -> List[str]:
+        if self.finished is not None:
+            return self.finished
         said = []
         for text, fields, when, unless in self.sentences:
             if when is not None and not values[when]:
