@@ -203,6 +203,8 @@ _TEXT_VALUES = {
     "threshold": lambda case, policy, count: policy.threshold,
     "qualifying": lambda case, policy, count: count.qualifying,
     "qualifying_phrase": lambda case, policy, count: _incidents(count.qualifying),
+    # Every report in the window, counted together or not ("4 incidents" when unrelated).
+    "in_window_phrase": lambda case, policy, count: _incidents(len(count.in_window), case.incidents_related),
     "more_needed_phrase": lambda case, policy, count: _more_needed_phrase(policy, count),
     "oldest_report": lambda case, policy, count: long_date(count.oldest) if count.oldest else None,
     "oldest_leaves_window": lambda case, policy, count: long_date(count.leaves_window) if count.leaves_window else None,
@@ -219,6 +221,7 @@ _TEXT_VALUES = {
     "not_counted": lambda case, policy, count: bool(count.not_counted),
     "before_window": lambda case, policy, count: count.before_window > 0,
     "on_behalf": lambda case, policy, count: case.on_behalf,
+    "consent_refused": lambda case, policy, count: case.on_behalf and case.consent is False,
     "single_hate_incident": lambda case, policy, count: policy.single_hate_incident,
 }
 

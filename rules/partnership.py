@@ -39,6 +39,7 @@ DECISION_VALUES: Dict[str, Any] = {
     "threshold": 3,
     "qualifying": 2,
     "qualifying_phrase": "2 related incidents",
+    "in_window_phrase": "2 related incidents",
     "more_needed_phrase": "1 more related incident",
     "oldest_report": "3 June 2026",
     "oldest_leaves_window": "4 December 2026",
@@ -49,7 +50,7 @@ DECISION_VALUES: Dict[str, Any] = {
 }
 # Conditions a sentence can depend on (`if:` / `unless:`).
 FLAGS = ("about", "asb_stopped", "private_landlord_only", "unrelated", "not_counted", "before_window",
-         "on_behalf", "single_hate_incident")
+         "on_behalf", "consent_refused", "single_hate_incident")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 _FORMATTER = string.Formatter()
 
