@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 import string
 import threading
@@ -24,6 +25,8 @@ import yaml
 from asbcr import clock
 from rules import ruleset
 from rules.facts import BODIES, COMPLAINED_ABOUT
+
+log = logging.getLogger(__name__)
 
 PARTNERSHIPS_DIR = Path(__file__).resolve().parent / "partnerships"
 REQUIRED_PARAMETERS = ("threshold", "window_months", "counting_bodies", "single_hate_incident")
@@ -340,7 +343,16 @@ def _load(name: str, folder: Path) -> Partnership:
     if cached is not None and cached[0] == stamp:
         return cached[1]
     content = path.read_bytes()
-    partnership = Partnership(path, _checked(name, path, content), content)
+    try:
+        partnership = Partnership(path, _checked(name, path, content), content)
+    except PartnershipError as error:
+        if cached is None:
+            raise
+        # Edited into something broken while the service runs: keep deciding with the last
+        # good version rather than failing every conversation; say so loudly.
+        log.error("%s; still using %s version %s", error, name, cached[1].version)
+        _cache[(str(folder), name)] = (stamp, cached[1])
+        return cached[1]
     _cache[(str(folder), name)] = (stamp, partnership)
     return partnership
 

@@ -176,3 +176,16 @@ def test_a_sentence_can_mix_fixed_and_per_decision_values(tmp_path):
                       partnership)
     assert ("Erewash needs 2 more related incidents; call 101 or see https://www.erewash.gov.uk."
             in decision["reasons"][0]["text"])
+
+
+def test_a_file_broken_while_running_keeps_the_last_good_version(tmp_path, caplog):
+    path = tmp_path / "erewash.yml"
+    path.write_text(EREWASH_FILE, encoding="utf-8")
+    good = load_partnership("erewash", directory=tmp_path)
+    path.write_text(EREWASH_FILE.replace("        value: 3\n", "        value: three\n", 1), encoding="utf-8")
+    with caplog.at_level("ERROR", logger="rules.partnership"):
+        assert load_partnership("erewash", directory=tmp_path) is good
+    assert "the threshold must be a whole number" in caplog.text
+    assert f"still using erewash version {good.version}" in caplog.text
+    path.write_text(EREWASH_FILE.replace("Call 999 now.", "Call 999."), encoding="utf-8")
+    assert load_partnership("erewash", directory=tmp_path).version != good.version
