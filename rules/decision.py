@@ -306,7 +306,8 @@ def _incident_line(incident: Incident, policy: InForce, count: Count, in_window:
         return f"{head}: not reported to anyone, so it does not count."
     reported = f"reported to {_join(told)} on {long_date(incident.reported_on)}"
     if policy.counting_bodies.isdisjoint(incident.reported_to):
-        return f"{head}: {reported}; none of them takes part in the review, so it does not count."
+        which = "which does not" if len(told) == 1 else "none of which"
+        return f"{head}: {reported}, {which} take{'s' if len(told) > 1 else ''} part in the review, so it does not count."
     if not in_window:
         return f"{head}: {reported}, before the window began on {long_date(count.window_start)}, so it no longer counts."
     return f"{head}: {reported}, within the window: it counts."

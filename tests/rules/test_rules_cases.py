@@ -136,8 +136,8 @@ def test_trace_explains_each_incident_and_each_rule_in_words():
             "within the window: it counts.") in trace
     assert ("Incident 2 (1 March 2026): reported to the police on 1 March 2026, before the window began "
             "on 25 May 2026, so it no longer counts.") in trace
-    assert ("Incident 3 (1 October 2026): reported to a private landlord on 1 October 2026; none of them "
-            "takes part in the review, so it does not count.") in trace
+    assert ("Incident 3 (1 October 2026): reported to a private landlord on 1 October 2026, which does not "
+            "take part in the review, so it does not count.") in trace
     assert "Incident 4 (5 October 2026): not reported to anyone, so it does not count." in trace
     assert "Qualifying incidents: 1; the threshold is 3." in trace
     for pri, rule in enumerate(RULES, start=1):
