@@ -7,12 +7,12 @@ A span's id_ holds the canonical value; an empty id_ means "the words themselves
 """
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
 
 from spacy.language import Language
-from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from bot.nlp import dates
@@ -102,23 +102,62 @@ class PhraseRules(_DataComponent):
     value "" means the matched words; trim = tokens at the end that are context, not span.
     """
 
+    # spaCy's Matcher tries every pattern at every token (about 5 ms for a short message with
+    # our ~1,800 patterns). Ours are plain word sequences, so we index them by their first two
+    # words (one-word patterns by their word) and check the rest.
+
     def _compile(self) -> None:
-        self.matcher = Matcher(self.nlp.vocab, validate=False)
-        self.keys: dict[int, tuple[str, str, int]] = {}
-        for index, rule in enumerate(self.data.get("rules", [])):
-            by_trim: dict[int, list] = {}
-            for tokens, trim in zip(rule["patterns"], rule["trims"]):
-                by_trim.setdefault(trim, []).append(tokens)
-            for trim, patterns in by_trim.items():
-                key = f"asbcr_rule_{index}_{trim}"
-                self.matcher.add(key, patterns, greedy="LONGEST")
-                self.keys[self.nlp.vocab.strings[key]] = (rule["label"], rule["value"], trim)
+        self.index: dict = {}
+        for number, rule in enumerate(self.data.get("rules", [])):
+            for pattern, trim in zip(rule["patterns"], rule["trims"]):
+                for words in _without_optionals(pattern):
+                    if len(words) - trim <= 0:
+                        continue
+                    entry = (words, number * 1000 + trim)
+                    if len(words) == 1:
+                        for first in words[0]:
+                            self.index.setdefault(first, []).append(entry)
+                    else:
+                        for pair in itertools.product(words[0], words[1]):
+                            self.index.setdefault(pair, []).append(entry)
 
     def __call__(self, doc: Doc) -> Doc:
-        for match_id, start, end in self.matcher(doc):
-            label, value, trim = self.keys[match_id]
-            _add_candidate(doc, start, end - trim, label, value)
+        lower = [t.lower_ for t in doc]
+        rules = self.data.get("rules", [])
+        found: dict[int, list[tuple[int, int]]] = {}
+        n = len(lower)
+        for start, word in enumerate(lower):
+            entries = self.index.get(word, [])
+            if start + 1 < n:
+                entries = entries + self.index.get((word, lower[start + 1]), [])
+            for words, key in entries:
+                end = start + len(words)
+                if end <= n and all(lower[start + k] in words[k] for k in range(2, len(words))):
+                    found.setdefault(key, []).append((start, end))
+        for key, spans in found.items():
+            rule, trim = rules[key // 1000], key % 1000
+            kept: list[tuple[int, int]] = []
+            for start, end in sorted(set(spans), key=lambda s: (s[0] - s[1], s[0])):  # longest first
+                if all(end <= s or start >= e for s, e in kept):
+                    kept.append((start, end))
+            for start, end in kept:
+                _add_candidate(doc, start, end - trim, rule["label"], rule["value"])
         return doc
+
+
+def _without_optionals(pattern: list[dict]) -> list[tuple[frozenset, ...]]:
+    """A Matcher-style pattern as plain word-set sequences: each optional token in or out."""
+    options: list[list[frozenset]] = []
+    for token in pattern:
+        test = token["LOWER"]
+        words = frozenset(test["IN"]) if isinstance(test, dict) else frozenset([test])
+        options.append([words, None] if token.get("OP") == "?" else [words])
+    out = []
+    for combo in itertools.product(*options):
+        words = tuple(w for w in combo if w is not None)
+        if words:
+            out.append(words)
+    return out
 
 
 @Language.factory("asbcr_dates")

@@ -48,11 +48,9 @@ def test_readings_keep_the_words_they_came_from():
     assert all(text[r.start: r.end] == r.text for r in result.readings)
 
 
-def test_a_very_long_message_is_read_quickly_and_fully_up_to_the_cap():
-    import time
+def test_a_very_long_message_is_read_up_to_the_cap_only():
+    from bot.nlp.dates import MAX_CHARS
 
-    text = ("it happened on the 12 Feb and they laughed. " * 400)[:10000]
-    started = time.perf_counter()
+    text = "x" * (MAX_CHARS - 10) + " on 12 Feb and then on 3 March"
     result = parse_dates(text, dt.date(2026, 11, 25))
-    assert time.perf_counter() - started < 2.0
-    assert result.dates == [dt.date(2026, 2, 12)]
+    assert result.dates == [dt.date(2026, 2, 12)]  # 3 March lies beyond the cap

@@ -1,5 +1,4 @@
 """extract() against the case table in entity_cases.yml, plus robustness."""
-import time
 from pathlib import Path
 
 import pytest
@@ -42,12 +41,13 @@ def test_non_text_gives_nothing(bad):
     assert extract(bad) == []
 
 
-def test_ten_thousand_characters_stay_fast():
-    extract("warm up the council")
-    text = ("ey up me duck the lads next door were at it again every night and I told the council 3 times. " * 120)[:10000]
-    started = time.perf_counter()
+def test_ten_thousand_characters_are_read_up_to_the_cap():
+    # Speed is measured by `python -m bot.nlp.bench`, not asserted here.
+    from bot.nlp.extract import MAX_CHARS
+
+    sentence = "ey up me duck the lads next door were at it again every night and I told the council 3 times. "
+    text = (sentence * 120)[:10000]
     found = extract(text)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.5, elapsed
     assert ["organisation", "council", "the council"] in triples(found)
-    assert all(e["end"] <= len(text) for e in found)
+    assert all(e["end"] <= MAX_CHARS for e in found)
+    assert any(e["start"] > MAX_CHARS - len(sentence) for e in found)  # read right up to the cap
