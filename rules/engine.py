@@ -114,7 +114,8 @@ class Ruleset:
     def run(self, facts: dict, context: Any = None) -> Tuple[str, ...]:
         """Assert ``facts`` in a fresh session and return the names of the rules that fired,
         in firing order (lowest ``pri`` first). Each fired rule's action is called with
-        ``context``. The session is deleted before this returns or raises."""
+        ``context``; actions run under the engine lock, so they must not run rules themselves.
+        The session is deleted before this returns or raises."""
         types = tuple(map(type, map(facts.get, self._checked_names)))
         if types not in self._safe_types:
             for name, kind in self._checks:
@@ -228,8 +229,9 @@ def _fact_kinds(definition: dict) -> Dict[str, str]:
 def ruleset(name: str, rules: Callable[[], Iterable[Rule]]) -> Ruleset:
     """The ruleset registered under ``name``, registering it on first use.
 
-    ``rules`` builds the rules; it is called on first use only. Asking again for the same
-    name returns the same Ruleset; asking with different rule conditions is an error.
+    ``rules`` builds the rules. Asking again for the same name returns the same Ruleset
+    (``rules`` is called again only to check that they are the same); asking with different
+    rule conditions is an error, since durable_rules cannot replace a registered ruleset.
     """
     with _LOCK:
         existing = _REGISTRY.get(name)
