@@ -37,10 +37,8 @@ os.environ.setdefault("ASBCR_TODAY", "2026-11-25")  # the case tables are pinned
 import yaml  # noqa: E402
 from durable import lang  # noqa: E402
 
-from asbcr import clock  # noqa: E402
-from rules import decide, load_partnership, plain, ruleset  # noqa: E402
-from rules.decision import Count  # noqa: E402
-from rules.facts import parse_case_facts  # noqa: E402
+from rules import decide, plain, ruleset  # noqa: E402
+from rules.decision import prepare  # noqa: E402
 
 TARGET_PER_SECOND = 20_000
 TARGET_P99_MICROSECONDS = 200
@@ -70,19 +68,8 @@ def _as_json(value):
 
 
 def engine_facts(facts, partnership):
-    """The facts the rules read, prepared as decide() prepares them."""
-    case = parse_case_facts(facts, clock.today())
-    policy = load_partnership(partnership).on(case.as_of)
-    count = Count(case, policy)
-    return {
-        "emergency": case.emergency, "previous_review": case.previous_review,
-        "staff_conduct": case.staff_conduct, "complaint_completed": case.complaint_completed,
-        "asb_ongoing": case.asb_ongoing, "on_behalf": case.on_behalf,
-        "consent": "not_asked" if case.consent is None else ("given" if case.consent else "refused"),
-        "reported_incidents": len(count.reported), "qualifying_incidents": count.qualifying,
-        "threshold": policy.threshold, "single_hate_incident_route": policy.single_hate_incident,
-        "qualifying_hate_incidents": len(count.hate),
-    }
+    """The facts the rules read, prepared exactly as decide() prepares them."""
+    return prepare(facts, partnership)[4]
 
 
 def raw_durable_rules(name):

@@ -30,6 +30,16 @@ def decide(facts: dict, partnership: Union[str, Partnership] = "erewash", explai
     Raises CaseFactsError for malformed facts, PartnershipError for an unknown or broken
     partnership, RuleEngineError if the rule set itself fails (a bug, never the facts).
     """
+    case, partnership, policy, count, engine_facts = prepare(facts, partnership)
+    fired = ruleset.compiled().run(engine_facts)
+    if not fired:
+        raise RuleEngineError(f"no rule applied to {engine_facts} (a gap in rules/ruleset.py)")
+    return _shape(case, partnership, policy, count, engine_facts, fired, explain)
+
+
+def prepare(facts: dict, partnership: Union[str, Partnership] = "erewash"):
+    """Everything decide() does before the rules: the checked case, the partnership and its
+    policy on the day, the count, and the facts the rules read (rules/ruleset.py)."""
     if not isinstance(partnership, Partnership):
         partnership = load_partnership(partnership)
     case = parse_case_facts(facts, clock.today())
@@ -52,10 +62,7 @@ def decide(facts: dict, partnership: Union[str, Partnership] = "erewash", explai
         "single_hate_incident_route": policy.single_hate_incident,
         "qualifying_hate_incidents": len(count.hate),
     }
-    fired = ruleset.compiled().run(engine_facts)
-    if not fired:
-        raise RuleEngineError(f"no rule applied to {engine_facts} (a gap in rules/ruleset.py)")
-    return _shape(case, partnership, policy, count, engine_facts, fired, explain)
+    return case, partnership, policy, count, engine_facts
 
 
 class Count:
