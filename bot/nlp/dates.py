@@ -142,7 +142,7 @@ def _grammar() -> _Grammar:
     mon = _alternation(month_of)
     wd = _alternation(weekday_of)
     ordw = _alternation(ordinal_of)
-    hol = _alternation(holiday_of)
+    hol = _alternation(w for h in words["holidays"] for w in h["words"])  # with their apostrophes
     cardw = _alternation(w for w in cardinal_of if " " not in w)
     daynum = r"(?:[0-3]?\d)(?:st|nd|rd|th)?"
     ordnum = r"(?:[0-3]?\d)(?:st|nd|rd|th)"

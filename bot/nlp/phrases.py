@@ -77,6 +77,11 @@ def _tokenizer():
 
 @functools.lru_cache(maxsize=20000)
 def _tokens(text: str) -> tuple[str, ...]:
+    if text.startswith("'"):
+        # A leading clitic ("'ve moved") is one token after its word in a message ("they've"),
+        # but spaCy splits it as "'", "ve" when it stands first.
+        clitic, _, rest = text.partition(" ")
+        return (clitic.lower(),) + (_tokens(rest) if rest else ())
     return tuple(t.lower_ for t in _tokenizer()(text) if not t.is_space)
 
 
