@@ -14,7 +14,7 @@ from rasa_sdk.types import DomainDict
 from asbcr.clock import today
 from bot.actions import facts as case_facts_module
 from bot.actions.questions import next_question
-from bot.actions.understanding import understand
+from bot.actions.understanding import THUMBS_DOWN, THUMBS_UP, understand
 from rules import decide, load_partnership
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ FACT_SLOTS = (
     "concern", "emergency", "asb_ongoing", "reported", "reported_to", "landlord_unclear",
     "incident_count", "incident_dates", "incidents_related", "on_behalf", "consent",
     "staff_conduct", "complaint_completed", "complained_about", "previous_review", "story",
+    "danger_suspected",
 )
 # Interjections answered in place; the form then asks its question again.
 INTERJECTIONS = {
@@ -66,7 +67,7 @@ def message_kind(text: str) -> Optional[str]:
         return None  # a button's payload
     if not text:
         return "empty"
-    if not any(ch.isalnum() for ch in text):
+    if not any(ch.isalnum() for ch in text) and text not in THUMBS_UP | THUMBS_DOWN:
         return "emoji"
     if len(text) > MAX_CHARS_READ:
         return "long"
@@ -227,10 +228,6 @@ class ActionDecide(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         slots = fact_slots(tracker)
         events: List[EventType] = []
-        message = latest(tracker)
-        if message["intent"] == "emergency" and not slots.get("emergency"):
-            slots["emergency"] = True
-            events.append(SlotSet("emergency", True))
         facts = case_facts_module.case_facts(slots, today())
         decision = decide(facts, PARTNERSHIP, explain=True)
         trace = decision.pop("trace", [])

@@ -73,6 +73,7 @@ def questions(counting_bodies: Sequence[str]) -> Sequence[Question]:
         return after_reports(slots) and isinstance(slots.get("incident_count"), int) and slots["incident_count"] > 0
 
     return (
+        Question("emergency", lambda s, p: bool(s.get("danger_suspected"))),
         Question("concern", lambda s, p: not s.get("emergency")),
         Question("previous_review", lambda s, p: _concern(s) == "review" and not s.get("emergency")),
         Question("emergency", lambda s, p: _concern(s) is not None and not s.get("previous_review")),

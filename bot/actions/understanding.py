@@ -28,6 +28,11 @@ CONCERN_WORDS = {
 NOT_ASKED = re.compile(r"\b(not|haven'?t|havent|didn'?t|not yet)\b.*\b(ask|asked|spoke|spoken|told)\b|\bnot asked\b", re.I)
 FOR_MYSELF = re.compile(r"\b(for )?(me|myself|my ?self)\b|\bjust me\b|\bmy own\b", re.I)
 NO_MORE_DATES = re.compile(r"\b(that'?s (it|all)|no more|can'?t remember|cant remember|don'?t know|dont know|dunno|not sure)\b", re.I)
+# For a yes/no question, the first word says more than the intent classifier.
+LEADING_YES = re.compile(r"^\W*(yes+|yea+h?|yep|yup|yh|ye|ya|aye|y|course|of course|deffo|definitely|def|sure|ok(ay)?|correct|right|it is|i have|they have|she has|he has)\b", re.I)
+LEADING_NO = re.compile(r"^\W*(no+|nope|nah|naw|na|n|not|never|none|nobody|no one|it'?s not|i haven'?t|they haven'?t)\b", re.I)
+THUMBS_UP = {"👍", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "✅", "✔️"}
+THUMBS_DOWN = {"👎", "👎🏻", "👎🏼", "👎🏽", "👎🏾", "👎🏿", "❌"}
 NUMBER_ONLY = re.compile(r"^\s*(\d{1,3})\s*(x|times?)?\s*[.!]?\s*$", re.I)
 
 
@@ -56,6 +61,10 @@ def entity_values(entities: Iterable[Dict[str, Any]], label: str) -> List[str]:
 
 
 def _bool_answer(intent: str, text: str) -> Optional[bool]:
+    if LEADING_NO.match(text) or text.strip() in THUMBS_DOWN:
+        return False
+    if LEADING_YES.match(text) or text.strip() in THUMBS_UP:
+        return True
     if intent == "affirm":
         return True
     if intent == "deny":
@@ -79,8 +88,11 @@ def understand(
         return requested == name
 
     # --- things a message can say at any point -------------------------------------------
-    if intent == "emergency" or entity_values(entities, "danger"):
+    if entity_values(entities, "danger"):
         found.set("emergency", True, answers="emergency", requested=requested)
+    elif intent == "emergency" and not ask_is("emergency"):
+        # The classifier alone never concludes "call 999": it makes the danger question next.
+        found.set("danger_suspected", True)
 
     if intent in CONCERN_BY_INTENT and not ask_is("previous_review"):
         concern = CONCERN_BY_INTENT[intent]

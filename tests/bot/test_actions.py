@@ -83,10 +83,17 @@ def test_decision_for_someone_else_without_consent(dispatcher):
     assert events["outcome"] == "get_consent"
 
 
-def test_emergency_intent_decides_emergency_at_once(dispatcher):
-    tracker = make_tracker(text="hes kicking my door in right now", intent="emergency", active_loop=None)
-    events = slot_events(run(ActionDecide(), dispatcher, tracker))
-    assert events["outcome"] == "emergency" and events["emergency"] is True
+def test_danger_now_decides_emergency_before_any_question(dispatcher):
+    tracker = make_tracker(text="hes kicking my door in right now", intent="emergency",
+                           entities=[{"entity": "danger", "value": "true"}])
+    events = slot_events(run(ValidateCaseForm(), dispatcher, tracker))
+    assert events["emergency"] is True and events["requested_slot"] is None
+
+
+def test_an_emergency_guess_without_danger_words_asks_first(dispatcher):
+    tracker = make_tracker(text="kids keep smashing my car windows", intent="emergency")
+    events = slot_events(run(ValidateCaseForm(), dispatcher, tracker))
+    assert "emergency" not in events and events["requested_slot"] == "emergency"
 
 
 def test_the_staff_shell_shows_the_trace(dispatcher):

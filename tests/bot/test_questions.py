@@ -16,6 +16,7 @@ CASES = [
     ("nothing known yet", {}, "apply", "concern"),
     ("danger stops everything", {"emergency": True}, "emergency", None),
     ("danger said before the concern", {"emergency": True, "concern": None}, "emergency", None),
+    ("sounded like an emergency: ask about danger first", {"danger_suspected": True}, "apply", "emergency"),
     ("asb: safety first", {"concern": "asb"}, "apply", "emergency"),
     ("asb: still happening?", {"concern": "asb", "emergency": False}, "apply", "asb_ongoing"),
     ("asb stopped: decide (complaints)", {"concern": "asb", "emergency": False, "asb_ongoing": False}, "complaints_procedure", None),
