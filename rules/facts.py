@@ -32,6 +32,8 @@ _BOOLEAN_DEFAULTS = {
     "complaint_completed": False,
     "previous_review": False,
 }
+# The contract's defaults for yes/no facts: what a missing answer means (and is listed in `assumed`).
+BOOLEAN_DEFAULTS = dict(_BOOLEAN_DEFAULTS)
 _fromisoformat = dt.date.fromisoformat
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _JSON_TYPE_NAMES = {str: "text", int: "a number", float: "a number", bool: "true or false",

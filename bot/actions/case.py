@@ -24,7 +24,7 @@ FACT_SLOTS = (
     "concern", "emergency", "asb_ongoing", "reported", "reported_to", "landlord_unclear",
     "incident_count", "incident_dates", "incidents_related", "on_behalf", "consent",
     "staff_conduct", "complaint_completed", "complained_about", "previous_review", "story",
-    "danger_suspected",
+    "danger_suspected", "unknown_answers",
 )
 # Interjections answered in place; the form then asks its question again.
 INTERJECTIONS = {
@@ -134,6 +134,9 @@ class ValidateCaseForm(FormValidationAction):
                     events.append(SlotSet(slot, value))
                 slots[slot] = value
             self._reply_to_problems(dispatcher, found.problems)
+            newly_unknown = set(found.updates.get("unknown_answers") or []) - set(tracker.get_slot("unknown_answers") or [])
+            if newly_unknown:
+                dispatcher.utter_message(response="utter_unsure_danger" if "emergency" in newly_unknown else "utter_noted_unknown")
             if found.answered and requested == "incident_dates" and slots.get("incident_dates"):
                 dispatcher.utter_message(
                     response="utter_dates_understood",

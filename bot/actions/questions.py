@@ -10,11 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional, Sequence
 
+from rules.facts import BOOLEAN_DEFAULTS
+
 Slots = Mapping[str, Any]
 # The outcome the rule set would give for the facts so far.
 Provisional = Callable[[], str]
 
 WOULD_APPLY = ("apply", "get_consent")
+
+
+def answer(slots: Slots, name: str) -> Any:
+    """The answer to a yes/no question; "don't know" means the rule set's default."""
+    value = slots.get(name)
+    if value is None and name in (slots.get("unknown_answers") or []):
+        return BOOLEAN_DEFAULTS.get(name)
+    return value
 
 
 @dataclass(frozen=True)
@@ -35,7 +45,7 @@ def _stops(slots: Slots) -> bool:
         slots.get("emergency")
         or slots.get("previous_review")
         or (_concern(slots) == "staff" and slots.get("complaint_completed"))
-        or slots.get("asb_ongoing") is False
+        or answer(slots, "asb_ongoing") is False
         or slots.get("reported") is False
     )
 
@@ -48,7 +58,7 @@ def _incidents_stage(slots: Slots) -> bool:
         return False
     if _concern(slots) == "staff" and slots.get("complaint_completed") is None:
         return False
-    return slots.get("asb_ongoing") is True and slots.get("reported") is True
+    return answer(slots, "asb_ongoing") is True and slots.get("reported") is True
 
 
 def _has_counting_report(slots: Slots, counting_bodies: Sequence[str]) -> bool:
@@ -81,7 +91,7 @@ def questions(counting_bodies: Sequence[str]) -> Sequence[Question]:
         Question("complaint_completed", lambda s, p: _concern(s) == "staff" and not s.get("emergency")),
         Question("asb_ongoing", lambda s, p: _concern(s) is not None and not _stops(s)
                  and (_concern(s) != "review" or s.get("previous_review") is False)),
-        Question("reported", lambda s, p: _concern(s) is not None and not _stops(s) and s.get("asb_ongoing") is True),
+        Question("reported", lambda s, p: _concern(s) is not None and not _stops(s) and answer(s, "asb_ongoing") is True),
         Question("reported_to", lambda s, p: _incidents_stage(s),
                  follow_up=lambda s: bool(s.get("landlord_unclear")) and _incidents_stage(s)),
         Question("incident_count", lambda s, p: after_reports(s)),
@@ -96,7 +106,7 @@ def questions(counting_bodies: Sequence[str]) -> Sequence[Question]:
 def next_question(slots: Slots, provisional: Provisional, counting_bodies: Sequence[str]) -> Optional[str]:
     """The slot to ask for next, or None when the rule set can decide."""
     for question in questions(counting_bodies):
-        unanswered = slots.get(question.slot) in (None, [])
+        unanswered = slots.get(question.slot) in (None, []) and question.slot not in (slots.get("unknown_answers") or [])
         if question.needed(slots, provisional) and (unanswered or question.follow_up(slots)):
             return question.slot
     return None

@@ -25,9 +25,28 @@ CONCERN_WORDS = {
     "staff": re.compile(r"\b(staff|officer|complain\w*|rude|treated)\b", re.I),
     "review": re.compile(r"\b(review|appeal|outcome|threshold decision)\b", re.I),
 }
-NOT_ASKED = re.compile(r"\b(not|haven'?t|havent|didn'?t|not yet)\b.*\b(ask|asked|spoke|spoken|told)\b|\bnot asked\b", re.I)
+NOT_ASKED = re.compile(
+    r"\b(not|haven'?t|havent|didn'?t|not yet)\b.*\b(ask|asked|spoke|spoken|told)\b|\bnot asked\b"
+    r"|\b(need|needs|have|got|going|will|gonna) to (check|ask|speak|talk)\b|\bwill (check|ask)\b", re.I)
 FOR_MYSELF = re.compile(r"\b(for )?(me|myself|my ?self)\b|\bjust me\b|\bmy own\b", re.I)
 NO_MORE_DATES = re.compile(r"\b(that'?s (it|all)|no more|can'?t remember|cant remember|don'?t know|dont know|dunno|not sure)\b", re.I)
+PAST_REVIEW = re.compile(
+    r"\b(had|held|did|got|after|already|last)\b[^.?!]{0,40}\b(case review|community trigger|review panel)\b"
+    r"|\b(case review|review|panel)\b[^.?!]{0,40}\b(did nothing|useless|decided|said no|turned (me|us|it) down|refused|rejected|outcome|result)\b"
+    r"|\bthreshold (decision|(was|wasn'?t|was not|not) met)\b|\b(appeal|challenge) (the|their|that) (decision|review|outcome)\b",
+    re.I,
+)
+COMPLAINT_DONE = re.compile(
+    r"\bfinal (answer|reply|response|decision|letter)\b|\bbeen through (the|their)( whole| full)? (complaints? )?(process|procedure)\b"
+    r"|\b(complaints? )?(process|procedure) (is |has )?(finished|done|over|completed?|exhausted)\b|\bexhausted\b|\b(last|final|second) stage\b",
+    re.I,
+)
+COMPLAINT_NOT_DONE = re.compile(
+    r"\b(not yet|haven'?t|hasn'?t|still waiting|waiting|started|ongoing|in progress|not finished|no (reply|answer|response)|not heard|not had)\b", re.I)
+DONT_KNOW = re.compile(
+    r"\b(not sure|unsure|dunno|don'?t know|dont know|no idea|can'?t remember|cant remember|not certain|maybe|possibly|might)\b", re.I)
+UNKNOWN = "unknown"  # a yes/no answer the resident does not know
+
 # For a yes/no question, the first word says more than the intent classifier.
 LEADING_YES = re.compile(r"^\W*(yes+|yea+h?|yep|yup|yh|ye|ya|aye|y|course|of course|deffo|definitely|def|sure|ok(ay)?|correct|right|it is|i have|they have|she has|he has)\b", re.I)
 LEADING_NO = re.compile(r"^\W*(no+|nope|nah|naw|na|n|not|never|none|nobody|no one|it'?s not|i haven'?t|they haven'?t)\b", re.I)
@@ -60,7 +79,10 @@ def entity_values(entities: Iterable[Dict[str, Any]], label: str) -> List[str]:
     return values
 
 
-def _bool_answer(intent: str, text: str) -> Optional[bool]:
+def _bool_answer(intent: str, text: str):
+    """True, False, UNKNOWN (they don't know) or None (not an answer)."""
+    if intent == "dont_know" or DONT_KNOW.search(text):
+        return UNKNOWN
     if LEADING_NO.match(text) or text.strip() in THUMBS_DOWN:
         return False
     if LEADING_YES.match(text) or text.strip() in THUMBS_UP:
@@ -94,18 +116,22 @@ def understand(
         # The classifier alone never concludes "call 999": it makes the danger question next.
         found.set("danger_suspected", True)
 
-    if intent in CONCERN_BY_INTENT and not ask_is("previous_review"):
-        concern = CONCERN_BY_INTENT[intent]
-        if slots.get("concern") is None or ask_is("concern") or intent != "tell_story":
+    # What the concern is, taken only while it is open: a later message can add facts
+    # (staff were rude too) without turning an ASB case into something else.
+    if slots.get("concern") is None or ask_is("concern"):
+        concern = CONCERN_BY_INTENT.get(intent)
+        if entity_values(entities, "staff_conduct") or (concern == "asb" and COMPLAINT_DONE.search(text)):
+            concern = "staff"
+        if PAST_REVIEW.search(text):
+            concern = "review"  # confirmed by the previous_review question before an appeal
+        if concern:
             found.set("concern", concern, answers="concern", requested=requested)
-        if concern == "staff":
-            found.set("staff_conduct", True)
-        if concern == "review" and not ask_is("concern"):
-            found.set("previous_review", True)
-    if entity_values(entities, "staff_conduct"):
+    if found.updates.get("concern") == "staff" or entity_values(entities, "staff_conduct"):
         found.set("staff_conduct", True)
-        if slots.get("concern") is None and "concern" not in found.updates:
-            found.set("concern", "staff")
+    if (found.updates.get("staff_conduct") or slots.get("staff_conduct")) and COMPLAINT_DONE.search(text):
+        found.set("complaint_completed", True, answers="complaint_completed", requested=requested)
+    if ask_is("complaint_completed") and "complaint_completed" not in found.updates and COMPLAINT_NOT_DONE.search(text):
+        found.set("complaint_completed", False, answers="complaint_completed", requested=requested)
 
     status = entity_values(entities, "asb_status")
     if status:
@@ -151,7 +177,11 @@ def understand(
         answer = _bool_answer(intent, text)
         if requested == "on_behalf" and answer is None and FOR_MYSELF.search(text):
             answer = False
-        if answer is not None:
+        if answer == UNKNOWN:
+            # The rule set's default applies and the decision lists it as assumed.
+            found.set("unknown_answers", sorted(set(slots.get("unknown_answers") or []) | {requested}),
+                      answers=requested, requested=requested)
+        elif answer is not None:
             found.set(requested, answer, answers=requested, requested=requested)
             if requested == "previous_review" and answer is False:
                 found.set("concern", "asb")
@@ -159,11 +189,12 @@ def understand(
                 found.set("reported_to", [])
 
     if ask_is("consent"):
-        if intent == "affirm":
-            found.set("consent", "yes", answers="consent", requested=requested)
-        elif intent == "dont_know" or NOT_ASKED.search(text):
+        answer = _bool_answer(intent, text)
+        if NOT_ASKED.search(text) or answer == UNKNOWN:
             found.set("consent", "not_asked", answers="consent", requested=requested)
-        elif intent == "deny":
+        elif answer is True:
+            found.set("consent", "yes", answers="consent", requested=requested)
+        elif answer is False:
             found.set("consent", "no", answers="consent", requested=requested)
 
     if ask_is("concern") and "concern" not in found.updates:

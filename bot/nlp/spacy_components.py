@@ -54,11 +54,13 @@ def candidates(doc: Doc, label: str | None = None) -> list[Span]:
 
 
 def sentence_ids(doc: Doc) -> list[int]:
-    """A clause number for every token: punctuation that ends a sentence, or a line break, starts a new one."""
+    """A clause number for every token: punctuation that ends a sentence, or a line break, starts a new one.
+    So does "and now" / "but now": "I had a review last year and now he's at my door" is two times."""
     ids, current = [], 0
     for token in doc:
         ids.append(current)
-        if token.text in _CLAUSE_BREAKS or "\n" in token.text or "\n" in token.whitespace_ or (
+        turns_to_now = token.lower_ in ("and", "but", "so") and token.i + 1 < len(doc) and doc[token.i + 1].lower_ == "now"
+        if turns_to_now or token.text in _CLAUSE_BREAKS or "\n" in token.text or "\n" in token.whitespace_ or (
             token.is_punct and set(token.text) <= set(".!?")
         ):
             current += 1

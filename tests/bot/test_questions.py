@@ -20,6 +20,7 @@ CASES = [
     ("asb: safety first", {"concern": "asb"}, "apply", "emergency"),
     ("asb: still happening?", {"concern": "asb", "emergency": False}, "apply", "asb_ongoing"),
     ("asb stopped: decide (complaints)", {"concern": "asb", "emergency": False, "asb_ongoing": False}, "complaints_procedure", None),
+    ("don't know if it's ongoing: the default (ongoing) carries on", {"concern": "asb", "emergency": False, "unknown_answers": ["asb_ongoing"]}, "apply", "reported"),
     ("asb ongoing: reported?", {"concern": "asb", "emergency": False, "asb_ongoing": True}, "apply", "reported"),
     ("not reported: decide (report first)", {**ASB, "reported": False}, "report_first", None),
     ("reported: to whom?", ASB, "apply", "reported_to"),
