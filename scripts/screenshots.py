@@ -39,6 +39,14 @@ def scroll_to(page: Page, selector: str) -> None:
                   selector)
 
 
+def scroll_to_end_of(page: Page, selector: str) -> None:
+    """The element's bottom at the bottom of the window: the latest messages, answers and box."""
+    page.evaluate("(s) => { document.activeElement && document.activeElement.blur();"
+                  " const e = document.querySelector(s);"
+                  " window.scrollTo(0, e.getBoundingClientRect().bottom + window.scrollY - window.innerHeight + 20) }",
+                  selector)
+
+
 def take(browser, url: str, out: Path) -> None:
     desktop = browser.new_page(viewport={"width": 1280, "height": 1000})
     open_chat(desktop, url)
@@ -57,7 +65,7 @@ def take(browser, url: str, out: Path) -> None:
     open_chat(phone, url)
     click_choice(phone, "^Anti-social behaviour")
     click_choice(phone, "^No")
-    scroll_to(phone, "#conversation-heading")
+    scroll_to_end_of(phone, "#composer")
     phone.screenshot(path=str(out / "chat-360.png"))
     hold_conversation(phone, "report_first", by="clicking")
     scroll_to(phone, "li.chat-decision")

@@ -61,7 +61,7 @@ REPORT_FIRST = {
         "Tell the council with the General Enquiries Form: https://www.erewash.gov.uk/general-enquiries.html.",
         "Call the police on 101, or 0115 907 2274 for the Community Safety Officer.",
     ],
-    "assumed": ["incidents_related"],
+    "assumed": ["incidents_related", "incidents[0].reported_on", "incidents[1].reported_on"],
     "rule_set": {"name": "erewash", "version": "test"},
 }
 APPLY = {

@@ -68,6 +68,8 @@ def test_clicking_through_to_apply_then_sending_the_application(page: Page, fake
 
     decision = page.locator("li.chat-decision[data-outcome='apply']")
     expect(decision.locator(".govuk-panel__title")).to_have_text("You can apply for an ASB case review")
+    # The bot's summary only repeats the title here, so the panel does not say it twice.
+    expect(decision.locator(".govuk-panel__body")).to_have_count(0)
     expect(decision).to_contain_text("You reported 4 related incidents since 25 May 2026")
     expect(decision.locator(".govuk-summary-list")).to_contain_text("Reported incidents that count")
     application = page.locator("li.chat-application")
@@ -91,12 +93,17 @@ def test_typing_to_report_first_shows_the_decision_with_working_links(page: Page
 
     decision = page.locator("li.chat-decision[data-outcome='report_first']")
     expect(decision.locator(".govuk-panel__title")).to_have_text("Report the anti-social behaviour first")
+    expect(decision.locator(".govuk-panel__body")).to_have_text("Report the anti-social behaviour first: "
+                                                                "a case review looks at reports that were made.")
     expect(decision).to_contain_text("You have not reported any incident")
     steps = decision.locator(".chat-decision__steps")
     # A URL and phone numbers in the next steps are links; the sentence's full stop is not part of the URL.
     expect(steps.get_by_role("link", name="https://www.erewash.gov.uk/general-enquiries.html")).to_have_attribute(
         "href", "https://www.erewash.gov.uk/general-enquiries.html")
     expect(steps.get_by_role("link", name="0115 907 2274")).to_have_attribute("href", "tel:01159072274")
+    # What the rule set assumed, in words, each once.
+    expect(decision.locator(".govuk-summary-list")).to_have_text(re.compile(
+        r"we assumed\s*the incidents are about the same problem; each incident was reported on the day it happened$"))
     assert page.evaluate("() => document.activeElement.classList.contains('govuk-panel__title')")
 
 

@@ -56,6 +56,28 @@ const ASSUMED_WORDS = {
   previous_review: 'you have not had a case review before'
 }
 
+// An incident's detail the decision assumed (`incidents[0].reported_on`), in words.
+const ASSUMED_INCIDENT_WORDS = {
+  reported_on: 'each incident was reported on the day it happened',
+  reported_to: 'who each incident was reported to',
+  hate: 'the incidents were not hate incidents'
+}
+
+function assumedInWords (keys) {
+  const words = []
+  for (const key of keys) {
+    const detail = /^incidents\[\d+\]\.(\w+)$/.exec(String(key))
+    const phrase = detail
+      ? (ASSUMED_INCIDENT_WORDS[detail[1]] || `the incidents' ${detail[1].replace(/_/g, ' ')}`)
+      : (ASSUMED_WORDS[key] || String(key).replace(/_/g, ' '))
+    if (!words.includes(phrase)) words.push(phrase)
+  }
+  return words.join('; ')
+}
+
+// Letters and digits only, for telling whether two sentences say the same.
+const gist = (text) => String(text || '').toLowerCase().replace(/[^a-z0-9]+/g, '')
+
 const $ = (id) => document.getElementById(id)
 const main = $('main-content')
 const config = {
@@ -256,12 +278,16 @@ function decisionPanel (decision, text, offerApply) {
   const item = el('li', 'chat-message chat-message--bot chat-message--panel chat-decision')
   item.dataset.outcome = outcome
   const panel = el('div', 'govuk-panel govuk-panel--interruption')
-  const title = el('h3', 'govuk-panel__title', OUTCOME_TITLES[outcome] || 'What you can do next')
+  const titleText = OUTCOME_TITLES[outcome] || 'What you can do next'
+  const title = el('h3', 'govuk-panel__title', titleText)
   title.tabIndex = -1
   panel.append(title)
-  const body = el('div', 'govuk-panel__body')
-  body.append(appendLinkified(el('p', 'govuk-body'), decision.summary || text || ''))
-  panel.append(body)
+  const summary = decision.summary || text || ''
+  if (gist(summary) !== gist(titleText)) { // the summary often says just what the title says
+    const body = el('div', 'govuk-panel__body')
+    body.append(appendLinkified(el('p', 'govuk-body'), summary))
+    panel.append(body)
+  }
   if (offerApply) {
     const actions = el('div', 'govuk-panel__actions')
     const start = el('button', 'govuk-button govuk-button--inverse', 'Start your application')
@@ -307,8 +333,7 @@ function decisionPanel (decision, text, offerApply) {
   if (decision.window_start) summaryRow(facts, 'Counted from', longDate(decision.window_start))
   const assumed = Array.isArray(decision.assumed) ? decision.assumed : []
   if (assumed.length) {
-    summaryRow(facts, 'Where you did not say, we assumed',
-      assumed.map((key) => ASSUMED_WORDS[key] || String(key).replace(/_/g, ' ')).join('; '))
+    summaryRow(facts, 'Where you did not say, we assumed', assumedInWords(assumed))
   }
   if (facts.children.length) {
     item.append(el('h4', 'govuk-heading-s', 'What this is based on'))
