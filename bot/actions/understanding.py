@@ -197,6 +197,10 @@ def understand(
         elif answer is False:
             found.set("consent", "no", answers="consent", requested=requested)
 
+    if requested is None and slots.get("concern") is None and "concern" not in found.updates:
+        # An opening with no clearer signal ("my neighbours are loud", or after "start again").
+        if CONCERN_WORDS["asb"].search(text):
+            found.set("concern", "asb")
     if ask_is("concern") and "concern" not in found.updates:
         for concern, pattern in CONCERN_WORDS.items():
             if pattern.search(text):

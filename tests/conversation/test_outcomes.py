@@ -91,6 +91,17 @@ def test_why_and_summary_and_start_again(stack):
     assert resident.ask == "concern"
 
 
+def test_start_again_in_the_middle_of_the_questions(stack):
+    resident = Resident(stack.rasa_url)
+    resident.say("my neighbours are making my life hell, reported it to the police 3 times")
+    resident.say("no")
+    assert resident.ask not in (None, "concern")
+    resident.say("can we start over")
+    assert resident.ask == "concern", resident.log()
+    resident.say("what have I told you so far")
+    assert "Reported to" not in resident.text(), resident.log()
+
+
 @pytest.mark.parametrize("odd", ["", "🙂🙂🙂", "asdfghjkl qwerty", "x" * 10_000, "<img src=x onerror=alert(1)>", "what day is the bin collection"])
 def test_odd_messages_keep_the_conversation(stack, odd):
     resident = Resident(stack.rasa_url)
