@@ -15,6 +15,7 @@ from asbcr.clock import today
 from bot.actions import facts as case_facts_module
 from bot.actions.questions import next_question
 from bot.actions.understanding import THUMBS_DOWN, THUMBS_UP, understand
+from bot.nlp import dates
 from rules import decide, load_partnership
 
 log = logging.getLogger(__name__)
@@ -79,31 +80,31 @@ def fact_slots(tracker: Tracker) -> Dict[str, Any]:
 
 
 def format_date(iso: str) -> str:
-    return dt.date.fromisoformat(iso).strftime("%-d %B %Y")
+    return dates.format_date(dt.date.fromisoformat(iso))
 
 
 def list_in_words(items: List[str]) -> str:
-    items = [i for i in items if i]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+    return dates.join_words([item for item in items if item])
 
 
-def provisional_outcome(slots: Dict[str, Any]):
-    def outcome() -> str:
-        return decide(case_facts_module.case_facts(slots, today()), PARTNERSHIP)["outcome"]
+class Provisional:
+    """What the rule set would decide from the answers so far (decided once, when first asked)."""
 
-    return outcome
+    def __init__(self, slots: Dict[str, Any]) -> None:
+        self.slots = slots
+        self._decision: Optional[Dict[str, Any]] = None
 
+    @property
+    def decision(self) -> Dict[str, Any]:
+        if self._decision is None:
+            self._decision = decide(case_facts_module.case_facts(self.slots, today()), PARTNERSHIP)
+        return self._decision
 
-def window_start_text(as_of: dt.date) -> str:
-    months = load_partnership(PARTNERSHIP).window_months
-    month_index = as_of.month - 1 - months
-    year, month = as_of.year + month_index // 12, month_index % 12 + 1
-    for day in (as_of.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, day).strftime("%-d %B %Y")
-        except ValueError:
-            continue
-    return ""
+    def outcome(self) -> str:
+        return self.decision["outcome"]
+
+    def window_start_text(self) -> str:
+        return format_date(self.decision["window_start"])
 
 
 class ValidateCaseForm(FormValidationAction):
@@ -156,10 +157,11 @@ class ValidateCaseForm(FormValidationAction):
             dispatcher.utter_message(response="utter_not_understood" if unclear < 3 else "utter_not_understood_again")
         # Always set at least one slot: the form then never rejects a turn it answered itself.
         events.append(SlotSet("unclear_turns", unclear))
-        events.append(SlotSet("window_start_text", window_start_text(today())))
+        provisional = Provisional(slots)
+        events.append(SlotSet("window_start_text", provisional.window_start_text()))
 
         counting = load_partnership(PARTNERSHIP).counting_bodies
-        events.append(SlotSet("requested_slot", next_question(slots, provisional_outcome(slots), counting)))
+        events.append(SlotSet("requested_slot", next_question(slots, provisional.outcome, counting)))
         return events
 
     @staticmethod
