@@ -10,7 +10,7 @@ help:
 	@echo "make run    - install, train if needed, start the action server, Rasa and the chat page"
 	@echo "make test   - install, train if needed, run the whole test suite"
 	@echo "make shell  - staff chat shell in the terminal, with the decision trace"
-	@echo "make bench  - benchmarks (rules, turns)"
+	@echo "make bench  - benchmarks (rules, language pipeline, chat turns)"
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -40,6 +40,7 @@ test: train web-assets browser-deps
 
 bench: train
 	@$(PY) bench/rules.py
+	@$(PY) -m bot.nlp.bench
 	@$(PY) bench/turns.py
 
 clean:

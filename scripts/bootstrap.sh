@@ -19,6 +19,9 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; assert sys.ve
 fi
 
 echo "Installing pinned dependencies (first time: a few minutes)"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check "pip==24.0"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+# This machine's pip configuration may name local package folders that do not exist; pip's
+# warning about each one is noise, not a problem, so it is left out of the output.
+quiet_pip() { .venv/bin/python -m pip "$@" 2> >(grep -v "^WARNING: Location '" >&2); }
+quiet_pip install --quiet --disable-pip-version-check "pip==24.0"
+quiet_pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
 echo "$want" > "$stamp"
