@@ -22,29 +22,25 @@ class Resident:
         self.transcript += [f"  {m.get('text', '')} {m.get('custom', '')}" for m in self.replies]
         return self.replies
 
+    def _latest_custom(self, key: str) -> Any:
+        """The `custom.<key>` of the newest reply that has one."""
+        for message in reversed(self.replies):
+            value = (message.get("custom") or {}).get(key)
+            if value:
+                return value
+        return None
+
     @property
     def ask(self) -> Optional[str]:
-        for message in reversed(self.replies):
-            ask = (message.get("custom") or {}).get("ask")
-            if ask:
-                return ask
-        return None
+        return self._latest_custom("ask")
 
     @property
     def decision(self) -> Optional[Dict[str, Any]]:
-        for message in self.replies:
-            decision = (message.get("custom") or {}).get("decision")
-            if decision:
-                return decision
-        return None
+        return self._latest_custom("decision")
 
     @property
     def application(self) -> Optional[Dict[str, Any]]:
-        for message in self.replies:
-            application = (message.get("custom") or {}).get("application")
-            if application:
-                return application
-        return None
+        return self._latest_custom("application")
 
     def text(self) -> str:
         return "\n".join(m.get("text", "") for m in self.replies)

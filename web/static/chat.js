@@ -200,6 +200,19 @@ function el (tag, className, text) {
   return node
 }
 
+// GOV.UK warning text: the "!" icon, a hidden "Warning" for screen readers, then the words.
+function warningText (words) {
+  const warning = el('div', 'govuk-warning-text')
+  const icon = el('span', 'govuk-warning-text__icon', '!')
+  icon.setAttribute('aria-hidden', 'true')
+  warning.append(icon)
+  const strong = el('strong', 'govuk-warning-text__text')
+  strong.append(el('span', 'govuk-visually-hidden', 'Warning'))
+  strong.append(document.createTextNode(words))
+  warning.append(strong)
+  return warning
+}
+
 function longDate (iso) {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(iso || ''))
   if (!match) return String(iso || '')
@@ -300,15 +313,7 @@ function decisionPanel (decision, text, offerApply) {
   item.append(panel)
 
   if (outcome === 'emergency') {
-    const warning = el('div', 'govuk-warning-text')
-    const icon = el('span', 'govuk-warning-text__icon', '!')
-    icon.setAttribute('aria-hidden', 'true')
-    warning.append(icon)
-    const strong = el('strong', 'govuk-warning-text__text')
-    strong.append(el('span', 'govuk-visually-hidden', 'Warning'))
-    strong.append(document.createTextNode('If you or someone else is in danger now, call 999.'))
-    warning.append(strong)
-    item.append(warning)
+    item.append(warningText('If you or someone else is in danger now, call 999.'))
   }
 
   const reasons = Array.isArray(decision.reasons) ? decision.reasons.filter((r) => r && r.text) : []
@@ -367,15 +372,7 @@ function applicationPanel (application, text) {
     anchor.href = link
     para.append(anchor)
     item.append(para)
-    const warning = el('div', 'govuk-warning-text')
-    const icon = el('span', 'govuk-warning-text__icon', '!')
-    icon.setAttribute('aria-hidden', 'true')
-    warning.append(icon)
-    const strong = el('strong', 'govuk-warning-text__text')
-    strong.append(el('span', 'govuk-visually-hidden', 'Warning'))
-    strong.append(document.createTextNode('Keep this link private: anyone who has it can see your application. Write down your reference too.'))
-    warning.append(strong)
-    item.append(warning)
+    item.append(warningText('Keep this link private: anyone who has it can see your application. Write down your reference too.'))
   } else if (text) {
     item.append(appendLinkified(el('p', 'govuk-body'), text))
   }
