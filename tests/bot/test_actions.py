@@ -1,10 +1,10 @@
 """Custom actions, run as the action server runs them, on trackers built with Tracker.from_dict."""
-import asyncio
 
 import pytest
 from rasa_sdk.events import SlotSet
 
 from bot.actions.case import ActionDecide, ActionExplain, ValidateCaseForm
+from tests.run_async import run_async
 from tests.bot.conftest import DOMAIN, make_tracker
 
 ASB_SO_FAR = {"concern": "asb", "emergency": False, "asb_ongoing": True, "reported": True,
@@ -12,7 +12,7 @@ ASB_SO_FAR = {"concern": "asb", "emergency": False, "asb_ongoing": True, "report
 
 
 def run(action, dispatcher, tracker):
-    return asyncio.run(action.run(dispatcher, tracker, DOMAIN))
+    return run_async(action.run(dispatcher, tracker, DOMAIN))
 
 
 def slot_events(events):

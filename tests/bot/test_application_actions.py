@@ -1,10 +1,10 @@
 """The application part of the chat, on Tracker.from_dict fixtures, against a real
 (temporary SQLite) applications store."""
-import asyncio
 
 import pytest
 
 from bot.actions.application import ActionAskConfirm, ActionSubmitApplication, ValidateApplicationForm
+from tests.run_async import run_async
 from tests.bot.conftest import DOMAIN, make_tracker
 
 DECIDED = {"concern": "asb", "emergency": False, "asb_ongoing": True, "reported": True, "reported_to": ["police"],
@@ -20,7 +20,7 @@ def applications_db(tmp_path, monkeypatch):
 
 
 def run(action, dispatcher, tracker):
-    return asyncio.run(action.run(dispatcher, tracker, DOMAIN))
+    return run_async(action.run(dispatcher, tracker, DOMAIN))
 
 
 def slots_set(events):

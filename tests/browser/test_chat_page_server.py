@@ -1,8 +1,6 @@
 """web/server.py without a browser: the relay to Rasa, its error answers, the page's escaping."""
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import os
 import signal
 import subprocess
@@ -14,6 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from asbcr.stack import free_port
+from tests.run_async import run_async
 from chat_helpers import ROOT
 from web import server
 
@@ -21,9 +20,7 @@ SENDER = "test-sender-1"
 
 
 def run(coroutine):
-    # A thread of its own: Playwright's sync API keeps an event loop running in this one.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result(30)
+    return run_async(coroutine, timeout=30)
 
 
 async def with_client(app: web.Application, action):

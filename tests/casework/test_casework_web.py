@@ -1,15 +1,16 @@
 """The resident's private page and PDF, and the staff API, through aiohttp's test client.
 
-pytest-asyncio is not a dependency: each test drives its own event loop with asyncio.run.
+pytest-asyncio is not a dependency: each test drives its own event loop (tests.run_async).
 """
 from __future__ import annotations
 
-import asyncio
 import io
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+
+from tests.run_async import run_async
 from pypdf import PdfReader
 
 from casework import service
@@ -27,7 +28,7 @@ def run(scenario):
         async with TestClient(TestServer(app)) as client:
             return await scenario(client)
 
-    return asyncio.run(main())
+    return run_async(main())
 
 
 def staff(token=STAFF_TOKEN):
