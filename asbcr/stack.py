@@ -39,7 +39,7 @@ def free_port() -> int:
 def endpoints_config(actions_port: int, var: Path, env: Dict[str, str]) -> dict:
     """bot/endpoints.yml with the ports and stores this run uses."""
     config = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
-    config["action_endpoint"] = {"url": f"http://127.0.0.1:{actions_port}/webhook"}
+    config["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
     tracker_url = env.get("ASBCR_TRACKER_URL")
     if tracker_url:
         url = urllib.parse.urlsplit(tracker_url)

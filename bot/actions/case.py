@@ -158,7 +158,8 @@ class ValidateCaseForm(FormValidationAction):
         # Always set at least one slot: the form then never rejects a turn it answered itself.
         events.append(SlotSet("unclear_turns", unclear))
         provisional = Provisional(slots)
-        events.append(SlotSet("window_start_text", provisional.window_start_text()))
+        if tracker.get_slot("window_start_text") != provisional.window_start_text():
+            events.append(SlotSet("window_start_text", provisional.window_start_text()))
 
         counting = load_partnership(PARTNERSHIP).counting_bodies
         events.append(SlotSet("requested_slot", next_question(slots, provisional.outcome, counting)))
