@@ -13,6 +13,10 @@ from rasa.core.channels import channel, rest
 from sanic import Blueprint
 from sanic.request import Request
 
+from bot import rasa_speedups
+
+rasa_speedups.install()  # this module is loaded by the Rasa server, so this is where it goes
+
 MAX_MESSAGE_CHARS = 10_000
 # Said when a turn produced no reply at all: in practice, the action server is down. The
 # resident's message is already in the tracker store, so nothing they said is lost.
