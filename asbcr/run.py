@@ -10,21 +10,30 @@ import time
 from asbcr.stack import Stack, StackError
 
 
-def _stop_on_sigterm(*_: object) -> None:
+def _stop(*_: object) -> None:
     raise KeyboardInterrupt
 
 
+def _stop_on_hangup_or_term() -> None:
+    """A closed terminal (SIGHUP) or a kill (SIGTERM) stops everything, like Ctrl-C: the
+    servers run in sessions of their own and would otherwise be left behind."""
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, _stop)
+
+
 def serve() -> int:
+    _stop_on_hangup_or_term()
     stack = Stack()
     print("Starting the action server, the Rasa server and the chat page (logs in var/run/)...", flush=True)
     try:
-        stack.start()
+        stack.start()  # stops whatever it started if it fails or is interrupted
     except StackError as error:
         print(f"Could not start: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 130
     print(f"\nThe resident chat page is at {stack.web_url}", flush=True)
     print(f"Rasa REST channel: {stack.rasa_url}/webhooks/rest/webhook   (Ctrl-C stops everything)", flush=True)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         while True:
             for name, process in list(stack.processes.items()):
@@ -42,6 +51,7 @@ def serve() -> int:
 def shell() -> int:
     """Rasa's own chat shell for staff, with the action server running; the bot shows its
     decision trace after each decision on this channel."""
+    _stop_on_hangup_or_term()
     stack = Stack(with_rasa=False, with_web=False)
     try:
         stack.start()

@@ -21,7 +21,12 @@ YES_NO_QUESTIONS = {
 SOCIAL_OR_PUBLIC = ("council", "police", "social_landlord")
 CONCERN_BY_INTENT = {"tell_story": "asb", "complain_staff": "staff", "unhappy_with_review": "review"}
 CONCERN_WORDS = {
-    "asb": re.compile(r"\b(asb|anti.?social|behaviou?r|neighbou?rs?|noise)\b", re.I),
+    "asb": re.compile(
+        r"\b(asb|anti.?social|behaviou?r|neighbou?rs?|nois[ey]|loud|music|part(y|ies)|shout\w*|scream\w*|drugs?|dealing|dealers?"
+        r"|harass\w*|threat\w*|intimidat\w*|abus\w*|vandal\w*|graffiti|smash\w*|damag\w*|fight\w*|dogs?|bark\w*"
+        r"|kids|youths?|gangs?|lads|bikes?|litter\w*|fly.?tip\w*|rubbish|parking|throw\w*|stones?|eggs?|nuisance|bully\w*)\b",
+        re.I,
+    ),
     "staff": re.compile(r"\b(staff|officer|complain\w*|rude|treated)\b", re.I),
     "review": re.compile(r"\b(review|appeal|outcome|threshold decision)\b", re.I),
 }

@@ -29,6 +29,7 @@ CASES = [
     ("unhappy with a review: confirmed by a question, not assumed", "we had a review and nothing changed", "unhappy_with_review", [], None, {},
      {"concern": "review"}, False),
     ("a past review in a story", "my mum had a case review in March and the panel did nothing", "tell_story", [], None, {}, {"concern": "review"}, False),
+    ("an opening about drug dealing is about ASB", "people dealing drugs outside my flat", "inform", [], None, {}, {"concern": "asb"}, False),
     ("an opening about neighbours is about ASB", "my neighbours are loud", "inform", [], None, {}, {"concern": "asb"}, False),
     ("asking for a review is not a past review", "can i get one of these case review things", "ask_eligibility", [], None, {}, {}, False),
     ("staff words beat a story's intent", "a police officer laughed at me when I reported being harassed", "tell_story",
