@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from asbcr.clock import today
-from bot.actions.case import fact_slots, latest, message_kind, summarise
+from bot.actions.case import INTERJECTIONS, fact_slots, latest, message_kind
 from bot.actions.facts import case_facts
 
 log = logging.getLogger(__name__)
@@ -23,17 +23,18 @@ EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
 UK_PHONE = re.compile(r"(\+44\s?\(?0?\)?|0)\s?\d(?:[\s-]?\d){8,9}")
 NONE_WORDS = re.compile(r"^\s*(none|no|nope|n/?a|skip|don'?t have( one)?|no email|no phone|rather not)\s*[.!]?\s*$", re.I)
 YES = re.compile(r"^\s*(yes|yeah|yep|yup|ye|aye|correct|right|confirm|send( it)?|submit|that'?s (right|correct)|ok(ay)?|looks (good|right))\b", re.I)
-FIELD_WORDS = {
+FIELD_WORDS = {  # checked in this order: "my mum's name" is the victim's, not the applicant's
+    "victim_name": r"their name|(?:mum|dad|person|nan|gran|son|daughter|neighbou?r)'?s name",
     "applicant_name": r"name",
     "applicant_email": r"e-?mail",
     "applicant_phone": r"phone|number|mobile",
     "address": r"address|postcode",
-    "victim_name": r"their name|(?:mum|dad|person)'?s name",
     "description": r"description|what happened|happening",
     "impact": r"impact|affect",
 }
 NOT_GIVEN = "none"
 FREE_TEXT = ("applicant_name", "address", "victim_name", "description", "impact")
+SHORT_ANSWERS = ("applicant_name", "address", "victim_name")
 
 
 def application_questions(slots: Dict[str, Any]) -> List[str]:
@@ -95,8 +96,8 @@ class ValidateApplicationForm(FormValidationAction):
         if message["intent"] == "restart":
             return []
         requested = tracker.get_slot("requested_slot")
-        slots = {name: tracker.get_slot(name) for name in application_questions(fact_slots(tracker))}
-        slots["story"] = tracker.get_slot("story")
+        questions = application_questions(fact_slots(tracker))
+        slots = {name: tracker.get_slot(name) for name in questions + ["story"]}
         events: List[EventType] = []
         text = message["text"][:2000]
         kind = message_kind(message["text"]) if requested else None
@@ -110,6 +111,9 @@ class ValidateApplicationForm(FormValidationAction):
             put("description", slots["story"])
         elif kind in ("empty", "emoji"):
             dispatcher.utter_message(response="utter_empty_message" if kind == "empty" else "utter_emoji_only")
+        elif requested in SHORT_ANSWERS and message["intent"] in INTERJECTIONS:
+            # "what is this?" is a question, not a name or an address: answer it, ask again.
+            dispatcher.utter_message(response=INTERJECTIONS[message["intent"]])
         elif requested == "applicant_email":
             self._take_contact(dispatcher, text, EMAIL, "utter_invalid_email", "applicant_email", put, slots)
         elif requested == "applicant_phone":
@@ -117,10 +121,10 @@ class ValidateApplicationForm(FormValidationAction):
         elif requested in FREE_TEXT and text and not text.startswith("/"):
             put(requested, text.strip())
         elif requested == "confirm":
-            self._confirm_or_change(dispatcher, tracker, message, text, put)
+            self._confirm_or_change(dispatcher, message, text, put)
 
         events.append(SlotSet("unclear_turns", 0))
-        next_slot = next((name for name in application_questions(fact_slots(tracker)) if slots.get(name) in (None, "")), None)
+        next_slot = next((name for name in questions if slots.get(name) in (None, "")), None)
         events.append(SlotSet("requested_slot", next_slot))
         return events
 
@@ -140,16 +144,13 @@ class ValidateApplicationForm(FormValidationAction):
             dispatcher.utter_message(response=invalid_response)
 
     @staticmethod
-    def _confirm_or_change(dispatcher, tracker, message, text, put) -> None:
+    def _confirm_or_change(dispatcher, message, text, put) -> None:
         if message["intent"] in ("affirm", "apply_now") or YES.match(text):
             put("confirm", True)
             return
         for slot, words in FIELD_WORDS.items():
             if re.search(words, text, re.I):
-                put(slot, None)
-                if slot in ("applicant_email", "applicant_phone"):
-                    put("applicant_email" if slot == "applicant_phone" else "applicant_phone",
-                        tracker.get_slot("applicant_email" if slot == "applicant_phone" else "applicant_phone"))
+                put(slot, None)  # asked again next, then the summary again
                 return
         dispatcher.utter_message(response="utter_which_change")
 

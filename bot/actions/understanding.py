@@ -253,9 +253,10 @@ def _take_dates(found: Understanding, text: str, slots: Dict[str, Any], today: d
     if parsed.future:
         found.problems.append("future_date:" + ", ".join(d.strftime("%-d %B %Y") for d in parsed.future))
     if parsed.dates:
-        known = [] if requested == "incident_dates" and not slots.get("incident_count") else list(slots.get("incident_dates") or [])
-        if requested == "incident_dates" and slots.get("incident_dates") and not _awaiting_more_dates(slots):
-            known = []
+        # An answer to "when?" replaces earlier dates, unless it gives the rest of them; dates
+        # told in passing (a correction, a story) are added to what we have.
+        adds_to_known = requested != "incident_dates" or _awaiting_more_dates(slots)
+        known = list(slots.get("incident_dates") or []) if adds_to_known else []
         merged = sorted(set(known) | {d.isoformat() for d in parsed.dates})
         found.set("incident_dates", merged, answers="incident_dates", requested=requested)
         if slots.get("reported") is None:

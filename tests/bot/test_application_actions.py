@@ -75,6 +75,24 @@ def test_change_my_phone_asks_for_it_again(dispatcher):
     assert events["applicant_phone"] is None and events["requested_slot"] == "applicant_phone"
 
 
+def test_a_question_is_not_taken_as_a_name(dispatcher):
+    slots = {**DECIDED}
+    events = slots_set(run(ValidateApplicationForm(), dispatcher, make_tracker(slots=slots, text="what is a case review anyway",
+                                                                                intent="ask_what_is", requested="applicant_name",
+                                                                                active_loop="application_form")))
+    assert "applicant_name" not in events and events["requested_slot"] == "applicant_name"
+    assert dispatcher.messages[0]["response"] == "utter_what_is"
+
+
+def test_change_my_mums_name_is_the_victims_name(dispatcher):
+    slots = {**DECIDED, **DETAILS, "on_behalf": True, "consent": "yes", "victim_name": "Mary"}
+    events = slots_set(run(ValidateApplicationForm(), dispatcher, make_tracker(slots=slots, text="can you change my mum's name",
+                                                                                intent="change_answer", requested="confirm",
+                                                                                active_loop="application_form")))
+    assert events["victim_name"] is None and events["requested_slot"] == "victim_name"
+    assert "applicant_name" not in events
+
+
 def test_the_summary_shows_every_answer(dispatcher):
     run(ActionAskConfirm(), dispatcher, make_tracker(slots={**DECIDED, **DETAILS}, active_loop="application_form"))
     message = dispatcher.messages[0]
