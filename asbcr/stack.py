@@ -111,7 +111,7 @@ class Stack:
         self.processes: Dict[str, subprocess.Popen] = {}
         # Rasa's HTTP API is on only so the supervisor can ask whether the model loaded;
         # a fresh random token per run keeps it closed to everyone else.
-        self.api_token = secrets.token_urlsafe(24)
+        self.api_token = secrets.token_hex(24)  # hex: a token starting with "-" reads as an option
         self.env.update(
             ASBCR_VAR=str(self.var),
             ASBCR_PORT=str(self.rasa_port),
@@ -163,7 +163,7 @@ class Stack:
         if subcommand == "run":
             command += ["--credentials", str(ROOT / "bot" / "credentials.yml"),
                         "--port", str(self.rasa_port), "--cors", "*",
-                        "--enable-api", "--auth-token", self.api_token]
+                        "--enable-api", f"--auth-token={self.api_token}"]
         return command
 
     def start_rasa(self) -> None:
