@@ -20,16 +20,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
-    registrars: List[Callable[[argparse._SubParsersAction], None]] = []
+    from casework import cli as casework_cli
     from rules import cli as rules_cli
 
-    registrars.append(rules_cli.register)
-    try:
-        from casework import cli as casework_cli
-    except ImportError:  # the casework package arrives with its own issue
-        casework_cli = None
-    if casework_cli is not None:
-        registrars.append(casework_cli.register)
+    registrars: List[Callable[[argparse._SubParsersAction], None]] = [rules_cli.register, casework_cli.register]
     for register in registrars:
         register(commands)
     return parser

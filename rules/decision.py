@@ -20,7 +20,8 @@ _MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "
            "September", "October", "November", "December")
 _ROUTE_OF = {rule.name: rule.route for rule in ruleset.RULES}
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-_BODY_NAMES = {"council": "the council", "police": "the police", "social_landlord": "a social landlord",
+# How each `reported_to` code reads in a sentence (also used by the bot's summary of answers).
+BODY_NAMES = {"council": "the council", "police": "the police", "social_landlord": "a social landlord",
                "private_landlord": "a private landlord", "health": "health services", "other": "someone else"}
 
 
@@ -272,7 +273,7 @@ def _relied_on(case: CaseFacts, count: Count, engine_facts: Dict[str, Any], rout
 def _trace(case: CaseFacts, partnership: Partnership, policy: InForce, count: Count,
            engine_facts: Dict[str, Any], fired: tuple, routes: List[str], assumed: List[str]) -> List[str]:
     """The decision in words, step by step, for staff (`asbcr check --explain`)."""
-    counting = [_BODY_NAMES[b] for b in BODIES if b in policy.counting_bodies]
+    counting = [BODY_NAMES[b] for b in BODIES if b in policy.counting_bodies]
     lines = [
         f"Policy: {partnership.full_name}, rule set {partnership.name} version {partnership.version} "
         f"(policy in force since {long_date(policy.since)}).",
@@ -306,7 +307,7 @@ def _trace(case: CaseFacts, partnership: Partnership, policy: InForce, count: Co
 
 
 def _incident_line(incident: Incident, policy: InForce, count: Count, in_window: bool) -> str:
-    told = [_BODY_NAMES[b] for b in BODIES if b in incident.reported_to]
+    told = [BODY_NAMES[b] for b in BODIES if b in incident.reported_to]
     head = (f"Incident {incident.index + 1} ({long_date(incident.date)}"
             + (", a hate incident" if incident.hate else "") + ")")
     if not told:

@@ -17,6 +17,7 @@ from bot.actions.questions import next_question
 from bot.actions.understanding import THUMBS_DOWN, THUMBS_UP, understand
 from bot.nlp import dates
 from rules import decide, load_partnership
+from rules.decision import BODY_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,6 @@ INTERJECTIONS = {
     "bot_challenge": "utter_bot_challenge",
     "thanks": "utter_thanks",
     "ask_why": "utter_why_ask",
-}
-BODY_NAMES = {
-    "council": "the council", "police": "the police", "social_landlord": "your housing provider",
-    "private_landlord": "a private landlord", "health": "health services", "other": "someone else",
 }
 MAX_CHARS_READ = 2_000
 # The defaults a decision relied on, as the resident would say them.
@@ -193,35 +190,29 @@ class ActionAskIncidentDates(Action):
         return []
 
 
+YES_NO = {True: "yes", False: "no"}
+CONCERNS = {"asb": "anti-social behaviour", "staff": "how staff dealt with it", "review": "a past case review"}
+CONSENTS = {"yes": "given", "no": "refused", "not_asked": "not asked yet"}
+# The summary of answers: one line a slot, in the order asked, each with how its value reads.
+SUMMARY_LINES = (
+    ("concern", "About", CONCERNS.get),
+    ("emergency", "Someone in danger now", lambda v: YES_NO[bool(v)]),
+    ("asb_ongoing", "Still happening", lambda v: YES_NO[bool(v)]),
+    ("reported", "Reported", lambda v: YES_NO[bool(v)]),
+    ("reported_to", "Reported to", lambda v: list_in_words([BODY_NAMES.get(b, b) for b in v])),
+    ("incident_count", "Incidents reported", str),
+    ("incident_dates", "Dates", lambda v: list_in_words([format_date(d) for d in v])),
+    ("incidents_related", "About the same problem", lambda v: YES_NO[bool(v)]),
+    ("on_behalf", "For someone else", lambda v: YES_NO[bool(v)]),
+    ("consent", "Their consent", CONSENTS.get),
+    ("complained_about", "Complaint about", lambda v: BODY_NAMES.get(v, v)),
+    ("complaint_completed", "Complaints procedure finished", lambda v: YES_NO[bool(v)]),
+)
+
+
 def summarise(slots: Dict[str, Any]) -> str:
     """The resident's answers in their own terms, one line each."""
-    yes_no = {True: "yes", False: "no"}
-    lines = []
-    concern = {"asb": "anti-social behaviour", "staff": "how staff dealt with it", "review": "a past case review"}
-    if slots.get("concern"):
-        lines.append(f"- About: {concern[slots['concern']]}")
-    if slots.get("emergency") is not None:
-        lines.append(f"- Someone in danger now: {yes_no[bool(slots['emergency'])]}")
-    if slots.get("asb_ongoing") is not None:
-        lines.append(f"- Still happening: {yes_no[bool(slots['asb_ongoing'])]}")
-    if slots.get("reported") is not None:
-        lines.append(f"- Reported: {yes_no[bool(slots['reported'])]}")
-    if slots.get("reported_to"):
-        lines.append("- Reported to: " + list_in_words([BODY_NAMES.get(b, b) for b in slots["reported_to"]]))
-    if slots.get("incident_count") is not None:
-        lines.append(f"- Incidents reported: {slots['incident_count']}")
-    if slots.get("incident_dates"):
-        lines.append("- Dates: " + list_in_words([format_date(d) for d in slots["incident_dates"]]))
-    if slots.get("incidents_related") is not None:
-        lines.append(f"- About the same problem: {yes_no[bool(slots['incidents_related'])]}")
-    if slots.get("on_behalf") is not None:
-        lines.append(f"- For someone else: {yes_no[bool(slots['on_behalf'])]}")
-    if slots.get("consent"):
-        lines.append("- Their consent: " + {"yes": "given", "no": "refused", "not_asked": "not asked yet"}[slots["consent"]])
-    if slots.get("complained_about"):
-        lines.append("- Complaint about: " + BODY_NAMES.get(slots["complained_about"], slots["complained_about"]))
-    if slots.get("complaint_completed") is not None:
-        lines.append(f"- Complaints procedure finished: {yes_no[bool(slots['complaint_completed'])]}")
+    lines = [f"- {label}: {words(slots[slot])}" for slot, label, words in SUMMARY_LINES if slots.get(slot) not in (None, [], "")]
     return "\n".join(lines) if lines else "- nothing yet"
 
 

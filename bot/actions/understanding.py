@@ -64,13 +64,15 @@ NUMBER_ONLY = re.compile(r"^\s*(\d{1,3})\s*(x|times?)?\s*[.!]?\s*$", re.I)
 class Understanding:
     """Slot updates from one message, and what to tell the resident about it."""
 
+    requested: Optional[str] = None  # the question the bot last asked
     updates: Dict[str, Any] = field(default_factory=dict)
     problems: List[str] = field(default_factory=list)  # plain-English reasons to re-ask
     answered: bool = False  # the message answered the question that was asked
 
-    def set(self, slot: str, value: Any, *, answers: Optional[str] = None, requested: Optional[str] = None) -> None:
+    def set(self, slot: str, value: Any, *, answers: Optional[str] = None) -> None:
+        """Take `value` for `slot`; it answers the question asked if `slot` (or `answers`) is it."""
         self.updates[slot] = value
-        if answers and answers == requested:
+        if self.requested is not None and (answers or slot) == self.requested:
             self.answered = True
 
 
@@ -109,14 +111,14 @@ def understand(
 ) -> Understanding:
     """Slot updates from one message. `requested` is the question the bot last asked."""
     text = text or ""
-    found = Understanding()
+    found = Understanding(requested)
 
     def ask_is(name: str) -> bool:
         return requested == name
 
     # --- things a message can say at any point -------------------------------------------
     if entity_values(entities, "danger"):
-        found.set("emergency", True, answers="emergency", requested=requested)
+        found.set("emergency", True)
     elif intent == "emergency" and not ask_is("emergency"):
         # The classifier alone never concludes "call 999": it makes the danger question next.
         found.set("danger_suspected", True)
@@ -130,24 +132,24 @@ def understand(
         if PAST_REVIEW.search(text):
             concern = "review"  # confirmed by the previous_review question before an appeal
         if concern:
-            found.set("concern", concern, answers="concern", requested=requested)
+            found.set("concern", concern)
     if found.updates.get("concern") == "staff" or entity_values(entities, "staff_conduct"):
         found.set("staff_conduct", True)
     if (found.updates.get("staff_conduct") or slots.get("staff_conduct")) and COMPLAINT_DONE.search(text):
-        found.set("complaint_completed", True, answers="complaint_completed", requested=requested)
+        found.set("complaint_completed", True)
     if ask_is("complaint_completed") and "complaint_completed" not in found.updates and COMPLAINT_NOT_DONE.search(text):
-        found.set("complaint_completed", False, answers="complaint_completed", requested=requested)
+        found.set("complaint_completed", False)
 
     status = entity_values(entities, "asb_status")
     if status:
-        found.set("asb_ongoing", status[-1] != "stopped", answers="asb_ongoing", requested=requested)
+        found.set("asb_ongoing", status[-1] != "stopped")
 
     relation = entity_values(entities, "relation")
     if relation:
-        found.set("incidents_related", relation[-1] != "unrelated", answers="incidents_related", requested=requested)
+        found.set("incidents_related", relation[-1] != "unrelated")
 
     if entity_values(entities, "someone_else") and not ask_is("victim_name"):
-        found.set("on_behalf", True, answers="on_behalf", requested=requested)
+        found.set("on_behalf", True)
 
     organisations = entity_values(entities, "organisation")
     if organisations:
@@ -156,7 +158,7 @@ def understand(
         ):
             named = [o for o in organisations if o in SOCIAL_OR_PUBLIC]
             if named:
-                found.set("complained_about", named[0], answers="complained_about", requested=requested)
+                found.set("complained_about", named[0])
         if not ask_is("complained_about"):
             _take_reported_to(found, organisations, slots, requested)
 
@@ -167,7 +169,7 @@ def understand(
     if counts and not ask_is("incident_dates"):
         value = counts[-1]
         if value.isdigit():
-            found.set("incident_count", int(value), answers="incident_count", requested=requested)
+            found.set("incident_count", int(value))
             if int(value) > 0 and slots.get("reported") is None:
                 found.set("reported", True)
         elif ask_is("incident_count"):
@@ -184,10 +186,9 @@ def understand(
             answer = False
         if answer == UNKNOWN:
             # The rule set's default applies and the decision lists it as assumed.
-            found.set("unknown_answers", sorted(set(slots.get("unknown_answers") or []) | {requested}),
-                      answers=requested, requested=requested)
+            found.set("unknown_answers", sorted(set(slots.get("unknown_answers") or []) | {requested}), answers=requested)
         elif answer is not None:
-            found.set(requested, answer, answers=requested, requested=requested)
+            found.set(requested, answer)
             if requested == "previous_review" and answer is False:
                 found.set("concern", "asb")
             if requested == "reported" and answer is False:
@@ -196,11 +197,11 @@ def understand(
     if ask_is("consent"):
         answer = _bool_answer(intent, text)
         if NOT_ASKED.search(text) or answer == UNKNOWN:
-            found.set("consent", "not_asked", answers="consent", requested=requested)
+            found.set("consent", "not_asked")
         elif answer is True:
-            found.set("consent", "yes", answers="consent", requested=requested)
+            found.set("consent", "yes")
         elif answer is False:
-            found.set("consent", "no", answers="consent", requested=requested)
+            found.set("consent", "no")
 
     if requested is None and slots.get("concern") is None and "concern" not in found.updates:
         # An opening with no clearer signal ("my neighbours are loud", or after "start again").
@@ -209,14 +210,14 @@ def understand(
     if ask_is("concern") and "concern" not in found.updates:
         for concern, pattern in CONCERN_WORDS.items():
             if pattern.search(text):
-                found.set("concern", concern, answers="concern", requested=requested)
+                found.set("concern", concern)
                 if concern == "staff":
                     found.set("staff_conduct", True)
                 break
 
     if ask_is("incident_dates") and not found.answered and slots.get("incident_dates") and NO_MORE_DATES.search(text):
         # The resident has no more dates for the incidents they counted: count what we have.
-        found.set("incident_count", len(slots["incident_dates"]), answers="incident_dates", requested=requested)
+        found.set("incident_count", len(slots["incident_dates"]), answers="incident_dates")
         found.answered = True
 
     if intent == "tell_story" and len(text.split()) >= 8 and not slots.get("story"):
@@ -237,7 +238,7 @@ def _take_reported_to(found: Understanding, organisations: List[str], slots: Dic
     if "landlord" in organisations and not any(b in ("social_landlord", "private_landlord") for b in bodies):
         found.set("landlord_unclear", True)
     if bodies or "landlord" in organisations:
-        found.set("reported_to", bodies, answers="reported_to", requested=requested)
+        found.set("reported_to", bodies)
         found.set("reported", True)
 
 
@@ -258,7 +259,7 @@ def _take_dates(found: Understanding, text: str, slots: Dict[str, Any], today: d
         adds_to_known = requested != "incident_dates" or _awaiting_more_dates(slots)
         known = list(slots.get("incident_dates") or []) if adds_to_known else []
         merged = sorted(set(known) | {d.isoformat() for d in parsed.dates})
-        found.set("incident_dates", merged, answers="incident_dates", requested=requested)
+        found.set("incident_dates", merged)
         if slots.get("reported") is None:
             found.set("reported", True)
     elif requested == "incident_dates" and not parsed.future:
