@@ -14,8 +14,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from asbcr.clock import today
-from bot.actions.case import INTERJECTIONS, fact_slots, latest, message_kind
-from bot.actions.facts import case_facts
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +32,22 @@ FIELD_WORDS = {  # checked in this order: "my mum's name" is the victim's, not t
 }
 NOT_GIVEN = "none"
 FREE_TEXT = ("applicant_name", "address", "victim_name", "description", "impact")
+# Questions, not answers: "what is this?" is not a name or an address.
+QUESTION_WORDS = re.compile(r"^\W*(what|why|how|can i|do i|is this|are you|help)\b|\?\s*$", re.I)
+MAX_CHARS_READ = 2_000
+
+
+def latest(tracker: Tracker) -> Dict[str, Any]:
+    message = tracker.latest_message or {}
+    return {"text": (message.get("text") or "").strip(), "intent": (message.get("intent") or {}).get("name") or ""}
+
+
+def message_kind(text: str) -> Optional[str]:
+    if not text:
+        return "empty"
+    if not any(ch.isalnum() for ch in text):
+        return "emoji"
+    return None
 SHORT_ANSWERS = ("applicant_name", "address", "victim_name")
 
 
@@ -48,8 +62,10 @@ def application_questions(slots: Dict[str, Any]) -> List[str]:
 
 def application_record(tracker: Tracker) -> Dict[str, Any]:
     """The contract's Application JSON from the conversation."""
-    slots = fact_slots(tracker)
-    facts = case_facts(slots, today())
+    # Exactly the facts the resident confirmed at the check: each incident with its own bodies,
+    # dates and reference numbers.
+    facts = dict(tracker.get_slot("case_facts") or {"as_of": today().isoformat(), "incidents": []})
+    on_behalf = bool(tracker.get_slot("on_behalf"))
 
     def given(name: str) -> Optional[str]:
         value = tracker.get_slot(name)
@@ -64,9 +80,9 @@ def application_record(tracker: Tracker) -> Dict[str, Any]:
             "phone": given("applicant_phone"),
             "address": given("address"),
         },
-        "on_behalf": bool(slots.get("on_behalf")),
-        "victim": {"name": given("victim_name")} if slots.get("on_behalf") else None,
-        "consent": facts.get("consent") if slots.get("on_behalf") else None,
+        "on_behalf": on_behalf,
+        "victim": {"name": given("victim_name")} if on_behalf else None,
+        "consent": facts.get("consent") if on_behalf else None,
         "facts": facts,
         "description": given("description") or "",
         "impact": given("impact") or "",
@@ -93,13 +109,11 @@ class ValidateApplicationForm(FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         message = latest(tracker)
-        if message["intent"] == "restart":
-            return []
         requested = tracker.get_slot("requested_slot")
-        questions = application_questions(fact_slots(tracker))
+        questions = application_questions({"on_behalf": tracker.get_slot("on_behalf")})
         slots = {name: tracker.get_slot(name) for name in questions + ["story"]}
         events: List[EventType] = []
-        text = message["text"][:2000]
+        text = message["text"][:MAX_CHARS_READ]
         kind = message_kind(message["text"]) if requested else None
 
         def put(name: str, value: Any) -> None:
@@ -111,9 +125,11 @@ class ValidateApplicationForm(FormValidationAction):
             put("description", slots["story"])
         elif kind in ("empty", "emoji"):
             dispatcher.utter_message(response="utter_empty_message" if kind == "empty" else "utter_emoji_only")
-        elif requested in SHORT_ANSWERS and message["intent"] in INTERJECTIONS:
+        elif requested in SHORT_ANSWERS and QUESTION_WORDS.match(text):
             # "what is this?" is a question, not a name or an address: answer it, ask again.
-            dispatcher.utter_message(response=INTERJECTIONS[message["intent"]])
+            from bot.conversation.cues import cue
+
+            dispatcher.utter_message(response="utter_what_is" if cue("asks.what_is")(text.lower()) else "utter_application_help")
         elif requested == "applicant_email":
             self._take_contact(dispatcher, text, EMAIL, "utter_invalid_email", "applicant_email", put, slots)
         elif requested == "applicant_phone":
@@ -123,7 +139,6 @@ class ValidateApplicationForm(FormValidationAction):
         elif requested == "confirm":
             self._confirm_or_change(dispatcher, message, text, put)
 
-        events.append(SlotSet("unclear_turns", 0))
         next_slot = next((name for name in questions if slots.get(name) in (None, "")), None)
         events.append(SlotSet("requested_slot", next_slot))
         return events

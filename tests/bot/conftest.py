@@ -2,10 +2,10 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-DOMAIN = {"forms": {"case_form": {"required_slots": ["concern"]}}, "slots": {}}
+DOMAIN = {"forms": {"application_form": {"required_slots": ["applicant_name"]}}, "slots": {}}
 
 
-def make_tracker(slots=None, text="", intent="inform", entities=None, requested=None, channel="rest", active_loop="case_form"):
+def make_tracker(slots=None, text="", intent="inform", entities=None, requested=None, channel="rest", active_loop=None):
     """A tracker as the action server receives it, built with Tracker.from_dict."""
     all_slots = {"requested_slot": requested, **(slots or {})}
     return Tracker.from_dict(

@@ -7,9 +7,11 @@ from bot.actions.application import ActionAskConfirm, ActionSubmitApplication, V
 from tests.run_async import run_async
 from tests.bot.conftest import DOMAIN, make_tracker
 
-DECIDED = {"concern": "asb", "emergency": False, "asb_ongoing": True, "reported": True, "reported_to": ["police"],
-           "incident_count": 3, "incident_dates": ["2026-10-01", "2026-10-20", "2026-11-01"], "incidents_related": True,
-           "on_behalf": False, "outcome": "apply"}
+CONFIRMED = {"as_of": "2026-11-25", "on_behalf": False, "incidents": [
+    {"date": "2026-10-01", "reported_to": ["police"], "reference": "DC-123"},
+    {"date": "2026-10-20", "reported_to": ["council"]},
+    {"date": "2026-11-01", "reported_to": ["police", "council"]}]}
+DECIDED = {"case_facts": CONFIRMED, "on_behalf": False, "outcome": "apply"}
 DETAILS = {"applicant_name": "Jo Bloggs", "applicant_email": "jo@example.org", "applicant_phone": "07700 900123",
            "address": "12 Station Road, Ilkeston DE7 5AB", "description": "Music every weekend.", "impact": "No sleep."}
 
@@ -113,7 +115,8 @@ def test_confirming_twice_makes_one_application(dispatcher):
     exported = export_json(first["reference"])
     assert exported["channel"] == "chat" and exported["applicant"]["name"] == "Jo Bloggs"
     assert exported["decision"]["outcome"] == "apply"
-    assert [i["date"] for i in exported["facts"]["incidents"]] == DECIDED["incident_dates"]
+    # The application records each incident as confirmed: its own bodies and reference number.
+    assert exported["facts"]["incidents"] == CONFIRMED["incidents"]
 
 
 def test_a_store_that_is_down_keeps_the_answers(dispatcher, monkeypatch):

@@ -1,0 +1,104 @@
+"""The case as the conversation knows it: one list of incidents and the answers that matter.
+
+One incident told to three bodies is one incident with three bodies. Bodies said for the case
+as a whole (`bodies`) apply to every incident that has none of its own. Everything the bot says
+or decides is worked out from this one object (`facts()`), which is what the check shows.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional
+
+YES_NO_FACTS = ("emergency", "asb_ongoing", "incidents_related", "on_behalf", "staff_conduct",
+                "complaint_completed", "previous_review")
+CONSENT_FACT = {"yes": True, "no": False, "not_asked": None}
+
+
+@dataclass
+class Incident:
+    date: str  # ISO
+    reported_to: List[str] = field(default_factory=list)  # empty: the case's `bodies` apply
+    reported_on: Optional[str] = None
+    reference: Optional[str] = None
+
+
+@dataclass
+class Case:
+    concern: Optional[str] = None  # asb / staff / review, when the resident has said what this is about
+    emergency: Optional[bool] = None
+    asb_ongoing: Optional[bool] = None
+    reported: Optional[bool] = None  # told anyone at all
+    bodies: List[str] = field(default_factory=list)
+    landlord_unclear: bool = False
+    incidents: List[Dict[str, Any]] = field(default_factory=list)
+    count: Optional[int] = None  # incidents reported in the window, as the resident counts them
+    dates_complete: bool = False  # the resident has no more dates to give
+    references: List[str] = field(default_factory=list)
+    incidents_related: Optional[bool] = None
+    on_behalf: Optional[bool] = None
+    consent: Optional[str] = None  # yes / no / not_asked
+    staff_conduct: Optional[bool] = None
+    complaint_completed: Optional[bool] = None
+    complained_about: Optional[str] = None
+    previous_review: Optional[bool] = None
+    past_review_cue: bool = False
+    danger_suspected: bool = False
+    reported_person: bool = False
+    defaulted: List[str] = field(default_factory=list)  # questions answered "don't know" or given up on
+    story: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, raw: Optional[Dict[str, Any]]) -> "Case":
+        known = {k: copy.deepcopy(v) for k, v in (raw or {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+    # --- incidents ----------------------------------------------------------------------------
+    def dates(self) -> List[str]:
+        return [i["date"] for i in self.incidents]
+
+    def set_dates(self, dates: List[dt.date], add: bool = False) -> None:
+        """The incidents on these dates; bodies already said for a date are kept."""
+        known = {i["date"]: i for i in self.incidents}
+        wanted = sorted({d.isoformat() for d in dates} | (set(known) if add else set()))
+        self.incidents = [known.get(day) or asdict(Incident(day)) for day in wanted]
+
+    def bodies_of(self, incident: Dict[str, Any]) -> List[str]:
+        return list(incident.get("reported_to") or self.bodies)
+
+    def all_bodies(self) -> List[str]:
+        found = list(self.bodies)
+        for incident in self.incidents:
+            found += [b for b in incident.get("reported_to") or [] if b not in found]
+        return found
+
+    def facts(self, today: dt.date) -> Dict[str, Any]:
+        """The case facts (CONTRACT.md) the rule set decides on: only what the resident said,
+        so the decision's `assumed` names every default it relied on."""
+        facts: Dict[str, Any] = {"as_of": today.isoformat()}
+        for key in YES_NO_FACTS:
+            value = getattr(self, key)
+            if value is not None:
+                facts[key] = bool(value)
+        if self.on_behalf and self.consent in CONSENT_FACT:
+            facts["consent"] = CONSENT_FACT[self.consent]
+        if self.complained_about:
+            facts["complained_about"] = self.complained_about
+        incidents = []
+        if self.reported is not False:
+            for incident in self.incidents:
+                bodies = [b for b in self.bodies_of(incident) if b != "landlord"]
+                if not bodies:
+                    continue
+                entry: Dict[str, Any] = {"date": incident["date"], "reported_to": bodies}
+                if incident.get("reported_on"):
+                    entry["reported_on"] = incident["reported_on"]
+                if incident.get("reference"):
+                    entry["reference"] = incident["reference"]
+                incidents.append(entry)
+        facts["incidents"] = incidents
+        return facts

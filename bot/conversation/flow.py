@@ -1,0 +1,758 @@
+"""The conversation: one message in, what the bot says and the case so far out.
+
+Like a GOV.UK smart answer, each question has one small rule saying when it is needed
+(`QUESTIONS`), and the rule set is asked which unknown facts could still change the outcome
+(rules.asking). When nothing more is worth asking the bot shows what it understood ("check your
+answers"); only confirmed facts are decided on. No question is asked a third time without
+progress: the second time it is asked differently, the third time its default is taken and said.
+
+The words are in bot/domain.yml: replies here name a response and give its values.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from bot.conversation.case import Case
+from bot.conversation.reading import COUNTING_HINT, Reading, read
+from bot.nlp.dates import format_date, join_words
+from rules import decide, load_partnership
+from rules.asking import worth_asking
+from rules.decision import BODY_NAMES
+
+MAX_CHARS_READ = 2_000
+COMPLAINABLE = ("council", "police", "social_landlord")
+CHANGE_BUTTON = re.compile(r"^\W*change (the |my )?(incidents?|dates?|who (i|it'?s) (told|for)|who it'?s for|applying for|for whom|consent|still happening|staff|complaint|review|same problem|answers?)\W*$", re.I)
+
+
+@dataclass
+class Say:
+    response: str
+    values: Dict[str, Any] = field(default_factory=dict)
+    custom: Optional[Dict[str, Any]] = None
+    buttons: Optional[List[Dict[str, str]]] = None
+
+
+@dataclass
+class Turn:
+    replies: List[Say]
+    state: Dict[str, Any]
+    decision: Optional[Dict[str, Any]] = None
+    start_application: bool = False
+
+
+@dataclass
+class Ask:
+    name: str
+    incident: Optional[int] = None
+    variant: Optional[str] = None  # another wording of the same question ("landlord", "more")
+
+    @property
+    def key(self) -> str:
+        return self.name if self.incident is None else f"{self.name}:{self.incident}"
+
+
+class Conversation:
+    def __init__(self, state: Optional[Dict[str, Any]], today: dt.date, partnership: str) -> None:
+        state = dict(state or {})
+        self.case = Case.from_dict(state.get("case"))
+        self.phase: str = state.get("phase") or "asking"  # asking, check, decided, restart
+        self.pending: Optional[Dict[str, Any]] = state.get("pending")
+        self.tries: Dict[str, int] = dict(state.get("tries") or {})
+        self.greeted: bool = bool(state.get("greeted"))
+        self.decision: Optional[Dict[str, Any]] = state.get("decision")
+        self.checked: Optional[Dict[str, Any]] = state.get("checked")  # facts shown at the last check
+        self.today = today
+        self.partnership_name = partnership
+        self.partnership = load_partnership(partnership)
+        self.replies: List[Say] = []
+        self.progress = False
+        self.start_application = False
+        self.decided_now: Optional[Dict[str, Any]] = None
+
+    def state(self) -> Dict[str, Any]:
+        return {
+            "case": self.case.to_dict(), "phase": self.phase, "pending": self.pending, "tries": self.tries,
+            "greeted": self.greeted, "decision": self.decision, "checked": self.checked,
+        }
+
+    def say(self, response: str, custom: Optional[Dict[str, Any]] = None, buttons=None, **values: Any) -> None:
+        self.replies.append(Say(response, values, custom, buttons))
+
+    # --- one message -------------------------------------------------------------------------
+    def handle(self, text: str) -> None:
+        text = (text or "").strip()
+        if text.startswith("/"):
+            text = BUTTON_WORDS.get(text.split("{", 1)[0].lstrip("/"), text.lstrip("/"))
+        if not text:
+            self.say("utter_empty_message")
+            return self.carry_on()
+        if not any(ch.isalnum() for ch in text) and text not in ("👍", "👎", "✅", "❌"):
+            self.say("utter_emoji_only")
+            return self.carry_on()
+        if len(text) > MAX_CHARS_READ:
+            self.say("utter_long_message")
+            text = text[:MAX_CHARS_READ]
+        reading = read(text, self.today)
+        first_message = not self.greeted
+        self.greeted = True
+
+        if self.phase == "restart":
+            return self.answer_restart(reading)
+        if "restart" in reading.asks:
+            self.phase_before_restart = self.phase
+            self.pending = {"ask": "restart", "back_to": self.pending, "phase": self.phase}
+            self.phase = "restart"
+            self.say("utter_confirm_restart", buttons=[{"title": "Yes, start again", "payload": "yes, start again"},
+                                                       {"title": "No, carry on", "payload": "no, carry on"}])
+            return None
+        ask = self.asking()
+        if self.interjection(reading, ask):
+            return self.carry_on()
+
+        self.progress = self.absorb(reading, ask)
+        if first_message and self.case.story is None and reading.asb_words and len(text.split()) >= 6:
+            self.case.story = text
+        if first_message:
+            if reading.asks == ["greet"] or (not reading.asb_words and not self.progress and "greet" in reading.asks):
+                self.say("utter_greet")
+            elif reading.asb_words or self.progress:
+                self.say("utter_acknowledge")
+        if self.case.emergency:
+            return self.decide()
+        if self.phase == "check" and ask and ask.name == "check":
+            return self.answer_check(reading)
+        if self.phase == "decided":
+            return self.after_decision(reading)
+        return self.carry_on()
+
+    def asking(self) -> Optional[Ask]:
+        if not self.pending:
+            return None
+        return Ask(self.pending["ask"], self.pending.get("incident"), self.pending.get("variant"))
+
+    # --- what the resident asks instead of answering --------------------------------------------
+    def interjection(self, reading: Reading, ask: Optional[Ask]) -> bool:
+        answers = self.answers_something(reading, ask)
+        if "what_is" in reading.asks and not answers:
+            self.say("utter_what_is")
+            return True
+        if "why" in reading.asks and not answers and ask is not None:
+            self.say(f"utter_why_{ask.name}" if ask.name in WHY_RESPONSES else "utter_why_ask")
+            return True
+        if ("human" in reading.asks or "help" in reading.asks) and not answers:
+            self.say("utter_human_handoff", **self.contact())
+            return True
+        if "summary" in reading.asks and not answers:
+            self.say("utter_summary", answers=self.check_lines())
+            return True
+        if "bot" in reading.asks and not answers:
+            self.say("utter_bot_challenge")
+            return True
+        if ("thanks" in reading.asks or "goodbye" in reading.asks) and not answers:
+            self.say("utter_thanks" if "thanks" in reading.asks else "utter_goodbye")
+            return self.phase != "asking" or ask is not None
+        return False
+
+    def answers_something(self, reading: Reading, ask: Optional[Ask]) -> bool:
+        return bool(
+            reading.positive_bodies or reading.report_dates or reading.count or reading.bare_number
+            or reading.nobody_told or reading.danger or reading.staff_conduct or reading.past_review
+            or (ask is not None and ask.name not in ("check",) and (reading.yes or reading.no) and len(reading.text.split()) <= 3)
+        )
+
+    def contact(self) -> Dict[str, str]:
+        contact = self.partnership.contact
+        return {"phone": contact.get("phone", ""), "address": contact.get("address", ""),
+                "contact_name": contact.get("role") or contact.get("name", ""), "web": contact.get("web", "")}
+
+    # --- taking what a message says ------------------------------------------------------------
+    def absorb(self, r: Reading, ask: Optional[Ask]) -> bool:
+        """Everything the message says, into the case; True when the case moved on."""
+        case = self.case
+        before = case.to_dict()
+        asked = ask.name if ask else None
+        correcting = self.phase in ("check", "decided")
+        answered = False
+
+        # Danger first: a threat with a "now" is an emergency; a threat without one is asked about.
+        if r.danger and not r.no_danger_now:
+            case.emergency = True
+        elif r.danger_maybe and case.emergency is None and not r.no_danger_now:
+            case.danger_suspected = True
+
+        if r.reported_person:
+            case.reported_person = True
+        if r.staff_conduct and not (asked == "staff_conduct" and r.no):
+            case.staff_conduct = True
+            case.concern = case.concern or "staff"
+            if case.complained_about is None:
+                named = [b for b in r.positive_bodies + r.negated_bodies if b in COMPLAINABLE]
+                if named:
+                    case.complained_about = named[0]
+        if r.complaint_done and (case.staff_conduct or asked == "complaint_completed"):
+            case.complaint_completed = True
+        if r.past_review:
+            case.past_review_cue = True
+            case.concern = case.concern or "review"
+        if r.ongoing is not None and asked not in ("emergency",):
+            case.asb_ongoing = r.ongoing
+        if r.on_behalf is True:
+            case.on_behalf = True
+        elif r.on_behalf is False and (asked in ("on_behalf", "consent") or correcting):
+            case.on_behalf = False
+        if r.related is not None and (asked == "incidents_related" or correcting or len(case.incidents) > 1 or r.related is False):
+            case.incidents_related = r.related
+        if r.consent and (case.on_behalf or asked == "consent") and (asked == "consent" or correcting or r.consent == "yes" and "said yes" in r.text.lower()):
+            case.consent = r.consent
+
+        # Bodies and incidents.
+        self.take_bodies(r, ask, correcting)
+        self.take_incidents(r, ask, correcting)
+
+        # The answer to the question asked.
+        if asked == "emergency":
+            if r.no_danger_now or r.no:
+                case.emergency = False
+            elif r.yes or r.danger:
+                case.emergency = True
+            elif r.dont_know:
+                self.default("emergency")
+            answered = case.emergency is not None or "emergency" in case.defaulted
+            if answered:
+                case.danger_suspected = False
+        elif asked == "concern":
+            if r.past_review or re.search(r"\breview\b", r.text, re.I):
+                case.past_review_cue, case.concern = True, "review"
+            elif r.staff_conduct or re.search(r"\bstaff|how (they|staff|it was)\b|complain", r.text, re.I):
+                case.staff_conduct, case.concern = True, "staff"
+            elif r.asb_words or r.yes or re.search(r"\b(behaviour|asb|happening|neighbour)", r.text, re.I):
+                case.concern = "asb"
+            answered = case.concern is not None
+        elif asked == "previous_review":
+            if r.yes or r.past_review:
+                case.previous_review = True
+            elif r.no or re.search(r"\b(never|not had|haven'?t had|no review|first time)\b", r.text, re.I):
+                case.previous_review, case.past_review_cue = False, False
+            elif r.dont_know:
+                self.default("previous_review")
+                case.past_review_cue = False
+            answered = case.previous_review is not None or not case.past_review_cue
+        elif asked == "complaint_completed":
+            if r.complaint_done or (r.yes and not r.complaint_not_done):
+                case.complaint_completed = True
+            elif r.no or r.complaint_not_done:
+                case.complaint_completed = False
+            elif r.dont_know:
+                self.default("complaint_completed")
+            answered = case.complaint_completed is not None or "complaint_completed" in case.defaulted
+        elif asked == "complained_about":
+            named = [b for b in r.positive_bodies + r.negated_bodies if b in COMPLAINABLE]
+            if not named and re.search(r"\bhousing|landlord\b", r.text, re.I):
+                named = ["social_landlord"]
+            if named:
+                case.complained_about = named[0]
+            answered = bool(named)
+        elif asked == "asb_ongoing":
+            if r.ongoing is None:
+                if r.yes:
+                    case.asb_ongoing = True
+                elif r.no:
+                    case.asb_ongoing = False
+                elif r.dont_know:
+                    self.default("asb_ongoing")
+            answered = case.asb_ongoing is not None or "asb_ongoing" in case.defaulted
+        elif asked == "incidents_related":
+            if r.related is None:
+                if r.yes:
+                    case.incidents_related = True
+                elif r.no:
+                    case.incidents_related = False
+                elif r.dont_know:
+                    self.default("incidents_related")
+            answered = case.incidents_related is not None or "incidents_related" in case.defaulted
+        elif asked == "on_behalf":
+            if r.on_behalf is None:
+                if r.no:
+                    case.on_behalf = False
+                elif r.yes:
+                    case.on_behalf = True
+            answered = case.on_behalf is not None
+        elif asked == "consent":
+            if r.consent is None:
+                if r.yes:
+                    case.consent = "yes"
+                elif r.no:
+                    case.consent = "no"
+                elif r.dont_know:
+                    case.consent = "not_asked"
+            answered = case.consent is not None
+        if r.references:
+            self.take_references(r)
+        progressed = case.to_dict() != before or answered
+        return progressed
+
+    def default(self, name: str) -> None:
+        if name not in self.case.defaulted:
+            self.case.defaulted.append(name)
+
+    def take_bodies(self, r: Reading, ask: Optional[Ask], correcting: bool) -> None:
+        case = self.case
+        asked = ask.name if ask else None
+        told = [b for b in r.positive_bodies]
+        for body in r.negated_bodies:
+            if body in case.bodies:
+                case.bodies.remove(body)
+            for incident in case.incidents:
+                if body in (incident.get("reported_to") or []):
+                    incident["reported_to"].remove(body)
+        if asked == "reported_to" and ask.variant == "landlord":
+            low = r.text.lower()
+            from bot.conversation.cues import cue
+
+            if cue("private_answer")(low) and not cue("social_answer")(low.replace("private", "")):
+                told = [b for b in told if b != "landlord"] + ["private_landlord"]
+            elif cue("social_answer")(low) or r.yes:
+                told = [b for b in told if b not in ("landlord", "council")] + ["social_landlord"]
+            elif r.no:
+                told = [b for b in told if b != "landlord"] + ["private_landlord"]
+            if any(b in ("private_landlord", "social_landlord") for b in told):
+                case.landlord_unclear = False
+                case.bodies = [b if b != "landlord" else told[-1] for b in case.bodies]
+                for incident in case.incidents:
+                    incident["reported_to"] = [b if b != "landlord" else told[-1] for b in incident.get("reported_to") or []]
+                told = [b for b in told if b not in case.bodies]
+                case.bodies += told
+            return
+        if r.nobody_told and not told and (asked in ("reported_to", None) or correcting or not case.bodies):
+            if not (case.bodies or case.incidents) or asked == "reported_to" or correcting:
+                case.reported = False
+                case.bodies = []
+                for incident in case.incidents:
+                    incident["reported_to"] = []
+            return
+        if not told:
+            if asked == "reported_to" and (r.no and not r.yes) and ask.incident is None:
+                case.reported = False
+            elif asked == "reported_to" and r.dont_know:
+                pass
+            return
+        if "landlord" in told and not any(b in ("private_landlord", "social_landlord") for b in told):
+            case.landlord_unclear = True
+        case.reported = True
+        if r.groups:
+            return  # which body goes with which date is taken with the incidents
+        if ask is not None and ask.name == "reported_to" and ask.incident is not None and ask.incident < len(case.incidents):
+            case.incidents[ask.incident]["reported_to"] = told
+            return
+        replace = asked == "reported_to" or (correcting and re.search(r"\b(only|just|no[, ]|not)\b", r.text, re.I))
+        if replace:
+            case.bodies = told
+            for incident in case.incidents:
+                incident["reported_to"] = []
+        else:
+            case.bodies += [b for b in told if b not in case.bodies]
+
+    def take_incidents(self, r: Reading, ask: Optional[Ask], correcting: bool) -> None:
+        case = self.case
+        asked = ask.name if ask else None
+        dates = r.report_dates
+        if r.future_dates and asked == "incident_dates":
+            self.say("utter_future_date", dates=join_words([format_date(d) for d in r.future_dates]))
+        count = r.count
+        if asked == "incident_count" or (asked == "incident_dates" and not dates):
+            count = r.bare_number if r.bare_number is not None else count
+        if count is not None and not r.total_only:
+            if count == 0:
+                case.reported = case.reported if case.bodies else False
+            if correcting and dates == [] and count < len(case.incidents):
+                case.incidents = []  # "it was twice, not three times": which two is asked
+            case.count = count
+            case.dates_complete = False
+            if case.reported is None and (r.report_words or asked in ("incident_count", "incident_dates")):
+                case.reported = True
+        if r.many and asked == "incident_count":
+            case.count = None
+        if dates:
+            story = asked not in ("incident_dates",) and not correcting
+            if story and not (r.report_words or r.positive_bodies or asked in ("reported_to",)):
+                dates = []  # a date in a story is not a report unless the story says so
+        if dates:
+            if correcting and r.ordinal is not None and case.incidents and len(dates) == 1:
+                index = r.ordinal if r.ordinal >= 0 else len(case.incidents) - 1
+                index = min(index, len(case.incidents) - 1)
+                case.incidents[index]["date"] = dates[0].isoformat()
+                case.incidents.sort(key=lambda i: i["date"])
+            else:
+                adding = re.search(r"\b(also|another|and then|forgot|as well|too|more)\b", r.text, re.I)
+                awaiting = (case.count or 0) > len(case.incidents) > 0 and asked == "incident_dates"
+                add = (not correcting and asked != "incident_dates") or awaiting or (correcting and adding)
+                case.set_dates(dates, add=bool(add))
+            if case.reported is None:
+                case.reported = True
+            if case.count is not None and len(case.incidents) > case.count and (asked == "incident_dates" or correcting):
+                case.count = len(case.incidents)
+        for group_dates, group_bodies in r.groups:
+            known = {d.isoformat() for d in group_dates}
+            case.set_dates(group_dates, add=True)
+            for incident in case.incidents:
+                if incident["date"] in known:
+                    incident["reported_to"] = [b for b in group_bodies if b != "landlord"] or group_bodies
+            case.reported = True
+        if asked == "incident_dates" and not dates and (r.no_more_dates or r.dont_know) and case.incidents:
+            case.dates_complete = True
+            case.count = len(case.incidents)
+
+    def take_references(self, r: Reading) -> None:
+        case = self.case
+        dated = {d.isoformat() for d in r.report_dates}
+        targets = [i for i in case.incidents if i["date"] in dated]
+        if len(targets) == 1 and len(r.references) == 1:
+            targets[0]["reference"] = r.references[0]
+        elif len(targets) == len(r.references) and targets:
+            for incident, reference in zip(targets, r.references):
+                incident["reference"] = reference
+        for reference in r.references:
+            if reference not in case.references:
+                case.references.append(reference)
+
+    # --- what to ask next ------------------------------------------------------------------------
+    def facts(self) -> Dict[str, Any]:
+        return self.case.facts(self.today)
+
+    def worth(self, key: str) -> bool:
+        return worth_asking(self.facts(), key, self.partnership)
+
+    def next_question(self) -> Optional[Ask]:
+        for name, needed in QUESTIONS:
+            found = needed(self)
+            if found:
+                ask = found if isinstance(found, Ask) else Ask(name)
+                if self.tries.get(ask.key, 0) >= 2 and not self.progress and self.pending and self.pending.get("key") == ask.key:
+                    self.give_up(ask)
+                    return self.next_question()
+                return ask
+        return None
+
+    def give_up(self, ask: Ask) -> None:
+        """Third time without progress: take the rule set's default and say so."""
+        case = self.case
+        self.default(ask.name)
+        if ask.name == "incident_dates":
+            case.dates_complete = True
+            if case.incidents:
+                case.count = len(case.incidents)
+        elif ask.name == "reported_to":
+            if ask.variant == "landlord":
+                case.landlord_unclear = False
+            elif ask.incident is not None:
+                case.incidents[ask.incident]["reported_to"] = ["other"]
+            elif not case.bodies:
+                case.reported = False
+        elif ask.name == "concern":
+            case.concern = "asb"
+        elif ask.name == "previous_review":
+            case.past_review_cue = False
+        elif ask.name == "emergency":
+            case.danger_suspected = False
+        elif ask.name == "consent":
+            case.consent = "not_asked"
+        elif ask.name == "complained_about":
+            case.complained_about = "council"
+        elif ask.name == "on_behalf":
+            case.on_behalf = False
+        self.say("utter_going_with_default", **self.contact())
+        self.tries.pop(ask.key, None)
+
+    def carry_on(self) -> None:
+        """Ask the next question, show the check, or say what can be done next."""
+        if self.phase == "decided":
+            self.say("utter_anything_else")
+            return None
+        if self.phase == "check":
+            return self.show_check()
+        ask = self.next_question()
+        if ask is None:
+            return self.show_check()
+        key = ask.key
+        if self.pending and self.pending.get("key") == key and not self.progress:
+            self.tries[key] = self.tries.get(key, 1) + 1
+        elif not (self.pending and self.pending.get("key") == key):
+            self.tries[key] = 1
+        self.pending = {"ask": ask.name, "incident": ask.incident, "variant": ask.variant, "key": key}
+        self.ask(ask, again=self.tries[key] >= 2)
+        return None
+
+    def ask(self, ask: Ask, again: bool) -> None:
+        custom: Dict[str, Any] = {"ask": ask.name}
+        values: Dict[str, Any] = {"window_start": self.window_start_text()}
+        name = f"utter_ask_{ask.name}"
+        if ask.variant:
+            name += f"_{ask.variant}"
+        if ask.incident is not None:
+            incident = self.case.incidents[ask.incident]
+            custom.update(incident=ask.incident, incident_date=incident["date"])
+            values["date"] = format_date(dt.date.fromisoformat(incident["date"]))
+            name = f"utter_ask_{ask.name}_incident"
+        if ask.name == "incident_dates" and ask.variant == "more":
+            values.update(have=len(self.case.incidents), count=self.case.count,
+                          dates=join_words([format_date(dt.date.fromisoformat(d)) for d in self.case.dates()]))
+        if again and f"{name}_again" in AGAIN_RESPONSES:
+            name = f"{name}_again"
+        values.update(self.contact())
+        self.say(name, custom=custom, **values)
+
+    def window_start_text(self) -> str:
+        return format_date(self.window_start())
+
+    def window_start(self) -> dt.date:
+        from dateutil.relativedelta import relativedelta
+
+        return self.today - relativedelta(months=self.partnership.on(self.today).window_months)
+
+    # --- check your answers --------------------------------------------------------------------
+    def check_lines(self) -> str:
+        case, facts = self.case, self.facts()
+        start = self.window_start()
+        lines: List[str] = []
+        incidents = [i for i in case.incidents if case.bodies_of(i) or case.reported]
+        recent = [i for i in incidents if dt.date.fromisoformat(i.get("reported_on") or i["date"]) >= start]
+        older = [i for i in incidents if i not in recent]
+        if case.reported is False or not incidents:
+            told = join_words([BODY_NAMES.get(b, b) for b in case.bodies if b != "landlord"])
+            lines.append(f"- Incidents reported: none with a date yet" + (f" (you told {told})" if told else "")
+                         if case.reported is not False else "- Incidents reported: you have not reported it to anyone yet")
+        else:
+            lines.append(f"- Incidents reported since {format_date(start)}: {len(recent)}")
+            for incident in recent + older:
+                bodies = [BODY_NAMES.get(b, b) for b in case.bodies_of(incident) if b != "landlord"]
+                line = f"  - {format_date(dt.date.fromisoformat(incident['date']))}: told " + (join_words(bodies) or "nobody yet")
+                if incident.get("reference"):
+                    line += f" (reference {incident['reference']})"
+                if incident in older:
+                    line += " (before the last six months)"
+                lines.append(line)
+        if len(incidents) > 1:
+            lines.append(f"- All about the same problem: {'no' if case.incidents_related is False else 'yes'}")
+        lines.append(f"- Still happening: {'no' if case.asb_ongoing is False else 'yes'}")
+        if case.on_behalf:
+            consent = {"yes": "they have agreed", "no": "they said no", "not_asked": "they have not been asked yet"}
+            lines.append(f"- Applying for: someone else ({consent.get(case.consent, 'not asked yet')})")
+        else:
+            lines.append("- Applying for: yourself")
+        if case.staff_conduct:
+            lines.append("- A complaint about how staff dealt with it: yes"
+                         + (f" ({BODY_NAMES.get(case.complained_about, case.complained_about)})" if case.complained_about else ""))
+            lines.append(f"- Their complaints procedure finished: {'yes' if case.complaint_completed else 'no'}")
+        if case.previous_review:
+            lines.append("- A case review has already been held and you are unhappy with it: yes")
+        del facts
+        return "\n".join(lines)
+
+    def show_check(self) -> None:
+        facts = self.facts()
+        if self.phase == "check" and not self.progress and self.pending and self.pending.get("ask") == "check":
+            self.tries["check"] = self.tries.get("check", 1) + 1
+        else:
+            self.tries["check"] = 1
+        self.phase = "check"
+        self.pending = {"ask": "check", "key": "check"}
+        self.checked = facts
+        buttons = [{"title": "Yes, that's right", "payload": "yes, that's right"},
+                   {"title": "Change the incidents", "payload": "change the incidents"},
+                   {"title": "Change who it's for", "payload": "change who it's for"}]
+        response = "utter_check" if self.tries["check"] < 2 else "utter_check_again"
+        self.say(response, custom={"ask": "check", "check": facts}, buttons=buttons, answers=self.check_lines(), **self.contact())
+
+    def answer_check(self, r: Reading) -> None:
+        if self.progress:
+            return self.refresh_after_correction()
+        change = CHANGE_BUTTON.match(r.text)
+        if change:
+            self.say("utter_check_change_incidents" if re.search(r"incident|date|told", change.group(2), re.I)
+                     else "utter_check_change_other", custom={"ask": "check"})
+            return None
+        if r.yes and not r.no and not r.wrong:
+            return self.decide()
+        if self.tries.get("check", 1) >= 3:
+            return self.decide()  # asked thrice with nothing to change: go ahead, and say it can still change
+        self.say("utter_check_what_change", custom={"ask": "check"})
+        self.tries["check"] = self.tries.get("check", 1) + 1
+        return None
+
+    def refresh_after_correction(self) -> None:
+        """A correction: ask whatever it opened, then show the check again."""
+        self.phase = "asking"
+        ask = self.next_question()
+        if ask is not None:
+            return self.carry_on()
+        return self.show_check()
+
+    # --- the decision --------------------------------------------------------------------------
+    def decide(self) -> None:
+        facts = self.facts()
+        decision = decide(facts, self.partnership, explain=True)
+        decision.setdefault("trace", [])
+        self.decision = {k: v for k, v in decision.items() if k != "trace"}
+        self.decided_now = decision
+        self.phase = "decided"
+        self.pending = None
+        self.tries = {}
+        self.say(
+            "utter_decision",
+            custom={"decision": self.decision},
+            summary=decision.get("summary", ""),
+            reasons=" ".join(r["text"] for r in decision["reasons"]),
+            next_steps="\n".join(f"- {step}" for step in decision["next_steps"]),
+            **self.contact(),
+        )
+        if decision["outcome"] == "apply":
+            self.say("utter_offer_application", buttons=[{"title": "Yes, start my application", "payload": "apply now"},
+                                                         {"title": "Not now", "payload": "not now"}])
+        else:
+            self.say("utter_other_ways", **self.contact())
+
+    def after_decision(self, r: Reading) -> None:
+        if self.progress:
+            return self.refresh_after_correction()
+        outcome = (self.decision or {}).get("outcome")
+        if outcome == "apply" and ("apply" in r.asks or r.yes):
+            self.start_application = True
+            return None
+        if outcome == "apply" and r.no:
+            self.say("utter_application_later", **self.contact())
+            return None
+        if "why" in r.asks or re.search(r"\bwhy\b", r.text, re.I):
+            self.explain()
+            return None
+        if r.wrong or r.no:
+            self.phase = "check"
+            return self.show_check()
+        self.say("utter_anything_else")
+        return None
+
+    def explain(self) -> None:
+        decision = self.decision or {}
+        lines = [reason["text"] for reason in decision.get("reasons", [])]
+        assumptions = []
+        for key in decision.get("assumed", []):
+            words = ASSUMPTION_WORDS.get(key.rsplit(".", 1)[-1])
+            if words and words not in assumptions:
+                assumptions.append(words)
+        if assumptions:
+            lines.append("Where you didn't tell me, I assumed that " + join_words(assumptions) + ".")
+        self.say("utter_explanation", custom={"decision": decision}, explanation="\n\n".join(lines))
+
+    def answer_restart(self, r: Reading) -> None:
+        back = self.pending or {}
+        if r.yes and not r.no:
+            fresh = Conversation(None, self.today, self.partnership_name)
+            self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k != "replies"})
+            self.greeted = True
+            self.say("utter_restarted")
+            return self.carry_on()
+        self.phase = back.get("phase") or "asking"
+        self.pending = back.get("back_to")
+        self.say("utter_carry_on")
+        if self.phase == "decided":
+            return None
+        if self.phase == "check":
+            return self.show_check()
+        self.progress = True  # nothing was unusable: asking again is not a repeat
+        return self.carry_on()
+
+
+def _danger_unknown(c: Conversation):
+    return c.case.danger_suspected and c.case.emergency is None and "emergency" not in c.case.defaulted
+
+
+def _nothing_known(c: Conversation):
+    case = c.case
+    return (case.concern is None and not case.staff_conduct and not case.past_review_cue and not case.bodies
+            and not case.incidents and case.reported is None and case.asb_ongoing is None and case.story is None
+            and case.count is None)
+
+
+def _counting_told(c: Conversation) -> bool:
+    counting = c.partnership.on(c.today).counting_bodies
+    return any(b in counting for b in c.case.all_bodies())
+
+
+def _reported_to(c: Conversation):
+    case = c.case
+    if case.landlord_unclear:
+        return Ask("reported_to", variant="landlord")
+    if case.reported is False:
+        return None
+    if not case.all_bodies() and c.worth("incidents"):
+        return Ask("reported_to")
+    return None
+
+
+def _incident_dates(c: Conversation):
+    case = c.case
+    if case.reported is False or not _counting_told(c) or case.dates_complete:
+        return None
+    if not case.incidents:
+        return Ask("incident_dates") if c.worth("incidents") else None
+    if case.count and case.count > len(case.incidents):
+        return Ask("incident_dates", variant="more")
+    return None
+
+
+def _incident_bodies(c: Conversation):
+    case = c.case
+    if case.bodies or case.reported is False:
+        return None
+    for index, incident in enumerate(case.incidents):
+        if not incident.get("reported_to"):
+            return Ask("reported_to", incident=index)
+    return None
+
+
+QUESTIONS: Tuple[Tuple[str, Callable[[Conversation], Any]], ...] = (
+    ("emergency", _danger_unknown),
+    ("concern", _nothing_known),
+    ("previous_review", lambda c: c.case.past_review_cue and c.case.previous_review is None),
+    ("complaint_completed", lambda c: c.case.staff_conduct and c.case.complaint_completed is None
+     and "complaint_completed" not in c.case.defaulted and c.worth("complaint_completed")),
+    ("complained_about", lambda c: c.case.staff_conduct and c.case.complaint_completed and not c.case.complained_about),
+    ("asb_ongoing", lambda c: c.case.asb_ongoing is None and "asb_ongoing" not in c.case.defaulted and c.worth("asb_ongoing")),
+    ("reported_to", _reported_to),
+    ("incident_dates", _incident_dates),
+    ("reported_to", _incident_bodies),
+    ("incidents_related", lambda c: len(c.case.incidents) > 1 and c.case.incidents_related is None
+     and "incidents_related" not in c.case.defaulted and c.worth("incidents_related")),
+    ("on_behalf", lambda c: c.case.on_behalf is None and c.worth("on_behalf")),
+    ("consent", lambda c: c.case.on_behalf and c.case.consent is None and c.worth("consent")),
+)
+
+# Button payloads from older pages and Rasa's own buttons, read as the words they stand for.
+BUTTON_WORDS = {"affirm": "yes", "deny": "no", "dont_know": "I don't know", "apply_now": "apply now",
+                "tell_story": "anti-social behaviour that keeps happening", "complain_staff": "how staff dealt with my reports",
+                "unhappy_with_review": "a case review I've already had", "restart": "start again", "greet": "hello"}
+WHY_RESPONSES = {"concern", "emergency", "asb_ongoing", "reported_to", "incident_dates", "incident_count",
+                 "incidents_related", "on_behalf", "consent", "complaint_completed", "previous_review", "check"}
+AGAIN_RESPONSES = {"utter_ask_concern_again", "utter_ask_asb_ongoing_again", "utter_ask_reported_to_again",
+                   "utter_ask_incident_dates_again", "utter_ask_incidents_related_again", "utter_ask_on_behalf_again",
+                   "utter_ask_consent_again", "utter_ask_complaint_completed_again", "utter_ask_previous_review_again",
+                   "utter_ask_emergency_again", "utter_ask_reported_to_landlord_again", "utter_ask_incident_dates_more_again",
+                   "utter_ask_complained_about_again", "utter_ask_reported_to_incident_again"}
+ASSUMPTION_WORDS = {
+    "emergency": "nobody is in immediate danger",
+    "asb_ongoing": "the behaviour is still going on",
+    "incidents_related": "the incidents are about the same problem",
+    "on_behalf": "you are applying for yourself",
+    "staff_conduct": "your concern is the behaviour itself, not how staff treated you",
+    "complaint_completed": "you have not finished a complaints procedure",
+    "previous_review": "there has been no case review about this before",
+    "reported_on": "each incident was reported on the day it happened",
+}
+
+
+def respond(state: Optional[Dict[str, Any]], text: str, today: dt.date, partnership: str = "erewash") -> Turn:
+    conversation = Conversation(state, today, partnership)
+    conversation.handle(text)
+    return Turn(conversation.replies, conversation.state(), conversation.decided_now, conversation.start_application)

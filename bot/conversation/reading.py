@@ -1,0 +1,352 @@
+"""What one message says about the case, in residents' own words.
+
+`read(text, today)` finds every claim a message makes, whatever was asked: bodies told (and
+those explicitly not told), report dates apart from start dates, counts apart from totals,
+which incidents went to which body, staff conduct told as a story, whether it goes on, who is
+applying for whom, and what the resident is asking for instead of answering. The flow
+(flow.py) decides what the claims mean for the question asked. Pure: no I/O, no clock.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+from bot.conversation.cues import cue
+from bot.nlp.dates import parse_dates
+from bot.nlp.extract import extract
+
+COUNTING_HINT = ("council", "police", "social_landlord", "health")
+CLAUSE_BREAK = re.compile(r"[.;!?\n]|\bbut\b|\bonly\b|\bjust\b|\bexcept\b|\bthough\b|\bhowever\b|\bapart from\b", re.I)
+WORD_NUMBERS = {
+    "once": 1, "one": 1, "a single": 1, "twice": 2, "two": 2, "couple": 2, "three": 3, "thrice": 3, "four": 4,
+    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a dozen": 12,
+}
+ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
+            "fifth": 4, "5th": 4, "last": -1, "latest": -1, "most recent": -1, "final": -1}
+ORDINAL_ONE = re.compile(r"\b(the )?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|latest|most recent|final)"
+                         r"( one| incident| report| time| date)?\b", re.I)
+REFERENCE = re.compile(
+    r"\b(?:ref(?:erence)?|crime|incident|log|case|report)\s*(?:no\.?|number|num|#)?\s*(?:is|was|:|-)?\s*"
+    r"([A-Z]{0,5}[/-]?\d[\dA-Z/-]{3,})\b|\b([A-Z]{2,5}[/-]\d{2,}[\dA-Z/-]*)\b|\b(\d{11,14})\b", re.I)
+NUMBER_ONLY = re.compile(r"^\W*(?:about |around |roughly |maybe |like |approx\.? )?(\d{1,3})\s*(?:x|times?|incidents?|reports?)?\W*$", re.I)
+HOUR_AFTER = re.compile(r"^\s*(am|pm|a\.m|p\.m|o'?clock|ish|in the (morning|evening|night)|:\d\d)\b", re.I)
+RATE_AFTER = re.compile(r"^\s*(times? )?(a|an|per|every) (week|night|day|month|weekend|fortnight)\b", re.I)
+
+
+@dataclass
+class BodyMention:
+    body: str  # a contract value, or "landlord" (social or private not said)
+    start: int
+    end: int
+    negated: bool = False
+
+
+@dataclass
+class DateMention:
+    date: dt.date
+    start: int
+    end: int
+    start_point: bool = False  # when it began or a reference point, not a report
+    approximate: bool = False
+
+
+@dataclass
+class Reading:
+    text: str
+    bodies: List[BodyMention] = field(default_factory=list)
+    dates: List[DateMention] = field(default_factory=list)
+    future_dates: List[dt.date] = field(default_factory=list)
+    unreadable_dates: bool = False
+    count: Optional[int] = None  # incidents in the window the resident gives
+    total_only: bool = False  # the only count given is a total ("eight altogether")
+    many: bool = False  # "loads", "lots": no number
+    bare_number: Optional[int] = None  # the whole message is a number
+    groups: List[Tuple[List[dt.date], List[str]]] = field(default_factory=list)  # dates with their own bodies
+    ordinal: Optional[int] = None  # "the first one": the incident a correction is about
+    references: List[str] = field(default_factory=list)
+    nobody_told: bool = False
+    report_words: bool = False
+    yes: bool = False
+    no: bool = False
+    dont_know: bool = False
+    no_more_dates: bool = False
+    ongoing: Optional[bool] = None
+    danger: bool = False
+    danger_maybe: bool = False
+    no_danger_now: bool = False
+    staff_conduct: bool = False
+    complaint_done: bool = False
+    complaint_not_done: bool = False
+    past_review: bool = False
+    on_behalf: Optional[bool] = None
+    reported_person: bool = False
+    consent: Optional[str] = None  # yes / no / not_asked, when the words say so
+    related: Optional[bool] = None
+    asks: List[str] = field(default_factory=list)  # what_is, why, human, help, restart, summary...
+    wrong: bool = False
+    asb_words: bool = False
+
+    @property
+    def positive_bodies(self) -> List[str]:
+        return _unique(b.body for b in self.bodies if not b.negated)
+
+    @property
+    def negated_bodies(self) -> List[str]:
+        return _unique(b.body for b in self.bodies if b.negated)
+
+    @property
+    def report_dates(self) -> List[dt.date]:
+        return sorted({d.date for d in self.dates if not d.start_point})
+
+
+def _unique(items) -> list:
+    seen: list = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+def _clause_start(text: str, position: int) -> int:
+    start = 0
+    for found in CLAUSE_BREAK.finditer(text, 0, position):
+        start = found.end()
+    return start
+
+
+def _clause_end(text: str, position: int) -> int:
+    found = CLAUSE_BREAK.search(text, position)
+    return found.start() if found else len(text)
+
+
+def _bodies(text: str, entities) -> List[BodyMention]:
+    found = [BodyMention(e["value"], e["start"], e["end"]) for e in entities if e["entity"] == "organisation"]
+    for name, body in (("private_landlord", "private_landlord"), ("other_body", "other")):
+        for match in cue(name).finditer(text):
+            overlapping = [b for b in found if b.start < match.end() and match.start() < b.end]
+            for mention in overlapping:
+                found.remove(mention)
+            found.append(BodyMention(body, match.start(), match.end()))
+    for match in cue("social_landlord_words").finditer(text):
+        for mention in found:
+            if mention.body == "landlord" and mention.start < match.end() + 30 and match.start() < mention.end + 30:
+                mention.body = "social_landlord"
+    for mention in found:
+        if mention.body == "landlord":
+            near = text[max(0, mention.start - 40): mention.end + 40]
+            if cue("private_answer")(near) and not cue("social_answer")(near.replace("council", "")):
+                mention.body = "private_landlord"
+    # "no one at the council rang me back": a body inside a staff story is still a body told.
+    negation = cue("not_told")
+    for mention in found:
+        clause = text[_clause_start(text, mention.start): mention.start]
+        match = None
+        for match in negation.finditer(clause):
+            pass
+        if match is not None and not re.search(r"\b(and|also|then|but)\s+(i |we )?(told|reported|rang|called|phoned)\b", clause[match.end():], re.I):
+            mention.negated = True
+    for mention in found:
+        clause_end = _clause_end(text, mention.end)
+        sentence = text[_clause_start(text, mention.start): clause_end + 1]
+        if re.search(r"\b(do i (have|need) to|should i|shall i|would i|could i|can i|do you want me to|have i got to|does it count if i)\b[^.?!]*$",
+                     text[_clause_start(text, mention.start): mention.start], re.I) and "?" in text[mention.end: clause_end + 2]:
+            mention.negated = True  # "do I have to ring the council as well?" is a question, not a report
+        del sentence
+    return sorted(found, key=lambda b: b.start)
+
+
+def _dates(text: str, today: dt.date) -> Tuple[List[DateMention], List[dt.date], bool]:
+    parsed = parse_dates(text, today)
+    mentions: List[DateMention] = []
+    before_cue, after_cue = cue("start_before_date"), cue("start_after_date")
+    for reading in parsed.readings:
+        if reading.date is None or reading.date > today:
+            continue
+        before = text[_clause_start(text, reading.start): reading.start]
+        after = text[reading.end: _clause_end(text, reading.end)]
+        words = reading.text.lower()
+        start_point = (
+            reading.open_ended
+            or bool(before_cue.search(before))
+            or bool(after_cue.search(text[reading.end:reading.end + 40]))
+            or words.startswith(("since", "from", "ever since"))
+        )
+        # "since 3 March I've reported it" is still a start; "reported it on 3 March" is not.
+        if start_point and re.search(r"\b(report\w*|rang|called|phoned|told|logged|emailed)\b\s*(it|them|this|him|her)?\s*(to \w+( \w+)?)?\s*(on|in)?\s*$", before, re.I):
+            start_point = bool(re.search(r"\b(since|from)\s*$", before, re.I)) or reading.open_ended
+        if re.match(r"^\s*(ones?|incidents?|reports?|time)\b", after, re.I) and reading.approximate:
+            continue  # "the August one": an incident already told, named by its month
+        mentions.append(DateMention(reading.date, reading.start, reading.end, start_point, reading.approximate))
+    # "3 July ... the July one": a month on its own next to a day in it is the same incident.
+    exact_months = {(m.date.year, m.date.month) for m in mentions if not m.approximate}
+    mentions = [m for m in mentions if not (m.approximate and m.date.day == 1 and (m.date.year, m.date.month) in exact_months)]
+    unreadable = bool(parsed.unreadable) and not mentions
+    return mentions, list(parsed.future), unreadable
+
+
+def _counts(text: str, entities, dates: List[DateMention]) -> Tuple[Optional[int], bool, bool]:
+    """(count in the window, only a total was given, "loads")."""
+    window_cue, total_cue = cue("window_words"), cue("total_words")
+    count_noun = re.compile(cue("count_nouns").patterns[0].pattern, re.I)
+    window: Optional[int] = None
+    plain: Optional[int] = None
+    total = False
+    many = bool(cue("many_words")(text))
+    for entity in entities:
+        if entity["entity"] != "incident_count":
+            continue
+        value = str(entity["value"])
+        if value == "many":
+            many = True
+            continue
+        if not value.isdigit():
+            continue
+        number = int(value)
+        if any(d.start <= entity["start"] < d.end for d in dates):
+            continue  # "the 3rd of May" is a date, not three incidents
+        after = text[entity["end"]: entity["end"] + 30]
+        if HOUR_AFTER.match(after) or RATE_AFTER.match(after) or re.match(r"^\s*(years?|months?|weeks?|days?|hours?|nights?|kids|lads|people|men|cars|dogs|of them)\b", after, re.I):
+            continue
+        said = entity["text"].lower()
+        inherent = said in ("once", "twice", "thrice") or "time" in said or said.endswith("x")
+        clause = text[_clause_start(text, entity["start"]): _clause_end(text, entity["end"])]
+        if total_cue(clause) and not window_cue(clause):
+            total = True
+            continue
+        if window_cue(clause):
+            window = number
+            continue
+        if inherent or count_noun.match(after):
+            plain = number
+    count = window if window is not None else plain
+    return count, total and count is None, many and count is None
+
+
+def _groups(bodies: List[BodyMention], dates: List[DateMention]) -> List[Tuple[List[dt.date], List[str]]]:
+    """Which dates go with which bodies, when a message pairs them ("2 Sept to the police and
+    3 Nov to the council"). Empty when every body goes with every date."""
+    told = [b for b in bodies if not b.negated and b.body != "landlord"]
+    reports = [d for d in dates if not d.start_point]
+    if len(reports) < 2 or len(told) < 2:
+        return []
+    events = sorted([(d.start, "date", d) for d in reports] + [(b.start, "body", b) for b in told], key=lambda e: e[0])
+    kinds = [kind for _, kind, _ in events]
+    runs = [k for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k]
+    if runs.count("body") < 2 or runs.count("date") < 2:
+        return []  # one group of bodies, or one group of dates: all with all
+    dates_first = kinds[0] == "date"
+    groups: List[Tuple[List[dt.date], List[str]]] = []
+    pending_dates: List[dt.date] = []
+    pending_bodies: List[str] = []
+    for _, kind, item in events:
+        if dates_first:
+            if kind == "date":
+                if pending_bodies:
+                    groups.append((pending_dates, pending_bodies))
+                    pending_dates, pending_bodies = [], []
+                pending_dates.append(item.date)
+            else:
+                pending_bodies.append(item.body)
+        else:
+            if kind == "body":
+                if pending_dates:
+                    groups.append((pending_dates, pending_bodies))
+                    pending_dates, pending_bodies = [], []
+                pending_bodies.append(item.body)
+            else:
+                pending_dates.append(item.date)
+    if pending_dates and pending_bodies:
+        groups.append((pending_dates, pending_bodies))
+    elif pending_dates and groups:
+        groups[-1][0].extend(pending_dates)
+    merged: dict = {}
+    for group_dates, group_bodies in groups:
+        for day in group_dates:
+            merged.setdefault(day, [])
+            merged[day] += [b for b in group_bodies if b not in merged[day]]
+    return [([day], bodies) for day, bodies in sorted(merged.items())]
+
+
+def _ongoing(text: str) -> Optional[bool]:
+    """The last word on it wins: "they moved out but her son still has parties" goes on."""
+    last_ongoing = max((m.start() for m in cue("ongoing").finditer(text)), default=-1)
+    last_stopped = max((m.start() for m in cue("stopped").finditer(text)), default=-1)
+    if last_ongoing < 0 and last_stopped < 0:
+        return None
+    if last_stopped > last_ongoing:
+        # "still" before "stopped" in "it's still not stopped" is ongoing.
+        window = text[max(0, last_stopped - 25): last_stopped + 25].lower()
+        if re.search(r"\b(not|never|hasn'?t|haven'?t|won'?t|doesn'?t) (\w+ )?(stopped|ended|finished|moved)\b", window):
+            return True
+        return False
+    return True
+
+
+def read(text: str, today: dt.date) -> Reading:
+    text = (text or "")[:5000]
+    low = text.lower().replace("\u2019", "'")
+    entities = extract(text)
+    reading = Reading(text=text)
+    reading.bodies = _bodies(low, entities)
+    reading.dates, reading.future_dates, reading.unreadable_dates = _dates(text, today)
+    reading.count, reading.total_only, reading.many = _counts(low, entities, reading.dates)
+    number = NUMBER_ONLY.match(low)
+    if number:
+        reading.bare_number = int(number.group(1))
+    else:
+        word = re.match(r"^\W*(?:about |around |maybe |just |only )?(once|twice|one|two|three|four|five|six|seven|eight|nine|ten|a couple|a dozen)"
+                        r"(?: times?| incidents?)?(?: (?:i think|so far|now|altogether|only))?\W*$", low)
+        if word:
+            reading.bare_number = WORD_NUMBERS.get(word.group(1).replace("a couple", "couple"))
+    if reading.count is None and re.search(r"\b(just|only) (the )?once\b|\bjust the one\b|\bonly (the )?one\b|\bonce\b", low) and not cue("total_words")(low):
+        reading.count = 1
+    reading.groups = _groups(reading.bodies, reading.dates)
+    ordinal = ORDINAL_ONE.search(low)
+    if ordinal and len(reading.report_dates) == 1:
+        reading.ordinal = ORDINALS[ordinal.group(2)]
+    reading.references = _unique(m.group(1) or m.group(2) or m.group(3) for m in REFERENCE.finditer(text)
+                                 if any(ch.isdigit() for ch in (m.group(1) or m.group(2) or m.group(3))))
+    reading.references = [r for r in reading.references if not re.fullmatch(r"\d{1,2}[/-]\d{1,2}([/-]\d{2,4})?", r)]
+    reading.nobody_told = cue("nobody_told")(low) and not reading.positive_bodies
+    reading.report_words = cue("report_words")(low)
+    reading.dont_know = cue("dont_know")(low)
+    reading.yes = cue("leading_yes")(low) or low.strip() in ("👍", "✅")
+    reading.no = cue("leading_no")(low) or low.strip() in ("👎", "❌")
+    if reading.yes and reading.no:
+        reading.no = False
+    reading.no_more_dates = cue("no_more_dates")(low)
+    reading.ongoing = _ongoing(low)
+    reading.danger = cue("danger")(low)
+    reading.danger_maybe = reading.danger or cue("danger_maybe")(low)
+    reading.no_danger_now = cue("no_danger_now")(low)
+    reading.staff_conduct = cue("staff_conduct")(low) or any(e["entity"] == "staff_conduct" for e in entities)
+    reading.complaint_done = cue("complaint_done")(low)
+    reading.complaint_not_done = cue("complaint_not_done")(low)
+    reading.past_review = cue("past_review")(low)
+    reading.reported_person = cue("reported_person")(low)
+    if cue("for_someone_else")(low) or any(e["entity"] == "someone_else" for e in entities):
+        reading.on_behalf = True
+    if cue("for_myself")(low):
+        reading.on_behalf = False if not cue("for_someone_else")(low) else reading.on_behalf
+    if cue("consent_no")(low):
+        reading.consent = "no"
+    elif cue("consent_not_asked")(low):
+        reading.consent = "not_asked"
+    elif cue("consent_yes")(low):
+        reading.consent = "yes"
+    if cue("unrelated")(low):
+        reading.related = False
+    elif cue("related")(low):
+        reading.related = True
+    for name in ("what_is", "why", "human", "help", "restart", "summary", "thanks", "goodbye", "bot", "greet", "apply"):
+        if cue(f"asks.{name}")(low):
+            reading.asks.append(name)
+    reading.wrong = cue("wrong")(low)
+    reading.asb_words = bool(re.search(
+        r"\b(asb|anti.?social|nois[ey]|loud|music|part(y|ies)|shout\w*|scream\w*|drugs?|dealing|harass\w*|threat\w*|intimidat\w*"
+        r"|abus\w*|vandal\w*|graffiti|smash\w*|damag\w*|fight\w*|dogs?|bark\w*|kids|youths?|gangs?|lads|bikes?|litter\w*"
+        r"|fly.?tip\w*|rubbish|parking|throw\w*|stones?|eggs?|nuisance|bully\w*|neighbou?rs?|next door|upstairs|downstairs"
+        r"|banging|swear\w*|spit\w*|racis\w*|homophob\w*|stalk\w*|follow\w* me|egg\w*|bins?|cars?|windows?|fireworks?)\b", low))
+    return reading
