@@ -48,21 +48,28 @@ def _close(a: dt.date, b: dt.date, edge: dt.date) -> bool:
     return abs((a - b).days) <= DATE_TOLERANCE_DAYS
 
 
-def incidents_agree(shown: Sequence[Mapping[str, Any]], true: Sequence[Mapping[str, Any]], as_of: dt.date) -> bool:
-    """The incidents that matter (reported in the window, give or take the tolerance) match one for one."""
+COUNTING = {"council", "police", "social_landlord", "health"}
+
+
+def incidents_agree(shown: Sequence[Mapping[str, Any]], true: Sequence[Mapping[str, Any]], as_of: dt.date,
+                    material: bool = False) -> bool:
+    """The incidents reported in the window (give or take the tolerance) match one for one: each
+    date and who was told. `material`: only what the outcome turns on, the dates of the incidents
+    told to a body that counts."""
     edge = as_of - relativedelta(months=6)
     since = edge - dt.timedelta(days=DATE_TOLERANCE_DAYS + 7)
 
     def relevant(incidents):
-        return sorted((i for i in incidents if _report_date(i) >= since), key=_report_date)
+        return sorted((i for i in incidents if _report_date(i) >= since
+                       and (not material or COUNTING & set(i.get("reported_to") or []))), key=_report_date)
 
     a, b = relevant(shown), relevant(true)
     if len(a) != len(b):
         return False
-    return all(_close(_report_date(x), _report_date(y), edge) and _bodies(x) == _bodies(y) for x, y in zip(a, b))
+    return all(_close(_report_date(x), _report_date(y), edge) and (material or _bodies(x) == _bodies(y)) for x, y in zip(a, b))
 
 
-def differing_areas(shown: Mapping[str, Any], true: Mapping[str, Any]) -> List[str]:
+def differing_areas(shown: Mapping[str, Any], true: Mapping[str, Any], material: bool = False) -> List[str]:
     """The check's areas where the facts shown are not the true ones, in reading order."""
     as_of = _date(true.get("as_of") or shown.get("as_of"))
 
@@ -71,8 +78,10 @@ def differing_areas(shown: Mapping[str, Any], true: Mapping[str, Any]) -> List[s
 
     wrong = []
     for area in AREAS:
+        if material and not _outcome_turns_on(true, area):
+            continue
         if area == "incidents":
-            if not incidents_agree(shown.get("incidents") or [], true.get("incidents") or [], as_of):
+            if not incidents_agree(shown.get("incidents") or [], true.get("incidents") or [], as_of, material):
                 wrong.append(area)
         elif area == "consent":
             if value(true, "on_behalf") and value(shown, "on_behalf") and value(shown, "consent") != value(true, "consent"):
@@ -83,6 +92,16 @@ def differing_areas(shown: Mapping[str, Any], true: Mapping[str, Any]) -> List[s
         elif bool(value(shown, area)) != bool(value(true, area)):
             wrong.append(area)
     return wrong
+
+
+def _outcome_turns_on(true: Mapping[str, Any], area: str) -> bool:
+    """Could this area of the true facts change the outcome, the others as they truly are?"""
+    from rules.asking import worth_asking
+
+    facts = {k: (str(v) if k == "as_of" else v) for k, v in true.items() if k != area}
+    facts["incidents"] = [{k: str(v) if k in ("date", "reported_on") else v for k, v in i.items()}
+                          for i in (true.get("incidents") or [])] if area != "incidents" else []
+    return worth_asking(facts, area, "erewash")
 
 
 def latest_custom(replies: Sequence[Reply], key: str) -> Any:
@@ -102,6 +121,7 @@ class Run:
     decision: Optional[Dict[str, Any]] = None
     turns: int = 0  # messages the resident sent before the decision
     checks: List[List[str]] = field(default_factory=list)  # differing areas at each check shown
+    material_checks: List[List[str]] = field(default_factory=list)  # the same, for what the outcome turns on
     third_asks: List[str] = field(default_factory=list)  # a question asked a third time, no progress
     transcript: List[str] = field(default_factory=list)
     stuck: Optional[str] = None  # why the resident could not go on
@@ -109,6 +129,10 @@ class Run:
     @property
     def facts_right_at_first_check(self) -> Optional[bool]:
         return (not self.checks[0]) if self.checks else None
+
+    @property
+    def material_facts_right_at_first_check(self) -> Optional[bool]:
+        return (not self.material_checks[0]) if self.material_checks else None
 
 
 class SimulatedResident:
@@ -151,6 +175,7 @@ class SimulatedResident:
     def _correct(self, shown: Mapping[str, Any]) -> str:
         wrong = differing_areas(shown, self.case["facts"])
         self.run.checks.append(wrong)
+        self.run.material_checks.append(differing_areas(shown, self.case["facts"], material=True))
         for area in wrong:
             if self._corrections.get(area, 0) < MAX_CORRECTIONS_PER_AREA:
                 self._corrections[area] = self._corrections.get(area, 0) + 1

@@ -339,15 +339,21 @@ class Conversation:
             elif asked == "reported_to" and r.dont_know:
                 pass
             return
-        if "landlord" in told and not any(b in ("private_landlord", "social_landlord") for b in told):
-            case.landlord_unclear = True
+        if "landlord" in told:
+            known = [b for b in told + case.all_bodies() if b in ("private_landlord", "social_landlord")]
+            if known:
+                told = [known[0] if b == "landlord" else b for b in told]  # "Steve, my landlord": the one already named
+            else:
+                case.landlord_unclear = True
+        told = _unique(told)
         case.reported = True
         if r.groups:
             return  # which body goes with which date is taken with the incidents
         if ask is not None and ask.name == "reported_to" and ask.incident is not None and ask.incident < len(case.incidents):
             case.incidents[ask.incident]["reported_to"] = told
             return
-        replace = asked == "reported_to" or (correcting and re.search(r"\b(only|just|no[, ]|not)\b", r.text, re.I))
+        replace = asked == "reported_to" or (correcting and (bool(r.report_dates) or re.search(
+            r"\b(only|just|no[, ]|not|all (to|with|of them)|every (one|time)|each (one|time)|both)\b", r.text, re.I)))
         if replace:
             case.bodies = told
             for incident in case.incidents:
@@ -662,6 +668,14 @@ class Conversation:
             return self.show_check()
         self.progress = True  # nothing was unusable: asking again is not a repeat
         return self.carry_on()
+
+
+def _unique(items) -> list:
+    seen: list = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
 
 
 def _danger_unknown(c: Conversation):

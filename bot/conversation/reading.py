@@ -129,6 +129,11 @@ def _bodies(text: str, entities) -> List[BodyMention]:
             for mention in overlapping:
                 found.remove(mention)
             found.append(BodyMention(body, match.start(), match.end()))
+    for match in re.finditer(r"\b(i'?m|i am|as) (one of )?(the |a |an |your |their |his |her )?([\w-]+ ){0,3}(councillors?|councilors?|mp|caseworker|case worker|support worker|social worker|carer|warden)\b", text):
+        found = [b for b in found if not (b.start < match.end() and match.start() < b.end)]  # the applicant, not a body told
+    for match in re.finditer(r"\bhousing (officer|office|team|department|dept|people|lady|man)( at| from| with| for)( the)? (council|erewash)\b|\b(erewash|council'?s?|borough) housing\b", text):
+        found = [b for b in found if not (b.start < match.end() and match.start() < b.end)]
+        found.append(BodyMention("social_landlord", match.start(), match.end()))
     for match in cue("social_landlord_words").finditer(text):
         for mention in found:
             if mention.body == "landlord" and mention.start < match.end() + 30 and match.start() < mention.end + 30:
@@ -147,6 +152,16 @@ def _bodies(text: str, entities) -> List[BodyMention]:
             pass
         if match is not None and not re.search(r"\b(and|also|then|but)\s+(i |we )?(told|reported|rang|called|phoned)\b", clause[match.end():], re.I):
             mention.negated = True
+    # "not the council or the police", "never to the police": a body right after "not", and
+    # the bodies listed after a negated one.
+    found.sort(key=lambda b: b.start)
+    for index, mention in enumerate(found):
+        before = text[max(0, mention.start - 30): mention.start]
+        if re.search(r"\b(not|never|nor|no|nothing to|neither)\s+(even\s+)?(to\s+|with\s+|rung\s+|rang\s+|called\s+)?(the\s+|my\s+|our\s+|a\s+)?$", before, re.I):
+            mention.negated = True
+        elif index and found[index - 1].negated and re.fullmatch(r"[\s,]*(or|and|nor|n|&)?[\s,]*(to\s+)?(the|my|our|a)?\s*",
+                                                                 text[found[index - 1].end: mention.start], re.I):
+            mention.negated = True
     for mention in found:
         clause_end = _clause_end(text, mention.end)
         sentence = text[_clause_start(text, mention.start): clause_end + 1]
@@ -157,11 +172,46 @@ def _bodies(text: str, entities) -> List[BodyMention]:
     return sorted(found, key=lambda b: b.start)
 
 
+WEEKDAY = re.compile(r"^(on |last |this )?(mon|tues?|wed|weds|thu|thur|thurs|fri|sat|sun)(day|nesday|sday|urday|rsday)?$", re.I)
+BARE_DAY = re.compile(r"^(the )?(\d{1,2})(st|nd|rd|th)?\b(?! ?(of )?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", re.I)
+SAME_INCIDENT_GAP = re.compile(r"^\s*([-\u2013,(:]|one was|one were|ones? (was|were)|was|were|i mean|ie|i\.e\.?)?\s*(on\s+)?(the\s+)?$", re.I)
+SELF_CORRECTION = re.compile(r"\b(no,? sorry|sorry|i mean|actually|no wait|correction|scratch that|not that|my mistake|oops)\b", re.I)
+
+
+def _tidy(readings: list, text: str) -> list:
+    """Readings as the resident meant them: "Saturday 8 August" is one date, "end of September -
+    the 30th" is one, "the August one was the 19th" is 19 August, and "12th August... no sorry,
+    the 19th" replaces the 12th."""
+    readings = sorted((r for r in readings if r.date is not None), key=lambda r: r.start)
+    tidy: list = []
+    for reading in readings:
+        previous = tidy[-1] if tidy else None
+        gap = text[previous.end: reading.start] if previous else ""
+        if previous and len(gap) <= 3 and WEEKDAY.match(previous.text.strip()):
+            tidy.pop()  # "Saturday 8 August": the weekday names the date that follows
+        elif (previous and previous.approximate and BARE_DAY.match(reading.text.strip())
+              and int(BARE_DAY.match(reading.text.strip()).group(2)) == reading.date.day and SAME_INCIDENT_GAP.match(gap)):
+            day = reading.date.day
+            try:
+                merged = previous.date.replace(day=day)
+            except ValueError:
+                merged = None
+            if merged is not None:
+                tidy[-1] = type(reading)(text[previous.start: reading.end], previous.start, reading.end, merged, False,
+                                         previous.open_ended)
+                continue
+        if previous and SELF_CORRECTION.search(gap):
+            same_month = [r for r in tidy if (r.date.year, r.date.month) == (reading.date.year, reading.date.month)]
+            tidy.remove(same_month[-1] if same_month else previous)
+        tidy.append(reading)
+    return tidy
+
+
 def _dates(text: str, today: dt.date) -> Tuple[List[DateMention], List[dt.date], bool]:
     parsed = parse_dates(text, today)
     mentions: List[DateMention] = []
     before_cue, after_cue = cue("start_before_date"), cue("start_after_date")
-    for reading in parsed.readings:
+    for reading in _tidy(parsed.readings, text):
         if reading.date is None or reading.date > today:
             continue
         before = text[_clause_start(text, reading.start): reading.start]
