@@ -301,7 +301,8 @@ class Conversation:
     def take_bodies(self, r: Reading, ask: Optional[Ask], correcting: bool) -> None:
         case = self.case
         asked = ask.name if ask else None
-        told = [b for b in r.positive_bodies]
+        in_passing = asked not in ("reported_to", "incident_dates", "complained_about") and not correcting
+        told = r.story_bodies if in_passing else [b for b in r.positive_bodies]
         for body in r.negated_bodies:
             if body in case.bodies:
                 case.bodies.remove(body)
@@ -381,10 +382,8 @@ class Conversation:
                 case.reported = True
         if r.many and asked == "incident_count":
             case.count = None
-        if dates:
-            story = asked not in ("incident_dates",) and not correcting
-            if story and not (r.report_words or r.positive_bodies or asked in ("reported_to",)):
-                dates = []  # a date in a story is not a report unless the story says so
+        if dates and asked not in ("incident_dates", "reported_to") and not correcting:
+            dates = r.story_report_dates  # a date in a story is a report only when its sentence says so
         if dates:
             if correcting and r.ordinal is not None and case.incidents and len(dates) == 1:
                 index = r.ordinal if r.ordinal >= 0 else len(case.incidents) - 1

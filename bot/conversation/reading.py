@@ -100,6 +100,22 @@ class Reading:
     def report_dates(self) -> List[dt.date]:
         return sorted({d.date for d in self.dates if not d.start_point})
 
+    def reported_in_sentence(self, start: int, end: int) -> bool:
+        """Does the sentence around text[start:end] say something was reported?"""
+        left = max([0] + [m.end() for m in re.finditer(r"[.!?\n]", self.text[:start])])
+        right = min([len(self.text)] + [start + m.start() for m in re.finditer(r"[.!?\n]", self.text[start:])])
+        return bool(cue("report_words")(self.text[left:right].lower()))
+
+    @property
+    def story_report_dates(self) -> List[dt.date]:
+        """Dates told in passing that the same sentence says were reports."""
+        return sorted({d.date for d in self.dates if not d.start_point and self.reported_in_sentence(d.start, d.end)})
+
+    @property
+    def story_bodies(self) -> List[str]:
+        """Bodies told in passing that the same sentence says were told ("the police would patrol" is not)."""
+        return _unique(b.body for b in self.bodies if not b.negated and (self.reported_in_sentence(b.start, b.end) or b.body in ("private_landlord",)))
+
 
 def _unique(items) -> list:
     seen: list = []
@@ -219,6 +235,7 @@ def _dates(text: str, today: dt.date) -> Tuple[List[DateMention], List[dt.date],
         words = reading.text.lower()
         start_point = (
             reading.open_ended
+            or bool(cue("other_event_before_date").search(before))
             or bool(before_cue.search(before))
             or bool(after_cue.search(text[reading.end:reading.end + 40]))
             or words.startswith(("since", "from", "ever since"))
@@ -373,6 +390,8 @@ def read(text: str, today: dt.date) -> Reading:
     reading.no_danger_now = cue("no_danger_now")(low)
     reading.staff_conduct = cue("staff_conduct")(low) or any(e["entity"] == "staff_conduct" for e in entities)
     reading.complaint_done = cue("complaint_done")(low)
+    if reading.complaint_done and re.search(r"\bcomplain", low):
+        reading.staff_conduct = True  # a finished complaints procedure is about how staff or a service behaved
     reading.complaint_not_done = cue("complaint_not_done")(low)
     reading.past_review = cue("past_review")(low)
     reading.reported_person = cue("reported_person")(low)
