@@ -35,6 +35,7 @@ class Case:
     incidents: List[Dict[str, Any]] = field(default_factory=list)
     count: Optional[int] = None  # incidents reported in the window, as the resident counts them
     dates_complete: bool = False  # the resident has no more dates to give
+    dates_asked: bool = False  # the dates question has been answered, so dates in passing are not all there is
     references: List[str] = field(default_factory=list)
     incidents_related: Optional[bool] = None
     on_behalf: Optional[bool] = None
@@ -48,6 +49,8 @@ class Case:
     reported_person: bool = False
     defaulted: List[str] = field(default_factory=list)  # questions answered "don't know" or given up on
     story: Optional[str] = None
+    ordinal_bodies: List[Any] = field(default_factory=list)  # bodies for incidents named by order, dates to come
+    bodies_per_incident_unclear: bool = False  # "police twice and the council once": which is asked
 
     @classmethod
     def from_dict(cls, raw: Optional[Dict[str, Any]]) -> "Case":
@@ -66,6 +69,34 @@ class Case:
         known = {i["date"]: i for i in self.incidents}
         wanted = sorted({d.isoformat() for d in dates} | (set(known) if add else set()))
         self.incidents = [known.get(day) or asdict(Incident(day)) for day in wanted]
+
+    def apply_ordinal_bodies(self) -> None:
+        """Bodies said for "the first one", "the other three" or "the February one", once the dates are known."""
+        if not self.incidents or not self.ordinal_bodies:
+            return
+        months = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+        named = set()
+        for which, bodies in self.ordinal_bodies:
+            if which == "first":
+                targets = [0]
+            elif isinstance(which, str) and which.startswith("first_"):
+                targets = list(range(min(int(which[6:]), len(self.incidents))))
+            elif which == "last":
+                targets = [len(self.incidents) - 1]
+            elif isinstance(which, (list, tuple)) and which[0] == "month":
+                targets = [i for i, inc in enumerate(self.incidents) if int(inc["date"][5:7]) == months.index(which[1]) + 1]
+            else:
+                continue
+            for index in targets:
+                self.incidents[index]["reported_to"] = list(bodies)
+                named.add(index)
+        for which, bodies in self.ordinal_bodies:
+            if which == "rest":
+                for index, incident in enumerate(self.incidents):
+                    if index not in named:
+                        incident["reported_to"] = list(bodies)
+        self.ordinal_bodies = []
+        self.bodies_per_incident_unclear = False
 
     def bodies_of(self, incident: Dict[str, Any]) -> List[str]:
         return list(incident.get("reported_to") or self.bodies)

@@ -327,7 +327,8 @@ class Conversation:
                 told = [b for b in told if b not in case.bodies]
                 case.bodies += told
             return
-        if r.nobody_told and not told and (asked in ("reported_to", None) or correcting or not case.bodies):
+        nobody = r.nobody_told_answer if asked == "reported_to" and ask.incident is None else r.nobody_told
+        if nobody and not told:
             if not (case.bodies or case.incidents) or asked == "reported_to" or correcting:
                 case.reported = False
                 case.bodies = []
@@ -384,6 +385,11 @@ class Conversation:
             case.count = None
         if dates and asked not in ("incident_dates", "reported_to") and not correcting:
             dates = r.story_report_dates  # a date in a story is a report only when its sentence says so
+        if dates and asked != "incident_dates" and not correcting:
+            # "the June one", "in October": a month alone names an incident; its date is asked for.
+            dates = [d for d in dates if d not in {m.date for m in r.dates if m.approximate}]
+        if asked == "incident_dates" or (correcting and dates):
+            case.dates_asked = True
         if dates:
             if correcting and r.ordinal is not None and case.incidents and len(dates) == 1:
                 index = r.ordinal if r.ordinal >= 0 else len(case.incidents) - 1
@@ -392,13 +398,24 @@ class Conversation:
                 case.incidents.sort(key=lambda i: i["date"])
             else:
                 adding = re.search(r"\b(also|another|and then|forgot|as well|too|more)\b", r.text, re.I)
-                awaiting = (case.count or 0) > len(case.incidents) > 0 and asked == "incident_dates"
+                awaiting = asked == "incident_dates" and ask.variant in ("more", "others")
                 add = (not correcting and asked != "incident_dates") or awaiting or (correcting and adding)
                 case.set_dates(dates, add=bool(add))
             if case.reported is None:
                 case.reported = True
             if case.count is not None and len(case.incidents) > case.count and (asked == "incident_dates" or correcting):
                 case.count = len(case.incidents)
+        for happened, reported in r.reported_later:
+            case.set_dates([d for d in [happened] if d.isoformat() not in case.dates()], add=True)
+            case.incidents = [i for i in case.incidents if i["date"] != reported.isoformat() or i.get("reported_on")]
+            for incident in case.incidents:
+                if incident["date"] == happened.isoformat():
+                    incident["reported_on"] = reported.isoformat()
+        if r.ordinal_bodies:
+            case.ordinal_bodies = [[w if not isinstance(w, tuple) else list(w), b] for w, b in r.ordinal_bodies]
+        if r.per_body_counts and not r.groups and not r.ordinal_bodies:
+            case.bodies_per_incident_unclear = True
+        case.apply_ordinal_bodies()
         for group_dates, group_bodies in r.groups:
             known = {d.isoformat() for d in group_dates}
             case.set_dates(group_dates, add=True)
@@ -406,6 +423,8 @@ class Conversation:
                 if incident["date"] in known:
                     incident["reported_to"] = [b for b in group_bodies if b != "landlord"] or group_bodies
             case.reported = True
+        if asked == "incident_dates" and ask.variant == "others" and not dates and (r.no or r.no_more_dates or r.dont_know):
+            case.dates_complete = True
         if asked == "incident_dates" and not dates and (r.no_more_dates or r.dont_know) and case.incidents:
             case.dates_complete = True
             case.count = len(case.incidents)
@@ -501,7 +520,7 @@ class Conversation:
             custom.update(incident=ask.incident, incident_date=incident["date"])
             values["date"] = format_date(dt.date.fromisoformat(incident["date"]))
             name = f"utter_ask_{ask.name}_incident"
-        if ask.name == "incident_dates" and ask.variant == "more":
+        if ask.name == "incident_dates" and ask.variant in ("more", "others"):
             values.update(have=len(self.case.incidents), count=self.case.count,
                           dates=join_words([format_date(dt.date.fromisoformat(d)) for d in self.case.dates()]))
         if again and f"{name}_again" in AGAIN_RESPONSES:
@@ -712,15 +731,26 @@ def _incident_dates(c: Conversation):
         return Ask("incident_dates") if c.worth("incidents") else None
     if case.count and case.count > len(case.incidents):
         return Ask("incident_dates", variant="more")
+    if not case.dates_asked and case.count is None and c.worth("incidents"):
+        return Ask("incident_dates", variant="others")  # dates told in passing may not be all of them
     return None
 
 
 def _incident_bodies(c: Conversation):
+    """Pin down who was told about each incident when that is not known and could matter: no
+    bodies at all for it, or bodies said for the case as a whole that mix ones that count with
+    ones that don't ("the police and my letting agent"), or counts per body ("police twice,
+    the council once")."""
     case = c.case
-    if case.bodies or case.reported is False:
+    if case.reported is False or not case.incidents:
         return None
+    counting = c.partnership.on(c.today).counting_bodies
+    mixed = any(b in counting for b in case.bodies) and any(b not in counting for b in case.bodies)
+    unclear = (mixed or case.bodies_per_incident_unclear) and len(case.incidents) > 1
     for index, incident in enumerate(case.incidents):
-        if not incident.get("reported_to"):
+        if incident.get("reported_to"):
+            continue
+        if not case.bodies or unclear:
             return Ask("reported_to", incident=index)
     return None
 

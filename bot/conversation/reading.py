@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from bot.conversation.cues import cue
 from bot.nlp.dates import parse_dates
@@ -64,9 +64,13 @@ class Reading:
     many: bool = False  # "loads", "lots": no number
     bare_number: Optional[int] = None  # the whole message is a number
     groups: List[Tuple[List[dt.date], List[str]]] = field(default_factory=list)  # dates with their own bodies
+    reported_later: List[Tuple[dt.date, dt.date]] = field(default_factory=list)  # (happened, reported)
+    ordinal_bodies: List[Tuple[Any, List[str]]] = field(default_factory=list)  # ("first" | "rest" | (year, month), bodies)
+    per_body_counts: bool = False  # "police twice and the council once"
     ordinal: Optional[int] = None  # "the first one": the incident a correction is about
     references: List[str] = field(default_factory=list)
-    nobody_told: bool = False
+    nobody_told: bool = False  # says outright that nobody was told
+    nobody_told_answer: bool = False  # "no" / "nobody yet", which means that only as an answer to who was told
     report_words: bool = False
     yes: bool = False
     no: bool = False
@@ -101,10 +105,13 @@ class Reading:
         return sorted({d.date for d in self.dates if not d.start_point})
 
     def reported_in_sentence(self, start: int, end: int) -> bool:
-        """Does the sentence around text[start:end] say something was reported?"""
+        """Does the sentence around text[start:end] say something was reported (and not that it wasn't)?"""
         left = max([0] + [m.end() for m in re.finditer(r"[.!?\n]", self.text[:start])])
         right = min([len(self.text)] + [start + m.start() for m in re.finditer(r"[.!?\n]", self.text[start:])])
-        return bool(cue("report_words")(self.text[left:right].lower()))
+        sentence = self.text[left:right].lower()
+        if re.search(r"\b(didn'?t|didnt|did not|never|not|haven'?t|havent|wasn'?t) (bother(ed)? )?(report|ring|rang|call|phone|tell|told|log)\w*", sentence):
+            return False
+        return bool(cue("report_words")(sentence))
 
     @property
     def story_report_dates(self) -> List[dt.date]:
@@ -240,6 +247,8 @@ def _dates(text: str, today: dt.date) -> Tuple[List[DateMention], List[dt.date],
             or bool(after_cue.search(text[reading.end:reading.end + 40]))
             or words.startswith(("since", "from", "ever since"))
         )
+        if not start_point and cue("weak_start_before_date").search(before) and not cue("report_words")(before.lower()):
+            start_point = True
         # "since 3 March I've reported it" is still a start; "reported it on 3 March" is not.
         if start_point and re.search(r"\b(report\w*|rang|called|phoned|told|logged|emailed)\b\s*(it|them|this|him|her)?\s*(to \w+( \w+)?)?\s*(on|in)?\s*$", before, re.I):
             start_point = bool(re.search(r"\b(since|from)\s*$", before, re.I)) or reading.open_ended
@@ -273,6 +282,8 @@ def _counts(text: str, entities, dates: List[DateMention]) -> Tuple[Optional[int
         number = int(value)
         if any(d.start <= entity["start"] < d.end for d in dates):
             continue  # "the 3rd of May" is a date, not three incidents
+        if re.search(r"\bnot\s*$", text[max(0, entity["start"] - 5): entity["start"]]):
+            continue  # "2 things, not 3"
         after = text[entity["end"]: entity["end"] + 30]
         if HOUR_AFTER.match(after) or RATE_AFTER.match(after) or re.match(r"^\s*(years?|months?|weeks?|days?|hours?|nights?|kids|lads|people|men|cars|dogs|of them)\b", after, re.I):
             continue
@@ -336,6 +347,54 @@ def _groups(bodies: List[BodyMention], dates: List[DateMention]) -> List[Tuple[L
     return [([day], bodies) for day, bodies in sorted(merged.items())]
 
 
+def _reported_later(text: str, dates: List[DateMention]) -> List[Tuple[dt.date, dt.date]]:
+    """"It happened on the Saturday but I didn't ring till the Monday, the 25th": (23rd, 25th)."""
+    pairs = []
+    ordered = sorted(dates, key=lambda d: d.start)
+    for first, second in zip(ordered, ordered[1:]):
+        between = text[first.end: second.start]
+        if "." in between.strip(" .")[:-1] and len(between) > 80:
+            continue
+        if re.search(r"\b(but|and)\b[^.]{0,40}\b(didn'?t|did not|only|never got round to|wasn'?t|couldn'?t)\b[^.]{0,30}\b(report|ring|rang|call|phone|tell|told|log|email)\w*\b[^.]{0,25}"
+                     r"\b(till|until|til|on|the)\b[^.]{0,20}$|\b(but|and) (i )?(reported|rang|called|phoned|told|logged)\b[^.]{0,40}\b(on|the)\s*$", between)                 and first.date < second.date:
+            pairs.append((first.date, second.date))
+    return pairs
+
+
+def _ordinal_bodies(text: str, bodies: List[BodyMention], dates: List[DateMention]) -> List[Tuple[Any, List[str]]]:
+    """"School the first time, police the other three", "February was the council": bodies for
+    incidents named by their order or their month, before or without their dates."""
+    found: List[Tuple[Any, List[str]]] = []
+    told = [b for b in bodies if not b.negated and b.body != "landlord"]
+    for mention in told:
+        near_after = text[mention.end: mention.end + 30]
+        near_before = text[max(0, mention.start - 30): mention.start]
+        which = None
+        if re.match(r"^\s*(for |about |on )?the (first|1st)( one| time| incident)?\b", near_after) or re.search(r"\bthe (first|1st) (one|time)( was| went to| to)?( the)?\s*$", near_before):
+            which = "first"
+        elif re.match(r"^\s*(for |about |on )?the (last|latest|most recent)( one| time)?\b", near_after) or re.search(r"\bthe (last|latest) (one|time)( was| went to| to)?( the)?\s*$", near_before):
+            which = "last"
+        elif re.match(r"^\s*(for |about |on )?(the )?(other|rest|others)\b", near_after) or re.search(r"\b(the )?(other|rest|others)( ones?| \w+)?( were| was| went to| to)( the)?\s*$", near_before):
+            which = "rest"
+        elif re.match(r"^\s*(for |about |on )?the (first|1st) (two|2|three|3)\b", near_after):
+            which = "first_" + re.match(r"^\s*(for |about |on )?the (first|1st) (two|2|three|3)", near_after).group(3).replace("two", "2").replace("three", "3")
+        if which is not None:
+            found.append((which, [mention.body]))
+    # "june one was police, august we rang police and told futures, october just futures":
+    # a clause naming one month and its bodies, with no exact date in it.
+    exact = [d for d in dates if not d.approximate and not d.start_point]
+    position = 0
+    for clause in re.split(r"[,;.\n]|\bthen\b", text):
+        start, position = position, position + len(clause) + 1
+        months = re.findall(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?:[a-z]*)\b", clause)
+        if len(set(months)) != 1 or any(start <= d.start < start + len(clause) for d in exact):
+            continue
+        named = _unique(b.body for b in told if start <= b.start < start + len(clause))
+        if named:
+            found.append((("month", months[0]), named))
+    return found
+
+
 def _ongoing(text: str) -> Optional[bool]:
     """The last word on it wins: "they moved out but her son still has parties" goes on."""
     last_ongoing = max((m.start() for m in cue("ongoing").finditer(text)), default=-1)
@@ -370,6 +429,11 @@ def read(text: str, today: dt.date) -> Reading:
     if reading.count is None and re.search(r"\b(just|only) (the )?once\b|\bjust the one\b|\bonly (the )?one\b|\bonce\b", low) and not cue("total_words")(low):
         reading.count = 1
     reading.groups = _groups(reading.bodies, reading.dates)
+    reading.reported_later = _reported_later(low, reading.dates)
+    reading.ordinal_bodies = _ordinal_bodies(low, reading.bodies, reading.dates)
+    reading.per_body_counts = bool(re.search(
+        r"\b(police|101|council|housing|landlord|futures|agent|gp|doctor)\w*( \w+){0,2} (once|twice|\d+ times|two times|three times|a couple of times)\b"
+        r"[^.]{0,60}\b(police|101|council|housing|landlord|futures|agent|gp|doctor)\w*( \w+){0,2} (once|twice|\d+ times|two times|three times|the rest|the others?)\b", low))
     ordinal = ORDINAL_ONE.search(low)
     if ordinal and len(reading.report_dates) == 1:
         reading.ordinal = ORDINALS[ordinal.group(2)]
@@ -377,6 +441,7 @@ def read(text: str, today: dt.date) -> Reading:
                                  if any(ch.isdigit() for ch in (m.group(1) or m.group(2) or m.group(3))))
     reading.references = [r for r in reading.references if not re.fullmatch(r"\d{1,2}[/-]\d{1,2}([/-]\d{2,4})?", r)]
     reading.nobody_told = cue("nobody_told")(low) and not reading.positive_bodies
+    reading.nobody_told_answer = (cue("nobody_told_answer")(low) or reading.nobody_told) and not reading.positive_bodies
     reading.report_words = cue("report_words")(low)
     reading.dont_know = cue("dont_know")(low)
     reading.yes = cue("leading_yes")(low) or low.strip() in ("👍", "✅")

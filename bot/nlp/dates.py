@@ -440,10 +440,11 @@ def _holiday(holiday: dict, year: int | None, today: dt.date) -> dt.date | None:
     def on(y: int) -> dt.date:
         if "easter" in holiday:
             return easter(y) + dt.timedelta(days=holiday["easter"])
-        if "monday" in holiday:
-            month, which = holiday["monday"]
-            mondays = [d for d in (dt.date(y, month, n) for n in range(1, calendar.monthrange(y, month)[1] + 1)) if d.weekday() == 0]
-            return mondays[which if which < 0 else which - 1]
+        for weekday, name in ((0, "monday"), (6, "sunday")):
+            if name in holiday:
+                month, which = holiday[name]
+                days = [d for d in (dt.date(y, month, n) for n in range(1, calendar.monthrange(y, month)[1] + 1)) if d.weekday() == weekday]
+                return days[which if which < 0 else which - 1]
         return dt.date(y, holiday["month"], holiday["day"])
 
     if year is not None:
