@@ -433,7 +433,15 @@ class Conversation:
         case = self.case
         dated = {d.isoformat() for d in r.report_dates}
         targets = [i for i in case.incidents if i["date"] in dated]
-        if len(targets) == 1 and len(r.references) == 1:
+        placed = set()
+        for reference, day in r.reference_dates:
+            for incident in case.incidents:
+                if incident["date"] == day.isoformat():
+                    incident["reference"] = reference
+                    placed.add(reference)
+        if placed:
+            pass
+        elif len(targets) == 1 and len(r.references) == 1:
             targets[0]["reference"] = r.references[0]
         elif len(targets) == len(r.references) and targets:
             for incident, reference in zip(targets, r.references):

@@ -69,6 +69,7 @@ class Reading:
     per_body_counts: bool = False  # "police twice and the council once"
     ordinal: Optional[int] = None  # "the first one": the incident a correction is about
     references: List[str] = field(default_factory=list)
+    reference_dates: List[Tuple[str, dt.date]] = field(default_factory=list)  # a reference and the date told just before it
     nobody_told: bool = False  # says outright that nobody was told
     nobody_told_answer: bool = False  # "no" / "nobody yet", which means that only as an answer to who was told
     report_words: bool = False
@@ -290,6 +291,9 @@ def _counts(text: str, entities, dates: List[DateMention]) -> Tuple[Optional[int
         said = entity["text"].lower()
         inherent = said in ("once", "twice", "thrice") or "time" in said or said.endswith("x")
         clause = text[_clause_start(text, entity["start"]): _clause_end(text, entity["end"])]
+        left = max([0] + [m.end() for m in re.finditer(r",", clause[: entity["start"] - _clause_start(text, entity["start"])])])
+        right = next((m.start() for m in re.finditer(r",", clause[entity["end"] - _clause_start(text, entity["start"]):])), None)
+        clause = clause[left: None if right is None else entity["end"] - _clause_start(text, entity["start"]) + right]
         if total_cue(clause) and not window_cue(clause):
             total = True
             continue
@@ -298,6 +302,13 @@ def _counts(text: str, entities, dates: List[DateMention]) -> Tuple[Optional[int
             continue
         if inherent or count_noun.match(after):
             plain = number
+    if window is None:
+        # "two this year", "3 in the last six months": a count the extractor does not take alone.
+        found = re.search(r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|once|twice)( times?| incidents?| reports?)?"
+                          r"\s+(this year|in the last (6|six) months|since (may|june|july|the summer)|recently|lately)\b", text)
+        if found:
+            word = found.group(1)
+            window = int(word) if word.isdigit() else WORD_NUMBERS[word]
     count = window if window is not None else plain
     return count, total and count is None, many and count is None
 
@@ -356,7 +367,9 @@ def _reported_later(text: str, dates: List[DateMention]) -> List[Tuple[dt.date, 
         if "." in between.strip(" .")[:-1] and len(between) > 80:
             continue
         if re.search(r"\b(but|and)\b[^.]{0,40}\b(didn'?t|did not|only|never got round to|wasn'?t|couldn'?t)\b[^.]{0,30}\b(report|ring|rang|call|phone|tell|told|log|email)\w*\b[^.]{0,25}"
-                     r"\b(till|until|til|on|the)\b[^.]{0,20}$|\b(but|and) (i )?(reported|rang|called|phoned|told|logged)\b[^.]{0,40}\b(on|the)\s*$", between)                 and first.date < second.date:
+                     r"\b(till|until|til|on|the)\b[^.]{0,20}$|\b(but|and) (i )?(reported|rang|called|phoned|told|logged)\b[^.]{0,40}\b(on|the)\s*$", between) \
+                and first.date < second.date and not first.start_point \
+                and re.search(r"\b(happened|was|were|started|took place|kicked off|did it)\b", text[max(0, first.start - 40): first.start] + between[:30]):
             pairs.append((first.date, second.date))
     return pairs
 
@@ -440,6 +453,13 @@ def read(text: str, today: dt.date) -> Reading:
     reading.references = _unique(m.group(1) or m.group(2) or m.group(3) for m in REFERENCE.finditer(text)
                                  if any(ch.isdigit() for ch in (m.group(1) or m.group(2) or m.group(3))))
     reading.references = [r for r in reading.references if not re.fullmatch(r"\d{1,2}[/-]\d{1,2}([/-]\d{2,4})?", r)]
+    for match in REFERENCE.finditer(text):
+        value = match.group(1) or match.group(2) or match.group(3)
+        if value not in reading.references:
+            continue
+        before = [d for d in reading.dates if d.end <= match.start() and match.start() - d.end <= 40 and not d.start_point]
+        if before:
+            reading.reference_dates.append((value, before[-1].date))
     reading.nobody_told = cue("nobody_told")(low) and not reading.positive_bodies
     reading.nobody_told_answer = (cue("nobody_told_answer")(low) or reading.nobody_told) and not reading.positive_bodies
     reading.report_words = cue("report_words")(low)

@@ -1,0 +1,183 @@
+"""The conversation, held in-process (bot/conversation): check your answers, the case model,
+progress, help on the way. Through the running server: tests/conversation."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conversation_engine.chat import Chat
+
+ANSWERS = {
+    "concern": "my neighbours", "emergency": "no", "asb_ongoing": "yes still going on",
+    "reported_to": "the police", "incident_dates": "3 oct, 20/10 and 1st nov",
+    "incidents_related": "yes same people", "on_behalf": "just me", "consent": "yes she agreed",
+    "complaint_completed": "no", "complained_about": "the council", "previous_review": "yes", "check": "yes that's right",
+}
+OPENING = "the lads next door play music every weekend till 4am"
+
+
+def test_every_decision_but_999_comes_after_a_check_of_the_facts_it_is_made_on():
+    chat = Chat().answer_until(ANSWERS, OPENING, stop="check")
+    shown = chat.check
+    assert [i["date"] for i in shown["incidents"]] == ["2026-10-03", "2026-10-20", "2026-11-01"]
+    assert all(i["reported_to"] == ["police"] for i in shown["incidents"])
+    assert "3 October 2026: told the police" in chat.text()
+    chat.say("yes that's right")
+    assert chat.decision["outcome"] == "apply"
+    # The decision is the rule set's on exactly the confirmed facts: `asbcr check` agrees.
+    checked = subprocess.run([str(Path(sys.executable).with_name("asbcr")), "check"], input=json.dumps(shown), text=True,
+                             capture_output=True, check=True)
+    assert json.loads(checked.stdout)["outcome"] == chat.decision["outcome"]
+
+
+def test_an_emergency_goes_straight_to_999_without_a_check():
+    chat = Chat()
+    chat.say("help hes outside my door with a knife right now")
+    assert chat.decision["outcome"] == "emergency"
+    assert "check" not in chat.asked
+
+
+def test_one_incident_told_to_three_bodies_is_one_incident():
+    chat = Chat().answer_until({**ANSWERS, "incident_dates": "just the 3rd of October"},
+                               "I rang the police, the council and the housing about the brick through my window, so that's three?",
+                               stop="check")
+    assert chat.check["incidents"] == [{"date": "2026-10-03", "reported_to": ["police", "council", "social_landlord"]}]
+    chat.say("yes")
+    assert chat.decision["outcome"] == "threshold_not_met"
+
+
+def test_different_bodies_for_different_incidents_stay_with_their_incident():
+    chat = Chat().answer_until({**ANSWERS, "incident_dates": "2 Sept and 14 Oct to the police and 3 Nov to the council"},
+                               OPENING, stop="check")
+    assert [(i["date"], i["reported_to"]) for i in chat.check["incidents"]] == [
+        ("2026-09-02", ["police"]), ("2026-10-14", ["police"]), ("2026-11-03", ["council"])]
+
+
+def test_a_private_landlord_and_a_councillor_in_passing_do_not_count():
+    chat = Chat().answer_until({**ANSWERS, "reported_to": "I rent off a bloke called Steve, told him loads, and my councillor at Tesco"},
+                               OPENING)
+    assert chat.decision["outcome"] == "report_first", chat.log()
+
+
+def test_i_havent_told_the_council_or_the_police_is_taken_at_its_word():
+    chat = Chat().answer_until(ANSWERS, "music every night. I've told my letting agent five times but I haven't told the council or the police")
+    assert chat.decision["outcome"] == "report_first", chat.log()
+
+
+def test_a_correction_at_the_check_replaces_the_date_and_shows_the_check_again():
+    chat = Chat().answer_until(ANSWERS, OPENING, stop="check")
+    chat.say("no, the first one was the 3rd of June")
+    assert chat.ask == "check", chat.log()
+    assert [i["date"] for i in chat.check["incidents"]] == ["2026-06-03", "2026-10-20", "2026-11-01"]
+
+
+def test_no_youve_got_that_wrong_asks_what_to_change_instead_of_answering():
+    chat = Chat().answer_until(ANSWERS, OPENING, stop="check")
+    before = chat.check
+    chat.say("no, you've got that wrong")
+    assert chat.ask == "check" and "What should I change?" in chat.text()
+    assert chat.state["checked"] == before
+
+
+def test_she_has_said_yes_now_after_get_consent_leads_to_apply():
+    chat = Chat().answer_until({**ANSWERS, "on_behalf": "for my mum", "consent": "I haven't asked her yet"}, OPENING)
+    assert chat.decision["outcome"] == "get_consent", chat.log()
+    chat.say("she's said yes now")
+    assert chat.ask == "check", chat.log()
+    assert chat.check["consent"] is True
+    chat.say("yes")
+    assert chat.decision["outcome"] == "apply", chat.log()
+
+
+def test_a_staff_story_with_the_threshold_met_still_applies():
+    chat = Chat().answer_until(ANSWERS, "the housing officer said she'd ring me back and never did, and the lads next door are still at it every night")
+    assert chat.decision["outcome"] == "apply", chat.log()
+    assert "complaints_procedure" in chat.decision["routes"]
+
+
+def test_stopped_is_not_read_where_the_behaviour_goes_on():
+    chat = Chat().answer_until(ANSWERS, "the tenant moved out but her son still has parties every weekend")
+    assert chat.decision["outcome"] == "apply", chat.log()
+
+
+@pytest.mark.parametrize("aside, reply", [
+    ("what is a case review?", "Community Trigger"),
+    ("why do you need that?", "Only reports made in the last six months count"),
+    ("can I talk to someone?", "0115 907 2274"),
+    ("help", "0115 907 2274"),
+])
+def test_help_on_the_way_keeps_the_place(aside, reply):
+    chat = Chat()
+    chat.say(OPENING)
+    chat.say("the police")
+    assert chat.ask == "incident_dates"
+    chat.say(aside)
+    assert reply in chat.text(), chat.log()
+    assert chat.ask == "incident_dates"  # asked again, nothing lost
+    assert chat.state["case"]["bodies"] == ["police"]
+
+
+def test_start_again_is_confirmed_before_anything_is_forgotten():
+    chat = Chat()
+    chat.say(OPENING)
+    chat.say("the police")
+    chat.say("start again")
+    assert "forget everything" in chat.text()
+    chat.say("no, carry on")
+    assert chat.state["case"]["bodies"] == ["police"] and chat.ask == "incident_dates"
+    chat.say("start again")
+    chat.say("yes")
+    assert chat.state["case"]["bodies"] == [] and chat.ask is not None
+
+
+def test_an_ordinary_answer_never_starts_again():
+    chat = Chat()
+    chat.say(OPENING)
+    chat.say("the police")
+    chat.say("3 oct, 20/10 and 1st nov")
+    chat.say("yes, all from the flat upstairs")
+    assert "forget everything" not in chat.text() and "start again" not in chat.text().lower().split("type")[0]
+    assert len(chat.state["case"]["incidents"]) == 3
+
+
+def test_no_question_is_asked_a_third_time_without_progress():
+    chat = Chat()
+    chat.say(OPENING)
+    asked = [chat.ask]
+    for _ in range(3):
+        chat.say("banana")
+        asked.append(chat.ask)
+    # Asked, asked differently, then the default is taken and said, and the bot moves on.
+    assert asked[0] == asked[1] == "reported_to"
+    assert "Sorry, I didn't catch who you told" in "\n".join(chat.transcript)
+    assert asked[2] != "reported_to" or "usual answer" in chat.log()
+    assert asked.count("reported_to") <= 2 + ("usual answer" not in chat.log())
+
+
+def test_a_count_and_a_total_are_told_apart():
+    chat = Chat().answer_until({**ANSWERS, "incident_dates": "the 3rd of October and the 1st of November"},
+                               "it's happened eight times altogether, two this year, all to the police")
+    assert chat.decision["outcome"] == "threshold_not_met", chat.log()
+
+
+def test_a_date_when_it_started_is_not_a_report():
+    chat = Chat().answer_until(ANSWERS, "it's been going on since about March and I rang the police on 3 June and 20 October",
+                               stop="check")
+    dates = [i["date"] for i in chat.check["incidents"]]
+    assert "2026-03-01" not in dates and "2026-06-03" in dates
+
+
+def test_the_question_pins_down_one_incident_where_bodies_that_count_and_that_dont_are_mixed():
+    chat = Chat()
+    chat.say(OPENING)
+    chat.say("the police and my letting agent")
+    chat.say("3 oct, 20/10 and 1st nov")
+    assert chat.ask == "reported_to" and chat.custom("incident") == 0, chat.log()
+    assert chat.custom("incident_date") == "2026-10-03"
+
+
+def test_reference_numbers_stay_with_their_incident():
+    chat = Chat().answer_until({**ANSWERS, "incident_dates": "3 oct (crime ref 23000456789), 20/10 and 1st nov"}, OPENING, stop="check")
+    assert chat.check["incidents"][0]["reference"] == "23000456789"
