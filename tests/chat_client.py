@@ -30,6 +30,9 @@ class Resident:
                 return value
         return None
 
+    def latest(self, key: str) -> Any:
+        return self._latest_custom(key)
+
     @property
     def ask(self) -> Optional[str]:
         return self._latest_custom("ask")

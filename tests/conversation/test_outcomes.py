@@ -10,12 +10,12 @@ BASE = {
     "reported": "yes", "reported_to": "police and the council", "incident_count": "3",
     "incident_dates": "3 oct, 20/10 and 1st nov", "incidents_related": "yeah same lads",
     "on_behalf": "no its just me", "consent": "yes", "complained_about": "the council",
-    "complaint_completed": "no", "previous_review": "yes",
+    "complaint_completed": "no", "previous_review": "yes", "check": "yes that's right",
 }
 
 CASES = [
     ("apply", "hiya the lads next door r causing me grief, music n shouting every weekend. reported it 3 times", {}),
-    ("report_first", "theres people dealing drugs outside my flat every night", {"reported": "no not yet"}),
+    ("report_first", "theres people dealing drugs outside my flat every night", {"reported_to": "no not yet"}),
     ("report_first", "noisy neighbour", {"reported_to": "only my private landlord"}),
     ("threshold_not_met", "my neighbours dog barks all day and night", {"incident_count": "2", "incident_dates": "3 oct and 1 nov"}),
     ("threshold_not_met", "kids keep smashing my car windows", {"incident_dates": "3 january, 20 april and 1 nov"}),
@@ -85,31 +85,61 @@ def test_correction_after_a_decision_gives_a_fresh_decision(stack):
 
 def test_why_and_summary_and_start_again(stack):
     resident = Resident(stack.rasa_url)
-    resident.answer_until_decided({**BASE, "reported": "no"}, "people fighting in the street outside every night")
+    resident.answer_until_decided({**BASE, "reported_to": "nobody yet"}, "people fighting in the street outside every night")
+    assert resident.decision["outcome"] == "report_first", resident.log()
     resident.say("why?")
     assert "report" in resident.text().lower()
-    resident.say("what have I told you so far")
-    assert "Reported: no" in resident.text()
+    resident.say("summary")
+    assert "you have not reported it to anyone yet" in resident.text(), resident.log()
     resident.say("start again")
-    assert resident.ask == "concern"
+    assert "forget everything" in resident.text(), resident.log()
+    resident.say("yes")
+    assert resident.ask == "concern", resident.log()
 
 
 def test_start_again_in_the_middle_of_the_questions(stack):
     resident = Resident(stack.rasa_url)
     resident.say("my neighbours are making my life hell, reported it to the police 3 times")
-    resident.say("no")
-    assert resident.ask not in (None, "concern")
+    asked = resident.ask
+    assert asked not in (None, "concern", "check")
     resident.say("can we start over")
+    resident.say("no, carry on")  # nothing is forgotten unless the resident confirms
+    assert resident.ask == asked, resident.log()
+    resident.say("summary")
+    assert "told the police" in resident.text() or "the police" in resident.text(), resident.log()
+    resident.say("start again")
+    resident.say("yes please")
     assert resident.ask == "concern", resident.log()
-    resident.say("what have I told you so far")
-    assert "Reported to" not in resident.text(), resident.log()
+    resident.say("summary")
+    assert "police" not in resident.text(), resident.log()
+
+
+def test_the_decision_is_made_on_exactly_the_facts_confirmed_at_the_check(stack):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    resident = Resident(stack.rasa_url)
+    opening = "music every weekend from next door, I rang the police on 2 Sept and 14 Oct and told my letting agent on 3 Nov"
+    for _ in range(12):
+        resident.say(opening if not resident.replies else {**BASE, "incident_dates": "that's all"}.get(resident.ask, "yes"))
+        if resident.ask == "check":
+            break
+    shown = resident.latest("check")
+    # The letting agent (who does not count) stays with the one incident it was told about.
+    assert shown and [(i["date"], i["reported_to"]) for i in shown["incidents"]] == [
+        ("2026-09-02", ["police"]), ("2026-10-14", ["police"]), ("2026-11-03", ["private_landlord"])], resident.log()
+    resident.say("yes that's right")
+    checked = subprocess.run([str(Path(sys.executable).with_name("asbcr")), "check"], input=json.dumps(shown),
+                             text=True, capture_output=True, check=True)
+    assert resident.decision["outcome"] == json.loads(checked.stdout)["outcome"], resident.log()
 
 
 @pytest.mark.parametrize("odd", ["", "🙂🙂🙂", "asdfghjkl qwerty", "x" * 10_000, "<img src=x onerror=alert(1)>", "what day is the bin collection"])
 def test_odd_messages_keep_the_conversation(stack, odd):
     resident = Resident(stack.rasa_url)
     resident.say("my neighbours are making my life hell")
-    resident.say("no")  # nobody in danger
     before = resident.ask
     resident.say(odd)
     assert resident.replies, f"no reply to {odd[:30]!r}"

@@ -20,7 +20,7 @@ HELDBACK = ROOT / "tests" / "heldback"
 INTENTS = {
     "greet", "goodbye", "thanks", "affirm", "deny", "dont_know", "ask_what_is", "ask_eligibility", "tell_story",
     "inform", "complain_staff", "unhappy_with_review", "emergency", "ask_why", "change_answer", "show_summary",
-    "restart", "apply_now", "human_handoff", "out_of_scope", "insult", "bot_challenge",
+    "start_again", "apply_now", "human_handoff", "out_of_scope", "insult", "bot_challenge",
 }
 ASKS = {
     "concern", "emergency", "asb_ongoing", "reported", "incident_count", "incident_dates", "reported_to",
