@@ -70,7 +70,7 @@ class Count:
     """Which incidents count towards the threshold, and why the others do not."""
 
     __slots__ = ("window_start", "reported", "in_window", "before_window", "not_counted",
-                 "private_landlord_only", "qualifying", "hate", "oldest", "leaves_window")
+                 "private_landlord_only", "qualifying", "hate", "oldest", "leaves_window", "leaving_first")
 
     def __init__(self, case: CaseFacts, policy: InForce):
         bodies = policy.counting_bodies
@@ -95,6 +95,7 @@ class Count:
                 if incident.hate:
                     hate.append(incident)
         self.before_window = len(reported) - len(in_window)
+        self.leaving_first = 0  # how many counting reports leave the window on `leaves_window`
         if not in_window:
             self.qualifying, self.oldest, self.leaves_window = 0, None, None
             return
@@ -107,6 +108,8 @@ class Count:
             self.qualifying = 1
             self.oldest = max(incident.reported_on for incident in in_window)
         self.leaves_window = leaves_window(self.oldest, policy.window_months)
+        self.leaving_first = (sum(1 for incident in in_window if incident.reported_on == self.oldest)
+                              if case.incidents_related else 1)
 
 
 def months_before(day: dt.date, months: int) -> dt.date:
@@ -198,11 +201,16 @@ class TextValues(dict):
         return value
 
 
-def _more_needed_phrase(policy: InForce, count: Count) -> Optional[str]:
-    more = policy.threshold - count.qualifying
+def _more_needed_phrase(policy: InForce, count: Count, after_oldest_leaves: bool = False) -> Optional[str]:
+    """How many more related incidents the threshold needs now, or once the oldest report has left the window."""
+    more = policy.threshold - count.qualifying + (count.leaving_first if after_oldest_leaves else 0)
     if more <= 0:
         return None
     return f"{more} more related incident" + ("s" if more > 1 else "")
+
+
+# A report leaving the window this soon changes how many more are needed: say both, with the date.
+LEAVES_SOON_DAYS = 31
 
 
 _TEXT_VALUES = {
@@ -214,6 +222,9 @@ _TEXT_VALUES = {
     # Every report in the window, counted together or not ("4 incidents" when unrelated).
     "in_window_phrase": lambda case, policy, count: _incidents(len(count.in_window), case.incidents_related),
     "more_needed_phrase": lambda case, policy, count: _more_needed_phrase(policy, count),
+    "more_needed_after_phrase": lambda case, policy, count: _more_needed_phrase(policy, count, after_oldest_leaves=True),
+    "oldest_leaves_soon": lambda case, policy, count: bool(count.leaves_window)
+    and (count.leaves_window - case.as_of).days <= LEAVES_SOON_DAYS and count.qualifying < policy.threshold,
     "oldest_report": lambda case, policy, count: long_date(count.oldest) if count.oldest else None,
     "oldest_leaves_window": lambda case, policy, count: long_date(count.leaves_window) if count.leaves_window else None,
     "hate_report": lambda case, policy, count: (long_date(max(i.reported_on for i in count.hate))

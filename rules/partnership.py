@@ -46,6 +46,7 @@ DECISION_VALUES: Dict[str, Any] = {
     "more_needed_phrase": "1 more related incident",
     "oldest_report": "3 June 2026",
     "oldest_leaves_window": "4 December 2026",
+    "more_needed_after_phrase": "2 more related incidents",
     "hate_report": "3 October 2026",
     "not_counted_phrase": "1 incident was",
     "before_window_phrase": "1 incident was",
@@ -53,7 +54,7 @@ DECISION_VALUES: Dict[str, Any] = {
 }
 # Conditions a sentence can depend on (`if:` / `unless:`).
 FLAGS = ("about", "asb_stopped", "private_landlord_only", "unrelated", "not_counted", "before_window",
-         "on_behalf", "consent_refused", "single_hate_incident")
+         "on_behalf", "consent_refused", "single_hate_incident", "oldest_leaves_soon")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 _FORMATTER = string.Formatter()
 
