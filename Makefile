@@ -4,13 +4,14 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test shell bootstrap train nlp web-assets browser-deps bench clean help
+.PHONY: run test shell bootstrap train nlp web-assets browser-deps bench eval clean help
 
 help:
 	@echo "make run    - install, train if needed, start the action server, Rasa and the chat page"
 	@echo "make test   - install, train if needed, run the whole test suite"
 	@echo "make shell  - staff chat shell in the terminal, with the decision trace"
 	@echo "make bench  - benchmarks (rules, language pipeline, chat turns)"
+	@echo "make eval   - the conversation scored on a blind set through the running bot (SET=first|second)"
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -42,6 +43,11 @@ bench: train
 	@$(PY) bench/rules.py
 	@$(PY) -m bot.nlp.bench
 	@$(PY) bench/turns.py
+
+# Whole conversations from tests/blind/$(SET) through the running bot, with the simulated resident.
+SET ?= first
+eval: train
+	@$(PY) -m evaluation.blind $(SET) $(EVAL_ARGS)
 
 clean:
 	rm -rf $(VENV) var models results

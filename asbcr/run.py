@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import subprocess
 import sys
@@ -48,6 +49,23 @@ def serve() -> int:
         stack.stop()
 
 
+WARNING_LINE = re.compile(r"^\S+\.py:\d+: \w*Warning\b")
+
+
+def drop_warnings(lines):
+    """The lines of a stream without Python's warnings: `file.py:12: XWarning: ...`, any more
+    lines of its message, up to and including the indented source line that ends it."""
+    skipping = False
+    for line in lines:
+        if WARNING_LINE.match(line):
+            skipping = True
+            continue
+        if skipping:
+            skipping = not line.startswith("  ")
+            continue
+        yield line
+
+
 def shell() -> int:
     """Rasa's own chat shell for staff, with the action server running; the bot shows its
     decision trace after each decision on this channel."""
@@ -59,7 +77,13 @@ def shell() -> int:
         print(f"Could not start the action server: {error}", file=sys.stderr)
         return 1
     try:
-        return subprocess.call(stack.rasa_command("shell"), env=stack.env)
+        # Staff see the bot, not a screen of library deprecation warnings before it loads: Rasa
+        # resets Python's warning filters, so the warnings are dropped from its error stream.
+        quiet = {**stack.env, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "3", "LOG_LEVEL_LIBRARIES": "ERROR"}
+        process = subprocess.Popen(stack.rasa_command("shell") + ["--quiet"], env=quiet, stderr=subprocess.PIPE, text=True)
+        for line in drop_warnings(process.stderr):
+            sys.stderr.write(line)
+        return process.wait()
     except KeyboardInterrupt:
         return 0
     finally:
