@@ -411,7 +411,7 @@ class Conversation:
             for incident in case.incidents:
                 if incident["date"] == happened.isoformat():
                     incident["reported_on"] = reported.isoformat()
-        if r.ordinal_bodies:
+        if r.ordinal_bodies and (asked in ("reported_to", "incident_dates") or correcting or r.report_words):
             case.ordinal_bodies = [[w if not isinstance(w, tuple) else list(w), b] for w, b in r.ordinal_bodies]
         if r.per_body_counts and not r.groups and not r.ordinal_bodies:
             case.bodies_per_incident_unclear = True

@@ -225,8 +225,19 @@ def _tidy(readings: list, text: str) -> list:
                                          previous.open_ended)
                 continue
         if previous and SELF_CORRECTION.search(gap):
+            named = re.search(r"\bnot (the )?(\d{1,2}(st|nd|rd|th)? )?(of )?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", gap, re.I)
+            ordinal = re.search(r"\bthe (first|second|third|last) one\b", gap, re.I)
             same_month = [r for r in tidy if (r.date.year, r.date.month) == (reading.date.year, reading.date.month)]
-            tidy.remove(same_month[-1] if same_month else previous)
+            if named:
+                month = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec").index(named.group(5).lower()) + 1
+                wrong = [r for r in tidy if r.date.month == month]
+            elif ordinal:
+                index = {"first": 0, "second": 1, "third": 2, "last": -1}[ordinal.group(1).lower()]
+                wrong = [tidy[index]] if len(tidy) > (index if index >= 0 else 0) else []
+            else:
+                wrong = [same_month[-1] if same_month else previous]
+            for item in wrong:
+                tidy.remove(item)
         tidy.append(reading)
     return tidy
 
@@ -317,7 +328,7 @@ def _groups(bodies: List[BodyMention], dates: List[DateMention]) -> List[Tuple[L
     """Which dates go with which bodies, when a message pairs them ("2 Sept to the police and
     3 Nov to the council"). Empty when every body goes with every date."""
     told = [b for b in bodies if not b.negated and b.body != "landlord"]
-    reports = [d for d in dates if not d.start_point]
+    reports = [d for d in dates if not d.start_point and not d.approximate]  # "in June" names a month, not a day
     if len(reports) < 2 or len(told) < 2:
         return []
     events = sorted([(d.start, "date", d) for d in reports] + [(b.start, "body", b) for b in told], key=lambda e: e[0])
@@ -399,12 +410,12 @@ def _ordinal_bodies(text: str, bodies: List[BodyMention], dates: List[DateMentio
     position = 0
     for clause in re.split(r"[,;.\n]|\bthen\b", text):
         start, position = position, position + len(clause) + 1
-        months = re.findall(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?:[a-z]*)\b", clause)
-        if len(set(months)) != 1 or any(start <= d.start < start + len(clause) for d in exact):
+        months = _unique(re.findall(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?:[a-z]*)\b", clause))
+        if not months or any(start <= d.start < start + len(clause) for d in exact):
             continue
         named = _unique(b.body for b in told if start <= b.start < start + len(clause))
         if named:
-            found.append((("month", months[0]), named))
+            found += [(("month", month), named) for month in months]
     return found
 
 
