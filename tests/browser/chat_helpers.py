@@ -45,6 +45,7 @@ TYPED: Dict[str, str] = {
     "description": "Two men at number 14 play loud music after midnight and shout abuse when we ask them to stop.",
     "impact": "We cannot sleep, my son is scared to walk home and my health has suffered.",
     "confirm": "yes",
+    "check": "yes, that's right",
 }
 
 # The button to click, by the question asked: a pattern for its title.
@@ -61,11 +62,14 @@ CLICKED: Dict[str, str] = {
     "complained_about": r"^The council",
     "previous_review": r"^No",
     "confirm": r"^Yes",
+    "check": r"^Yes, that's right",
 }
 
 GOALS = {
     "apply": {"typed": {}, "clicked": {}},
-    "report_first": {"typed": {"reported": "no, not yet"}, "clicked": {"reported": r"^No"}},
+    # Nothing reported: "no" to whether it was, or "nobody yet" to who it was reported to.
+    "report_first": {"typed": {"reported": "no, not yet", "reported_to": "nobody yet"},
+                     "clicked": {"reported": r"^No", "reported_to": r"^Nobody yet"}},
 }
 
 
@@ -137,7 +141,6 @@ def hold_conversation(page: Page, goal: str, by: str, max_turns: int = 40,
     `stop_at_decision`; for any other outcome, its decision panel. With `reload_after`,
     the page is reloaded after that many answers and must show the same conversation.
     """
-    apply_message = page.locator("#main-content").get_attribute("data-apply-message")
     asked: List[str] = []
     for _ in range(max_turns):
         if reload_after is not None and len(asked) == reload_after:
@@ -151,7 +154,9 @@ def hold_conversation(page: Page, goal: str, by: str, max_turns: int = 40,
             raise AssertionError(f"reached {now['outcome']!r}, not {goal!r}, after {asked}")
         ask = now["ask"]
         if ask is None:
-            start = page.locator(f'button[data-payload="{apply_message}"]:not([disabled])')
+            # The bot's own "Yes, start my application", or the decision panel's button when it sent none.
+            start = page.locator("#choices button:not([disabled]), .govuk-panel__actions button:not([disabled])").filter(
+                has_text=re.compile(r"start (my|your) application", re.I))
             if now["outcome"] == "apply" and start.count():
                 # The decision offers the application: take it.
                 if by == "clicking":

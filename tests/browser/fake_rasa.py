@@ -1,11 +1,13 @@
 """A small stand-in for Rasa's REST channel, for the fast browser tests.
 
-It speaks the shapes of CONTRACT.md (Chat): bot messages with `text`, `buttons` and
-`custom.ask`, a decision message with `custom.decision`, an application confirmation with
-`custom.application`. It follows a fixed script to `apply` or to `report_first`, answering
-buttons' payloads and typed words alike, and repeats back what the resident typed at the
-first question (so the tests can check that the page shows it as text). One question sends
-its `custom` payload as a separate message, as Rasa's stock REST channel does.
+It speaks the shapes of CONTRACT.md (Chat): bot messages with `text`, `buttons` (plain-word
+payloads, as the bot sends) and `custom.ask`, a check of answers with `custom.ask = "check"`
+and the case facts in `custom.check`, a decision message with `custom.decision`, an
+application confirmation with `custom.application`. It follows a fixed script to `apply` or
+to `report_first`, answering buttons' payloads and typed words alike, and shows the check
+before either decision. It repeats back what the resident typed at the first question (so the
+tests can check that the page shows it as text). One question sends its `custom` payload as a
+separate message, as Rasa's stock REST channel does.
 
 Run on its own: .venv/bin/python tests/browser/fake_rasa.py --port 5005
 """
@@ -13,42 +15,66 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import threading
 from typing import Dict, List, Optional
 
 from aiohttp import web
 
 CONCERN_BUTTONS = [
-    {"title": "Anti-social behaviour that keeps happening", "payload": "/tell_story"},
-    {"title": "How staff dealt with my reports", "payload": "/complain_staff"},
+    {"title": "Anti-social behaviour that keeps happening", "payload": "anti-social behaviour that keeps happening"},
+    {"title": "How staff dealt with my reports", "payload": "how staff dealt with my reports"},
 ]
-YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 
 # (ask, question, buttons, what comes next on yes / on no)
 QUESTIONS = {
     "concern": ("What would you like help with?", CONCERN_BUTTONS),
     "emergency": ("First, is anyone in immediate danger right now?",
-                  [{"title": "Yes, someone is in danger now", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]),
-    "asb_ongoing": ("Is the anti-social behaviour still happening?", YES_NO),
+                  [{"title": "Yes, someone is in danger now", "payload": "yes, someone is in danger now"},
+                   {"title": "No", "payload": "no"}]),
+    "asb_ongoing": ("Is the anti-social behaviour still happening?",
+                    [{"title": "Yes, it's still happening", "payload": "yes, it's still happening"},
+                     {"title": "No, it has stopped", "payload": "no, it has stopped"}]),
     "reported": ("Have you reported any of it to the council, the police or your housing provider?",
-                 [{"title": "Yes", "payload": "/affirm"}, {"title": "No, not yet", "payload": "/deny"}]),
+                 [{"title": "Yes", "payload": "yes"}, {"title": "No, not yet", "payload": "no, not yet"}]),
     "reported_to": ("Who did you report it to?", [
-        {"title": "The council", "payload": '/inform{"organisation": "council"}'},
-        {"title": "The police", "payload": '/inform{"organisation": "police"}'},
+        {"title": "The council", "payload": "the council"},
+        {"title": "The police", "payload": "the police"},
     ]),
     "incident_count": ("How many separate incidents have you reported in the last six months?", []),
     "incident_dates": ("When did you report them? Give me all the dates in one message.", []),
-    "incidents_related": ("Are these incidents about the same problem?", YES_NO),
+    "incidents_related": ("Are these incidents about the same problem?",
+                          [{"title": "Yes, the same problem", "payload": "yes, the same problem"},
+                           {"title": "No, different things", "payload": "no, different things"}]),
     "on_behalf": ("Are you asking for yourself or for someone else?",
-                  [{"title": "For myself", "payload": "/deny"}, {"title": "For someone else", "payload": "/affirm"}]),
+                  [{"title": "For myself", "payload": "for myself"},
+                   {"title": "For someone else", "payload": "for someone else"}]),
+    "consent": ("Have they agreed to you asking for the review for them?",
+                [{"title": "Yes, they agreed", "payload": "yes, they agreed"},
+                 {"title": "No, they said no", "payload": "no, they said no"}]),
     "applicant_name": ("What is your full name?", []),
     "applicant_email": ("What email address can the council use to contact you?", []),
     "address": ("What is your address, including the postcode?", []),
-    "confirm": ("Please check your application. Is this right?", [{"title": "Yes, send it", "payload": "/affirm"}]),
+    "confirm": ("Please check your application. Is this right?", [{"title": "Yes, send it", "payload": "yes, send it"}]),
 }
 CASE_ORDER = ["concern", "emergency", "asb_ongoing", "reported", "reported_to", "incident_count",
-              "incident_dates", "incidents_related", "on_behalf"]
+              "incident_dates", "incidents_related", "on_behalf", "consent"]
 APPLICATION_ORDER = ["applicant_name", "applicant_email", "address", "confirm"]
+
+# The incidents the check shows (whatever dates were typed): three, told to different bodies, one with a reference.
+INCIDENTS = [
+    {"date": "2026-09-02", "reported_to": ["police", "council"], "reference": "DC-2026-4471"},
+    {"date": "2026-10-14", "reported_to": ["social_landlord"], "reported_on": "2026-10-15"},
+    {"date": "2026-11-03", "reported_to": ["council"]},
+]
+INCIDENT_LINES = [
+    "  - 2 September 2026: told the police and the council (reference DC-2026-4471)",
+    "  - 14 October 2026: told a social landlord",
+    "  - 3 November 2026: told the council",
+]
+CHECK_BUTTONS = [{"title": "Yes, that's right", "payload": "yes, that's right"},
+                 {"title": "Change the incidents", "payload": "change the incidents"},
+                 {"title": "Change who it's for", "payload": "change who it's for"}]
 
 REPORT_FIRST = {
     "outcome": "report_first",
@@ -68,8 +94,8 @@ APPLY = {
     "outcome": "apply",
     "routes": ["apply"],
     "summary": "You can apply for an ASB Case Review.",
-    "reasons": [{"rule": "threshold_met", "text": "You reported 4 related incidents since 25 May 2026; the threshold is 3."}],
-    "qualifying_incidents": 4,
+    "reasons": [{"rule": "threshold_met", "text": "You reported 3 related incidents since 25 May 2026; the threshold is 3."}],
+    "qualifying_incidents": 3,
     "window_start": "2026-05-25",
     "next_steps": ["Apply now in this chat, or contact the Community Safety Officer on 0115 907 2274."],
     "assumed": [],
@@ -79,7 +105,7 @@ APPLY = {
 
 def is_yes(message: str) -> bool:
     text = message.strip().lower()
-    return text in ("/affirm", "/apply_now") or text.startswith(("y", "i have", "i rang", "it is", "still"))
+    return text in ("/affirm", "/apply_now", "apply now") or text.startswith(("y", "i have", "i rang", "it is", "still"))
 
 
 class Conversation:
@@ -87,7 +113,12 @@ class Conversation:
         self.asking: Optional[str] = None
         self.phase = "case"
         self.reported = True
+        self.ongoing = True
+        self.on_behalf = False
+        self.consent: Optional[bool] = None
+        self.correcting = False  # in the check: the resident is telling what to change
         self.decided = False
+        self.checks_shown = 0
 
     def ask(self, name: str, before: Optional[List[dict]] = None) -> List[dict]:
         self.asking = name
@@ -102,6 +133,54 @@ class Conversation:
             messages.append(message)
         return messages
 
+    def facts(self) -> dict:
+        facts: dict = {"as_of": "2026-11-25", "asb_ongoing": self.ongoing, "on_behalf": self.on_behalf,
+                       "incidents": copy.deepcopy(INCIDENTS) if self.reported else []}
+        if self.reported:
+            facts["incidents_related"] = True
+        if self.on_behalf and self.consent is not None:
+            facts["consent"] = self.consent
+        return facts
+
+    def check(self, before: Optional[List[dict]] = None) -> List[dict]:
+        """The check of answers, as the bot words it: a plain-text list, the facts in `custom.check`."""
+        self.asking = "check"
+        self.correcting = False
+        self.checks_shown += 1
+        if self.reported:
+            lines = ["- Incidents reported since 25 May 2026: 3", *INCIDENT_LINES, "- All about the same problem: yes"]
+        else:
+            lines = ["- Incidents reported: you have not reported it to anyone yet"]
+        lines.append(f"- Still happening: {'yes' if self.ongoing else 'no'}")
+        if self.on_behalf:
+            consent = {True: "they have agreed", False: "they said no"}.get(self.consent, "not asked yet")
+            lines.append(f"- Applying for: someone else ({consent})")
+        else:
+            lines.append("- Applying for: yourself")
+        opening = ("Before I tell you what you can do, please check what I've understood:" if self.checks_shown == 1
+                   else "Here is what I have now:")
+        text = "\n".join([opening, *lines, "", "Is this right? Say yes, or tell me what to change "
+                          "(for example \"the first one was on 3 March\" or \"I only told my landlord\")."])
+        return list(before or []) + [{"text": text, "buttons": CHECK_BUTTONS,
+                                      "custom": {"ask": "check", "check": self.facts()}}]
+
+    def answer_check(self, message: str) -> List[dict]:
+        text = message.strip().lower()
+        if self.correcting:
+            if "stopped" in text:
+                self.ongoing = False
+            return self.check()
+        if is_yes(text):
+            return self.decide()
+        self.correcting = True
+        if text.startswith("change the incidents"):
+            return [{"text": "Tell me the incidents again: each date and who you told, for example "
+                             "\"2 Sept and 14 Oct to the police, 3 Nov to the council\".", "custom": {"ask": "check"}}]
+        if text.startswith("change"):
+            return [{"text": "Tell me what's different, for example \"it's for my mum and she has agreed\" "
+                             "or \"it has stopped now\".", "custom": {"ask": "check"}}]
+        return [{"text": "What should I change? Tell me in your own words.", "custom": {"ask": "check"}}]
+
     def decide(self) -> List[dict]:
         self.asking = None
         self.decided = True
@@ -110,8 +189,8 @@ class Conversation:
                      "custom": {"decision": decision}}]
         if decision is APPLY:
             messages.append({"text": "Would you like to make your application now?",
-                             "buttons": [{"title": "Yes, start my application", "payload": "/apply_now"},
-                                         {"title": "Not now", "payload": "/deny"}]})
+                             "buttons": [{"title": "Yes, start my application", "payload": "apply now"},
+                                         {"title": "Not now", "payload": "not now"}]})
         return messages
 
     def answer(self, message: str) -> List[dict]:
@@ -135,22 +214,35 @@ class Conversation:
                          "custom": {"application": application}}]
             following = APPLICATION_ORDER[APPLICATION_ORDER.index(self.asking) + 1]
             return self.ask(following)
+        if self.asking == "check":
+            return self.answer_check(message)
         if self.asking is None:
             return [{"text": "Sorry, I didn't quite follow that."}]
         before: List[dict] = []
-        if self.asking == "concern" and not message.startswith("/"):
+        text = message.strip().lower()
+        if self.asking == "concern" and message not in (b["payload"] for b in CONCERN_BUTTONS):
             before.append({"text": f'You told me: "{message}". Thank you.'})
+        if self.asking == "asb_ongoing":
+            self.ongoing = is_yes(message)
         if self.asking == "reported":
             self.reported = is_yes(message)
             if not self.reported:
-                return self.decide()
+                return self.check()
         if self.asking == "incidents_related" and not is_yes(message):
-            return [{"text": "Are they about the same people, place or behaviour?", "buttons": YES_NO,
-                     "custom": {"ask": "incidents_related"}}]
+            return [{"text": "Are they about the same people, place or behaviour?",
+                     "buttons": QUESTIONS["incidents_related"][1], "custom": {"ask": "incidents_related"}}]
+        if self.asking == "on_behalf":
+            self.on_behalf = "someone else" in text or text.startswith(("yes", "for my"))
+            self.on_behalf = self.on_behalf and "myself" not in text
+        if self.asking == "consent":
+            self.consent = is_yes(message)
         position = CASE_ORDER.index(self.asking)
-        if position + 1 == len(CASE_ORDER):
-            return before + self.decide()
-        return self.ask(CASE_ORDER[position + 1], before)
+        following = CASE_ORDER[position + 1] if position + 1 < len(CASE_ORDER) else None
+        if following == "consent" and not self.on_behalf:
+            following = None
+        if following is None:
+            return self.check(before)
+        return self.ask(following, before)
 
 
 class FakeRasa:

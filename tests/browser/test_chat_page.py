@@ -9,8 +9,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from chat_helpers import (TYPED, click_choice, hold_conversation, no_horizontal_scroll, open_chat,
-                          send_text, serious_axe_violations, state, wait_for_reply)
+from chat_helpers import (TYPED, choice_titles, click_choice, hold_conversation, no_horizontal_scroll, open_chat,
+                          reload_and_check, send_text, serious_axe_violations, state, wait_for_reply)
 
 INJECTION = "<img src=x onerror=alert(1)>"
 
@@ -61,7 +61,7 @@ def test_clicking_through_to_apply_then_sending_the_application(page: Page, fake
     title = click_choice(page, "^Anti-social behaviour")
     # The resident's bubble shows the button's title; the bot received its payload.
     expect(page.locator("#transcript li.chat-message--user").last).to_contain_text(title)
-    assert fake_bot.messages_from(sender_id(page))[-1] == "/tell_story"
+    assert fake_bot.messages_from(sender_id(page))[-1] == "anti-social behaviour that keeps happening"
 
     asked = hold_conversation(page, "apply", by="clicking")
     assert asked[:4] == ["emergency", "asb_ongoing", "reported", "reported_to"]
@@ -70,7 +70,7 @@ def test_clicking_through_to_apply_then_sending_the_application(page: Page, fake
     expect(decision.locator(".govuk-panel__title")).to_have_text("You can apply for an ASB case review")
     # The bot's summary only repeats the title here, so the panel does not say it twice.
     expect(decision.locator(".govuk-panel__body")).to_have_count(0)
-    expect(decision).to_contain_text("You reported 4 related incidents since 25 May 2026")
+    expect(decision).to_contain_text("You reported 3 related incidents since 25 May 2026")
     expect(decision.locator(".govuk-summary-list")).to_contain_text("Reported incidents that count")
     application = page.locator("li.chat-application")
     expect(application.locator(".govuk-panel__title")).to_have_text("Application sent")
@@ -90,6 +90,8 @@ def test_typing_to_report_first_shows_the_decision_with_working_links(page: Page
     send_text(page, "no")
     send_text(page, "yes")
     send_text(page, "no, not yet")
+    assert state(page)["ask"] == "check"
+    send_text(page, "yes, that's right")
 
     decision = page.locator("li.chat-decision[data-outcome='report_first']")
     expect(decision.locator(".govuk-panel__title")).to_have_text("Report the anti-social behaviour first")
@@ -141,7 +143,8 @@ def test_reload_keeps_the_conversation_and_start_again_begins_a_new_one(page: Pa
     # The conversation carries on where it was.
     click_choice(page, "^Yes")
     assert state(page)["ask"] == "reported"
-    assert fake_bot.messages_from(first_sender) == ["/greet", "/tell_story", "/deny", "/affirm"]
+    assert fake_bot.messages_from(first_sender) == ["/greet", "anti-social behaviour that keeps happening", "no",
+                                                    "yes, it's still happening"]
 
     page.get_by_role("button", name="Start again").click()
     page.wait_for_function("() => document.querySelectorAll('#transcript li').length === 2")
@@ -246,7 +249,7 @@ def test_the_whole_conversation_works_with_the_keyboard_alone(page: Page, fake_s
     wait_for_reply(page)
     # After a quick answer, focus is on the next question's first answer.
     assert state(page)["ask"] == "emergency"
-    assert page.evaluate("() => document.activeElement.dataset.payload") == "/affirm"
+    assert page.evaluate("() => document.activeElement.dataset.payload") == "yes, someone is in danger now"
     page.keyboard.press("Tab")
     page.keyboard.press("Space")
     wait_for_reply(page)
@@ -311,7 +314,7 @@ def test_layout_fits_a_phone_and_400_percent_zoom(browser, fake_site, width):
         open_chat(page, fake_site.web_url)
         assert no_horizontal_scroll(page) is None, no_horizontal_scroll(page)
         send_text(page, "x" * 120 + " https://www.erewash.gov.uk/a/very/long/address/that/must/wrap/nicely.html")
-        for answer in ("no", "yes", "no, not yet"):
+        for answer in ("no", "yes", "no, not yet", "yes, that's right"):
             send_text(page, answer)
         expect(page.locator("li.chat-decision")).to_be_visible()
         assert no_horizontal_scroll(page) is None, no_horizontal_scroll(page)
@@ -335,4 +338,174 @@ def test_no_serious_accessibility_problems_at_start_mid_conversation_and_decisio
     page.wait_for_function("() => document.querySelectorAll('#transcript li').length === 2")
     wait_for_reply(page)
     hold_conversation(page, "report_first", by="clicking")
+    assert serious_axe_violations(page) == []
+
+
+# ---- check your answers -----------------------------------------------------------------
+
+def reach_the_check(page: Page, url: str, for_whom: str = "^For myself") -> None:
+    """Clicks through the fake bot's questions to its check of answers (3 incidents)."""
+    open_chat(page, url)
+    for pattern in ("^Anti-social behaviour", "^No", "^Yes", "^Yes", "^The police"):
+        click_choice(page, pattern)
+    send_text(page, "3")
+    send_text(page, "2 Sep, 14 Oct and 3 Nov")
+    click_choice(page, "^Yes")
+    click_choice(page, for_whom)
+    if for_whom != "^For myself":
+        click_choice(page, "^Yes, they agreed")
+    assert state(page)["ask"] == "check"
+
+
+def summary_rows(check) -> list:
+    """(key, value) of each row of a check's summary list, as shown."""
+    rows = check.locator(".govuk-summary-list__row")
+    return [(rows.nth(i).locator(".govuk-summary-list__key").inner_text().strip(),
+             rows.nth(i).locator(".govuk-summary-list__value").inner_text().strip()) for i in range(rows.count())]
+
+
+def test_the_check_of_answers_is_a_summary_list_with_change_links(page: Page, fake_site):
+    reach_the_check(page, fake_site.web_url)
+    check = page.locator("#transcript li.chat-check[data-ask='check']")
+    expect(check).to_have_count(1)
+    expect(check.get_by_role("heading", name="Check your answers")).to_be_visible()
+    # The bot's words around its list are there; its plain-text list is not shown a second time.
+    expect(check.locator(".chat-check__lead")).to_have_text(
+        "Before I tell you what you can do, please check what I've understood:")
+    expect(check.locator(".chat-check__after")).to_contain_text("Is this right? Say yes, or tell me what to change")
+    assert "Incidents reported since" not in check.inner_text()
+    assert "(reference DC-2026-4471)" not in check.inner_text()
+
+    assert summary_rows(check) == [
+        ("2 September 2026", "Told the police and the council\nReference: DC-2026-4471"),
+        ("14 October 2026", "Told a social landlord on 15 October 2026"),
+        ("3 November 2026", "Told the council"),
+        ("About the same problem", "Yes"),
+        ("Still happening", "Yes"),
+        ("Applying for", "Yourself"),
+    ]
+    # Every row has a Change link (a button that looks like one), named for what it changes.
+    actions = check.locator(".govuk-summary-list__row .govuk-summary-list__actions button")
+    expect(actions).to_have_count(6)
+    for name in ("Change the incident on 2 September 2026", "Change the incident on 3 November 2026",
+                 "Change whether the incidents are about the same problem", "Change whether it's still happening",
+                 "Change who you are applying for"):
+        expect(check.get_by_role("button", name=name, exact=True)).to_be_visible()
+    # What shows is "Change"; the rest of each name is visually hidden.
+    assert actions.evaluate_all("bs => bs.map(b => b.firstChild.textContent)") == ["Change"] * 6
+    assert actions.evaluate_all("bs => bs.map(b => getComputedStyle(b.lastChild).position)") == ["absolute"] * 6
+    # The colour of the page's links (GOV.UK link blue), not a button's black.
+    link_colour = page.locator(".govuk-phase-banner a.govuk-link").evaluate("a => getComputedStyle(a).color")
+    assert actions.first.evaluate("b => getComputedStyle(b).color") == link_colour != "rgb(0, 0, 0)"
+
+    # The answers to choose: only "Yes, that's right" (the bot's Change buttons are the rows' links), as the main button.
+    expect(page.locator("#choices button")).to_have_count(1)
+    yes = page.locator("#choices button")
+    expect(yes).to_have_text("Yes, that's right")
+    expect(yes).to_have_class("govuk-button")
+    # Focus is on the check's heading, so a screen reader reads it from the top; the live region
+    # reads the bot's own text, list and all.
+    assert page.evaluate("() => document.activeElement.textContent") == "Check your answers"
+    expect(page.locator("#announcer")).to_contain_text("2 September 2026: told the police and the council")
+    reload_and_check(page)
+
+
+def test_a_change_link_sends_its_message_and_the_check_comes_back_changed(page: Page, fake_site, fake_bot):
+    reach_the_check(page, fake_site.web_url)
+    page.get_by_role("button", name="Change the incident on 14 October 2026").click()
+    wait_for_reply(page)
+    assert fake_bot.messages_from(sender_id(page))[-1] == "change the incidents"
+    expect(page.locator("#transcript li.chat-message--user").last).to_have_text(re.compile("Change the incidents$"))
+    # The earlier check stays in the conversation, without its Change links.
+    expect(page.locator("li.chat-check .govuk-summary-list__actions")).to_have_count(0)
+    expect(page.locator("#transcript li.chat-message--bot").last).to_contain_text("Tell me the incidents again")
+    send_text(page, "2 Sept and 14 Oct to the police, 3 Nov to the council")
+    expect(page.locator("li.chat-check")).to_have_count(2)
+    expect(page.locator("li.chat-check").last.locator(".chat-check__lead")).to_have_text("Here is what I have now:")
+
+    page.get_by_role("button", name="Change whether it's still happening").click()
+    wait_for_reply(page)
+    assert fake_bot.messages_from(sender_id(page))[-1] == "change whether it's still happening"
+    send_text(page, "it has stopped now")
+    assert dict(summary_rows(page.locator("li.chat-check").last))["Still happening"] == "No, it has stopped"
+
+    page.get_by_role("button", name="Change who you are applying for").click()
+    wait_for_reply(page)
+    assert fake_bot.messages_from(sender_id(page))[-1] == "change who it's for"
+
+
+def test_yes_thats_right_leads_to_the_decision(page: Page, fake_site, fake_bot):
+    reach_the_check(page, fake_site.web_url, for_whom="^For someone else")
+    check = page.locator("li.chat-check")
+    assert dict(summary_rows(check))["Applying for"] == "Someone else (they have agreed)"
+    click_choice(page, "^Yes, that's right")
+    assert fake_bot.messages_from(sender_id(page))[-1] == "yes, that's right"
+    expect(page.locator("li.chat-decision[data-outcome='apply'] .govuk-panel__title")).to_have_text(
+        "You can apply for an ASB case review")
+    # The confirmed check is kept, without Change links; the bot's own offer to apply is the only one.
+    expect(check.locator(".govuk-summary-list__actions")).to_have_count(0)
+    expect(page.locator("li.chat-decision .govuk-panel__actions")).to_have_count(0)
+    assert choice_titles(page) == ["Yes, start my application", "Not now"]
+    expect(page.locator("#choices button").first).to_have_class("govuk-button")
+
+
+def reply_with(page: Page, messages: list) -> None:
+    """The next answer of the bot (through the page's relay) is `messages`, whatever was sent."""
+    def fulfil(route) -> None:
+        route.fulfill(json=[dict(recipient_id="x", **message) for message in messages])
+        page.unroute("**/api/chat")
+    page.route("**/api/chat", fulfil)
+
+
+def test_the_check_names_every_body_and_shows_only_the_rows_that_apply(page: Page, fake_site):
+    open_chat(page, fake_site.web_url)
+    facts = {"as_of": "2026-11-25", "asb_ongoing": False, "on_behalf": True, "staff_conduct": True,
+             "complaint_completed": False, "complained_about": "police", "previous_review": True,
+             "incidents": [{"date": "2026-08-30", "reported_to": ["private_landlord", "health", "other"],
+                            "reference": INJECTION}]}
+    reply_with(page, [{"text": "Here is what I have now:\n- lots\n\nIs this right?",
+                       "buttons": [{"title": "Yes, that's right", "payload": "yes, that's right"},
+                                   {"title": "Change the incidents", "payload": "change the incidents"},
+                                   {"title": "Something else", "payload": "something else"}],
+                       "custom": {"ask": "check", "check": facts}}])
+    send_text(page, "hello")
+    check = page.locator("li.chat-check")
+    assert summary_rows(check) == [
+        ("30 August 2026", f"Told a private landlord, health services and someone else\nReference: {INJECTION}"),
+        ("Still happening", "No, it has stopped"),
+        ("Applying for", "Someone else (they have not been asked yet)"),
+        ("A complaint about staff", "Yes, about the police"),
+        ("Complaints procedure finished", "No"),
+        ("A case review already held", "Yes, and you are unhappy with the outcome"),
+    ]
+    assert page.locator("#transcript img").count() == 0
+    for name in ("Change the complaint about staff", "Change whether the complaints procedure has finished",
+                 "Change whether a case review was already held"):
+        expect(check.get_by_role("button", name=name, exact=True)).to_be_visible()
+    # A bot button the rows do not cover is still offered; one they do is not repeated.
+    assert choice_titles(page) == ["Yes, that's right", "Something else"]
+    page.get_by_role("button", name="Change the complaint about staff", exact=True).click()
+    wait_for_reply(page)
+    expect(page.locator("#transcript li.chat-message--user").last).to_have_text(re.compile("Change the complaint$"))
+
+
+def test_no_incidents_is_a_row_of_its_own(page: Page, fake_site):
+    open_chat(page, fake_site.web_url)
+    for answer in ("Loud music", "no", "yes", "no, not yet"):
+        send_text(page, answer)
+    check = page.locator("li.chat-check")
+    assert summary_rows(check) == [("Incidents reported", "None yet"), ("Still happening", "Yes"),
+                                   ("Applying for", "Yourself")]
+    # The bot's own "Change the incidents" is the row's link, not a button as well.
+    expect(check.get_by_role("button", name="Change the incidents", exact=True)).to_be_visible()
+    assert choice_titles(page) == ["Yes, that's right"]
+
+
+@pytest.mark.axe
+def test_no_serious_accessibility_problems_in_the_check_of_answers(page: Page, fake_site):
+    reach_the_check(page, fake_site.web_url)
+    assert serious_axe_violations(page) == []
+    page.get_by_role("button", name="Change the incident on 2 September 2026").click()
+    wait_for_reply(page)
+    send_text(page, "2 Sept and 14 Oct to the police, 3 Nov to the council")
     assert serious_axe_violations(page) == []

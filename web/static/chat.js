@@ -30,6 +30,29 @@ const ASK_INPUT = {
 }
 const DEFAULT_HINT = 'Type your answer and press Enter or select Send. For a new line, press Shift and Enter.'
 
+// Who an incident was reported to (CONTRACT.md, `reported_to`), in words.
+const BODY_WORDS = {
+  council: 'the council',
+  police: 'the police',
+  social_landlord: 'a social landlord',
+  private_landlord: 'a private landlord',
+  health: 'health services',
+  other: 'someone else'
+}
+
+// What a "Change" link in the check of answers sends, and what it changes (for screen readers).
+const CHANGE = {
+  incidents: { message: 'change the incidents', what: 'the incidents' },
+  ongoing: { message: "change whether it's still happening", what: "whether it's still happening" },
+  onBehalf: { message: "change who it's for", what: 'who you are applying for' },
+  related: { message: "change whether they're about the same problem", what: 'whether the incidents are about the same problem' },
+  complaint: { message: 'change the complaint', what: 'the complaint about staff' },
+  completed: { message: 'change the complaint', what: 'whether the complaints procedure has finished' },
+  review: { message: 'change the review', what: 'whether a case review was already held' }
+}
+
+const CONSENT_WORDS = new Map([[true, 'they have agreed'], [false, 'they have said no']])
+
 // The decision's outcome in words (CONTRACT.md, Decision).
 const OUTCOME_TITLES = {
   emergency: 'Call 999 now',
@@ -220,6 +243,12 @@ function longDate (iso) {
   return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(date)
 }
 
+/** "a", "a and b", "a, b and c". */
+function joinWords (words) {
+  if (words.length < 2) return words.join('')
+  return `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`
+}
+
 function safeLink (url) {
   if (typeof url !== 'string' || !url) return null
   try {
@@ -379,6 +408,111 @@ function applicationPanel (application, text) {
   return item
 }
 
+// ---- check your answers --------------------------------------------------------------
+
+/** The rows of the check of answers for the case facts `facts` (CONTRACT.md, Case facts). */
+function checkRows (facts) {
+  const rows = []
+  const incidents = Array.isArray(facts.incidents) ? facts.incidents.filter((i) => i && typeof i === 'object') : []
+  for (const incident of incidents) {
+    const bodies = (Array.isArray(incident.reported_to) ? incident.reported_to : [])
+      .map((body) => BODY_WORDS[body] || String(body).replace(/_/g, ' '))
+    const told = bodies.length ? `Told ${joinWords(bodies)}` : 'Not reported to anyone yet'
+    const when = incident.reported_on && incident.reported_on !== incident.date
+      ? ` on ${longDate(incident.reported_on)}`
+      : ''
+    const lines = [`${told}${when}`]
+    if (incident.reference) lines.push(`Reference: ${incident.reference}`)
+    const date = longDate(incident.date)
+    rows.push({ key: date, lines, change: CHANGE.incidents, what: `the incident on ${date}` })
+  }
+  if (!incidents.length) {
+    rows.push({ key: 'Incidents reported', lines: ['None yet'], change: CHANGE.incidents })
+  }
+  if (incidents.length > 1) {
+    rows.push({ key: 'About the same problem', lines: [facts.incidents_related === false ? 'No' : 'Yes'], change: CHANGE.related })
+  }
+  rows.push({ key: 'Still happening', lines: [facts.asb_ongoing === false ? 'No, it has stopped' : 'Yes'], change: CHANGE.ongoing })
+  const forWhom = facts.on_behalf === true
+    ? `Someone else (${CONSENT_WORDS.get(facts.consent) || 'they have not been asked yet'})`
+    : 'Yourself'
+  rows.push({ key: 'Applying for', lines: [forWhom], change: CHANGE.onBehalf })
+  if (facts.staff_conduct === true) {
+    const about = BODY_WORDS[facts.complained_about]
+    rows.push({ key: 'A complaint about staff', lines: [about ? `Yes, about ${about}` : 'Yes'], change: CHANGE.complaint })
+    rows.push({ key: 'Complaints procedure finished', lines: [facts.complaint_completed === true ? 'Yes' : 'No'], change: CHANGE.completed })
+  }
+  if (facts.previous_review === true) {
+    rows.push({ key: 'A case review already held', lines: ['Yes, and you are unhappy with the outcome'], change: CHANGE.review })
+  }
+  return rows
+}
+
+/** A link-styled button that sends `message`; its visually hidden words say what it changes. */
+function changeButton (change, what) {
+  const button = el('button', 'chat-link-button', 'Change')
+  button.type = 'button'
+  button.dataset.payload = change.message
+  button.append(el('span', 'govuk-visually-hidden', ` ${what || change.what}`))
+  const shown = change.message.charAt(0).toUpperCase() + change.message.slice(1)
+  button.addEventListener('click', () => sendMessage(change.message, shown, { viaButton: true }))
+  return button
+}
+
+/**
+ * The bot's text around its plain-text list: the lines before the list (lead) and after it.
+ * The list itself is shown as the summary list, not a second time as text.
+ */
+function splitCheckText (text) {
+  const lead = []
+  const after = []
+  let seenList = false
+  for (const line of String(text || '').split('\n')) {
+    if (/^\s*[-*\u2022]\s/.test(line)) { seenList = true; continue }
+    ;(seenList ? after : lead).push(line)
+  }
+  return { lead: lead.join('\n').trim(), after: after.join('\n').trim() }
+}
+
+/** The check of answers: a GOV.UK summary list, with Change links while it is the open question. */
+function checkPanel (facts, text, current) {
+  const item = el('li', 'chat-message chat-message--bot chat-message--panel chat-check')
+  if (current) item.classList.add('chat-check--current')
+  const box = el('div', 'chat-check__box')
+  box.append(el('span', 'chat-message__who', 'The assistant said'))
+  const title = el('h3', 'govuk-heading-m chat-check__title', 'Check your answers')
+  title.tabIndex = -1
+  box.append(title)
+  const { lead, after } = splitCheckText(text)
+  if (lead) box.append(appendLinkified(el('p', 'govuk-body chat-check__lead'), lead))
+  const list = el('dl', 'govuk-summary-list chat-check__list')
+  for (const row of checkRows(facts)) {
+    const line = el('div', 'govuk-summary-list__row')
+    line.append(el('dt', 'govuk-summary-list__key', row.key))
+    const value = el('dd', 'govuk-summary-list__value')
+    row.lines.forEach((words, index) => {
+      if (index) value.append(el('br'))
+      value.append(document.createTextNode(words))
+    })
+    line.append(value)
+    if (current) {
+      const actions = el('dd', 'govuk-summary-list__actions')
+      actions.append(changeButton(row.change, row.what))
+      line.append(actions)
+    }
+    list.append(line)
+  }
+  box.append(list)
+  if (after) box.append(appendLinkified(el('p', 'govuk-body chat-check__after'), after))
+  item.append(box)
+  return item
+}
+
+/** The bot's own button for starting the application ("/apply_now" and "apply now" alike). */
+function isApplyButton (button) {
+  return Boolean(config.applyMessage) && gist(button.payload) === gist(config.applyMessage)
+}
+
 function sameDecision (a, b) {
   return JSON.stringify(a) === JSON.stringify(b)
 }
@@ -393,6 +527,8 @@ function renderEntry (entry, context) {
   } else if (custom.decision && typeof custom.decision === 'object' && !sameDecision(custom.decision, context.lastDecision)) {
     item = decisionPanel(custom.decision, entry.text, context.offerApply && custom.decision.outcome === 'apply')
     context.lastDecision = custom.decision
+  } else if (custom.check && typeof custom.check === 'object' && !Array.isArray(custom.check)) {
+    item = checkPanel(custom.check, entry.text, context.current)
   } else {
     item = bubble('The assistant said', entry)
   }
@@ -402,10 +538,11 @@ function renderEntry (entry, context) {
 
 function renderAll () {
   ui.transcript.replaceChildren()
-  const context = { lastDecision: null, offerApply: false }
+  const context = { lastDecision: null, offerApply: false, current: false }
   const reply = latestReply()
   transcript.forEach((entry) => {
-    context.offerApply = reply.includes(entry) && !reply.some((e) => e.buttons.some((b) => b.payload === config.applyMessage))
+    context.current = reply.includes(entry)
+    context.offerApply = context.current && !reply.some((e) => e.buttons.some(isApplyButton))
     ui.transcript.append(renderEntry(entry, context))
   })
   return context
@@ -422,12 +559,18 @@ function renderChoices () {
   if (!buttons.length && YES_NO_ASKS.has(ask)) {
     buttons = [{ title: 'Yes', payload: 'yes' }, { title: 'No', payload: 'no' }]
   }
+  // A change the check's own Change links offer is not repeated as a button.
+  const changes = new Set(Array.from(ui.transcript.querySelectorAll('.chat-check--current button[data-payload]'),
+    (button) => gist(button.dataset.payload)))
+  buttons = buttons.filter((choice) => !changes.has(gist(choice.payload)))
   if (!buttons.length) return
   const group = el('div', 'govuk-button-group')
   group.setAttribute('role', 'group')
   group.setAttribute('aria-label', 'Quick answers')
   for (const choice of buttons) {
-    const primary = choice.payload === config.applyMessage
+    // Starting the application, and confirming the check of answers, are the main way on.
+    const primary = isApplyButton(choice) ||
+      (ask === 'check' && choice === buttons[0] && !/^\W*change\b/i.test(choice.payload))
     const button = el('button', primary ? 'govuk-button' : 'govuk-button govuk-button--secondary', choice.title)
     button.type = 'button'
     button.dataset.payload = choice.payload
@@ -545,7 +688,7 @@ function setBusy (value) {
   ui.send.disabled = value
   ui.input.readOnly = value
   for (const button of ui.choices.querySelectorAll('button')) button.disabled = value
-  for (const button of ui.transcript.querySelectorAll('.govuk-panel__actions button')) button.disabled = value
+  for (const button of ui.transcript.querySelectorAll('.govuk-panel__actions button, .chat-check button')) button.disabled = value
 }
 
 /**
@@ -591,14 +734,18 @@ async function sendMessage (message, shown, { viaButton = false, hidden = false 
 }
 
 function afterReply (entries, { viaButton, moveFocus }) {
-  const items = entries.map((entry) => ui.transcript.children[transcript.indexOf(entry)]).filter(Boolean)
-  const panelTitle = items.map((item) => item.querySelector('.govuk-panel__title')).find(Boolean)
-  const words = items.map((item) => {
+  const shown = entries.map((entry) => ({ entry, item: ui.transcript.children[transcript.indexOf(entry)] }))
+    .filter(({ item }) => item)
+  const items = shown.map(({ item }) => item)
+  const panelTitle = items.map((item) => item.querySelector('.govuk-panel__title, .chat-check__title')).find(Boolean)
+  const words = shown.map(({ entry, item }) => {
     const title = item.querySelector('.govuk-panel__title')
     if (title) {
       const body = item.querySelector('.govuk-panel__body')
       return `${title.textContent}. ${body ? body.textContent : ''}`
     }
+    // The check of answers is read out as the bot wrote it: its plain-text list in words.
+    if (item.classList.contains('chat-check')) return `Check your answers. ${entry.text || ''}`
     const text = item.querySelector('.chat-message__text')
     return text ? text.textContent : ''
   }).filter(Boolean)
@@ -608,7 +755,7 @@ function afterReply (entries, { viaButton, moveFocus }) {
   // Opening the conversation leaves focus where it is: the resident reads the introduction first.
   if (!moveFocus) return
 
-  // Focus: a decision or confirmation is read from its title; after a button, the next buttons;
+  // Focus: a decision, confirmation or check of answers is read from its title; after a button, the next buttons;
   // otherwise the answer box, so typing carries on.
   if (panelTitle) {
     panelTitle.focus()
