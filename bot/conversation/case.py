@@ -122,7 +122,7 @@ class Case:
         incidents = []
         if self.reported is not False:
             for incident in self.incidents:
-                bodies = [b for b in self.bodies_of(incident) if b != "landlord"]
+                bodies = list(dict.fromkeys(b for b in self.bodies_of(incident) if b != "landlord"))
                 if not bodies:
                     continue
                 entry: Dict[str, Any] = {"date": incident["date"], "reported_to": bodies}

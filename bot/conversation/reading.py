@@ -50,6 +50,7 @@ class DateMention:
     end: int
     start_point: bool = False  # when it began or a reference point, not a report
     approximate: bool = False
+    names_incident: bool = False  # "the June one": an incident named by its month
 
 
 @dataclass
@@ -103,7 +104,7 @@ class Reading:
 
     @property
     def report_dates(self) -> List[dt.date]:
-        return sorted({d.date for d in self.dates if not d.start_point})
+        return sorted({d.date for d in self.dates if not d.start_point and not d.names_incident})
 
     def reported_in_sentence(self, start: int, end: int) -> bool:
         """Does the sentence around text[start:end] say something was reported (and not that it wasn't)?"""
@@ -117,7 +118,8 @@ class Reading:
     @property
     def story_report_dates(self) -> List[dt.date]:
         """Dates told in passing that the same sentence says were reports."""
-        return sorted({d.date for d in self.dates if not d.start_point and self.reported_in_sentence(d.start, d.end)})
+        return sorted({d.date for d in self.dates if not d.start_point and not d.names_incident
+                       and self.reported_in_sentence(d.start, d.end)})
 
     @property
     def story_bodies(self) -> List[str]:
@@ -199,7 +201,7 @@ def _bodies(text: str, entities) -> List[BodyMention]:
 WEEKDAY = re.compile(r"^(on |last |this )?(mon|tues?|wed|weds|thu|thur|thurs|fri|sat|sun)(day|nesday|sday|urday|rsday)?$", re.I)
 BARE_DAY = re.compile(r"^(the )?(\d{1,2})(st|nd|rd|th)?\b(?! ?(of )?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", re.I)
 SAME_INCIDENT_GAP = re.compile(r"^\s*([-\u2013,(:]|one was|one were|ones? (was|were)|was|were|i mean|ie|i\.e\.?)?\s*(on\s+)?(the\s+)?$", re.I)
-SELF_CORRECTION = re.compile(r"\b(no,? sorry|sorry|i mean|actually|no wait|correction|scratch that|not that|my mistake|oops)\b", re.I)
+SELF_CORRECTION = re.compile(r"\b(no,? sorry|sorry|i mean|actually|no wait|hang on|correction|scratch that|not that|my mistake|oops)\b", re.I)
 
 
 def _tidy(readings: list, text: str) -> list:
@@ -211,6 +213,17 @@ def _tidy(readings: list, text: str) -> list:
     for reading in readings:
         previous = tidy[-1] if tidy else None
         gap = text[previous.end: reading.start] if previous else ""
+        if re.match(r"^(the )?(first|second|third|last)$", reading.text.strip(), re.I) and re.match(
+                r"^\s*(bit|part|half|time|one|ones|few|lot|thing|incident|report|week|month|couple|of (the|this|last) year)\b",
+                text[reading.end:], re.I):
+            continue  # "the first bit of this year", "the first one": not the 1st of the month
+        if re.search(r"\bnot (the |on the |on )?$", text[max(0, reading.start - 12): reading.start], re.I):
+            # "the 18th of May, not the 28th": the date after "not" is the one to take away.
+            day = reading.date.day
+            tidy = [r for r in tidy if r.date.day != day or (r.date.month != reading.date.month and not BARE_DAY.match(reading.text.strip()))]
+            continue
+        if previous and WEEKDAY.match(reading.text.strip()) and re.match(r"^\s*,?\s*((it|that|which) (was|were) )?(a |on a )?$", gap, re.I):
+            continue  # "13th June, it was a Saturday": the weekday names the date before it
         if previous and len(gap) <= 3 and WEEKDAY.match(previous.text.strip()):
             tidy.pop()  # "Saturday 8 August": the weekday names the date that follows
         elif (previous and previous.approximate and BARE_DAY.match(reading.text.strip())
@@ -264,12 +277,13 @@ def _dates(text: str, today: dt.date) -> Tuple[List[DateMention], List[dt.date],
         # "since 3 March I've reported it" is still a start; "reported it on 3 March" is not.
         if start_point and re.search(r"\b(report\w*|rang|called|phoned|told|logged|emailed)\b\s*(it|them|this|him|her)?\s*(to \w+( \w+)?)?\s*(on|in)?\s*$", before, re.I):
             start_point = bool(re.search(r"\b(since|from)\s*$", before, re.I)) or reading.open_ended
-        if re.match(r"^\s*(ones?|incidents?|reports?|time)\b", after, re.I) and reading.approximate:
-            continue  # "the August one": an incident already told, named by its month
-        mentions.append(DateMention(reading.date, reading.start, reading.end, start_point, reading.approximate))
+        names_incident = bool(re.match(r"^\s*(ones?|incidents?|reports?|time)\b", after, re.I) and reading.approximate)
+        # "the August one": an incident named by its month, not a date to add
+        mentions.append(DateMention(reading.date, reading.start, reading.end, start_point, reading.approximate, names_incident))
     # "3 July ... the July one": a month on its own next to a day in it is the same incident.
     exact_months = {(m.date.year, m.date.month) for m in mentions if not m.approximate}
-    mentions = [m for m in mentions if not (m.approximate and m.date.day == 1 and (m.date.year, m.date.month) in exact_months)]
+    mentions = [m for m in mentions if m.names_incident
+                or not (m.approximate and m.date.day == 1 and (m.date.year, m.date.month) in exact_months)]
     unreadable = bool(parsed.unreadable) and not mentions
     return mentions, list(parsed.future), unreadable
 
@@ -324,14 +338,21 @@ def _counts(text: str, entities, dates: List[DateMention]) -> Tuple[Optional[int
     return count, total and count is None, many and count is None
 
 
-def _groups(bodies: List[BodyMention], dates: List[DateMention]) -> List[Tuple[List[dt.date], List[str]]]:
+def _groups(bodies: List[BodyMention], dates: List[DateMention], text: str = "") -> List[Tuple[List[dt.date], List[str]]]:
     """Which dates go with which bodies, when a message pairs them ("2 Sept to the police and
     3 Nov to the council"). Empty when every body goes with every date."""
     told = [b for b in bodies if not b.negated and b.body != "landlord"]
     reports = [d for d in dates if not d.start_point and not d.approximate]  # "in June" names a month, not a day
     if len(reports) < 2 or len(told) < 2:
         return []
-    events = sorted([(d.start, "date", d) for d in reports] + [(b.start, "body", b) for b in told], key=lambda e: e[0])
+    # A month on its own ("101 for the June one") still ends a group: its bodies are not the next date's.
+    months = [d for d in dates if not d.start_point and d.approximate]
+    events = [(d.start, "date", d) for d in reports + months] + [(b.start, "body", b) for b in told]
+    for word in re.finditer(r"\b(january|february|march|april|may|june|july|august|september|october|november|december"
+                            r"|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\b", text, re.I):
+        if not any(d.start <= word.start() < d.end for d in dates):
+            events.append((word.start(), "date", DateMention(dt.date.min, word.start(), word.end(), approximate=True)))
+    events.sort(key=lambda e: e[0])
     kinds = [kind for _, kind, _ in events]
     runs = [k for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k]
     if runs.count("body") < 2 or runs.count("date") < 2:
@@ -366,7 +387,8 @@ def _groups(bodies: List[BodyMention], dates: List[DateMention]) -> List[Tuple[L
         for day in group_dates:
             merged.setdefault(day, [])
             merged[day] += [b for b in group_bodies if b not in merged[day]]
-    return [([day], bodies) for day, bodies in sorted(merged.items())]
+    exact = {d.date for d in reports}
+    return [([day], bodies) for day, bodies in sorted(merged.items()) if day in exact]
 
 
 def _reported_later(text: str, dates: List[DateMention]) -> List[Tuple[dt.date, dt.date]]:
@@ -452,7 +474,7 @@ def read(text: str, today: dt.date) -> Reading:
             reading.bare_number = WORD_NUMBERS.get(word.group(1).replace("a couple", "couple"))
     if reading.count is None and re.search(r"\b(just|only) (the )?once\b|\bjust the one\b|\bonly (the )?one\b|\bonce\b", low) and not cue("total_words")(low):
         reading.count = 1
-    reading.groups = _groups(reading.bodies, reading.dates)
+    reading.groups = _groups(reading.bodies, reading.dates, low)
     reading.reported_later = _reported_later(low, reading.dates)
     reading.ordinal_bodies = _ordinal_bodies(low, reading.bodies, reading.dates)
     reading.per_body_counts = bool(re.search(
