@@ -6,7 +6,8 @@ and the case facts in `custom.check`, a decision message with `custom.decision`,
 application confirmation with `custom.application`. It follows a fixed script to `apply` or
 to `report_first`, answering buttons' payloads and typed words alike, and shows the check
 before either decision. It repeats back what the resident typed at the first question (so the
-tests can check that the page shows it as text). One question sends its `custom` payload as a
+tests can check that the page shows it as text), or, when that first message is frightened,
+acknowledges it first: two bot messages in a row. One question sends its `custom` payload as a
 separate message, as Rasa's stock REST channel does.
 
 Run on its own: .venv/bin/python tests/browser/fake_rasa.py --port 5005
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import re
 import threading
 from typing import Dict, List, Optional
 
@@ -75,6 +77,7 @@ INCIDENT_LINES = [
 CHECK_BUTTONS = [{"title": "Yes, that's right", "payload": "yes, that's right"},
                  {"title": "Change the incidents", "payload": "change the incidents"},
                  {"title": "Change who it's for", "payload": "change who it's for"}]
+FRIGHTENED = re.compile(r"\b(scared|frightened|afraid|terrified)\b", re.I)
 
 REPORT_FIRST = {
     "outcome": "report_first",
@@ -221,7 +224,11 @@ class Conversation:
         before: List[dict] = []
         text = message.strip().lower()
         if self.asking == "concern" and message not in (b["payload"] for b in CONCERN_BUTTONS):
-            before.append({"text": f'You told me: "{message}". Thank you.'})
+            if FRIGHTENED.search(message):
+                before.append({"text": "I'm sorry this is happening to you. I'll ask a few short questions "
+                                       "to work out the best next step for you."})
+            else:
+                before.append({"text": f'You told me: "{message}". Thank you.'})
         if self.asking == "asb_ongoing":
             self.ongoing = is_yes(message)
         if self.asking == "reported":

@@ -501,6 +501,14 @@ def test_no_incidents_is_a_row_of_its_own(page: Page, fake_site):
     assert choice_titles(page) == ["Yes, that's right"]
 
 
+def test_the_page_offers_only_the_buttons_the_bot_sent(page: Page, fake_site):
+    open_chat(page, fake_site.web_url)
+    reply_with(page, [{"text": "Is it still happening?", "custom": {"ask": "asb_ongoing"}}])
+    send_text(page, "Loud music")
+    assert state(page)["ask"] == "asb_ongoing"
+    expect(page.locator("#choices button")).to_have_count(0)
+
+
 @pytest.mark.axe
 def test_no_serious_accessibility_problems_in_the_check_of_answers(page: Page, fake_site):
     reach_the_check(page, fake_site.web_url)
@@ -509,3 +517,41 @@ def test_no_serious_accessibility_problems_in_the_check_of_answers(page: Page, f
     wait_for_reply(page)
     send_text(page, "2 Sept and 14 Oct to the police, 3 Nov to the council")
     assert serious_axe_violations(page) == []
+
+
+# ---- a phone, and a frightened resident ---------------------------------------------------
+
+@pytest.mark.parametrize("height", [740, 640])
+def test_on_a_phone_the_page_opens_at_the_top_with_the_999_warning_in_view(browser, fake_site, height):
+    context = browser.new_context(viewport={"width": 360, "height": height})
+    page = context.new_page()
+    try:
+        open_chat(page, fake_site.web_url)
+        page.wait_for_timeout(300)  # anything that would scroll after the bot's first answer has done so
+        assert page.evaluate("() => window.scrollY") == 0
+        warning = page.locator("main .govuk-warning-text").first.bounding_box()
+        bar = page.locator(".govuk-exit-this-page").bounding_box()
+        assert warning["y"] >= bar["y"] + bar["height"], (warning, bar)  # not under the sticky "Leave this site"
+        assert warning["y"] + warning["height"] <= height, (warning, height)
+        assert page.evaluate("() => document.activeElement === document.body")
+    finally:
+        context.close()
+
+
+def test_a_frightened_first_message_is_acknowledged_before_the_first_question(page: Page, fake_site):
+    open_chat(page, fake_site.web_url)
+    send_text(page, "I'm really scared, they bang on my door every night")
+    after = page.locator("#transcript li.chat-message--user").last.locator("xpath=following-sibling::li")
+    expect(after).to_have_count(2)
+    expect(after.nth(0)).to_contain_text("I'm sorry this is happening to you.")
+    expect(after.nth(0)).not_to_have_attribute("data-ask", re.compile("."))
+    expect(after.nth(1)).to_have_attribute("data-ask", "emergency")
+    expect(after.nth(1)).to_contain_text("is anyone in immediate danger right now?")
+    # One "The assistant said" to see for the two; screen readers still hear who said each.
+    expect(after.nth(0).locator(".chat-message__who")).to_be_visible()
+    expect(after.nth(1)).to_have_class(re.compile("chat-message--continued"))
+    expect(after.nth(1).locator(".chat-message__who")).to_have_text("The assistant said")
+    expect(after.nth(1).locator(".chat-message__who")).to_have_css("position", "absolute")
+    expect(page.locator("#announcer")).to_have_text(re.compile(
+        r"^I'm sorry this is happening to you\..* is anyone in immediate danger right now\? Answers you can choose"))
+    assert choice_titles(page) == ["Yes, someone is in danger now", "No"]

@@ -10,10 +10,6 @@ const STORE_SENDER = 'asbcr.chat.sender'
 const STORE_TRANSCRIPT = 'asbcr.chat.transcript'
 const REQUEST_TIMEOUT_MS = 75000
 
-// Questions answered yes or no: offered as buttons even if the bot sent none.
-const YES_NO_ASKS = new Set(['emergency', 'asb_ongoing', 'reported', 'incidents_related', 'on_behalf',
-  'consent', 'complaint_completed', 'previous_review', 'confirm'])
-
 // How the answer box helps with each question (autocomplete, keyboard, size, hint).
 const ASK_INPUT = {
   concern: { rows: 3, hint: 'Choose one of the options, or tell us in your own words.' },
@@ -531,6 +527,8 @@ function renderEntry (entry, context) {
     item = checkPanel(custom.check, entry.text, context.current)
   } else {
     item = bubble('The assistant said', entry)
+    // The second of several messages in a row: one "The assistant said" is enough to see.
+    if (context.previous && context.previous.from === 'bot') item.classList.add('chat-message--continued')
   }
   if (typeof custom.ask === 'string') item.dataset.ask = custom.ask
   return item
@@ -538,12 +536,13 @@ function renderEntry (entry, context) {
 
 function renderAll () {
   ui.transcript.replaceChildren()
-  const context = { lastDecision: null, offerApply: false, current: false }
+  const context = { lastDecision: null, offerApply: false, current: false, previous: null }
   const reply = latestReply()
   transcript.forEach((entry) => {
     context.current = reply.includes(entry)
     context.offerApply = context.current && !reply.some((e) => e.buttons.some(isApplyButton))
     ui.transcript.append(renderEntry(entry, context))
+    context.previous = entry
   })
   return context
 }
@@ -552,14 +551,11 @@ function renderChoices () {
   ui.choices.replaceChildren()
   const reply = latestReply()
   const ask = currentAsk()
+  // Only the buttons the bot sent; a change the check's own Change links offer is not repeated.
   let buttons = []
   for (let i = reply.length - 1; i >= 0; i--) {
     if (reply[i].buttons.length) { buttons = reply[i].buttons; break }
   }
-  if (!buttons.length && YES_NO_ASKS.has(ask)) {
-    buttons = [{ title: 'Yes', payload: 'yes' }, { title: 'No', payload: 'no' }]
-  }
-  // A change the check's own Change links offer is not repeated as a button.
   const changes = new Set(Array.from(ui.transcript.querySelectorAll('.chat-check--current button[data-payload]'),
     (button) => gist(button.dataset.payload)))
   buttons = buttons.filter((choice) => !changes.has(gist(choice.payload)))
@@ -708,7 +704,8 @@ async function sendMessage (message, shown, { viaButton = false, hidden = false 
   }
   if (typed) ui.input.value = ''
   setBusy(true)
-  ui.typing.scrollIntoView({ block: 'nearest' })
+  // The opening message is sent as the page loads: the page stays at its top (the 999 warning).
+  if (!hidden) ui.typing.scrollIntoView({ block: 'nearest' })
   const mine = generation
   let messages
   try {
