@@ -205,7 +205,14 @@ def test_an_empty_answer_gets_an_error_message(page: Page, fake_site):
     assert page.evaluate("() => document.activeElement.id") == "message"
 
 
-def test_date_picker_adds_dates_to_the_typed_answer(page: Page, fake_site):
+def add_date(page: Page, day: str, month: str, year: str) -> None:
+    page.get_by_label("Day").fill(day)
+    page.get_by_label("Month").fill(month)
+    page.get_by_label("Year").fill(year)
+    page.get_by_role("button", name="Add date").click()
+
+
+def test_date_picker_adds_dates_to_the_typed_answer_in_uk_order(page: Page, fake_site):
     open_chat(page, fake_site.web_url)
     for answer in ("Loud music", "no", "yes", "yes", "the police", "3"):
         expect(page.locator("#date-picker")).to_be_hidden()
@@ -213,17 +220,34 @@ def test_date_picker_adds_dates_to_the_typed_answer(page: Page, fake_site):
     # The question came as text and its `ask` as a separate message: the page joined them.
     assert state(page)["ask"] == "incident_dates"
     expect(page.locator("#date-picker")).to_be_visible()
+    # Day, month and year fields in that order (a browser's own date box shows the US order in
+    # an en-US Chromium whatever the page's lang says).
+    fields = page.locator("#date-picker input")
+    assert [fields.nth(i).get_attribute("id") for i in range(3)] == ["date-day", "date-month", "date-year"]
+    assert page.locator("#date-picker input[type=date]").count() == 0
+    assert page.evaluate("() => document.documentElement.lang") == "en-GB"
     page.fill("#message", "12 Sep")
-    page.fill("#date-to-add", "2026-10-03")
-    page.get_by_role("button", name="Add date").click()
-    page.fill("#date-to-add", "2026-11-01")
-    page.get_by_role("button", name="Add date").click()
+    add_date(page, "3", "10", "2026")
+    add_date(page, "1", "Nov", "2026")
     expect(page.locator("#message")).to_have_value("12 Sep, 3 October 2026, 1 November 2026")
-    # A date after today is refused, and what was typed stays.
-    page.fill("#date-to-add", "2099-01-01")
-    page.get_by_role("button", name="Add date").click()
-    expect(page.locator(".govuk-error-summary")).to_contain_text("today or in the past")
-    expect(page.locator("#message")).to_have_value("12 Sep, 3 October 2026, 1 November 2026")
+    expect(page.get_by_label("Day")).to_have_value("")
+    # A date after today, a date that does not exist and a missing year are refused; what was typed stays.
+    for (day, month, year), problem in [(("1", "1", "2099"), "The date must be today or in the past"),
+                                        (("31", "2", "2026"), "The date must be a real date"),
+                                        (("5", "6", ""), "The date must include a year")]:
+        add_date(page, day, month, year)
+        expect(page.locator(".govuk-error-summary")).to_contain_text(problem)
+        expect(page.locator("#date-error")).to_have_text(f"Error: {problem}")
+        expect(page.locator("#message")).to_have_value("12 Sep, 3 October 2026, 1 November 2026")
+    expect(page.locator("#date-year")).to_have_class(re.compile("govuk-input--error"))
+    expect(page.locator("#date-day")).not_to_have_class(re.compile("govuk-input--error"))
+    page.get_by_role("link", name="The date must include a year").click()
+    assert page.evaluate("() => document.activeElement.id") == "date-year"
+    # Enter in a date field adds the date; it does not send the answer without it.
+    page.fill("#date-year", "2026")
+    page.press("#date-year", "Enter")
+    expect(page.locator(".govuk-error-summary")).to_have_count(0)
+    expect(page.locator("#message")).to_have_value("12 Sep, 3 October 2026, 1 November 2026, 5 June 2026")
     page.press("#message", "Enter")
     wait_for_reply(page)
     expect(page.locator("#transcript li.chat-message--user").last).to_contain_text("12 Sep, 3 October 2026")

@@ -14,7 +14,7 @@ const REQUEST_TIMEOUT_MS = 75000
 const ASK_INPUT = {
   concern: { rows: 3, hint: 'Choose one of the options, or tell us in your own words.' },
   incident_count: { inputmode: 'numeric', hint: 'A number is fine, for example 4.' },
-  incident_dates: { rows: 2, hint: 'Give all the dates in one answer, for example 3 October, 20 October and 1 November. You can also pick dates below.' },
+  incident_dates: { rows: 2, hint: 'Give all the dates in one answer, for example 3 October, 20 October and 1 November. You can also add dates one at a time below.' },
   reported_to: { hint: 'Tell us everyone you reported it to, for example "the police and the council".' },
   applicant_name: { autocomplete: 'name', hint: 'Your full name.' },
   applicant_email: { autocomplete: 'email', inputmode: 'email', hint: 'For example name@example.org, or type "none".' },
@@ -118,7 +118,10 @@ const ui = {
   hint: $('message-hint'),
   error: $('message-error'),
   datePicker: $('date-picker'),
-  dateInput: $('date-to-add'),
+  dateError: $('date-error'),
+  day: $('date-day'),
+  month: $('date-month'),
+  year: $('date-year'),
   addDate: $('add-date'),
   send: $('send'),
   restart: $('start-again'),
@@ -597,7 +600,11 @@ function refresh () {
 
 // ---- problems ------------------------------------------------------------------------
 
-function showProblem (message, { fieldError = null, retryLabel = null } = {}) {
+/**
+ * Shows "There is a problem" with `message`. `fieldError` marks the answer box with that error;
+ * `dateError` marks the date fields instead (`dateFields`: the ones that are wrong).
+ */
+function showProblem (message, { fieldError = null, retryLabel = null, dateError = null, dateFields = [] } = {}) {
   ui.problem.replaceChildren()
   const summary = el('div', 'govuk-error-summary')
   const alert = el('div')
@@ -612,6 +619,12 @@ function showProblem (message, { fieldError = null, retryLabel = null } = {}) {
     again.type = 'button'
     again.addEventListener('click', () => { const run = retry; retry = null; run() })
     item.append(again)
+  } else if (dateError) {
+    const first = dateFields[0] || ui.day
+    const link = el('a', null, dateError)
+    link.href = `#${first.id}`
+    link.addEventListener('click', (event) => { event.preventDefault(); first.focus() })
+    item.append(link)
   } else {
     const link = el('a', null, fieldError ? 'Go to your answer' : 'Send your message again')
     link.href = '#message'
@@ -630,6 +643,13 @@ function showProblem (message, { fieldError = null, retryLabel = null } = {}) {
     ui.error.hidden = false
     ui.input.setAttribute('aria-describedby', 'message-hint message-error')
   }
+  if (dateError) {
+    ui.datePicker.classList.add('govuk-form-group--error')
+    ui.dateError.replaceChildren(el('span', 'govuk-visually-hidden', 'Error:'), document.createTextNode(` ${dateError}`))
+    ui.dateError.hidden = false
+    ui.datePicker.querySelector('fieldset').setAttribute('aria-describedby', 'date-hint date-error')
+    for (const input of dateFields) input.classList.add('govuk-input--error')
+  }
   ui.problem.focus()
 }
 
@@ -640,6 +660,11 @@ function clearProblem () {
   ui.error.hidden = true
   ui.error.replaceChildren()
   ui.input.setAttribute('aria-describedby', 'message-hint')
+  ui.datePicker.classList.remove('govuk-form-group--error')
+  ui.dateError.hidden = true
+  ui.dateError.replaceChildren()
+  ui.datePicker.querySelector('fieldset').setAttribute('aria-describedby', 'date-hint')
+  for (const input of [ui.day, ui.month, ui.year]) input.classList.remove('govuk-input--error')
 }
 
 function announce (text) {
@@ -779,23 +804,60 @@ function submitTyped (event) {
   sendMessage(text, text)
 }
 
+const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september',
+  'october', 'november', 'december']
+
+/** A month as the resident wrote it (3, 03, Mar, March, Sept.) as 1 to 12, or null. */
+function monthNumber (text) {
+  if (/^\d{1,2}$/.test(text)) return +text >= 1 && +text <= 12 ? +text : null
+  const name = text.toLowerCase().replace(/\.$/, '')
+  const found = name.length >= 3 ? MONTHS.findIndex((month) => month.startsWith(name)) : -1
+  return found >= 0 ? found + 1 : null
+}
+
+/**
+ * The date in the day, month and year fields (UK order) as {iso} or, when it will not do,
+ * {problem, fields}: the words of the error and the fields to mark (GOV.UK date input errors).
+ */
+function readDateFields () {
+  const parts = { day: ui.day.value.trim(), month: ui.month.value.trim(), year: ui.year.value.trim() }
+  const fields = { day: ui.day, month: ui.month, year: ui.year }
+  const missing = Object.keys(parts).filter((name) => !parts[name])
+  if (missing.length === 3) {
+    return { problem: 'Enter a date before selecting Add date, or type the dates in your answer', fields: [ui.day, ui.month, ui.year] }
+  }
+  if (missing.length) {
+    return { problem: `The date must include a ${joinWords(missing)}`, fields: missing.map((name) => fields[name]) }
+  }
+  const month = monthNumber(parts.month)
+  if (!/^\d{4}$/.test(parts.year)) return { problem: 'The year must include 4 numbers', fields: [ui.year] }
+  if (!/^\d{1,2}$/.test(parts.day) || !month) {
+    return { problem: 'The date must be a real date', fields: [!/^\d{1,2}$/.test(parts.day) ? ui.day : ui.month] }
+  }
+  const date = new Date(Date.UTC(+parts.year, month - 1, +parts.day))
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== +parts.day) {
+    return { problem: 'The date must be a real date', fields: [ui.day, ui.month, ui.year] }
+  }
+  const iso = date.toISOString().slice(0, 10)
+  if (config.today && iso > config.today) {
+    return { problem: 'The date must be today or in the past', fields: [ui.day, ui.month, ui.year] }
+  }
+  return { iso }
+}
+
 function addPickedDate () {
   clearProblem()
-  const value = ui.dateInput.value
-  if (!value) {
-    showProblem('Pick a date before selecting Add date, or type the dates in your answer.', { fieldError: 'Pick a date or type the dates' })
+  const picked = readDateFields()
+  if (picked.problem) {
+    showProblem(`${picked.problem}.`, { dateError: picked.problem, dateFields: picked.fields })
     return
   }
-  if (config.today && value > config.today) {
-    showProblem('The date must be today or in the past.', { fieldError: 'The date must be today or in the past' })
-    return
-  }
-  const words = longDate(value)
+  const words = longDate(picked.iso)
   const current = ui.input.value.replace(/\s+$/, '')
   ui.input.value = current ? (/[,;]$|\band$/.test(current) ? `${current} ${words}` : `${current}, ${words}`) : words
-  ui.dateInput.value = ''
+  for (const input of [ui.day, ui.month, ui.year]) input.value = ''
   announce(`Added ${words} to your answer.`)
-  ui.dateInput.focus()
+  ui.day.focus()
 }
 
 async function startAgain () {
@@ -848,6 +910,12 @@ function start () {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) submitTyped(event)
   })
   ui.addDate.addEventListener('click', addPickedDate)
+  // Enter in a date field adds the date (it would otherwise send the answer without it).
+  for (const input of [ui.day, ui.month, ui.year]) {
+    input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.isComposing) { event.preventDefault(); addPickedDate() }
+    })
+  }
   ui.restart.addEventListener('click', startAgain)
   // Back from another site (the page may come from the back-forward cache): show what is stored now.
   window.addEventListener('pageshow', (event) => { if (event.persisted) { load(); refresh() } })
