@@ -19,6 +19,7 @@ from rules.partnership import InForce, Partnership, PartnershipError, load_partn
 _MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
 _ROUTE_OF = {rule.name: rule.route for rule in ruleset.RULES}
+INCIDENT_ROUTES = ("report_first", "threshold_not_met")  # the routes that turn on what was reported
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 # How each `reported_to` code reads in a sentence (also used by the bot's summary of answers).
 BODY_NAMES = {"council": "the council", "police": "the police", "social_landlord": "a social landlord",
@@ -150,6 +151,11 @@ def _were(n: int) -> Optional[str]:
 
 def _shape(case: CaseFacts, partnership: Partnership, policy: InForce, count: Count,
            engine_facts: Dict[str, Any], fired: tuple, explain: bool) -> dict:
+    primary = _ROUTE_OF[fired[0]]
+    if "incidents" in case.defaulted and primary not in INCIDENT_ROUTES:
+        # A route that rests only on reports nobody was asked about is not known to apply: with no
+        # incidents given, a 999, an appeal or an ombudsman decision does not also say "report first".
+        fired = tuple(name for name in fired if _ROUTE_OF[name] not in INCIDENT_ROUTES)
     routes: List[str] = []
     for name in fired:
         route = _ROUTE_OF[name]

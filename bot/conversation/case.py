@@ -131,5 +131,8 @@ class Case:
                 if incident.get("reference"):
                     entry["reference"] = incident["reference"]
                 incidents.append(entry)
-        facts["incidents"] = incidents
+        if incidents or self.reported is False:
+            facts["incidents"] = incidents
+        # else: nothing asked about reports (it could not change the outcome), so the rule set is
+        # not told there were none; the decision lists `incidents` as assumed.
         return facts

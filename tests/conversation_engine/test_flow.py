@@ -181,3 +181,14 @@ def test_the_question_pins_down_one_incident_where_bodies_that_count_and_that_do
 def test_reference_numbers_stay_with_their_incident():
     chat = Chat().answer_until({**ANSWERS, "incident_dates": "3 oct (crime ref 23000456789), 20/10 and 1st nov"}, OPENING, stop="check")
     assert chat.check["incidents"][0]["reference"] == "23000456789"
+
+
+@pytest.mark.parametrize("opening, outcome", [
+    ("we had a case review in August and I'm not happy with what they decided, I've reported them to the police loads", "appeal"),
+    ("help hes outside my door with a knife right now, Ive rung the police before", "emergency"),
+])
+def test_a_decision_that_does_not_turn_on_reports_never_says_none_were_made(opening, outcome):
+    chat = Chat().answer_until(ANSWERS, opening)
+    assert chat.decision["outcome"] == outcome, chat.log()
+    assert chat.decision["routes"] == [outcome]
+    assert "not reported" not in chat.text()
