@@ -24,7 +24,8 @@ from rules.decision import BODY_NAMES
 
 MAX_CHARS_READ = 2_000
 COMPLAINABLE = ("council", "police", "social_landlord")
-CHANGE_BUTTON = re.compile(r"^\W*change (the |my )?(incidents?|dates?|who (i|it'?s) (told|for)|who it'?s for|applying for|for whom|consent|still happening|staff|complaint|review|same problem|answers?)\W*$", re.I)
+CHANGE_BUTTON = re.compile(r"^\W*change (the |my )?(incidents?|dates?|who (i|it'?s) (told|for)|who it'?s for|applying for|for whom|consent"
+                           r"|(whether )?(it'?s )?still happening|(whether )?(they'?re )?(about )?the same problem|staff|complaint|review|answers?)\b.*$", re.I)
 
 
 @dataclass
@@ -118,7 +119,7 @@ class Conversation:
         if first_message:
             if reading.asks == ["greet"] or (not reading.asb_words and not self.progress and "greet" in reading.asks):
                 self.say("utter_greet")
-            elif reading.asb_words or self.progress:
+            elif reading.asb_words or self.progress or reading.danger_maybe or len(text.split()) >= 8:
                 self.say("utter_acknowledge")
         if self.case.emergency:
             return self.decide()
@@ -585,10 +586,16 @@ class Conversation:
 
     def show_check(self) -> None:
         facts = self.facts()
-        if self.phase == "check" and not self.progress and self.pending and self.pending.get("ask") == "check":
-            self.tries["check"] = self.tries.get("check", 1) + 1
+        # Progress at the check is a change in the facts shown: the same check a third time is
+        # not shown again; the bot goes ahead on them (they can still be changed afterwards).
+        if self.checked == facts and self.tries.get("check"):
+            self.tries["check"] += 1
         else:
             self.tries["check"] = 1
+        if self.tries["check"] >= 3:
+            self.say("utter_check_going_ahead", **self.contact())
+            self.checked = facts
+            return self.decide()
         self.phase = "check"
         self.pending = {"ask": "check", "key": "check"}
         self.checked = facts
@@ -608,8 +615,9 @@ class Conversation:
             return None
         if r.yes and not r.no and not r.wrong:
             return self.decide()
-        if self.tries.get("check", 1) >= 3:
-            return self.decide()  # asked thrice with nothing to change: go ahead, and say it can still change
+        if self.tries.get("check", 1) >= 2:
+            self.say("utter_check_going_ahead", **self.contact())
+            return self.decide()  # nothing usable twice at the check: go ahead, and say it can still change
         self.say("utter_check_what_change", custom={"ask": "check"})
         self.tries["check"] = self.tries.get("check", 1) + 1
         return None

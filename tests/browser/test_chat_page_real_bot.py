@@ -42,7 +42,9 @@ def user_bubbles(page: Page):
 def test_conversation_to_apply_sends_the_application(page: Page, real_site: Stack, by: str):
     open_chat(page, real_site.web_url)
     asked = hold_conversation(page, "apply", by=by, reload_after=4)
-    assert {"emergency", "reported", "applicant_name", "confirm"} <= set(asked), asked
+    # The bot asks only what could change the outcome, checks what it understood, then takes the application.
+    assert {"reported_to", "incident_dates", "check", "applicant_name", "confirm"} <= set(asked), asked
+    assert asked.index("check") < asked.index("applicant_name"), asked
 
     decision = page.locator("li.chat-decision[data-outcome='apply']")
     expect(decision.locator(".govuk-panel__title")).to_have_text("You can apply for an ASB case review")
@@ -68,7 +70,7 @@ def test_conversation_to_apply_sends_the_application(page: Page, real_site: Stac
 def test_conversation_to_report_first_says_how_to_report(page: Page, real_site: Stack, by: str):
     open_chat(page, real_site.web_url)
     asked = hold_conversation(page, "report_first", by=by, reload_after=2)
-    assert "reported" in asked
+    assert "reported_to" in asked and "check" in asked, asked
 
     decision = page.locator("li.chat-decision[data-outcome='report_first']")
     expect(decision.locator(".govuk-panel__title")).to_have_text("Report the anti-social behaviour first")

@@ -192,3 +192,15 @@ def test_a_decision_that_does_not_turn_on_reports_never_says_none_were_made(open
     assert chat.decision["outcome"] == outcome, chat.log()
     assert chat.decision["routes"] == [outcome]
     assert "not reported" not in chat.text()
+
+
+def test_the_same_check_is_never_shown_a_third_time():
+    chat = Chat().answer_until(ANSWERS, OPENING, stop="check")
+    shown = 1
+    for _ in range(4):
+        chat.say("no, that's wrong, it's about the bins")  # nothing the bot can use
+        if chat.decision:
+            break
+        shown += chat.ask == "check" and chat.check is not None
+    assert chat.decision is not None and shown <= 2, chat.log()
+    assert "go ahead with what I have" in chat.log()
