@@ -292,8 +292,12 @@ class Conversation:
             answered = case.consent is not None
         if r.references:
             self.take_references(r)
-        progressed = case.to_dict() != before or answered
-        return progressed
+        if asked in RELEVANT_TO:
+            # Progress on a question is a change in what it asks about, not in something else
+            # the same words happened to say ("all the same night" is not a date).
+            after = case.to_dict()
+            return answered or any(after[key] != before[key] for key in RELEVANT_TO[asked])
+        return case.to_dict() != before or answered
 
     def default(self, name: str) -> None:
         if name not in self.case.defaulted:
@@ -312,6 +316,9 @@ class Conversation:
                     incident["reported_to"].remove(body)
         if asked == "reported_to" and ask.variant == "landlord":
             low = r.text.lower()
+            for mention in r.bodies:  # "I haven't told the council": not an answer that it is council housing
+                if mention.negated:
+                    low = low[:mention.start] + " " * (mention.end - mention.start) + low[mention.end:]
             from bot.conversation.cues import cue
 
             if cue("private_answer")(low) and not cue("social_answer")(low.replace("private", "")):
@@ -479,7 +486,12 @@ class Conversation:
                 case.count = len(case.incidents)
         elif ask.name == "reported_to":
             if ask.variant == "landlord":
+                # Not said which: taken as a private landlord (whose reports do not count), shown at
+                # the check so the resident can say it is the council or a housing association.
                 case.landlord_unclear = False
+                case.bodies = [b if b != "landlord" else "private_landlord" for b in case.bodies]
+                for incident in case.incidents:
+                    incident["reported_to"] = [b if b != "landlord" else "private_landlord" for b in incident.get("reported_to") or []]
             elif ask.incident is not None:
                 case.incidents[ask.incident]["reported_to"] = ["other"]
             elif not case.bodies:
@@ -787,6 +799,21 @@ QUESTIONS: Tuple[Tuple[str, Callable[[Conversation], Any]], ...] = (
     ("on_behalf", lambda c: c.case.on_behalf is None and c.worth("on_behalf")),
     ("consent", lambda c: c.case.on_behalf and c.case.consent is None and c.worth("consent")),
 )
+
+# What each question is about: an answer that changes none of these made no progress on it.
+RELEVANT_TO = {
+    "incident_dates": ("incidents", "count", "dates_complete", "reported"),
+    "reported_to": ("bodies", "incidents", "reported", "landlord_unclear"),
+    "emergency": ("emergency", "defaulted"),
+    "asb_ongoing": ("asb_ongoing", "defaulted"),
+    "incidents_related": ("incidents_related", "defaulted"),
+    "on_behalf": ("on_behalf",),
+    "consent": ("consent", "on_behalf"),
+    "complaint_completed": ("complaint_completed", "staff_conduct", "defaulted"),
+    "complained_about": ("complained_about",),
+    "previous_review": ("previous_review", "past_review_cue"),
+    "concern": ("concern", "staff_conduct", "past_review_cue", "asb_ongoing", "bodies", "incidents", "story"),
+}
 
 # Button payloads from older pages and Rasa's own buttons, read as the words they stand for.
 BUTTON_WORDS = {"affirm": "yes", "deny": "no", "dont_know": "I don't know", "apply_now": "apply now",
