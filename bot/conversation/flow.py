@@ -184,8 +184,9 @@ class Conversation:
         elif r.danger_maybe and case.emergency is None and not r.no_danger_now:
             case.danger_suspected = True
 
-        if r.reported_person:
+        if r.reported_person and not case.reported_person:
             case.reported_person = True
+            self.say("utter_reported_person")
         if r.staff_conduct and not (asked == "staff_conduct" and r.no):
             case.staff_conduct = True
             case.concern = case.concern or "staff"

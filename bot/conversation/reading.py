@@ -513,6 +513,13 @@ def read(text: str, today: dt.date) -> Reading:
     reading.complaint_not_done = cue("complaint_not_done")(low)
     reading.past_review = cue("past_review")(low)
     reading.reported_person = cue("reported_person")(low)
+    if reading.reported_person:
+        # "My neighbour keeps reporting me to the council": those reports are not the resident's.
+        for found in cue("reported_person").finditer(low):
+            left = max([0] + [m.end() for m in re.finditer(r"[.!?\n]", low[:found.start()])])
+            right = min([len(low)] + [found.end() + m.start() for m in re.finditer(r"[.!?\n]", low[found.end():])])
+            reading.bodies = [b for b in reading.bodies if not (left <= b.start < right)]
+            reading.dates = [d for d in reading.dates if not (left <= d.start < right)]
     if cue("for_someone_else")(low) or any(e["entity"] == "someone_else" for e in entities):
         reading.on_behalf = True
     if cue("for_myself")(low):

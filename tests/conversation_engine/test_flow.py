@@ -204,3 +204,10 @@ def test_the_same_check_is_never_shown_a_third_time():
         shown += chat.ask == "check" and chat.check is not None
     assert chat.decision is not None and shown <= 2, chat.log()
     assert "go ahead with what I have" in chat.log()
+
+
+def test_reports_made_about_the_resident_are_not_their_reports():
+    chat = Chat()
+    chat.say("my neighbour keeps reporting me to the council for noise but its her dogs barking all night")
+    assert "someone has reported you" in chat.text()
+    assert chat.state["case"]["bodies"] == [] and chat.ask == "reported_to", chat.log()
