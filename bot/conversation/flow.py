@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from bot.conversation.case import Case
-from bot.conversation.reading import COUNTING_HINT, Reading, read
+from bot.conversation.reading import Reading, read
+from bot.conversation.reading import unique as _unique
 from bot.nlp.dates import format_date, join_words
 from rules import decide, load_partnership
 from rules.asking import worth_asking
@@ -257,31 +258,9 @@ class Conversation:
             if named:
                 case.complained_about = named[0]
             answered = bool(named)
-        elif asked == "asb_ongoing":
-            if r.ongoing is None:
-                if r.yes:
-                    case.asb_ongoing = True
-                elif r.no:
-                    case.asb_ongoing = False
-                elif r.dont_know:
-                    self.default("asb_ongoing")
-            answered = case.asb_ongoing is not None or "asb_ongoing" in case.defaulted
-        elif asked == "incidents_related":
-            if r.related is None:
-                if r.yes:
-                    case.incidents_related = True
-                elif r.no:
-                    case.incidents_related = False
-                elif r.dont_know:
-                    self.default("incidents_related")
-            answered = case.incidents_related is not None or "incidents_related" in case.defaulted
-        elif asked == "on_behalf":
-            if r.on_behalf is None:
-                if r.no:
-                    case.on_behalf = False
-                elif r.yes:
-                    case.on_behalf = True
-            answered = case.on_behalf is not None
+        elif asked in ("asb_ongoing", "incidents_related", "on_behalf"):
+            said = {"asb_ongoing": r.ongoing, "incidents_related": r.related, "on_behalf": r.on_behalf}[asked]
+            answered = self.take_yes_no(asked, r, said, default_allowed=asked != "on_behalf")
         elif asked == "consent":
             if r.consent is None:
                 if r.yes:
@@ -299,6 +278,17 @@ class Conversation:
             after = case.to_dict()
             return answered or any(after[key] != before[key] for key in RELEVANT_TO[asked])
         return case.to_dict() != before or answered
+
+    def take_yes_no(self, name: str, r: Reading, said: Optional[bool], default_allowed: bool = True) -> bool:
+        """A yes/no question's answer: what the words said about it, else a leading yes or no,
+        else "don't know" (the rule set's default, said in the decision). True when answered."""
+        if said is None:
+            said = True if r.yes else False if r.no else None
+        if said is not None:
+            setattr(self.case, name, said)
+        elif r.dont_know and default_allowed:
+            self.default(name)
+        return getattr(self.case, name) is not None or name in self.case.defaulted
 
     def default(self, name: str) -> None:
         if name not in self.case.defaulted:
@@ -715,14 +705,6 @@ class Conversation:
             return self.show_check()
         self.progress = True  # nothing was unusable: asking again is not a repeat
         return self.carry_on()
-
-
-def _unique(items) -> list:
-    seen: list = []
-    for item in items:
-        if item not in seen:
-            seen.append(item)
-    return seen
 
 
 def _danger_unknown(c: Conversation):

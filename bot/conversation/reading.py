@@ -17,7 +17,6 @@ from bot.conversation.cues import cue
 from bot.nlp.dates import parse_dates
 from bot.nlp.extract import extract
 
-COUNTING_HINT = ("council", "police", "social_landlord", "health")
 CLAUSE_BREAK = re.compile(r"[.;!?\n]|\bbut\b|\bonly\b|\bjust\b|\bexcept\b|\bthough\b|\bhowever\b|\bapart from\b", re.I)
 WORD_NUMBERS = {
     "once": 1, "one": 1, "a single": 1, "twice": 2, "two": 2, "couple": 2, "three": 3, "thrice": 3, "four": 4,
@@ -127,12 +126,16 @@ class Reading:
         return _unique(b.body for b in self.bodies if not b.negated and (self.reported_in_sentence(b.start, b.end) or b.body in ("private_landlord",)))
 
 
-def _unique(items) -> list:
+def unique(items) -> list:
+    """The items in their first order, each once."""
     seen: list = []
     for item in items:
         if item not in seen:
             seen.append(item)
     return seen
+
+
+_unique = unique
 
 
 def _clause_start(text: str, position: int) -> int:
