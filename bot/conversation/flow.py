@@ -708,7 +708,9 @@ class Conversation:
 
 
 def _danger_unknown(c: Conversation):
-    return c.case.danger_suspected and c.case.emergency is None and "emergency" not in c.case.defaulted
+    """Safety first: whether anyone is in danger now is asked of everyone, first, unless they
+    have already said. A missed 999 is the worst mistake this service can make."""
+    return c.case.emergency is None and "emergency" not in c.case.defaulted
 
 
 def _nothing_known(c: Conversation):

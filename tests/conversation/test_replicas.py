@@ -42,8 +42,9 @@ def test_two_replicas_share_one_conversation(tmp_path, tracker_database):
             sender = f"replica-{uuid.uuid4().hex[:8]}"
             on_first, on_second = Resident(first.rasa_url, sender), Resident(second.rasa_url, sender)
             on_first.say("my neighbours play loud music every night")
-            on_second.say("the police")  # answered on the other replica
-            assert on_second.ask == "incident_dates", on_first.log() + on_second.log()
+            on_second.say("no")  # nobody in danger now: answered on the other replica
+            on_first.say("the police")
+            assert on_first.ask == "incident_dates", on_first.log() + on_second.log()
             on_first.say("3 oct, 20/10 and 1st nov")
             on_second.say("summary")
             assert "3 October 2026: told the police" in on_second.text(), on_second.log()

@@ -111,6 +111,8 @@ def test_stopped_is_not_read_where_the_behaviour_goes_on():
 def test_help_on_the_way_keeps_the_place(aside, reply):
     chat = Chat()
     chat.say(OPENING)
+    assert chat.ask == "emergency"  # asked of everyone, first
+    chat.say("no")
     chat.say("the police")
     assert chat.ask == "incident_dates"
     chat.say(aside)
@@ -122,6 +124,8 @@ def test_help_on_the_way_keeps_the_place(aside, reply):
 def test_start_again_is_confirmed_before_anything_is_forgotten():
     chat = Chat()
     chat.say(OPENING)
+    assert chat.ask == "emergency"  # asked of everyone, first
+    chat.say("no")
     chat.say("the police")
     chat.say("start again")
     assert "forget everything" in chat.text()
@@ -135,6 +139,8 @@ def test_start_again_is_confirmed_before_anything_is_forgotten():
 def test_an_ordinary_answer_never_starts_again():
     chat = Chat()
     chat.say(OPENING)
+    assert chat.ask == "emergency"  # asked of everyone, first
+    chat.say("no")
     chat.say("the police")
     chat.say("3 oct, 20/10 and 1st nov")
     chat.say("yes, all from the flat upstairs")
@@ -145,6 +151,8 @@ def test_an_ordinary_answer_never_starts_again():
 def test_no_question_is_asked_a_third_time_without_progress():
     chat = Chat()
     chat.say(OPENING)
+    assert chat.ask == "emergency"  # asked of everyone, first
+    chat.say("no")
     asked = [chat.ask]
     for _ in range(3):
         chat.say("banana")
@@ -172,6 +180,8 @@ def test_a_date_when_it_started_is_not_a_report():
 def test_the_question_pins_down_one_incident_where_bodies_that_count_and_that_dont_are_mixed():
     chat = Chat()
     chat.say(OPENING)
+    assert chat.ask == "emergency"  # asked of everyone, first
+    chat.say("no")
     chat.say("the police and my letting agent")
     chat.say("3 oct, 20/10 and 1st nov")
     assert chat.ask == "reported_to" and chat.custom("incident") == 0, chat.log()
@@ -210,4 +220,5 @@ def test_reports_made_about_the_resident_are_not_their_reports():
     chat = Chat()
     chat.say("my neighbour keeps reporting me to the council for noise but its her dogs barking all night")
     assert "someone has reported you" in chat.text()
+    chat.say("no")  # nobody in danger now
     assert chat.state["case"]["bodies"] == [] and chat.ask == "reported_to", chat.log()
