@@ -42,7 +42,7 @@ def test_every_question_carries_ask_and_a_text(stack):
     resident.say("hello")
     asked = [m for m in resident.replies if (m.get("custom") or {}).get("ask")]
     assert asked and all(m.get("text") for m in asked)
-    assert asked[-1]["custom"]["ask"] == "concern"
+    assert asked[-1]["custom"]["ask"] == "emergency"  # asked of everyone, first
     assert asked[-1]["buttons"]
 
 
@@ -94,14 +94,15 @@ def test_why_and_summary_and_start_again(stack):
     resident.say("start again")
     assert "forget everything" in resident.text(), resident.log()
     resident.say("yes")
-    assert resident.ask == "concern", resident.log()
+    assert resident.ask == "emergency", resident.log()
 
 
 def test_start_again_in_the_middle_of_the_questions(stack):
     resident = Resident(stack.rasa_url)
     resident.say("my neighbours are making my life hell, reported it to the police 3 times")
+    resident.say("no")  # nobody in danger now
     asked = resident.ask
-    assert asked not in (None, "concern", "check")
+    assert asked not in (None, "concern", "emergency", "check")
     resident.say("can we start over")
     resident.say("no, carry on")  # nothing is forgotten unless the resident confirms
     assert resident.ask == asked, resident.log()
@@ -109,7 +110,7 @@ def test_start_again_in_the_middle_of_the_questions(stack):
     assert "told the police" in resident.text() or "the police" in resident.text(), resident.log()
     resident.say("start again")
     resident.say("yes please")
-    assert resident.ask == "concern", resident.log()
+    assert resident.ask == "emergency", resident.log()
     resident.say("summary")
     assert "police" not in resident.text(), resident.log()
 
