@@ -74,7 +74,7 @@ def differing_areas(shown: Mapping[str, Any], true: Mapping[str, Any], material:
     as_of = _date(true.get("as_of") or shown.get("as_of"))
 
     def value(facts, key):
-        return facts.get(key, DEFAULTS[key]) if facts.get(key) is not None or key == "consent" else DEFAULTS[key]
+        return DEFAULTS[key] if facts.get(key) is None else facts[key]
 
     wrong = []
     for area in AREAS:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Dict, Iterable, List, Union
 
-from dateutil.relativedelta import relativedelta
-
 from rules.decision import decide
 from rules.partnership import Partnership, load_partnership
 
@@ -32,8 +30,7 @@ def threshold_meeting_incidents(as_of: dt.date, partnership: Partnership) -> Lis
     """Incidents that would meet the threshold on `as_of`: the "what if they have reported enough?"."""
     policy = partnership.on(as_of)
     body = sorted(policy.counting_bodies)[0]
-    latest = as_of - relativedelta(days=1)
-    return [{"date": (latest - dt.timedelta(days=i)).isoformat(), "reported_to": [body]} for i in range(policy.threshold)]
+    return [{"date": (as_of - dt.timedelta(days=1 + i)).isoformat(), "reported_to": [body]} for i in range(policy.threshold)]
 
 
 def outcome(facts: Dict[str, Any], partnership: Union[str, Partnership]) -> str:

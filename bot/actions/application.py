@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from asbcr.clock import today
+from bot.conversation.cues import cue
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +128,6 @@ class ValidateApplicationForm(FormValidationAction):
             dispatcher.utter_message(response="utter_empty_message" if kind == "empty" else "utter_emoji_only")
         elif requested in SHORT_ANSWERS and QUESTION_WORDS.match(text):
             # "what is this?" is a question, not a name or an address: answer it, ask again.
-            from bot.conversation.cues import cue
-
             dispatcher.utter_message(response="utter_what_is" if cue("asks.what_is")(text.lower()) else "utter_application_help")
         elif requested == "applicant_email":
             self._take_contact(dispatcher, text, EMAIL, "utter_invalid_email", "applicant_email", put, slots)

@@ -36,7 +36,6 @@ class Case:
     count: Optional[int] = None  # incidents reported in the window, as the resident counts them
     dates_complete: bool = False  # the resident has no more dates to give
     dates_asked: bool = False  # the dates question has been answered, so dates in passing are not all there is
-    references: List[str] = field(default_factory=list)
     incidents_related: Optional[bool] = None
     on_behalf: Optional[bool] = None
     consent: Optional[str] = None  # yes / no / not_asked
@@ -45,7 +44,6 @@ class Case:
     complained_about: Optional[str] = None
     previous_review: Optional[bool] = None
     past_review_cue: bool = False
-    danger_suspected: bool = False
     reported_person: bool = False
     defaulted: List[str] = field(default_factory=list)  # questions answered "don't know" or given up on
     story: Optional[str] = None
@@ -97,6 +95,13 @@ class Case:
                         incident["reported_to"] = list(bodies)
         self.ordinal_bodies = []
         self.bodies_per_incident_unclear = False
+
+    def name_landlord(self, kind: str) -> None:
+        """The landlord told about is `kind` (social_landlord or private_landlord), wherever it was said."""
+        self.landlord_unclear = False
+        self.bodies = [kind if b == "landlord" else b for b in self.bodies]
+        for incident in self.incidents:
+            incident["reported_to"] = [kind if b == "landlord" else b for b in incident.get("reported_to") or []]
 
     def bodies_of(self, incident: Dict[str, Any]) -> List[str]:
         return list(incident.get("reported_to") or self.bodies)

@@ -15,16 +15,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from bot.conversation import words
 from bot.conversation.case import Case
-from bot.conversation.reading import Reading, read
-from bot.conversation.reading import unique as _unique
+from bot.conversation.cues import cue
+from bot.conversation.reading import Reading, read, unique
 from bot.nlp.dates import format_date, join_words
 from rules import decide, load_partnership
 from rules.asking import worth_asking
-from rules.decision import BODY_NAMES
+from rules.decision import BODY_NAMES, months_before
+from rules.facts import COMPLAINED_ABOUT
 
 MAX_CHARS_READ = 2_000
-COMPLAINABLE = ("council", "police", "social_landlord")
 CHANGE_BUTTON = re.compile(r"^\W*change (the |my )?(incidents?|dates?|who (i|it'?s) (told|for)|who it'?s for|applying for|for whom|consent"
                            r"|(whether )?(it'?s )?still happening|(whether )?(they'?re )?(about )?the same problem|staff|complaint|review|answers?)\b.*$", re.I)
 
@@ -104,7 +105,6 @@ class Conversation:
         if self.phase == "restart":
             return self.answer_restart(reading)
         if "restart" in reading.asks:
-            self.phase_before_restart = self.phase
             self.pending = {"ask": "restart", "back_to": self.pending, "phase": self.phase}
             self.phase = "restart"
             self.say("utter_confirm_restart", buttons=[{"title": "Yes, start again", "payload": "yes, start again"},
@@ -142,7 +142,7 @@ class Conversation:
             self.say("utter_what_is")
             return True
         if "why" in reading.asks and not answers and ask is not None:
-            self.say(f"utter_why_{ask.name}" if ask.name in WHY_RESPONSES else "utter_why_ask")
+            self.say(f"utter_why_{ask.name}" if words.has(f"utter_why_{ask.name}") else "utter_why_ask")
             return True
         if ("human" in reading.asks or "help" in reading.asks) and not answers:
             self.say("utter_human_handoff", **self.contact())
@@ -179,20 +179,18 @@ class Conversation:
         correcting = self.phase in ("check", "decided")
         answered = False
 
-        # Danger first: a threat with a "now" is an emergency; a threat without one is asked about.
+        # Danger first: a threat with a "now" is an emergency (everyone is asked about danger anyway).
         if r.danger and not r.no_danger_now:
             case.emergency = True
-        elif r.danger_maybe and case.emergency is None and not r.no_danger_now:
-            case.danger_suspected = True
 
         if r.reported_person and not case.reported_person:
             case.reported_person = True
             self.say("utter_reported_person")
-        if r.staff_conduct and not (asked == "staff_conduct" and r.no):
+        if r.staff_conduct:
             case.staff_conduct = True
             case.concern = case.concern or "staff"
             if case.complained_about is None:
-                named = [b for b in r.positive_bodies + r.negated_bodies if b in COMPLAINABLE]
+                named = [b for b in r.positive_bodies + r.negated_bodies if b in COMPLAINED_ABOUT]
                 if named:
                     case.complained_about = named[0]
         if r.complaint_done and (case.staff_conduct or asked == "complaint_completed"):
@@ -224,8 +222,6 @@ class Conversation:
             elif r.dont_know:
                 self.default("emergency")
             answered = case.emergency is not None or "emergency" in case.defaulted
-            if answered:
-                case.danger_suspected = False
         elif asked == "concern":
             if r.past_review or re.search(r"\breview\b", r.text, re.I):
                 case.past_review_cue, case.concern = True, "review"
@@ -252,7 +248,7 @@ class Conversation:
                 self.default("complaint_completed")
             answered = case.complaint_completed is not None or "complaint_completed" in case.defaulted
         elif asked == "complained_about":
-            named = [b for b in r.positive_bodies + r.negated_bodies if b in COMPLAINABLE]
+            named = [b for b in r.positive_bodies + r.negated_bodies if b in COMPLAINED_ABOUT]
             if not named and re.search(r"\bhousing|landlord\b", r.text, re.I):
                 named = ["social_landlord"]
             if named:
@@ -310,8 +306,6 @@ class Conversation:
             for mention in r.bodies:  # "I haven't told the council": not an answer that it is council housing
                 if mention.negated:
                     low = low[:mention.start] + " " * (mention.end - mention.start) + low[mention.end:]
-            from bot.conversation.cues import cue
-
             if cue("private_answer")(low) and not cue("social_answer")(low.replace("private", "")):
                 told = [b for b in told if b != "landlord"] + ["private_landlord"]
             elif cue("social_answer")(low) or r.yes:
@@ -319,12 +313,8 @@ class Conversation:
             elif r.no:
                 told = [b for b in told if b != "landlord"] + ["private_landlord"]
             if any(b in ("private_landlord", "social_landlord") for b in told):
-                case.landlord_unclear = False
-                case.bodies = [b if b != "landlord" else told[-1] for b in case.bodies]
-                for incident in case.incidents:
-                    incident["reported_to"] = [b if b != "landlord" else told[-1] for b in incident.get("reported_to") or []]
-                told = [b for b in told if b not in case.bodies]
-                case.bodies += told
+                case.name_landlord(told[-1])
+                case.bodies += [b for b in told if b not in case.bodies]
             return
         nobody = r.nobody_told_answer if asked == "reported_to" and ask.incident is None else r.nobody_told
         if nobody and not told:
@@ -337,8 +327,6 @@ class Conversation:
         if not told:
             if asked == "reported_to" and (r.no and not r.yes) and ask.incident is None:
                 case.reported = False
-            elif asked == "reported_to" and r.dont_know:
-                pass
             return
         if "landlord" in told:
             known = [b for b in told + case.all_bodies() if b in ("private_landlord", "social_landlord")]
@@ -346,7 +334,7 @@ class Conversation:
                 told = [known[0] if b == "landlord" else b for b in told]  # "Steve, my landlord": the one already named
             else:
                 case.landlord_unclear = True
-        told = _unique(told)
+        told = unique(told)
         case.reported = True
         if r.groups:
             return  # which body goes with which date is taken with the incidents
@@ -369,8 +357,8 @@ class Conversation:
         if r.future_dates and asked == "incident_dates":
             self.say("utter_future_date", dates=join_words([format_date(d) for d in r.future_dates]))
         count = r.count
-        if asked == "incident_count" or (asked == "incident_dates" and not dates):
-            count = r.bare_number if r.bare_number is not None else count
+        if asked == "incident_dates" and not dates and r.bare_number is not None:
+            count = r.bare_number  # "3" to "when?": how many, the dates still to come
         if count is not None and not r.total_only:
             if count == 0:
                 case.reported = case.reported if case.bodies else False
@@ -378,10 +366,8 @@ class Conversation:
                 case.incidents = []  # "it was twice, not three times": which two is asked
             case.count = count
             case.dates_complete = False
-            if case.reported is None and (r.report_words or asked in ("incident_count", "incident_dates")):
+            if case.reported is None and (r.report_words or asked == "incident_dates"):
                 case.reported = True
-        if r.many and asked == "incident_count":
-            case.count = None
         if dates and asked not in ("incident_dates", "reported_to") and not correcting:
             dates = r.story_report_dates  # a date in a story is a report only when its sentence says so
         if dates and asked != "incident_dates" and not correcting:
@@ -405,13 +391,14 @@ class Conversation:
             if case.count is not None and len(case.incidents) > case.count and (asked == "incident_dates" or correcting):
                 case.count = len(case.incidents)
         for happened, reported in r.reported_later:
-            case.set_dates([d for d in [happened] if d.isoformat() not in case.dates()], add=True)
+            case.set_dates([happened], add=True)
             case.incidents = [i for i in case.incidents if i["date"] != reported.isoformat() or i.get("reported_on")]
             for incident in case.incidents:
                 if incident["date"] == happened.isoformat():
                     incident["reported_on"] = reported.isoformat()
         if r.ordinal_bodies and (asked in ("reported_to", "incident_dates") or correcting or r.report_words):
-            case.ordinal_bodies = [[w if not isinstance(w, tuple) else list(w), b] for w, b in r.ordinal_bodies]
+            # As lists: the state goes into a Rasa slot as JSON.
+            case.ordinal_bodies = [[list(w) if isinstance(w, tuple) else w, b] for w, b in r.ordinal_bodies]
         if r.per_body_counts and not r.groups and not r.ordinal_bodies:
             case.bodies_per_incident_unclear = True
         case.apply_ordinal_bodies()
@@ -429,25 +416,15 @@ class Conversation:
             case.count = len(case.incidents)
 
     def take_references(self, r: Reading) -> None:
-        case = self.case
-        dated = {d.isoformat() for d in r.report_dates}
-        targets = [i for i in case.incidents if i["date"] in dated]
-        placed = set()
-        for reference, day in r.reference_dates:
-            for incident in case.incidents:
-                if incident["date"] == day.isoformat():
-                    incident["reference"] = reference
-                    placed.add(reference)
-        if placed:
-            pass
-        elif len(targets) == 1 and len(r.references) == 1:
-            targets[0]["reference"] = r.references[0]
-        elif len(targets) == len(r.references) and targets:
-            for incident, reference in zip(targets, r.references):
-                incident["reference"] = reference
-        for reference in r.references:
-            if reference not in case.references:
-                case.references.append(reference)
+        """Each reference to its incident: the date told just before it, else the message's dates in order."""
+        by_date = {incident["date"]: incident for incident in self.case.incidents}
+        pairs = [(reference, day.isoformat()) for reference, day in r.reference_dates if day.isoformat() in by_date]
+        if not pairs:
+            dated = [d.isoformat() for d in r.report_dates if d.isoformat() in by_date]
+            if len(dated) == len(r.references):
+                pairs = list(zip(r.references, dated))
+        for reference, day in pairs:
+            by_date[day]["reference"] = reference
 
     # --- what to ask next ------------------------------------------------------------------------
     def facts(self) -> Dict[str, Any]:
@@ -479,10 +456,7 @@ class Conversation:
             if ask.variant == "landlord":
                 # Not said which: taken as a private landlord (whose reports do not count), shown at
                 # the check so the resident can say it is the council or a housing association.
-                case.landlord_unclear = False
-                case.bodies = [b if b != "landlord" else "private_landlord" for b in case.bodies]
-                for incident in case.incidents:
-                    incident["reported_to"] = [b if b != "landlord" else "private_landlord" for b in incident.get("reported_to") or []]
+                case.name_landlord("private_landlord")
             elif ask.incident is not None:
                 case.incidents[ask.incident]["reported_to"] = ["other"]
             elif not case.bodies:
@@ -491,8 +465,6 @@ class Conversation:
             case.concern = "asb"
         elif ask.name == "previous_review":
             case.past_review_cue = False
-        elif ask.name == "emergency":
-            case.danger_suspected = False
         elif ask.name == "consent":
             case.consent = "not_asked"
         elif ask.name == "complained_about":
@@ -535,7 +507,7 @@ class Conversation:
         if ask.name == "incident_dates" and ask.variant in ("more", "others"):
             values.update(have=len(self.case.incidents), count=self.case.count,
                           dates=join_words([format_date(dt.date.fromisoformat(d)) for d in self.case.dates()]))
-        if again and f"{name}_again" in AGAIN_RESPONSES:
+        if again and words.has(f"{name}_again"):
             name = f"{name}_again"
         values.update(self.contact())
         self.say(name, custom=custom, **values)
@@ -544,13 +516,11 @@ class Conversation:
         return format_date(self.window_start())
 
     def window_start(self) -> dt.date:
-        from dateutil.relativedelta import relativedelta
-
-        return self.today - relativedelta(months=self.partnership.on(self.today).window_months)
+        return months_before(self.today, self.partnership.on(self.today).window_months)  # the rule set's own arithmetic
 
     # --- check your answers --------------------------------------------------------------------
     def check_lines(self) -> str:
-        case, facts = self.case, self.facts()
+        case = self.case
         start = self.window_start()
         lines: List[str] = []
         incidents = [i for i in case.incidents if case.bodies_of(i) or case.reported]
@@ -584,7 +554,6 @@ class Conversation:
             lines.append(f"- Their complaints procedure finished: {'yes' if case.complaint_completed else 'no'}")
         if case.previous_review:
             lines.append("- A case review has already been held and you are unhappy with it: yes")
-        del facts
         return "\n".join(lines)
 
     def show_check(self) -> None:
@@ -637,7 +606,6 @@ class Conversation:
     def decide(self) -> None:
         facts = self.facts()
         decision = decide(facts, self.partnership, explain=True)
-        decision.setdefault("trace", [])
         self.decision = {k: v for k, v in decision.items() if k != "trace"}
         self.decided_now = decision
         self.phase = "decided"
@@ -804,13 +772,6 @@ RELEVANT_TO = {
 BUTTON_WORDS = {"affirm": "yes", "deny": "no", "dont_know": "I don't know", "apply_now": "apply now",
                 "tell_story": "anti-social behaviour that keeps happening", "complain_staff": "how staff dealt with my reports",
                 "unhappy_with_review": "a case review I've already had", "restart": "start again", "greet": "hello"}
-WHY_RESPONSES = {"concern", "emergency", "asb_ongoing", "reported_to", "incident_dates", "incident_count",
-                 "incidents_related", "on_behalf", "consent", "complaint_completed", "previous_review", "check"}
-AGAIN_RESPONSES = {"utter_ask_concern_again", "utter_ask_asb_ongoing_again", "utter_ask_reported_to_again",
-                   "utter_ask_incident_dates_again", "utter_ask_incidents_related_again", "utter_ask_on_behalf_again",
-                   "utter_ask_consent_again", "utter_ask_complaint_completed_again", "utter_ask_previous_review_again",
-                   "utter_ask_emergency_again", "utter_ask_reported_to_landlord_again", "utter_ask_incident_dates_more_again",
-                   "utter_ask_complained_about_again", "utter_ask_reported_to_incident_again"}
 ASSUMPTION_WORDS = {
     "emergency": "nobody is in immediate danger",
     "asb_ongoing": "the behaviour is still going on",

@@ -58,7 +58,6 @@ class Reading:
     bodies: List[BodyMention] = field(default_factory=list)
     dates: List[DateMention] = field(default_factory=list)
     future_dates: List[dt.date] = field(default_factory=list)
-    unreadable_dates: bool = False
     count: Optional[int] = None  # incidents in the window the resident gives
     total_only: bool = False  # the only count given is a total ("eight altogether")
     many: bool = False  # "loads", "lots": no number
@@ -95,11 +94,11 @@ class Reading:
 
     @property
     def positive_bodies(self) -> List[str]:
-        return _unique(b.body for b in self.bodies if not b.negated)
+        return unique(b.body for b in self.bodies if not b.negated)
 
     @property
     def negated_bodies(self) -> List[str]:
-        return _unique(b.body for b in self.bodies if b.negated)
+        return unique(b.body for b in self.bodies if b.negated)
 
     @property
     def report_dates(self) -> List[dt.date]:
@@ -123,7 +122,7 @@ class Reading:
     @property
     def story_bodies(self) -> List[str]:
         """Bodies told in passing that the same sentence says were told ("the police would patrol" is not)."""
-        return _unique(b.body for b in self.bodies if not b.negated and (self.reported_in_sentence(b.start, b.end) or b.body in ("private_landlord",)))
+        return unique(b.body for b in self.bodies if not b.negated and (self.reported_in_sentence(b.start, b.end) or b.body in ("private_landlord",)))
 
 
 def unique(items) -> list:
@@ -134,8 +133,6 @@ def unique(items) -> list:
             seen.append(item)
     return seen
 
-
-_unique = unique
 
 
 def _clause_start(text: str, position: int) -> int:
@@ -258,7 +255,7 @@ def _tidy(readings: list, text: str) -> list:
     return tidy
 
 
-def _dates(text: str, today: dt.date) -> Tuple[List[DateMention], List[dt.date], bool]:
+def _dates(text: str, today: dt.date) -> Tuple[List[DateMention], List[dt.date]]:
     parsed = parse_dates(text, today)
     mentions: List[DateMention] = []
     before_cue, after_cue = cue("start_before_date"), cue("start_after_date")
@@ -287,8 +284,7 @@ def _dates(text: str, today: dt.date) -> Tuple[List[DateMention], List[dt.date],
     exact_months = {(m.date.year, m.date.month) for m in mentions if not m.approximate}
     mentions = [m for m in mentions if m.names_incident
                 or not (m.approximate and m.date.day == 1 and (m.date.year, m.date.month) in exact_months)]
-    unreadable = bool(parsed.unreadable) and not mentions
-    return mentions, list(parsed.future), unreadable
+    return mentions, list(parsed.future)
 
 
 def _counts(text: str, entities, dates: List[DateMention]) -> Tuple[Optional[int], bool, bool]:
@@ -435,10 +431,10 @@ def _ordinal_bodies(text: str, bodies: List[BodyMention], dates: List[DateMentio
     position = 0
     for clause in re.split(r"[,;.\n]|\bthen\b", text):
         start, position = position, position + len(clause) + 1
-        months = _unique(re.findall(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?:[a-z]*)\b", clause))
+        months = unique(re.findall(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?:[a-z]*)\b", clause))
         if not months or any(start <= d.start < start + len(clause) for d in exact):
             continue
-        named = _unique(b.body for b in told if start <= b.start < start + len(clause))
+        named = unique(b.body for b in told if start <= b.start < start + len(clause))
         if named:
             found += [(("month", month), named) for month in months]
     return found
@@ -465,7 +461,7 @@ def read(text: str, today: dt.date) -> Reading:
     entities = extract(text)
     reading = Reading(text=text)
     reading.bodies = _bodies(low, entities)
-    reading.dates, reading.future_dates, reading.unreadable_dates = _dates(text, today)
+    reading.dates, reading.future_dates = _dates(text, today)
     reading.count, reading.total_only, reading.many = _counts(low, entities, reading.dates)
     number = NUMBER_ONLY.match(low)
     if number:
@@ -486,7 +482,7 @@ def read(text: str, today: dt.date) -> Reading:
     ordinal = ORDINAL_ONE.search(low)
     if ordinal and len(reading.report_dates) == 1:
         reading.ordinal = ORDINALS[ordinal.group(2)]
-    reading.references = _unique(m.group(1) or m.group(2) or m.group(3) for m in REFERENCE.finditer(text)
+    reading.references = unique(m.group(1) or m.group(2) or m.group(3) for m in REFERENCE.finditer(text)
                                  if any(ch.isdigit() for ch in (m.group(1) or m.group(2) or m.group(3))))
     reading.references = [r for r in reading.references if not re.fullmatch(r"\d{1,2}[/-]\d{1,2}([/-]\d{2,4})?", r)]
     for match in REFERENCE.finditer(text):

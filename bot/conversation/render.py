@@ -5,21 +5,11 @@ tests, so both read exactly the words in the domain (one source for every word).
 """
 from __future__ import annotations
 
-import functools
 import string
-from pathlib import Path
-from typing import Any, Dict, List
-
-import yaml
+from typing import Any, Dict
 
 from bot.conversation.flow import Say
-
-DOMAIN = Path(__file__).resolve().parents[1] / "domain.yml"
-
-
-@functools.lru_cache(maxsize=1)
-def responses() -> Dict[str, List[Dict[str, Any]]]:
-    return yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))["responses"]
+from bot.conversation.words import responses
 
 
 class _Missing(dict):
