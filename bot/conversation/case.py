@@ -48,6 +48,7 @@ class Case:
     defaulted: List[str] = field(default_factory=list)  # questions answered "don't know" or given up on
     story: Optional[str] = None
     ordinal_bodies: List[Any] = field(default_factory=list)  # bodies for incidents named by order, dates to come
+    ordinal_bodies_wait: bool = False  # named by order among dates not all told yet
     bodies_per_incident_unclear: bool = False  # "police twice and the council once": which is asked
 
     @classmethod
@@ -81,6 +82,11 @@ class Case:
                 targets = list(range(min(int(which[6:]), len(self.incidents))))
             elif which == "last":
                 targets = [len(self.incidents) - 1]
+            elif isinstance(which, (list, tuple)) and which[0] == "nth":
+                targets = [which[1]] if which[1] < len(self.incidents) else []
+            elif isinstance(which, (list, tuple)) and which[0] == "seq":
+                # A plain list in order is only taken when it has one body per incident.
+                targets = [which[1]] if which[2] == len(self.incidents) else []
             elif isinstance(which, (list, tuple)) and which[0] == "month":
                 targets = [i for i, inc in enumerate(self.incidents) if int(inc["date"][5:7]) == months.index(which[1]) + 1]
             else:

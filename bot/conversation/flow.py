@@ -193,6 +193,10 @@ class Conversation:
                 named = [b for b in r.positive_bodies + r.negated_bodies if b in COMPLAINED_ABOUT]
                 if named:
                     case.complained_about = named[0]
+        if r.not_staff_conduct and (case.staff_conduct or correcting):
+            case.staff_conduct = False
+            case.complaint_completed = None
+            case.concern = "asb" if case.concern == "staff" else case.concern
         if r.complaint_done and (case.staff_conduct or asked == "complaint_completed"):
             case.complaint_completed = True
         if r.past_review:
@@ -225,7 +229,7 @@ class Conversation:
         elif asked == "concern":
             if r.past_review or re.search(r"\breview\b", r.text, re.I):
                 case.past_review_cue, case.concern = True, "review"
-            elif r.staff_conduct or re.search(r"\bstaff|how (they|staff|it was)\b|complain", r.text, re.I):
+            elif not r.not_staff_conduct and (r.staff_conduct or re.search(r"\bstaff|how (they|staff|it was)\b|complain", r.text, re.I)):
                 case.staff_conduct, case.concern = True, "staff"
             elif r.asb_words or r.yes or re.search(r"\b(behaviour|asb|happening|neighbour)", r.text, re.I):
                 case.concern = "asb"
@@ -399,9 +403,15 @@ class Conversation:
         if r.ordinal_bodies and (asked in ("reported_to", "incident_dates") or correcting or r.report_words):
             # As lists: the state goes into a Rasa slot as JSON.
             case.ordinal_bodies = [[list(w) if isinstance(w, tuple) else w, b] for w, b in r.ordinal_bodies]
+            # "The council the first time, the police on 20 Oct": "the first" is among dates not
+            # all told yet, so it waits for the answer to "when?".
+            case.ordinal_bodies_wait = bool(dates) and asked != "incident_dates" and not correcting
+        elif asked == "incident_dates" or correcting:
+            case.ordinal_bodies_wait = False
         if r.per_body_counts and not r.groups and not r.ordinal_bodies:
             case.bodies_per_incident_unclear = True
-        case.apply_ordinal_bodies()
+        if not case.ordinal_bodies_wait:
+            case.apply_ordinal_bodies()
         for group_dates, group_bodies in r.groups:
             known = {d.isoformat() for d in group_dates}
             case.set_dates(group_dates, add=True)
@@ -727,7 +737,10 @@ def _incident_bodies(c: Conversation):
         return None
     counting = c.partnership.on(c.today).counting_bodies
     mixed = any(b in counting for b in case.bodies) and any(b not in counting for b in case.bodies)
-    unclear = (mixed or case.bodies_per_incident_unclear) and len(case.incidents) > 1
+    # "The police and the council" for four incidents: which was told about which is not known,
+    # and the check and the application would otherwise say every one went to both.
+    several = len(unique(case.bodies)) > 1
+    unclear = (mixed or several or case.bodies_per_incident_unclear) and len(case.incidents) > 1
     for index, incident in enumerate(case.incidents):
         if incident.get("reported_to"):
             continue

@@ -81,6 +81,7 @@ class Reading:
     danger_maybe: bool = False
     no_danger_now: bool = False
     staff_conduct: bool = False
+    not_staff_conduct: bool = False  # "I'm not complaining about the staff"
     complaint_done: bool = False
     complaint_not_done: bool = False
     past_review: bool = False
@@ -113,16 +114,33 @@ class Reading:
             return False
         return bool(cue("report_words")(sentence))
 
+    def sentence_names_a_report(self, start: int, end: int) -> bool:
+        """A report verb alone is not enough in a story: "I spoke to him yesterday", "last night he
+        told me not to" are not reports. The sentence must name who was told, or say "reported"."""
+        if not self.reported_in_sentence(start, end):
+            return False
+        left = max([0] + [m.end() for m in re.finditer(r"[.!?\n]", self.text[:start])])
+        right = min([len(self.text)] + [start + m.start() for m in re.finditer(r"[.!?\n]", self.text[start:])])
+        if any(left <= b.start < right and not b.negated for b in self.bodies):
+            return True
+        return bool(cue("report_words_on_their_own")(self.text[left:right].lower()))
+
     @property
     def story_report_dates(self) -> List[dt.date]:
         """Dates told in passing that the same sentence says were reports."""
         return sorted({d.date for d in self.dates if not d.start_point and not d.names_incident
-                       and self.reported_in_sentence(d.start, d.end)})
+                       and self.sentence_names_a_report(d.start, d.end)})
 
     @property
     def story_bodies(self) -> List[str]:
         """Bodies told in passing that the same sentence says were told ("the police would patrol" is not)."""
         return unique(b.body for b in self.bodies if not b.negated and (self.reported_in_sentence(b.start, b.end) or b.body in ("private_landlord",)))
+
+
+def _sentence(text: str, position: int) -> str:
+    left = max([0] + [m.end() for m in re.finditer(r"[.!?\n]", text[:position])])
+    right = min([len(text)] + [position + m.start() for m in re.finditer(r"[.!?\n]", text[position:])])
+    return text[left:right]
 
 
 def unique(items) -> list:
@@ -406,16 +424,30 @@ def _reported_later(text: str, dates: List[DateMention]) -> List[Tuple[dt.date, 
     return pairs
 
 
-def _ordinal_bodies(text: str, bodies: List[BodyMention], dates: List[DateMention]) -> List[Tuple[Any, List[str]]]:
-    """"School the first time, police the other three", "February was the council": bodies for
-    incidents named by their order or their month, before or without their dates."""
+NTH = {"second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4}
+# Between two bodies of a plain list in order ("council, police, council, police").
+LIST_GAP = re.compile(r"^[\s,;/&+.-]*(?:(?:and|then|again|the|and then|after that|next)\b[\s,;/&+.-]*)*$")
+
+
+def _ordinal_bodies(text: str, bodies: List[BodyMention], dates: List[DateMention],
+                    claimed: Optional[List[BodyMention]] = None) -> List[Tuple[Any, List[str]]]:
+    """"School the first time, police the other three", "February was the council", "council the
+    first time, the council's form the second", "council, police, council, police": bodies for
+    incidents named by their order or their month, before or without their dates. Mentions placed
+    this way are added to `claimed`, so that they are not paired with a date as well."""
     found: List[Tuple[Any, List[str]]] = []
+    claimed = claimed if claimed is not None else []
     told = [b for b in bodies if not b.negated and b.body != "landlord"]
     for mention in told:
         near_after = text[mention.end: mention.end + 30]
         near_before = text[max(0, mention.start - 30): mention.start]
         which = None
-        if re.match(r"^\s*(for |about |on )?the (first|1st)( one| time| incident)?\b", near_after) or re.search(r"\bthe (first|1st) (one|time)( was| went to| to)?( the)?\s*$", near_before):
+        nth = re.match(r"^[^,;.\n]{0,25}?\bthe (second|2nd|third|3rd|fourth|4th|fifth|5th)( one| time)?\b(?! of)", near_after)
+        if nth and not re.match(r"^\s*(\w+\s+){0,3}?(on|of) the", near_after):
+            which = ["nth", NTH[nth.group(1)]]
+        elif re.match(r"^[^,;.\n]{0,25}?\bthe (first|1st)( one| time)\b", near_after):
+            which = "first"
+        elif re.match(r"^\s*(for |about |on )?the (first|1st)( one| time| incident)?\b", near_after) or re.search(r"\bthe (first|1st) (one|time)( was| went to| to)?( the)?\s*$", near_before):
             which = "first"
         elif re.match(r"^\s*(for |about |on )?the (last|latest|most recent)( one| time)?\b", near_after) or re.search(r"\bthe (last|latest) (one|time)( was| went to| to)?( the)?\s*$", near_before):
             which = "last"
@@ -425,9 +457,13 @@ def _ordinal_bodies(text: str, bodies: List[BodyMention], dates: List[DateMentio
             which = "first_" + re.match(r"^\s*(for |about |on )?the (first|1st) (two|2|three|3)", near_after).group(3).replace("two", "2").replace("three", "3")
         if which is not None:
             found.append((which, [mention.body]))
+            claimed.append(mention)
+    exact = [d for d in dates if not d.approximate and not d.start_point]
+    if not found and not exact and len(told) >= 3 and len({b.body for b in told}) < len(told):
+        if all(LIST_GAP.match(text[a.end:b.start]) for a, b in zip(told, told[1:])):
+            return [(["seq", index, len(told)], [mention.body]) for index, mention in enumerate(told)]
     # "june one was police, august we rang police and told futures, october just futures":
     # a clause naming one month and its bodies, with no exact date in it.
-    exact = [d for d in dates if not d.approximate and not d.start_point]
     position = 0
     for clause in re.split(r"[,;.\n]|\bthen\b", text):
         start, position = position, position + len(clause) + 1
@@ -473,9 +509,10 @@ def read(text: str, today: dt.date) -> Reading:
             reading.bare_number = WORD_NUMBERS.get(word.group(1).replace("a couple", "couple"))
     if reading.count is None and re.search(r"\b(just|only) (the )?once\b|\bjust the one\b|\bonly (the )?one\b|\bonce\b", low) and not cue("total_words")(low):
         reading.count = 1
-    reading.groups = _groups(reading.bodies, reading.dates, low)
+    claimed: List[BodyMention] = []
+    reading.ordinal_bodies = _ordinal_bodies(low, reading.bodies, reading.dates, claimed)
+    reading.groups = _groups([b for b in reading.bodies if b not in claimed], reading.dates, low)
     reading.reported_later = _reported_later(low, reading.dates)
-    reading.ordinal_bodies = _ordinal_bodies(low, reading.bodies, reading.dates)
     reading.per_body_counts = bool(re.search(
         r"\b(police|101|council|housing|landlord|futures|agent|gp|doctor)\w*( \w+){0,2} (once|twice|\d+ times|two times|three times|a couple of times)\b"
         r"[^.]{0,60}\b(police|101|council|housing|landlord|futures|agent|gp|doctor)\w*( \w+){0,2} (once|twice|\d+ times|two times|three times|the rest|the others?)\b", low))
@@ -506,6 +543,12 @@ def read(text: str, today: dt.date) -> Reading:
     reading.danger_maybe = reading.danger or cue("danger_maybe")(low)
     reading.no_danger_now = cue("no_danger_now")(low)
     reading.staff_conduct = cue("staff_conduct")(low) or any(e["entity"] == "staff_conduct" for e in entities)
+    for found in cue("staff_conduct_if_staff_named").finditer(low):
+        if cue("staff_named")(_sentence(low, found.start())):
+            reading.staff_conduct = True
+    reading.not_staff_conduct = cue("not_staff_conduct")(low)
+    if reading.not_staff_conduct:
+        reading.staff_conduct = False
     reading.complaint_done = cue("complaint_done")(low)
     if reading.complaint_done and re.search(r"\bcomplain", low):
         reading.staff_conduct = True  # a finished complaints procedure is about how staff or a service behaved

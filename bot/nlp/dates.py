@@ -275,6 +275,12 @@ def _plausible(match: _Match, low: str) -> bool:
             whole = low.strip(" .!?,") == low[match.start: match.end]
             if not (whole or _MONTH_CONTEXT_BEFORE.search(before)):
                 return False
+    if match.kind == "ordinal" and not re.search(r"\d", g["days"]):
+        # "the second" is an order ("the council form the second") unless it reads as a day:
+        # "on the second", "it was the third", or the whole answer.
+        whole = low.strip(" .!?,") == low[match.start: match.end]
+        if not (whole or re.search(r"\b(?:on|was|were|it's|its|from|by)\s+$", before)):
+            return False
     if match.kind == "weekday":
         wd = g["wd"]
         if wd in grammar.ambiguous_weekdays and not (g.get("pre") or g.get("post")):
@@ -525,17 +531,29 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
 
     readings: list[DateReading] = []
     unreadable: list[str] = []
+    month_named: DateReading | None = None  # the last date said with its month
+    previous: _Match | None = None
     for match in matches:
         fragment = text[match.start: match.end]
         if match.kind == "vague":
             unreadable.append(fragment)
             continue
-        for resolved in _resolve(match, low, today):
+        resolved_all = _resolve(match, low, today)
+        if _anaphoric(match, low, previous, month_named):
+            continue  # "previous" stays the date it points back at
+        if match.kind == "ordinal":
+            # "the eggs were the 24th October. No hang on, the 24th": a day said again is the same date.
+            said = {r.date.day: r.date for r in readings if r.date is not None and not r.approximate}
+            resolved_all = [_Resolved(said[r.date.day]) if r.date and r.date.day in said else r for r in resolved_all]
+        previous = match
+        for resolved in resolved_all:
             readings.append(
                 DateReading(fragment, match.start, match.end, resolved.date, resolved.approximate, match.open_ended)
             )
             if resolved.date is None:
                 unreadable.append(fragment)
+            elif match.kind in _MONTH_KINDS:
+                month_named = readings[-1]
 
     periods = _periods(text, low, matches)
 
@@ -558,6 +576,24 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
         periods=periods,
         readings=readings,
     )
+
+
+_MONTH_KINDS = ("iso", "numeric", "day_month", "month_day", "month", "holiday")
+
+
+def _anaphoric(match: _Match, low: str, previous: _Match | None, month_named: DateReading | None) -> bool:
+    """Words that point back at a date already said rather than naming a new one: "today" in "a
+    fortnight ago today", "the Wednesday" in "a fortnight ago, the Wednesday" or after a month
+    ("both times in May, on the Sunday and the Monday": which Sunday is not said)."""
+    before = low[max(0, match.start - 5): match.start]
+    if match.kind == "today" and previous is not None and previous.kind == "ago" and not low[previous.end: match.start].strip():
+        return True
+    if match.kind == "weekday" and not (match.groups.get("pre") or match.groups.get("post")) and before.endswith("the "):
+        if previous is not None and previous.kind == "ago" and match.start - previous.end <= 25:
+            return True
+        if month_named is not None:
+            return True
+    return False
 
 
 def _periods(text: str, low: str, matches: list[_Match]) -> list[str]:

@@ -218,3 +218,40 @@ def test_reports_made_about_the_resident_are_not_their_reports():
     assert "someone has reported you" in chat.text()
     chat.say("no")  # nobody in danger now
     assert chat.state["case"]["bodies"] == [] and chat.ask == "reported_to", chat.log()
+
+
+def test_several_bodies_for_several_incidents_asks_who_was_told_about_each():
+    # "The police and the council" for three dates says nothing of which went where: the check
+    # must not claim every incident went to both, so each incident is asked about.
+    chat = past_the_danger_question()
+    chat.say("the police and the council")
+    chat.say("3 oct, 20/10 and 1st nov")
+    asked = []
+    for answer in ("the police", "the council", "both of them, police and council"):
+        assert chat.ask == "reported_to", chat.log()
+        asked.append(chat.custom("incident_date"))
+        chat.say(answer)
+    assert asked == ["2026-10-03", "2026-10-20", "2026-11-01"]
+    while chat.ask not in ("check", None):
+        chat.say(ANSWERS[chat.ask])
+    assert [i["reported_to"] for i in chat.check["incidents"]] == [["police"], ["council"], ["police", "council"]], chat.log()
+
+
+def test_bodies_listed_in_order_go_to_the_incidents_in_order():
+    chat = past_the_danger_question()
+    chat.say("council, police, council")
+    chat.say("3 oct, 20/10 and 1st nov")
+    while chat.ask not in ("check", None):
+        assert chat.ask != "reported_to", chat.log()
+        chat.say(ANSWERS[chat.ask])
+    assert [i["reported_to"] for i in chat.check["incidents"]] == [["council"], ["police"], ["council"]], chat.log()
+
+
+def test_not_about_staff_at_the_check_takes_the_staff_complaint_away():
+    chat = Chat().answer_until(ANSWERS, "the lads outside laugh at me and they said they'd ring me back and never did",
+                               stop="check")
+    assert chat.check.get("staff_conduct") is True, chat.log()
+    chat.say("no, I'm not complaining about the staff, it's the lads")
+    while chat.ask not in ("check", None):
+        chat.say(ANSWERS[chat.ask])
+    assert not chat.check.get("staff_conduct"), chat.log()

@@ -17,12 +17,14 @@ def claims(text):
     return {
         "told": r.positive_bodies, "not_told": r.negated_bodies,
         "report_dates": [d.isoformat() for d in r.report_dates],
+        "reports_in_a_story": [d.isoformat() for d in r.story_report_dates],
         "count": r.count, "total_only": r.total_only, "many": r.many,
         "staff_conduct": r.staff_conduct, "ongoing": r.ongoing, "reported_person": r.reported_person,
         "on_behalf": r.on_behalf, "consent": r.consent, "danger": r.danger,
         "groups": [[[d.isoformat() for d in dates], bodies] for dates, bodies in r.groups],
         "reported_later": [[a.isoformat(), b.isoformat()] for a, b in r.reported_later],
         "references": r.references, "asks": r.asks, "yes": r.yes, "related": r.related,
+        "by_order": [[w if isinstance(w, str) else list(w), b] for w, b in r.ordinal_bodies],
     }
 
 
