@@ -157,7 +157,7 @@ def _grammar() -> _Grammar:
         ("numeric", r"(?<![\d./])\b(?P<d>\d{1,2})/(?P<m>\d{1,2})\b(?![./]\d)"),
         ("day_month", rf"(?<![/.\d-])\b(?P<days>{daylist})(?:\s*(?:of\s+|-|/|\.)?\s*)(?P<mon>{mon})\b\.?(?:,?\s*(?P<year>{year})\b)?"),
         ("month_day", rf"\b(?P<mon>{mon})\b\.?\s+(?:the\s+)?(?P<days>{daylist})(?:,?\s*(?P<year>{year})\b)?"),
-        ("month", rf"\b(?:(?P<last>last|this\s+past|this)\s+)?(?:(?P<pos>early|mid|middle\s+of|late|end\s+of|the\s+end\s+of|start\s+of|the\s+start\s+of|beginning\s+of|the\s+beginning\s+of)\s+|mid-)?(?P<mon>{mon})\b(?:\s+(?P<year>(?:19|20)\d{{2}})\b)?"),
+        ("month", rf"\b(?:(?P<last>last|this\s+past|this)\s+)?(?:(?P<pos>early|mid|middle\s+of|late|end\s+of|the\s+end\s+of|(?:the\s+)?last\s+day\s+of|start\s+of|the\s+start\s+of|beginning\s+of|the\s+beginning\s+of)\s+|mid-)?(?P<mon>{mon})\b(?:\s+(?P<year>(?:19|20)\d{{2}})\b)?"),
         ("weekday", rf"\b(?:(?P<pre>last|this\s+past|this|next)\s+)?(?P<wd>{wd})\b\.?(?:\s+(?P<post>just\s+gone|gone|just\s+past|before\s+last|last))?(?:\s+(?:night|nite|morning|afternoon|evening|eve)\b)?"),
         ("before_yesterday", r"\b(?:the\s+)?day\s+before\s+yesterday\b"),
         ("yesterday", r"\b(?:yesterday|yesterdy|yesturday|yestarday|yesteday|yday|ystrday)\b(?:\s+(?:night|nite|morning|afternoon|evening)\b)?"),
@@ -383,7 +383,8 @@ def _resolve(match: _Match, low: str, today: dt.date) -> list[_Resolved]:
             year = today.year if month <= today.month else today.year - 1
         pos = re.sub(r"\s+", " ", g.get("pos", "") or "")
         last_day = calendar.monthrange(year, month)[1]
-        day = {"mid": 15, "middle of": 15, "late": 25, "end of": last_day, "the end of": last_day}.get(pos, 1)
+        day = {"mid": 15, "middle of": 15, "late": 25, "end of": last_day, "the end of": last_day,
+               "last day of": last_day, "the last day of": last_day}.get(pos, 1)
         if "mid" in match_text(low, match) and not pos:
             day = 15
         resolved = dt.date(year, month, day)
@@ -429,7 +430,14 @@ def _resolve(match: _Match, low: str, today: dt.date) -> list[_Resolved]:
     if kind == "holiday":
         holiday = grammar.holiday_of[_squash(g["hol"])]
         year = _year(g.get("year"))
-        return [_Resolved(_holiday(holiday, year, today))]
+        if "mondays" in holiday:
+            day = _bank_holiday(holiday["mondays"], low[max(0, match.start - 12): match.end + 30], year, today)
+        else:
+            day = _holiday(holiday, year, today)
+        shift = re.search(r"\bday\s+(before|after)\s+(?:the\s+)?$", low[max(0, match.start - 20): match.start])
+        if day is not None and shift:  # "the day after boxing day"
+            day += dt.timedelta(days=-1 if shift.group(1) == "before" else 1)
+        return [_Resolved(day)]
     if kind == "ordinal":
         out = []
         for day in _day_numbers(g["days"]):
@@ -459,6 +467,23 @@ def _holiday(holiday: dict, year: int | None, today: dt.date) -> dt.date | None:
         if on(y) <= today:
             return on(y)
     return None
+
+
+def _bank_holiday(mondays: list, near: str, year: int | None, today: dt.date) -> dt.date | None:
+    """The most recent of these Monday bank holidays, or the one in the month named next to it."""
+    grammar = _grammar()
+    named = [m for m in re.findall(r"[a-z]+", near) if m in grammar.month_of and m not in ("may",) or m == "may"]
+    months = {grammar.month_of[m] for m in named}
+    late = bool(re.search(r"\b(end|late|last|spring|whit\w*)\b", near))
+    choices = [(month, which) for month, which in mondays if not months or month in months]
+    if len(choices) > 1 and months == {5}:
+        choices = [c for c in choices if (c[1] == -1) == late]
+    days = []
+    for month, which in choices:
+        found = _holiday({"monday": [month, which]}, year, today)
+        if found is not None:
+            days.append(found)
+    return max(days) if days else None
 
 
 def _this_or_previous_month(day: int, today: dt.date) -> dt.date | None:
@@ -542,9 +567,16 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
         if _anaphoric(match, low, previous, month_named):
             continue  # "previous" stays the date it points back at
         if match.kind == "ordinal":
-            # "the eggs were the 24th October. No hang on, the 24th": a day said again is the same date.
-            said = {r.date.day: r.date for r in readings if r.date is not None and not r.approximate}
-            resolved_all = [_Resolved(said[r.date.day]) if r.date and r.date.day in said else r for r in resolved_all]
+            resolved_all = _ordinal_in_context(resolved_all, match, low, previous, readings, month_named, today)
+        if match.kind == "holiday" and "mondays" in _grammar().holiday_of[_squash(match.groups["hol"])] \
+                and month_named is not None and month_named.date is not None:
+            # "sat 23rd May, but I didn't report it till the bank holiday Monday": the next one after.
+            after = [_holiday({"monday": [m, w]}, month_named.date.year, today)
+                     for m, w in _grammar().holiday_of[_squash(match.groups["hol"])]["mondays"]]
+            after = [d for d in after if d and month_named.date <= d <= month_named.date + dt.timedelta(days=14)]
+            if after and not re.match(r"\s*(?:monday\s+)?(?:at\s+the\s+|the\s+)?(?:end\s+of|start\s+of|beginning\s+of|in|of)\s+(?:"
+                                      + "|".join(_grammar().month_of) + r")\b", low[match.end: match.end + 30]):
+                resolved_all = [_Resolved(min(after))]
         previous = match
         for resolved in resolved_all:
             readings.append(
@@ -581,6 +613,30 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
 _MONTH_KINDS = ("iso", "numeric", "day_month", "month_day", "month", "holiday")
 
 
+def _ordinal_in_context(resolved: list, match: _Match, low: str, previous: _Match | None,
+                        readings: list, month_named: DateReading | None, today: dt.date) -> list:
+    """Days without their month ("the 24th") read from the dates said before them in the message."""
+    said = {r.date.day: r.date for r in readings if r.date is not None and not r.approximate}
+    if all(r.date and r.date.day in said for r in resolved):
+        # "the eggs were the 24th October. No hang on, the 24th": a day said again is the same date.
+        return [_Resolved(said[r.date.day]) for r in resolved]
+    base = None
+    out = list(resolved)
+    if (previous is not None and previous.kind == "month" and readings and readings[-1].date is not None and out[0].date
+            and re.fullmatch(r"[\s,:-]*(?:i think|so|yes|it was|that'?s|which was)?[\s,:-]*", low[previous.end: match.start])):
+        # "the end of May, the 25th": the day of the month just named.
+        month_start = readings[-1].date.replace(day=1)
+        out[0] = _Resolved(_with_year(month_start.year, month_start.month, out[0].date.day))
+        base = out[0].date
+    if base is None or len(out) < 2:
+        return out
+    # "the end of May, the 25th and the 28th": the rest of the list in the same month.
+    for index, r in enumerate(out[1:], start=1):
+        if r.date is not None and r.date.day > base.day:
+            out[index] = _Resolved(_with_year(base.year, base.month, r.date.day))
+    return out
+
+
 def _anaphoric(match: _Match, low: str, previous: _Match | None, month_named: DateReading | None) -> bool:
     """Words that point back at a date already said rather than naming a new one: "today" in "a
     fortnight ago today", "the Wednesday" in "a fortnight ago, the Wednesday" or after a month
@@ -588,6 +644,15 @@ def _anaphoric(match: _Match, low: str, previous: _Match | None, month_named: Da
     before = low[max(0, match.start - 5): match.start]
     if match.kind == "today" and previous is not None and previous.kind == "ago" and not low[previous.end: match.start].strip():
         return True
+    if (match.kind == "holiday" and previous is not None and re.search(r"\bday\s+(?:before|after)\s+(?:the\s+)?$", low[max(0, match.start - 20): match.start])
+            and re.fullmatch(r"[\s,(-]*(?:it was\s+|which was\s+)?(?:the\s+)?day\s+(?:before|after)\s+(?:the\s+)?", low[previous.end: match.start])):
+        return True  # "Sunday 24th May, the day before the bank holiday": the date already said
+    if (match.kind == "holiday" and "mondays" in _grammar().holiday_of[_squash(match.groups["hol"])] and previous is not None
+            and previous.kind in ("day_month", "month_day", "numeric", "iso") and re.fullmatch(r"[\s,(-]*(?:the\s+|on\s+the\s+)?", low[previous.end: match.start])):
+        return True  # "sat 23 May bank holiday weekend": a date and what it was
+    if (match.kind == "month" and previous is not None and previous.kind == "holiday"
+            and re.fullmatch(r"\s*(?:monday\s+)?(?:at\s+the\s+|the\s+)?(?:in|of|at)?\s*", low[previous.end: match.start])):
+        return True  # "the bank holiday Monday at the end of May": which bank holiday, not another date
     if match.kind == "weekday" and not (match.groups.get("pre") or match.groups.get("post")) and before.endswith("the "):
         if previous is not None and previous.kind == "ago" and match.start - previous.end <= 25:
             return True
