@@ -112,6 +112,7 @@ def report(cases: List[Dict[str, Any]], runs: List[Run], misses: bool = False) -
         "right_outcome_rate": round(len(right) / len(runs), 3) if runs else None,
         "facts_right_at_first_check": sum(1 for r in checked if r.facts_right_at_first_check),
         "material_facts_right_at_first_check": sum(1 for r in checked if r.material_facts_right_at_first_check),
+        "shown_facts_right_at_first_check": sum(1 for r in checked if r.shown_facts_right_at_first_check),
         "conversations_with_a_check": len(checked),
         "third_asks_without_progress": sum(1 for r in runs if r.third_asks),
         "median_turns_to_decision": statistics.median(decided) if decided else None,
@@ -123,7 +124,9 @@ def report(cases: List[Dict[str, Any]], runs: List[Run], misses: bool = False) -
     if checked:
         print(f"facts right at the first check: {figures['facts_right_at_first_check']}/{len(checked)}"
               f" = {figures['facts_right_at_first_check'] / len(checked):.1%}"
-              f" (what the outcome turns on: {figures['material_facts_right_at_first_check']}/{len(checked)}"
+              f" (everything shown right, incidents never collected not counted: {figures['shown_facts_right_at_first_check']}/{len(checked)}"
+              f" = {figures['shown_facts_right_at_first_check'] / len(checked):.1%};"
+              f" what the outcome turns on: {figures['material_facts_right_at_first_check']}/{len(checked)}"
               f" = {figures['material_facts_right_at_first_check'] / len(checked):.1%})")
     else:
         print("facts right at the first check: no check was shown")

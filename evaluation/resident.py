@@ -69,8 +69,11 @@ def incidents_agree(shown: Sequence[Mapping[str, Any]], true: Sequence[Mapping[s
     return all(_close(_report_date(x), _report_date(y), edge) and (material or _bodies(x) == _bodies(y)) for x, y in zip(a, b))
 
 
-def differing_areas(shown: Mapping[str, Any], true: Mapping[str, Any], material: bool = False) -> List[str]:
-    """The check's areas where the facts shown are not the true ones, in reading order."""
+def differing_areas(shown: Mapping[str, Any], true: Mapping[str, Any], material: bool = False,
+                    shown_only: bool = False) -> List[str]:
+    """The check's areas where the facts shown are not the true ones, in reading order.
+    `shown_only`: incidents the bot never collected, because the outcome cannot turn on them (an
+    appeal, an ombudsman case), are not counted as wrong; everything shown still must be right."""
     as_of = _date(true.get("as_of") or shown.get("as_of"))
 
     def value(facts, key):
@@ -81,6 +84,8 @@ def differing_areas(shown: Mapping[str, Any], true: Mapping[str, Any], material:
         if material and not _outcome_turns_on(true, area):
             continue
         if area == "incidents":
+            if shown_only and "incidents" not in shown and not _outcome_turns_on(true, area):
+                continue
             if not incidents_agree(shown.get("incidents") or [], true.get("incidents") or [], as_of, material):
                 wrong.append(area)
         elif area == "consent":
@@ -122,6 +127,7 @@ class Run:
     turns: int = 0  # messages the resident sent before the decision
     checks: List[List[str]] = field(default_factory=list)  # differing areas at each check shown
     material_checks: List[List[str]] = field(default_factory=list)  # the same, for what the outcome turns on
+    shown_checks: List[List[str]] = field(default_factory=list)  # the same, not counting incidents never collected
     third_asks: List[str] = field(default_factory=list)  # a question asked a third time, no progress
     transcript: List[str] = field(default_factory=list)
     stuck: Optional[str] = None  # why the resident could not go on
@@ -129,6 +135,10 @@ class Run:
     @property
     def facts_right_at_first_check(self) -> Optional[bool]:
         return (not self.checks[0]) if self.checks else None
+
+    @property
+    def shown_facts_right_at_first_check(self) -> Optional[bool]:
+        return (not self.shown_checks[0]) if self.shown_checks else None
 
     @property
     def material_facts_right_at_first_check(self) -> Optional[bool]:
@@ -176,6 +186,7 @@ class SimulatedResident:
         wrong = differing_areas(shown, self.case["facts"])
         self.run.checks.append(wrong)
         self.run.material_checks.append(differing_areas(shown, self.case["facts"], material=True))
+        self.run.shown_checks.append(differing_areas(shown, self.case["facts"], shown_only=True))
         for area in wrong:
             if self._corrections.get(area, 0) < MAX_CORRECTIONS_PER_AREA:
                 self._corrections[area] = self._corrections.get(area, 0) + 1

@@ -83,3 +83,16 @@ def test_dates_within_the_tolerance_agree_but_not_at_the_window_edge():
                                                  {"date": "2026-05-24", "reported_to": ["police"]}]}
     assert differing_areas(close, true) == []
     assert differing_areas(edge, true) == ["incidents"]
+
+
+def test_incidents_never_collected_for_an_appeal_are_missing_strictly_but_not_wrong_as_shown():
+    true = {"as_of": "2026-11-25", "previous_review": True,
+            "incidents": [{"date": "2026-06-15", "reported_to": ["police"]}]}
+    not_collected = {"as_of": "2026-11-25", "previous_review": True}
+    shown_wrongly = {"as_of": "2026-11-25", "previous_review": True,
+                     "incidents": [{"date": "2026-06-15", "reported_to": ["council"]}]}
+    assert differing_areas(not_collected, true) == ["incidents"]
+    assert differing_areas(not_collected, true, shown_only=True) == []
+    assert differing_areas(shown_wrongly, true, shown_only=True) == ["incidents"]
+    # Where the outcome turns on the incidents, not collecting them is wrong however it is counted.
+    assert differing_areas({"as_of": "2026-11-25"}, {**true, "previous_review": False}, shown_only=True) == ["incidents"]
