@@ -124,7 +124,7 @@ def report(cases: List[Dict[str, Any]], runs: List[Run], misses: bool = False) -
     if checked:
         print(f"facts right at the first check: {figures['facts_right_at_first_check']}/{len(checked)}"
               f" = {figures['facts_right_at_first_check'] / len(checked):.1%}"
-              f" (everything shown right, incidents never collected not counted: {figures['shown_facts_right_at_first_check']}/{len(checked)}"
+              f" (everything shown right, what was never collected because the outcome cannot turn on it not counted: {figures['shown_facts_right_at_first_check']}/{len(checked)}"
               f" = {figures['shown_facts_right_at_first_check'] / len(checked):.1%};"
               f" what the outcome turns on: {figures['material_facts_right_at_first_check']}/{len(checked)}"
               f" = {figures['material_facts_right_at_first_check'] / len(checked):.1%})")

@@ -72,8 +72,8 @@ def incidents_agree(shown: Sequence[Mapping[str, Any]], true: Sequence[Mapping[s
 def differing_areas(shown: Mapping[str, Any], true: Mapping[str, Any], material: bool = False,
                     shown_only: bool = False) -> List[str]:
     """The check's areas where the facts shown are not the true ones, in reading order.
-    `shown_only`: incidents the bot never collected, because the outcome cannot turn on them (an
-    appeal, an ombudsman case), are not counted as wrong; everything shown still must be right."""
+    `shown_only`: incidents or consent the bot never collected, because the outcome cannot turn on
+    them (an appeal, an ombudsman case), are not counted as wrong; everything shown must be right."""
     as_of = _date(true.get("as_of") or shown.get("as_of"))
 
     def value(facts, key):
@@ -89,6 +89,8 @@ def differing_areas(shown: Mapping[str, Any], true: Mapping[str, Any], material:
             if not incidents_agree(shown.get("incidents") or [], true.get("incidents") or [], as_of, material):
                 wrong.append(area)
         elif area == "consent":
+            if shown_only and shown.get("consent") is None and not _outcome_turns_on(true, area):
+                continue  # not asked because the outcome cannot turn on it
             if value(true, "on_behalf") and value(shown, "on_behalf") and value(shown, "consent") != value(true, "consent"):
                 wrong.append(area)
         elif area == "complaint_completed":

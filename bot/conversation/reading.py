@@ -566,12 +566,15 @@ def read(text: str, today: dt.date) -> Reading:
         reading.on_behalf = True
     if cue("for_myself")(low):
         reading.on_behalf = False if not cue("for_someone_else")(low) else reading.on_behalf
-    if cue("consent_no")(low):
-        reading.consent = "no"
-    elif cue("consent_not_asked")(low):
-        reading.consent = "not_asked"
-    elif cue("consent_yes")(low):
-        reading.consent = "yes"
+    # The last word on it wins: "I haven't asked her yet... she's just come in, she says yes".
+    # On the same words, refused beats not asked beats yes ("hasn't agreed" is not "agreed").
+    said = []
+    for rank, (name, value) in enumerate((("consent_no", "no"), ("consent_not_asked", "not_asked"), ("consent_yes", "yes"))):
+        for found in cue(name).finditer(low):
+            said.append((found.start(), found.end(), rank, value))
+    said = [s for s in said if not any(o[0] <= s[0] and s[1] <= o[1] and o[2] < s[2] for o in said)]
+    if said:
+        reading.consent = max(said, key=lambda s: (s[0], -s[2]))[3]
     if cue("unrelated")(low):
         reading.related = False
     elif cue("related")(low):
