@@ -199,6 +199,8 @@ class Conversation:
             case.concern = "asb" if case.concern == "staff" else case.concern
         if r.complaint_done and (case.staff_conduct or asked == "complaint_completed"):
             case.complaint_completed = True
+        elif r.complaint_not_done and correcting and case.complaint_completed:
+            case.complaint_completed = False  # "my complaint isn't finished" at the check
         if r.past_review:
             case.past_review_cue = True
             case.concern = case.concern or "review"

@@ -553,6 +553,8 @@ def read(text: str, today: dt.date) -> Reading:
     if reading.complaint_done and re.search(r"\bcomplain", low):
         reading.staff_conduct = True  # a finished complaints procedure is about how staff or a service behaved
     reading.complaint_not_done = cue("complaint_not_done")(low)
+    if reading.complaint_not_done and reading.complaint_done and not cue("complaint_really_done")(low):
+        reading.complaint_done = False  # "I'm waiting to hear about the second stage" is not finished
     reading.past_review = cue("past_review")(low)
     reading.reported_person = cue("reported_person")(low)
     if reading.reported_person:
