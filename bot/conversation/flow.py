@@ -470,7 +470,8 @@ class Conversation:
                 # the check so the resident can say it is the council or a housing association.
                 case.name_landlord("private_landlord")
             elif ask.incident is not None:
-                case.incidents[ask.incident]["reported_to"] = ["other"]
+                # Not said which: the bodies said for the whole case, shown at the check to correct.
+                case.incidents[ask.incident]["reported_to"] = list(case.bodies) or ["other"]
             elif not case.bodies:
                 case.reported = False
         elif ask.name == "concern":

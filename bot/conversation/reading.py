@@ -403,7 +403,7 @@ def _groups(bodies: List[BodyMention], dates: List[DateMention], text: str = "")
     for group_dates, group_bodies in groups:
         for day in group_dates:
             merged.setdefault(day, [])
-            merged[day] += [b for b in group_bodies if b not in merged[day]]
+            merged[day] += [b for b in unique(group_bodies) if b not in merged[day]]
     exact = {d.date for d in reports}
     return [([day], bodies) for day, bodies in sorted(merged.items()) if day in exact]
 
