@@ -225,6 +225,10 @@ class Conversation:
                 case.emergency = False
             elif r.yes or r.danger:
                 case.emergency = True
+            elif r.danger_maybe and self.tries.get(ask.key, 1) >= 2:
+                # Asked twice and still telling of something frightening now, never a "no": the
+                # safe reading is danger (the 999 answer), not the default that nobody is in danger.
+                case.emergency = True
             elif r.dont_know:
                 self.default("emergency")
             answered = case.emergency is not None or "emergency" in case.defaulted

@@ -255,3 +255,14 @@ def test_not_about_staff_at_the_check_takes_the_staff_complaint_away():
     while chat.ask not in ("check", None):
         chat.say(ANSWERS[chat.ask])
     assert not chat.check.get("staff_conduct"), chat.log()
+
+
+def test_twice_telling_of_something_frightening_now_without_a_no_is_taken_as_danger():
+    # Safety first: after two answers that describe trouble now and never say "no", the bot must
+    # not go on with the default that nobody is in danger.
+    chat = Chat()
+    chat.say(OPENING)
+    assert chat.ask == "emergency"
+    chat.say("funny you ask, I'm scared, they're in the garden shouting at me right now")
+    chat.say("funny you ask, I'm scared, they're in the garden shouting at me right now")
+    assert chat.decision and chat.decision["outcome"] == "emergency", chat.log()
