@@ -266,7 +266,8 @@ def _plausible(match: _Match, low: str) -> bool:
             r"\b(?:i|you|he|she|it|they|we|who|that|which|this|there)\s+$", before
         ):
             return False
-    if match.kind == "day_month" and g["mon"] == "may":  # "2 may be", "they may not"
+    if match.kind == "day_month" and g["mon"] == "may" and not re.search(r"\d(?:st|nd|rd|th)|\bof\b", low[match.start: match.end]):
+        # "2 may be", "they may not" (but "the 3rd of May not June" is a date)
         if re.match(r"\s*(?:be|have|not|well|as|i|you|he|she|we|they|it)\b", after) and "year" not in g:
             return False
     if match.kind == "month":
