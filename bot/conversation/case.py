@@ -24,6 +24,10 @@ class Incident:
     reference: Optional[str] = None
 
 
+def unique_list(items: List[str]) -> List[str]:
+    return list(dict.fromkeys(items))
+
+
 @dataclass
 class Case:
     concern: Optional[str] = None  # asb / staff / review, when the resident has said what this is about
@@ -91,8 +95,10 @@ class Case:
                 targets = [i for i, inc in enumerate(self.incidents) if int(inc["date"][5:7]) == months.index(which[1]) + 1]
             else:
                 continue
+            also = isinstance(which, (list, tuple)) and which[-1] == "also"
             for index in targets:
-                self.incidents[index]["reported_to"] = list(bodies)
+                before = self.incidents[index].get("reported_to") or list(self.bodies)
+                self.incidents[index]["reported_to"] = unique_list(before + list(bodies)) if also else list(bodies)
                 named.add(index)
         for which, bodies in self.ordinal_bodies:
             if which == "rest":

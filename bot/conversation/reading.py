@@ -472,7 +472,9 @@ def _ordinal_bodies(text: str, bodies: List[BodyMention], dates: List[DateMentio
             continue
         named = unique(b.body for b in told if start <= b.start < start + len(clause))
         if named:
-            found += [(("month", month), named) for month in months]
+            # "for the October one I emailed the council too": as well as, not instead of.
+            also = bool(re.search(r"\b(too|as well|also|an all|and all)\b", clause))
+            found += [((("month", month, "also") if also else ("month", month)), named) for month in months]
     return found
 
 
