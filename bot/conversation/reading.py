@@ -228,8 +228,11 @@ def _tidy(readings: list, text: str) -> list:
     the 19th" replaces the 12th."""
     readings = sorted((r for r in readings if r.date is not None), key=lambda r: r.start)
     tidy: list = []
+    corrected_away: set = set()  # dates a self-correction took away: "I was away on the 10th" does not bring one back
     for reading in readings:
         previous = tidy[-1] if tidy else None
+        if reading.date in corrected_away and BARE_DAY.match(reading.text.strip()):
+            continue
         gap = text[previous.end: reading.start] if previous else ""
         if re.match(r"^(the )?(first|second|third|last)$", reading.text.strip(), re.I) and re.match(
                 r"^\s*(bit|part|half|time|one|ones|few|lot|thing|incident|report|week|month|couple|of (the|this|last) year)\b",
@@ -269,6 +272,7 @@ def _tidy(readings: list, text: str) -> list:
                 wrong = [same_month[-1] if same_month else previous]
             for item in wrong:
                 tidy.remove(item)
+                corrected_away.add(item.date)
         tidy.append(reading)
     return tidy
 
@@ -458,6 +462,14 @@ def _ordinal_bodies(text: str, bodies: List[BodyMention], dates: List[DateMentio
         if which is not None:
             found.append((which, [mention.body]))
             claimed.append(mention)
+    # "The council for the dog mess, police for the other two": the one body named apart from
+    # "the others" went to the one incident left, the first.
+    rest = [w for w, _ in found if w == "rest"]
+    unplaced = [m for m in told if m not in claimed]
+    if rest and len(found) == 1 and len({m.body for m in unplaced}) == 1 and unplaced[0].body not in found[0][1] \
+            and unplaced[0].start < claimed[0].start:
+        found.insert(0, ("first", [unplaced[0].body]))
+        claimed.append(unplaced[0])
     exact = [d for d in dates if not d.approximate and not d.start_point]
     if not found and not exact and len(told) >= 3 and len({b.body for b in told}) < len(told):
         if all(LIST_GAP.match(text[a.end:b.start]) for a, b in zip(told, told[1:])):

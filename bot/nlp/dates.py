@@ -435,9 +435,12 @@ def _resolve(match: _Match, low: str, today: dt.date) -> list[_Resolved]:
             day = _bank_holiday(holiday["mondays"], low[max(0, match.start - 12): match.end + 30], year, today)
         else:
             day = _holiday(holiday, year, today)
-        shift = re.search(r"\bday\s+(before|after)\s+(?:the\s+)?$", low[max(0, match.start - 20): match.start])
-        if day is not None and shift:  # "the day after boxing day"
-            day += dt.timedelta(days=-1 if shift.group(1) == "before" else 1)
+        shift = re.search(r"\b(day|week|fortnight)\s+(before|after)\s+(?:the\s+)?$", low[max(0, match.start - 22): match.start])
+        if day is not None and shift:  # "the day after boxing day", "the week before bonfire night"
+            days = {"day": 1, "week": 7, "fortnight": 14}[shift.group(1)]
+            day += dt.timedelta(days=-days if shift.group(2) == "before" else days)
+            if day > today:
+                return [_Resolved(None)]
         return [_Resolved(day)]
     if kind == "ordinal":
         out = []
