@@ -299,6 +299,9 @@ def _dates(text: str, today: dt.date) -> Tuple[List[DateMention], List[dt.date]]
         # "since 3 March I've reported it" is still a start; "reported it on 3 March" is not.
         if start_point and re.search(r"\b(report\w*|rang|called|phoned|told|logged|emailed)\b\s*(it|them|this|him|her)?\s*(to \w+( \w+)?)?\s*(on|in)?\s*$", before, re.I):
             start_point = bool(re.search(r"\b(since|from)\s*$", before, re.I)) or reading.open_ended
+        if start_point and re.search(r"\b(report\w*|rang|ring|call\w*|phone\w*|told|tell|log\w*|email\w*|contact\w*)\b(\s+(it|them|this|that|him|her|anyone|anybody|the \w+))?"
+                                     r"\s+(till|until|til|untill)\s+(the\s+|on\s+|on\s+the\s+)?$", before, re.I):
+            start_point = False  # "I didn't report it till the 8th of June": that is when it was reported
         names_incident = bool(re.match(r"^\s*(ones?|incidents?|reports?|time)\b", after, re.I) and reading.approximate)
         # "the August one": an incident named by its month, not a date to add
         mentions.append(DateMention(reading.date, reading.start, reading.end, start_point, reading.approximate, names_incident))
@@ -420,10 +423,13 @@ def _reported_later(text: str, dates: List[DateMention]) -> List[Tuple[dt.date, 
         between = text[first.end: second.start]
         if "." in between.strip(" .")[:-1] and len(between) > 80:
             continue
-        if re.search(r"\b(but|and)\b[^.]{0,40}\b(didn'?t|did not|only|never got round to|wasn'?t|couldn'?t)\b[^.]{0,30}\b(report|ring|rang|call|phone|tell|told|log|email)\w*\b[^.]{0,25}"
-                     r"\b(till|until|til|on|the)\b[^.]{0,20}$|\b(but|and) (i )?(reported|rang|called|phoned|told|logged)\b[^.]{0,40}\b(on|the)\s*$", between) \
-                and first.date < second.date and not first.start_point \
-                and re.search(r"\b(happened|was|were|started|took place|kicked off|did it)\b", text[max(0, first.start - 40): first.start] + between[:30]):
+        waited = re.search(r"\b(but|and)\b[^.]{0,40}\b(didn'?t|didnt|did not|only|never got round to|wasn'?t|couldn'?t)\b[^.]{0,30}\b(report|ring|rang|call|phone|tell|told|log|email)\w*\b[^.]{0,25}"
+                           r"\b(till|until|til|on|the)\b[^.]{0,20}$", between)
+        then_reported = re.search(r"\b(but|and) (i |we )?(only )?(reported|rang|called|phoned|told|logged|emailed)( it| them| this| that)?\b([^.]{0,40}\b(on|the))?\s*$", between)
+        if (waited or then_reported) and first.date < second.date and not first.start_point \
+                and (waited and re.search(r"\b(till|until|til)\b", between)
+                     or re.search(r"\b(happened|was|were|started|took place|kicked off|did it|egged|smashed|broke|broken|kicked|attacked|damaged)\b",
+                                  text[max(0, first.start - 40): first.start] + between[:30])):
             pairs.append((first.date, second.date))
     return pairs
 
