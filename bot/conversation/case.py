@@ -24,6 +24,9 @@ class Incident:
     reference: Optional[str] = None
 
 
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")  # as the reading names them
+
+
 def unique_list(items: List[str]) -> List[str]:
     return list(dict.fromkeys(items))
 
@@ -77,7 +80,6 @@ class Case:
         """Bodies said for "the first one", "the other three" or "the February one", once the dates are known."""
         if not self.incidents or not self.ordinal_bodies:
             return
-        months = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
         named = set()
         for which, bodies in self.ordinal_bodies:
             if which == "first":
@@ -92,7 +94,7 @@ class Case:
                 # A plain list in order is only taken when it has one body per incident.
                 targets = [which[1]] if which[2] == len(self.incidents) else []
             elif isinstance(which, (list, tuple)) and which[0] == "month":
-                targets = [i for i, inc in enumerate(self.incidents) if int(inc["date"][5:7]) == months.index(which[1]) + 1]
+                targets = [i for i, inc in enumerate(self.incidents) if int(inc["date"][5:7]) == MONTHS.index(which[1]) + 1]
             else:
                 continue
             also = isinstance(which, (list, tuple)) and which[-1] == "also"

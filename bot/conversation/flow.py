@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from bot.conversation import words
-from bot.conversation.case import Case
+from bot.conversation.case import MONTHS, Case
 from bot.conversation.cues import cue
 from bot.conversation.reading import Reading, read, unique
 from bot.nlp.dates import format_date, join_words
@@ -416,6 +416,12 @@ class Conversation:
             case.ordinal_bodies_wait = False
         if r.per_body_counts and not r.groups and not r.ordinal_bodies:
             case.bodies_per_incident_unclear = True
+        months_named = {w[1] for w, _ in case.ordinal_bodies if isinstance(w, (list, tuple)) and w[0] == "month"}
+        months_dated = {MONTHS[int(i["date"][5:7]) - 1] for i in case.incidents}
+        if months_named - months_dated and (case.count or 0) < len(case.incidents) + len(months_named - months_dated):
+            # "I rang 101 for the August one and the November one": two more incidents, dates to ask.
+            case.count = len(case.incidents) + len(months_named - months_dated)
+            case.dates_complete = False
         if not case.ordinal_bodies_wait:
             case.apply_ordinal_bodies()
         for group_dates, group_bodies in r.groups:

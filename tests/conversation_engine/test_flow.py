@@ -266,3 +266,9 @@ def test_twice_telling_of_something_frightening_now_without_a_no_is_taken_as_dan
     chat.say("funny you ask, I'm scared, they're in the garden shouting at me right now")
     chat.say("funny you ask, I'm scared, they're in the garden shouting at me right now")
     assert chat.decision and chat.decision["outcome"] == "emergency", chat.log()
+
+
+def test_incidents_named_by_their_month_are_counted_and_their_dates_asked_for():
+    chat = past_the_danger_question()
+    chat.say("the council on 4th July, and I rang 101 for the August one and the October one")
+    assert chat.ask == "incident_dates" and "1 of the 3 dates" in chat.text(), chat.log()
