@@ -570,6 +570,14 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
         resolved_all = _resolve(match, low, today)
         if _anaphoric(match, low, previous, month_named):
             continue  # "previous" stays the date it points back at
+        if (match.kind in ("day_month", "month_day", "numeric") and previous is not None and previous.kind == "holiday"
+                and readings and readings[-1].start == previous.start and re.fullmatch(r"[\s,(:-]*(?:the\s+)?", low[previous.end: match.start])
+                and readings[-1].date is not None and any(r.date and r.date.month == readings[-1].date.month for r in resolved_all)):
+            # "the bank holiday Monday, 25 May": the date says which bank holiday ("the August bank
+            # holiday, 15th October" is a list).
+            dropped = readings.pop()
+            if month_named is dropped:
+                month_named = None
         if match.kind == "ordinal":
             resolved_all = _ordinal_in_context(resolved_all, match, low, previous, readings, month_named, today)
         if match.kind == "holiday" and "mondays" in _grammar().holiday_of[_squash(match.groups["hol"])] \
@@ -626,6 +634,13 @@ def _ordinal_in_context(resolved: list, match: _Match, low: str, previous: _Matc
         return [_Resolved(said[r.date.day]) for r in resolved]
     base = None
     out = list(resolved)
+    if (month_named is not None and month_named.date is not None and out[0].date is not None
+            and re.search(r"\b(no,? sorry|sorry|actually|no wait|i mean|correction|my mistake|oops)\b", low[month_named.end: match.start])):
+        # "25 May... actually no, it was the Sunday, the 24th": the correction keeps the month.
+        candidate = _with_year(month_named.date.year, month_named.date.month, out[0].date.day)
+        if candidate and candidate <= today:
+            out[0] = _Resolved(candidate)
+            base = candidate
     if (previous is not None and previous.kind == "month" and readings and readings[-1].date is not None and out[0].date
             and re.fullmatch(r"[\s,:-]*(?:i think|so|yes|it was|that'?s|which was)?[\s,:-]*", low[previous.end: match.start])):
         # "the end of May, the 25th": the day of the month just named.
