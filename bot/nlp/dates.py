@@ -642,7 +642,7 @@ def _ordinal_in_context(resolved: list, match: _Match, low: str, previous: _Matc
             out[0] = _Resolved(candidate)
             base = candidate
     if (previous is not None and previous.kind == "month" and readings and readings[-1].date is not None and out[0].date
-            and re.fullmatch(r"[\s,:-]*(?:i think|so|yes|it was|that'?s|which was)?[\s,:-]*", low[previous.end: match.start])):
+            and re.fullmatch(r"[\s,:-]*(?:(?:i think|i'?m sure|i believe|so|yes|it was|that'?s|which was|maybe|probably|on)[\s,:-]*)*", low[previous.end: match.start])):
         # "the end of May, the 25th": the day of the month just named.
         month_start = readings[-1].date.replace(day=1)
         out[0] = _Resolved(_with_year(month_start.year, month_start.month, out[0].date.day))
