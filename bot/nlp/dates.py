@@ -169,6 +169,16 @@ def _grammar() -> _Grammar:
         ("future", r"\b(?:tomorrow|tomoz|tmrw|tmw|2moro|2morrow|2mrw)\b"),
         ("next_unit", r"\bnext\s+(?P<unit>week|month|year)\b"),
         ("holiday", rf"\b(?:last\s+)?(?P<hol>{hol})\b(?:\s+(?P<year>(?:19|20)\d{{2}})\b)?"),
+        # "3 weeks ago tuesday": that weekday in the week three weeks back.
+        ("weeks_ago_weekday", rf"\b(?P<n>\d{{1,2}}|{cardw}|an?)\s+(?P<unit>weeks?|wks?|fortnights?)\s+ago\s+(?:on\s+|last\s+|this\s+)?(?:(?:the|on\s+the)\s+)?(?P<wd>{wd})\b"),
+        # "a fortnight last Friday", "a week last Monday": that long before last Friday.
+        ("before_last_weekday", rf"\b(?P<n>\d{{1,2}}|{cardw}|an?)\s+(?P<unit>weeks?|wks?|fortnights?)\s+(?:last|gone|past)\s+(?P<wd>{wd})\b"),
+        # "the first Saturday in October", "the last Friday of August".
+        ("nth_weekday", rf"\b(?:the\s+)?(?P<nth>first|1st|second|2nd|third|3rd|fourth|4th|last)\s+(?P<wd>{wd})\s+(?:in|of)\s+(?P<mon>{mon})\b"),
+        # "the Friday after bonfire night", "the weekend before Christmas".
+        ("weekday_by_holiday", rf"\b(?:the\s+)?(?P<wd>{wd}|weekend)\s+(?P<rel>before|after)\s+(?:the\s+)?(?P<hol>{hol})\b"),
+        # "the start of the month", "the end of last month".
+        ("month_part", r"\b(?:the\s+)?(?P<pos>start|beginning|middle|end)\s+of\s+(?P<which>this|the|last)\s+month\b"),
         ("ordinal", rf"(?<![/.\d-])\b(?P<days>(?:the\s+)?{ordnum}(?:{sep}(?:the\s+)?{ordnum})*)\b"),
         ("ordinal", rf"\bthe\s+(?P<days>{ordw})\b(?!\s+(?:time|one|thing|person|floor|of\s+all))"),
     ]
@@ -442,6 +452,41 @@ def _resolve(match: _Match, low: str, today: dt.date) -> list[_Resolved]:
             if day > today:
                 return [_Resolved(None)]
         return [_Resolved(day)]
+    if kind in ("weeks_ago_weekday", "before_last_weekday"):
+        weekday = grammar.weekday_of[_squash(g["wd"])]
+        amount = g["n"]
+        n = int(amount) if amount.isdigit() else 1 if amount in ("a", "an") else grammar.cardinal_of.get(amount, 1)
+        weeks = n * (2 if g["unit"].startswith("fortnight") else 1)
+        if kind == "weeks_ago_weekday":
+            then = today - dt.timedelta(weeks=weeks)
+            return [_Resolved(then - dt.timedelta(days=then.weekday() - weekday))]
+        last = today - dt.timedelta(days=(today.weekday() - weekday) % 7 or 7)
+        return [_Resolved(last - dt.timedelta(weeks=weeks))]
+    if kind == "nth_weekday":
+        weekday = grammar.weekday_of[_squash(g["wd"])]
+        month = grammar.month_of[_squash(g["mon"])]
+        year = today.year if month <= today.month else today.year - 1
+        days = [d for d in (dt.date(year, month, n) for n in range(1, calendar.monthrange(year, month)[1] + 1)) if d.weekday() == weekday]
+        which = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "last": -1}[g["nth"]]
+        day = days[which]
+        return [_Resolved(day if day <= today else None)]
+    if kind == "weekday_by_holiday":
+        holiday = grammar.holiday_of[_squash(g["hol"])]
+        anchor = (_bank_holiday(holiday["mondays"], "", None, today) if "mondays" in holiday else _holiday(holiday, None, today))
+        if anchor is None:
+            return [_Resolved(None)]
+        weekday = 5 if g["wd"] == "weekend" else grammar.weekday_of[_squash(g["wd"])]
+        if g["rel"] == "before":
+            day = anchor - dt.timedelta(days=(anchor.weekday() - weekday) % 7 or 7)
+        else:
+            day = anchor + dt.timedelta(days=(weekday - anchor.weekday()) % 7 or 7)
+        return [_Resolved(day if day <= today else None, approximate=g["wd"] == "weekend")]
+    if kind == "month_part":
+        start = today.replace(day=1) - (relativedelta(months=1) if g["which"] == "last" else relativedelta())
+        last_day = calendar.monthrange(start.year, start.month)[1]
+        day = {"start": 1, "beginning": 1, "middle": 15, "end": last_day}[g["pos"]]
+        resolved = start.replace(day=day)
+        return [_Resolved(min(resolved, today), approximate=True)]
     if kind == "ordinal":
         out = []
         for day in _day_numbers(g["days"]):
