@@ -8,7 +8,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def var_dir() -> Path:
-    """Runtime files (SQLite databases, the built spaCy pipeline, logs). Created on demand."""
+    """Runtime files (SQLite databases, the built spaCy pipeline, logs). Created on demand,
+    readable by its owner only: it holds residents' conversations and applications."""
     path = Path(os.environ.get("ASBCR_VAR", ROOT / "var"))
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
