@@ -158,10 +158,14 @@ def test_health_is_ok_then_names_a_hung_action_server(supervisor):
 
 def test_a_sigkilled_action_server_is_named_by_health_then_restarted(supervisor):
     before = supervisor.pid("actions")
-    os.kill(before, signal.SIGKILL)
-    # The supervisor waits at least a second before restarting it, so health sees the gap.
-    status, body = supervisor.health()
-    assert (status, body["down"]) == (503, ["action_server"]), body
+    supervisor.process.send_signal(signal.SIGSTOP)  # frozen, it cannot restart the child before health looks
+    try:
+        os.kill(before, signal.SIGKILL)
+        eventually(lambda: not _alive(before), 30, "the action server to die")
+        status, body = supervisor.health()
+        assert (status, body["down"]) == (503, ["action_server"]), body
+    finally:
+        supervisor.process.send_signal(signal.SIGCONT)
     eventually(lambda: supervisor.pid("actions") != before and supervisor.health()[0] == 200, 120,
                "the action server to come back")
     assert "the action server stopped (killed by SIGKILL); restarting in 1s" in supervisor.output()
