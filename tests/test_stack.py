@@ -177,3 +177,13 @@ def test_a_restart_onto_a_taken_port_is_a_failure_not_a_crash(tmp_path, monkeypa
                             poll=0.01)
         stack.supervise(should_stop=lambda: "the action server is answering again" in supervisor_lines(stack), poll=0.05)
         assert stack.processes["actions"].poll() is None
+
+
+def test_any_process_that_uses_var_closes_it(tmp_path, monkeypatch):
+    var = tmp_path / "var"
+    var.mkdir()
+    os.chmod(var, 0o755)  # as `make train` under umask 022 leaves it
+    monkeypatch.setenv("ASBCR_VAR", str(var))
+    from asbcr.paths import var_dir
+    assert var_dir() == var
+    assert stat.S_IMODE(var.stat().st_mode) == 0o700
