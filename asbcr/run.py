@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import signal
 import subprocess
 import sys
-import time
 
-from asbcr.stack import Stack, StackError
+from asbcr.stack import PRIVATE_UMASK, Stack, StackError
 
 
 def _stop(*_: object) -> None:
@@ -24,6 +24,7 @@ def _stop_on_hangup_or_term() -> None:
 
 def serve() -> int:
     _stop_on_hangup_or_term()
+    os.umask(PRIVATE_UMASK)  # var/ and everything in it: the service's user only
     stack = Stack()
     print("Starting the action server, the Rasa server and the chat page (logs in var/run/)...", flush=True)
     try:
@@ -34,19 +35,15 @@ def serve() -> int:
     except KeyboardInterrupt:
         return 130
     print(f"\nThe resident chat page is at {stack.web_url}", flush=True)
-    print(f"Rasa REST channel: {stack.rasa_url}/webhooks/rest/webhook   (Ctrl-C stops everything)", flush=True)
+    print(f"Rasa ({stack.rasa_url}) and the action server ({stack.actions_url}) listen on this machine only. "
+          "Ctrl-C stops everything.", flush=True)
     try:
-        while True:
-            for name, process in list(stack.processes.items()):
-                if process.poll() is not None:
-                    print(f"{name} stopped unexpectedly (exit {process.returncode}); see var/run/{name}.log", file=sys.stderr)
-                    return 1
-            time.sleep(1)
+        stack.supervise()  # restarts a child that dies; returns only on Ctrl-C, SIGTERM or SIGHUP
     except KeyboardInterrupt:
         print("\nStopping...", flush=True)
-        return 0
     finally:
         stack.stop()
+    return 0
 
 
 WARNING_LINE = re.compile(r"^\S+\.py:\d+: \w*Warning\b")
@@ -70,6 +67,7 @@ def shell() -> int:
     """Rasa's own chat shell for staff, with the action server running; the bot shows its
     decision trace after each decision on this channel."""
     _stop_on_hangup_or_term()
+    os.umask(PRIVATE_UMASK)
     stack = Stack(with_rasa=False, with_web=False)
     try:
         stack.start()

@@ -50,6 +50,8 @@ CONTENT_SECURITY_POLICY = "; ".join([
 log = logging.getLogger("web.server")
 
 RASA_URL = web.AppKey("rasa_url", str)
+ACTIONS_URL = web.AppKey("actions_url", str)
+HAS_CASEWORK = web.AppKey("has_casework", bool)
 SITE = web.AppKey("site", dict)
 HTTP = web.AppKey("http", ClientSession)
 
@@ -162,14 +164,100 @@ async def chat(request: web.Request) -> web.Response:
     return web.json_response([m for m in messages if isinstance(m, dict)])
 
 
-async def health(request: web.Request) -> web.Response:
-    """Whether this server and the bot behind it answer (for people; the supervisor polls `/`)."""
+def default_actions_url() -> str:
+    return os.environ.get("ASBCR_ACTIONS_URL") or f"http://127.0.0.1:{os.environ.get('ASBCR_ACTIONS_PORT', '5055')}"
+
+
+HEALTH_TIMEOUT = 3.0  # per dependency; they are checked at the same time
+
+
+async def _answers(http: ClientSession, url: str) -> bool:
+    async with http.get(url, timeout=ClientTimeout(total=HEALTH_TIMEOUT)) as response:
+        return response.status == 200
+
+
+_tracker_engines: Dict[str, Any] = {}
+
+
+def _database_answers(url: str) -> bool:
+    """SELECT 1 on the tracker store's SQLAlchemy URL, through one small pool kept per URL."""
+    from sqlalchemy import create_engine, text
+    engine = _tracker_engines.get(url)
+    if engine is None:
+        options: Dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+        if url.startswith("postgres"):
+            options.update(pool_size=1, max_overflow=0, connect_args={"connect_timeout": int(HEALTH_TIMEOUT)})
+        engine = _tracker_engines[url] = create_engine(url, **options)
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    return True
+
+
+def _applications_database_answers() -> bool:
+    from sqlalchemy import text
+    from casework import db
+    with db.get_engine().connect() as connection:
+        connection.execute(text("SELECT 1"))
+    return True
+
+
+async def _redis_answers(url: str) -> bool:
+    """PING over Redis's own protocol (AUTH first when the URL has a password): the page's
+    environment need not carry a Redis client for this."""
+    from urllib.parse import unquote, urlsplit
+    parts = urlsplit(url)
+
+    def command(*words: str) -> bytes:
+        encoded = [word.encode() for word in words]
+        return b"*%d\r\n" % len(encoded) + b"".join(b"$%d\r\n%s\r\n" % (len(w), w) for w in encoded)
+
+    reader, writer = await asyncio.open_connection(parts.hostname or "localhost", parts.port or 6379)
     try:
-        async with request.app[HTTP].get(f"{request.app[RASA_URL]}/", timeout=ClientTimeout(total=3)) as response:
-            bot = "ok" if response.status == 200 else f"status {response.status}"
-    except (ClientError, asyncio.TimeoutError, OSError):
-        bot = "unreachable"
-    return web.json_response({"page": "ok", "bot": bot}, status=200 if bot == "ok" else 503)
+        if parts.password:
+            writer.write(command("AUTH", *([unquote(parts.username)] if parts.username else []),
+                                 unquote(parts.password)))
+            if not (await reader.readline()).startswith(b"+OK"):
+                return False
+        writer.write(command("PING"))
+        await writer.drain()
+        return (await reader.readline()).startswith(b"+PONG")
+    finally:
+        writer.close()
+
+
+async def _check(name: str, probe) -> bool:
+    try:
+        ok = bool(await asyncio.wait_for(probe, HEALTH_TIMEOUT + 1))
+        reason = "it answered but not as expected"
+    except Exception as error:  # any failure means down; the reason is for the operator's log only
+        ok, reason = False, type(error).__name__
+    if not ok:
+        log.warning("health: %s is down (%s)", name, reason)
+    return ok
+
+
+async def health(request: web.Request) -> web.Response:
+    """Whether the page and every service behind it answer: Rasa, the action server, the
+    applications database, and the tracker and lock stores when they are servers of their own
+    (ASBCR_TRACKER_URL, ASBCR_LOCK_URL). 200 when all do; 503 naming the ones that do not.
+    Only names and ok/down: no addresses or error text on a public endpoint."""
+    http, loop = request.app[HTTP], asyncio.get_running_loop()
+    probes = {
+        "rasa": _answers(http, f"{request.app[RASA_URL]}/"),
+        "action_server": _answers(http, f"{request.app[ACTIONS_URL]}/health"),
+    }
+    if request.app[HAS_CASEWORK]:
+        probes["applications_database"] = loop.run_in_executor(None, _applications_database_answers)
+    tracker_url, lock_url = os.environ.get("ASBCR_TRACKER_URL"), os.environ.get("ASBCR_LOCK_URL")
+    if tracker_url:
+        probes["tracker_store"] = loop.run_in_executor(None, _database_answers, tracker_url)
+    if lock_url:
+        probes["lock_store"] = _redis_answers(lock_url)
+    results = await asyncio.gather(*(_check(name, probe) for name, probe in probes.items()))
+    checks = {"page": "ok", **{name: "ok" if ok else "down" for name, ok in zip(probes, results)}}
+    down = [name for name, state in checks.items() if state != "ok"]
+    return web.json_response({"status": "down" if down else "ok", "down": down, "checks": checks},
+                             status=503 if down else 200)
 
 
 async def vendor_missing(request: web.Request) -> web.Response:
@@ -207,9 +295,11 @@ def add_casework_routes(app: web.Application) -> bool:
     return True
 
 
-def create_app(rasa_url: Optional[str] = None, site: Optional[Dict[str, Any]] = None) -> web.Application:
+def create_app(rasa_url: Optional[str] = None, site: Optional[Dict[str, Any]] = None,
+               actions_url: Optional[str] = None) -> web.Application:
     app = web.Application(middlewares=[security_headers], client_max_size=256 * 1024)
     app[RASA_URL] = (rasa_url or default_rasa_url()).rstrip("/")
+    app[ACTIONS_URL] = (actions_url or default_actions_url()).rstrip("/")
     app[SITE] = site or load_site()
     app.router.add_get("/", page)
     app.router.add_post("/api/chat", chat)
@@ -222,7 +312,7 @@ def create_app(rasa_url: Optional[str] = None, site: Optional[Dict[str, Any]] = 
         app.router.add_get("/vendor/{tail:.*}", vendor_missing)
     app.on_startup.append(_open_http)
     app.on_cleanup.append(_close_http)
-    add_casework_routes(app)
+    app[HAS_CASEWORK] = add_casework_routes(app)
     return app
 
 

@@ -111,15 +111,6 @@ def test_a_broken_answer_from_rasa_is_a_502(reply):
     assert status == 502 and body["error"] == "bot_error" and body["message"]
 
 
-def test_health_says_whether_the_bot_answers():
-    async def action(client):
-        response = await client.get("/api/health")
-        return response.status, await response.json()
-
-    status, body = run(with_client(server.create_app(rasa_url=f"http://127.0.0.1:{free_port()}"), action))
-    assert (status, body) == (503, {"page": "ok", "bot": "unreachable"})
-
-
 def test_the_page_escapes_every_site_value(tmp_path: Path):
     site = server.load_site()
     site = dict(site, council='Evil <script>alert(1)</script> "Council"', leave_url='https://example.org/?a=1&b="2"')
