@@ -153,6 +153,13 @@ class Conversation:
         if "bot" in reading.asks and not answers:
             self.say("utter_bot_challenge")
             return True
+        if (ask is not None and ask.name != "check" and "?" in reading.text and not answers and not reading.asks
+                and not (reading.yes or reading.no or reading.dont_know or reading.consent or reading.on_behalf is not None)):
+            # A question of their own ("are last year's reports any use?"): why this is asked, who
+            # can answer the rest, and the same question again.
+            self.say(f"utter_why_{ask.name}" if words.has(f"utter_why_{ask.name}") else "utter_why_ask")
+            self.say("utter_other_questions", **self.contact())
+            return True
         if ("thanks" in reading.asks or "goodbye" in reading.asks) and not answers:
             self.say("utter_thanks" if "thanks" in reading.asks else "utter_goodbye")
             return self.phase != "asking" or ask is not None

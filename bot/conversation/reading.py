@@ -110,7 +110,7 @@ class Reading:
         left = max([0] + [m.end() for m in re.finditer(r"[.!?\n]", self.text[:start])])
         right = min([len(self.text)] + [start + m.start() for m in re.finditer(r"[.!?\n]", self.text[start:])])
         sentence = self.text[left:right].lower()
-        if re.search(r"\b(didn'?t|didnt|did not|never|not|haven'?t|havent|wasn'?t) (bother(ed)? )?(report|ring|rang|call|phone|tell|told|log)\w*", sentence):
+        if re.search(r"\b(didn'?t|didnt|did not|never|not|haven'?t|havent|wasn'?t) (yet |even |actually |got round to |bother(ed)? )?(report|ring|rang|call|phone|tell|told|log)\w*", sentence):
             return False
         return bool(cue("report_words")(sentence))
 
@@ -133,8 +133,14 @@ class Reading:
 
     @property
     def story_bodies(self) -> List[str]:
-        """Bodies told in passing that the same sentence says were told ("the police would patrol" is not)."""
-        return unique(b.body for b in self.bodies if not b.negated and (self.reported_in_sentence(b.start, b.end) or b.body in ("private_landlord",)))
+        """Bodies told in passing that the same sentence says were told ("the police would patrol"
+        is not, nor "the PCSO told me to try the case review": the body is the one telling)."""
+        return unique(b.body for b in self.bodies if not b.negated and not self.body_is_the_teller(b)
+                      and (self.reported_in_sentence(b.start, b.end) or b.body in ("private_landlord",)))
+
+    def body_is_the_teller(self, mention: "BodyMention") -> bool:
+        after = self.text[mention.end: mention.end + 60].lower()
+        return bool(re.match(r"^\s*(who [\w ]{0,30}?\s)?(\w+\s+){0,4}?(told|tells|said|says|advised|suggested|recommended|mentioned)\s+(me|us|to)\b", after))
 
 
 def _sentence(text: str, position: int) -> str:

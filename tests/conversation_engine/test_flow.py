@@ -272,3 +272,12 @@ def test_incidents_named_by_their_month_are_counted_and_their_dates_asked_for():
     chat = past_the_danger_question()
     chat.say("the council on 4th July, and I rang 101 for the August one and the October one")
     assert chat.ask == "incident_dates" and "1 of the 3 dates" in chat.text(), chat.log()
+
+
+def test_a_question_of_their_own_is_answered_and_the_same_question_asked_again():
+    chat = past_the_danger_question()
+    chat.say("the police")
+    assert chat.ask == "incident_dates"
+    chat.say("before I give you the dates, are last year's reports any use?")
+    assert "last six months" in chat.text() and "0115 907 2274" in chat.text(), chat.log()
+    assert chat.ask == "incident_dates"

@@ -15,7 +15,7 @@ CASES = yaml.safe_load((Path(__file__).with_name("reading_cases.yml")).read_text
 def claims(text):
     r = read(text, TODAY)
     return {
-        "told": r.positive_bodies, "not_told": r.negated_bodies,
+        "told": r.positive_bodies, "told_in_a_story": r.story_bodies, "not_told": r.negated_bodies,
         "report_dates": [d.isoformat() for d in r.report_dates],
         "reports_in_a_story": [d.isoformat() for d in r.story_report_dates],
         "count": r.count, "total_only": r.total_only, "many": r.many,
