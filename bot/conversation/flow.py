@@ -112,6 +112,10 @@ class Conversation:
             return None
         ask = self.asking()
         if self.interjection(reading, ask):
+            # A question of theirs, answered: asking again is not a repeat, the first time.
+            self.progress = bool(self.pending) and not self.pending.get("aside")
+            if self.pending:
+                self.pending["aside"] = True
             return self.carry_on()
 
         self.progress = self.absorb(reading, ask)

@@ -281,3 +281,16 @@ def test_a_question_of_their_own_is_answered_and_the_same_question_asked_again()
     chat.say("before I give you the dates, are last year's reports any use?")
     assert "last six months" in chat.text() and "0115 907 2274" in chat.text(), chat.log()
     assert chat.ask == "incident_dates"
+
+
+def test_asides_over_and_over_never_hold_a_question_open():
+    chat = past_the_danger_question()
+    chat.say("the police")
+    asked = []
+    for _ in range(4):
+        if chat.ask != "incident_dates":
+            break
+        asked.append(next(m["text"] for m in chat.replies if (m.get("custom") or {}).get("ask")))
+        chat.say("what is a case review?")
+    assert chat.ask != "incident_dates", chat.log()
+    assert max(asked.count(text) for text in asked) <= 2, chat.log()
