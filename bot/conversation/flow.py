@@ -113,9 +113,10 @@ class Conversation:
         ask = self.asking()
         if self.interjection(reading, ask):
             # A question of theirs, answered: asking again is not a repeat, the first time.
-            self.progress = bool(self.pending) and not self.pending.get("aside")
-            if self.pending:
-                self.pending["aside"] = True
+            key = self.pending.get("key") if self.pending else None
+            self.progress = key is not None and not self.tries.get(f"aside:{key}")
+            if key is not None:
+                self.tries[f"aside:{key}"] = 1
             return self.carry_on()
 
         self.progress = self.absorb(reading, ask)
