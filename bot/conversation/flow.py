@@ -237,7 +237,7 @@ class Conversation:
                 case.emergency = False
             elif r.yes or r.danger:
                 case.emergency = True
-            elif r.danger_maybe and self.tries.get(ask.key, 1) >= 2:
+            elif r.danger_maybe and (self.tries.get(ask.key, 1) >= 2 or PRESENT_TROUBLE.search(r.text)):
                 # Asked twice and still telling of something frightening now, never a "no": the
                 # safe reading is danger (the 999 answer), not the default that nobody is in danger.
                 case.emergency = True
@@ -805,6 +805,12 @@ RELEVANT_TO = {
     "previous_review": ("previous_review", "past_review_cue"),
     "concern": ("concern", "staff_conduct", "past_review_cue", "asb_ongoing", "bodies", "incidents", "story"),
 }
+
+# Told in answer to "is anyone in danger right now?", trouble that is happening as they type is
+# danger, even without the word: "he's at the back door now", "they're still out there".
+PRESENT_TROUBLE = re.compile(
+    r"\b(now|right now|still (out there|outside|here|there|at)|out there|as we speak|as i type|at the (back|front) door"
+    r"|got in|getting in|can hear (him|her|them))\b", re.I)
 
 # Button payloads from older pages and Rasa's own buttons, read as the words they stand for.
 BUTTON_WORDS = {"affirm": "yes", "deny": "no", "dont_know": "I don't know", "apply_now": "apply now",

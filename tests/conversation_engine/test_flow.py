@@ -294,3 +294,11 @@ def test_asides_over_and_over_never_hold_a_question_open():
         chat.say("what is a case review?")
     assert chat.ask != "incident_dates", chat.log()
     assert max(asked.count(text) for text in asked) <= 2, chat.log()
+
+
+def test_trouble_happening_now_in_answer_to_the_danger_question_is_danger_at_once():
+    chat = Chat()
+    chat.say("is this where I ask about a case review? my ex won't leave me alone")
+    assert chat.ask == "emergency"
+    chat.say("he's out there now shouting my name, the kids are upstairs")
+    assert chat.decision and chat.decision["outcome"] == "emergency", chat.log()
