@@ -209,7 +209,7 @@ def _bodies(text: str, entities) -> List[BodyMention]:
         before = text[max(0, mention.start - 30): mention.start]
         if re.search(r"\b(not|never|nor|no|nothing to|neither)\s+(even\s+)?(to\s+|with\s+|rung\s+|rang\s+|called\s+)?(the\s+|my\s+|our\s+|a\s+)?$", before, re.I):
             mention.negated = True
-        elif index and found[index - 1].negated and re.fullmatch(r"[\s,]*(or|and|nor|n|&)?[\s,]*(to\s+)?(the|my|our|a)?\s*",
+        elif index and found[index - 1].negated and re.fullmatch(r"[\s,]*([a-z']+[\s,]+){0,2}?(or|and|nor|n|&)?[\s,]*(to\s+)?(the|my|our|a)?\s*",
                                                                  text[found[index - 1].end: mention.start], re.I):
             mention.negated = True
     for mention in found:

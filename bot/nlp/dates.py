@@ -277,8 +277,8 @@ def _plausible(match: _Match, low: str) -> bool:
         ):
             return False
     if match.kind == "day_month" and g["mon"] == "may" and not re.search(r"\d(?:st|nd|rd|th)|\bof\b", low[match.start: match.end]):
-        # "2 may be", "they may not" (but "the 3rd of May not June" is a date)
-        if re.match(r"\s*(?:be|have|not|well|as|i|you|he|she|we|they|it)\b", after) and "year" not in g:
+        # "2 may be", "they may not" (but "the 3rd of May not June" and "24 May I rang" are dates)
+        if re.match(r"\s*(?:be|have|not|well|as)\b", after) and "year" not in g:
             return False
     if match.kind == "month":
         mon = g["mon"]
@@ -623,7 +623,16 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
             dropped = readings.pop()
             if month_named is dropped:
                 month_named = None
-        if match.kind == "ordinal":
+        if (match.kind == "ordinal" and previous is not None and previous.kind == "holiday" and readings
+                and readings[-1].start == previous.start and readings[-1].date is not None
+                and re.fullmatch(r"[\s,:()-]*(?:weekend[\s,:()-]*)?(?:(?:the|on the|it was the)\s+[a-z]+day[\s,:()-]*)?(?:the\s+)?", low[previous.end: match.start])):
+            # "the May bank holiday weekend - the Sunday, the 24th": the day says which date it was.
+            holiday = readings.pop()
+            resolved_all = [_Resolved(_with_year(holiday.date.year, holiday.date.month, r.date.day)) if r.date else r
+                            for r in resolved_all]
+            if month_named is holiday:
+                month_named = None
+        elif match.kind == "ordinal":
             resolved_all = _ordinal_in_context(resolved_all, match, low, previous, readings, month_named, today)
         if match.kind == "holiday" and "mondays" in _grammar().holiday_of[_squash(match.groups["hol"])] \
                 and month_named is not None and month_named.date is not None:
