@@ -104,7 +104,7 @@ class Conversation:
 
         if self.phase == "restart":
             return self.answer_restart(reading)
-        if "restart" in reading.asks:
+        if "restart" in reading.asks and not first_message:  # nothing to forget yet
             self.pending = {"ask": "restart", "back_to": self.pending, "phase": self.phase}
             self.phase = "restart"
             self.say("utter_confirm_restart", buttons=[{"title": "Yes, start again", "payload": "yes, start again"},

@@ -245,7 +245,8 @@ def _tidy(readings: list, text: str) -> list:
                 r"^\s*(bit|part|half|time|one|ones|few|lot|thing|incident|report|week|month|couple|of (the|this|last) year)\b",
                 text[reading.end:], re.I):
             continue  # "the first bit of this year", "the first one": not the 1st of the month
-        if re.search(r"\bnot (the |on the |on )?$", text[max(0, reading.start - 12): reading.start], re.I):
+        if re.search(r"\b(not|(wasn'?t|was not|weren'?t|were not|no) (one|an incident|a report|anything)s?) (the |on the |on )?$",
+                     text[max(0, reading.start - 30): reading.start], re.I):
             # "the 18th of May, not the 28th": the date after "not" is the one to take away.
             day = reading.date.day
             tidy = [r for r in tidy if r.date.day != day or (r.date.month != reading.date.month and not BARE_DAY.match(reading.text.strip()))]
