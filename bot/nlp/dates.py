@@ -634,6 +634,22 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
                 month_named = None
         elif match.kind == "ordinal":
             resolved_all = _ordinal_in_context(resolved_all, match, low, previous, readings, month_named, today)
+        if match.kind == "weekday_by_holiday" and "mondays" in _grammar().holiday_of[_squash(match.groups["hol"])] \
+                and month_named is not None and month_named.date is not None:
+            # "25th May... no, the Sunday before the bank holiday": the bank holiday nearest the date said.
+            said = [r.date for r in readings if r.date is not None and not r.approximate]
+            near = [_holiday({"monday": [m, w]}, year, today)
+                    for m, w in _grammar().holiday_of[_squash(match.groups["hol"])]["mondays"] for year in {d.year for d in said}]
+            near = [(min(abs((d - x).days) for x in said), d) for d in near if d]
+            near = [(gap, d) for gap, d in near if gap <= 14]
+            if near:
+                anchor = min(near)[1]
+                weekday = 5 if match.groups["wd"] == "weekend" else _grammar().weekday_of[_squash(match.groups["wd"])]
+                if match.groups["rel"] == "before":
+                    day = anchor - dt.timedelta(days=(anchor.weekday() - weekday) % 7 or 7)
+                else:
+                    day = anchor + dt.timedelta(days=(weekday - anchor.weekday()) % 7 or 7)
+                resolved_all = [_Resolved(day if day <= today else None)]
         if match.kind == "holiday" and "mondays" in _grammar().holiday_of[_squash(match.groups["hol"])] \
                 and month_named is not None and month_named.date is not None:
             # "sat 23rd May, but I didn't report it till the bank holiday Monday": the next one after.
