@@ -433,12 +433,18 @@ def _reported_later(text: str, dates: List[DateMention]) -> List[Tuple[dt.date, 
             continue
         waited = re.search(r"\b(but|and)\b[^.]{0,40}\b(didn'?t|didnt|did not|only|never got round to|wasn'?t|couldn'?t)\b[^.]{0,30}\b(report|ring|rang|call|phone|tell|told|log|email)\w*\b[^.]{0,25}"
                            r"\b(till|until|til|on|the)\b[^.]{0,20}$", between)
-        then_reported = re.search(r"\b(but|and) (i |we )?(only )?(reported|rang|called|phoned|told|logged|emailed)( it| them| this| that)?\b([^.]{0,40}\b(on|the))?\s*$", between)
+        then_reported = re.search(r"\b(but|and) (i |we )?(only )?(reported|rang|called|phoned|told|logged|emailed)( it| them| this| that)?\b([^.,;]{0,40}|[^.,;]{0,40},\s*(the\s*)?)$", between)
         if (waited or then_reported) and first.date < second.date and not first.start_point \
+                and not first.approximate and not second.approximate \
                 and (waited and re.search(r"\b(till|until|til)\b", between)
                      or re.search(r"\b(happened|was|were|started|took place|kicked off|did it|egged|smashed|broke|broken|kicked|attacked|damaged)\b",
                                   text[max(0, first.start - 40): first.start] + between[:30])):
             pairs.append((first.date, second.date))
+    for mention in ordered:
+        # "the 8th of September, and I told the doctor the next morning"
+        after = text[mention.end: mention.end + 70]
+        if not mention.approximate and re.match(r"^[^.]{0,40}\b(reported|rang|told|called|phoned|emailed|logged)\b[^.]{0,30}\b(the )?(next|following) (day|morning)\b", after):
+            pairs.append((mention.date, mention.date + dt.timedelta(days=1)))
     return pairs
 
 

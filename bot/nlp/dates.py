@@ -607,6 +607,7 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
     unreadable: list[str] = []
     month_named: DateReading | None = None  # the last date said with its month
     previous: _Match | None = None
+    said_weekday: _Match | None = None  # the last weekday said without last/next
     for match in matches:
         fragment = text[match.start: match.end]
         if match.kind == "vague":
@@ -614,7 +615,12 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
             continue
         resolved_all = _resolve(match, low, today)
         if _anaphoric(match, low, previous, month_named):
+            if match.kind == "weekday":
+                said_weekday = match  # "on the Monday, the 21st": the weekday still says which 21st
             continue  # "previous" stays the date it points back at
+        if match.kind == "weekday" and not (match.groups.get("pre") or match.groups.get("post")):
+            said_weekday = match
+
         if (match.kind in ("day_month", "month_day", "numeric") and previous is not None and previous.kind == "holiday"
                 and readings and readings[-1].start == previous.start and re.fullmatch(r"[\s,(:-]*(?:the\s+)?", low[previous.end: match.start])
                 and readings[-1].date is not None and any(r.date and r.date.month == readings[-1].date.month for r in resolved_all)):
@@ -650,6 +656,13 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
                 else:
                     day = anchor + dt.timedelta(days=(weekday - anchor.weekday()) % 7 or 7)
                 resolved_all = [_Resolved(day if day <= today else None)]
+        if match.kind == "ordinal" and said_weekday is not None and said_weekday.end <= match.start \
+                and re.fullmatch(r"[\s,]*(?:the\s+)?", low[said_weekday.end: match.start]) and resolved_all and resolved_all[0].date:
+            # "on the Monday, the 21st", "Saturday the 3rd": the 21st that is a Monday.
+            weekday = _grammar().weekday_of[_squash(said_weekday.groups["wd"])]
+            day = _day_with_weekday(resolved_all[0].date.day, weekday, month_named.date if month_named and month_named.date else None, today)
+            if day is not None:
+                resolved_all = [_Resolved(day)] + resolved_all[1:]
         if match.kind == "holiday" and "mondays" in _grammar().holiday_of[_squash(match.groups["hol"])] \
                 and month_named is not None and month_named.date is not None:
             # "sat 23rd May, but I didn't report it till the bank holiday Monday": the next one after.
@@ -693,6 +706,23 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
 
 
 _MONTH_KINDS = ("iso", "numeric", "day_month", "month_day", "month", "holiday")
+
+
+def _day_with_weekday(day: int, weekday: int, after: dt.date | None, today: dt.date) -> dt.date | None:
+    """"Tuesday the 17th": the date with that day of the month that falls on that weekday: the
+    first one after a date just said, else the most recent one."""
+    candidates = []
+    start = today.replace(day=1)
+    for back in range(0, 13):
+        month = start - relativedelta(months=back)
+        candidate = _with_year(month.year, month.month, day)
+        if candidate and candidate <= today and candidate.weekday() == weekday:
+            candidates.append(candidate)
+    if after is not None:
+        later = [c for c in candidates if c >= after]
+        if later:
+            return min(later)
+    return max(candidates) if candidates else None
 
 
 def _ordinal_in_context(resolved: list, match: _Match, low: str, previous: _Match | None,
