@@ -436,7 +436,10 @@ class Conversation:
             case.dates_complete = False
         if not case.ordinal_bodies_wait:
             case.apply_ordinal_bodies()
+        reported_for = {reported: happened for happened, reported in r.reported_later}
         for group_dates, group_bodies in r.groups:
+            # A date it was reported on belongs to the incident that happened before it.
+            group_dates = unique(reported_for.get(d, d) for d in group_dates)
             known = {d.isoformat() for d in group_dates}
             case.set_dates(group_dates, add=True)
             for incident in case.incidents:

@@ -434,9 +434,11 @@ def _reported_later(text: str, dates: List[DateMention]) -> List[Tuple[dt.date, 
         waited = re.search(r"\b(but|and)\b[^.]{0,40}\b(didn'?t|didnt|did not|only|never got round to|wasn'?t|couldn'?t)\b[^.]{0,30}\b(report|ring|rang|call|phone|tell|told|log|email)\w*\b[^.]{0,25}"
                            r"\b(till|until|til|on|the)\b[^.]{0,20}$", between)
         then_reported = re.search(r"\b(but|and) (i |we )?(only )?(reported|rang|called|phoned|told|logged|emailed)( it| them| this| that)?\b([^.,;]{0,40}|[^.,;]{0,40},\s*(the\s*)?)$", between)
-        if (waited or then_reported) and first.date < second.date and not first.start_point \
+        # "the 19 September party reported to the council on 21 September"
+        reported_on = re.match(r"^\s*([a-z']+\s+){0,2}(which i |and i |i |was |were )?(reported|rang|called|phoned|logged)( it| them| this)?\b[^.,;]{0,30}\b(on|the)\s*$", between)
+        if (waited or then_reported or reported_on) and first.date < second.date and not first.start_point \
                 and not first.approximate and not second.approximate \
-                and (waited and re.search(r"\b(till|until|til)\b", between)
+                and (reported_on or waited and re.search(r"\b(till|until|til)\b", between)
                      or re.search(r"\b(happened|was|were|started|took place|kicked off|did it|egged|smashed|broke|broken|kicked|attacked|damaged)\b",
                                   text[max(0, first.start - 40): first.start] + between[:30])):
             pairs.append((first.date, second.date))

@@ -302,3 +302,13 @@ def test_trouble_happening_now_in_answer_to_the_danger_question_is_danger_at_onc
     assert chat.ask == "emergency"
     chat.say("he's out there now shouting my name, the kids are upstairs")
     assert chat.decision and chat.decision["outcome"] == "emergency", chat.log()
+
+
+def test_an_incident_reported_days_later_is_one_incident_with_its_report_date():
+    chat = past_the_danger_question()
+    chat.say("the police")
+    chat.say("2 June, 9 July, and for the council one the party was Saturday 19th September and I rang them on the Monday, the 21st")
+    while chat.ask not in ("check", None):
+        chat.say(ANSWERS[chat.ask])
+    assert [(i["date"], i.get("reported_on")) for i in chat.check["incidents"]][-1] == ("2026-09-19", "2026-09-21"), chat.log()
+    assert len(chat.check["incidents"]) == 3, chat.log()
