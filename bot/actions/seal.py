@@ -15,35 +15,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import secrets
-import time
 from typing import Any, Dict, Optional
 
-from asbcr.paths import var_dir
+from asbcr.keys import installation_key
 
 SECRET_ENV = "ASBCR_ACTION_SECRET"
 SECRET_FILE = "action-secret"
 
 
 def _secret() -> bytes:
-    given = os.environ.get(SECRET_ENV, "").strip()
-    if given:
-        return given.encode()
-    path = var_dir() / SECRET_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:  # first start: this process writes the key; a racing one reads it below
-        with os.fdopen(fd, "w") as file:
-            file.write(secrets.token_hex(32))
-    for _ in range(50):
-        text = path.read_text().strip()
-        if text:
-            return text.encode()
-        time.sleep(0.01)  # the creating process is between open and write
-    raise RuntimeError(f"{path} is empty: delete it and start again")
+    return installation_key(SECRET_FILE, SECRET_ENV)
 
 
 def _payload(sender_id: str, facts: Any, outcome: Any) -> bytes:
