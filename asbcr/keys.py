@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from pathlib import Path
 
 from asbcr.paths import var_dir
 
@@ -18,7 +19,11 @@ def installation_key(name: str, env: str) -> bytes:
     given = os.environ.get(env, "").strip()
     if given:
         return given.encode()
-    path = var_dir() / name
+    return key_file(var_dir() / name)
+
+
+def key_file(path: Path) -> bytes:
+    """The key kept in `path`, created with a random value (mode 600) by whoever needs it first."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
