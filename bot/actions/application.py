@@ -258,10 +258,15 @@ class ActionSubmitApplication(Action):
             return [SlotSet("confirm", None)]
         record = application_record(tracker)
         key = conversation_key(tracker)
+        previous = tracker.get_slot("application")
         try:
-            created = create_application(record, idempotency_key=key)
-            if not created["created"]:
-                created = update_chat_application(created["reference"], record, idempotency_key=key)
+            if isinstance(previous, dict) and previous.get("reference"):
+                # never a second one: if retention or "forget me" removed it, nothing is made
+                created = update_chat_application(str(previous["reference"]), record, idempotency_key=key)
+            else:
+                created = create_application(record, idempotency_key=key)
+                if not created["created"]:
+                    created = update_chat_application(created["reference"], record, idempotency_key=key)
         except StoreUnavailable:
             log.warning("applications store unavailable; the resident was asked to try again")
             dispatcher.utter_message(response="utter_application_failed")

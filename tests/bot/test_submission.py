@@ -160,3 +160,19 @@ def test_a_corrected_name_after_start_again_is_stored():
     assert exported["applicant"]["name"] == "Joanne Bloggs"
     assert exported["applicant"]["email"] == "joanne@example.org"
     assert exported["events"][-1]["note"].startswith("changed: name, email")
+
+
+def test_a_conversation_whose_application_was_removed_cannot_make_it_again():
+    """Retention and "forget me" delete the conversation too; should a copy of it still reach the
+    action server (a turn in flight), it names the removed application and gets nothing."""
+    from casework.service import forget_by_token
+
+    chat = applied_chat()
+    forget_by_token(chat.application["private_url"].rsplit("/", 1)[1])
+    chat.say("actually there was another one on 15 nov, told the police")
+    chat.say("yes that's right")
+    chat.say("apply now")
+    chat.say("yes")
+    assert chat.responses == ["utter_application_invalid"]
+    assert len(list_applications()) == 1
+    assert export_json(chat.slots["application"]["reference"])["applicant"]["name"] is None
