@@ -153,7 +153,8 @@ def test_forget_me_removes_the_details_and_the_conversation_and_staff_see_it(sto
     ({}, None),
     ({"form_token": "0" * 64}, None),
     ("right token", {"Origin": "https://evil.example"}),
-], ids=["no token", "wrong token", "other origin"])
+    ("right token", {"Sec-Fetch-Site": "cross-site", "Origin": "null"}),
+], ids=["no token", "wrong token", "other origin", "other site"])
 def test_forget_me_without_the_pages_token_removes_nothing(store, tracker_store, make_application, data, headers):
     created = chat_application(make_application, "resident-8", "2026-11-20")
     say(tracker_store, "resident-8", "my name is Jo Bloggs", dt.date(2026, 11, 20))
