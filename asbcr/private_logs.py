@@ -38,6 +38,7 @@ POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.I)
 QUERY = re.compile(r"\?[^\s\"']*")
 
 _installed = False
+_original_handle = logging.Logger.handle
 
 
 def _own(name: str) -> bool:
@@ -136,12 +137,26 @@ def install() -> None:
     _install_structlog()  # again on every call: Rasa may configure structlog after an early install
     if _installed:
         return
-    original = logging.Logger.handle
-
     def handle(self: logging.Logger, record: logging.LogRecord) -> None:
         if make_safe(record):
-            original(self, record)
+            _original_handle(self, record)
 
     logging.Logger.handle = handle  # type: ignore[method-assign]
     logging.captureWarnings(True)  # warnings go through the same check (logger "py.warnings")
     _installed = True
+
+
+def uninstall() -> None:
+    """Back to plain logging (for tests that install the check in a shared test process)."""
+    global _installed
+    logging.Logger.handle = _original_handle  # type: ignore[method-assign]
+    logging.captureWarnings(False)
+    try:
+        import structlog
+
+        processors = structlog.get_config()["processors"]
+        while _structlog_fields_withheld in processors:
+            processors.remove(_structlog_fields_withheld)
+    except ImportError:
+        pass
+    _installed = False

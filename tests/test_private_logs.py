@@ -24,6 +24,7 @@ def captured():
     yield stream
     root.removeHandler(handler)
     root.setLevel(old_level)
+    private_logs.uninstall()
 
 
 def test_rasas_debug_lines_with_the_message_are_dropped(captured):

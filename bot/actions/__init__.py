@@ -14,8 +14,6 @@ import logging
 from asbcr import private_logs
 from asbcr.keys import installation_key
 
-private_logs.install()  # the action server's process: no resident text in any log line
-
 CALL_KEY_HEADER = "X-Asbcr-Action-Key"
 CALL_KEY_FILE, CALL_KEY_ENV = "action-call-key", "ASBCR_ACTION_CALL_KEY"
 OPEN_PATHS = ("/health",)
@@ -32,6 +30,7 @@ def _guard_action_server() -> None:
         app = Sanic.get_app("rasa_sdk")
     except Exception:  # imported outside the action server (tests, the shell): nothing to guard
         return
+    private_logs.install()  # the action server's process: no resident text in any log line
 
     @app.on_request
     async def only_rasa(request):
