@@ -33,6 +33,7 @@ from typing import Callable, Dict, List, Optional
 
 import yaml
 
+from asbcr.keys import key_file
 from asbcr.paths import ROOT, var_dir
 from asbcr.rasa_server import NO_MODEL
 
@@ -106,6 +107,8 @@ def endpoints_config(actions_port: int, var: Path, env: Dict[str, str]) -> dict:
     """bot/endpoints.yml with the ports and stores this run uses."""
     config = yaml.safe_load((ROOT / "bot" / "endpoints.yml").read_text())
     config["action_endpoint"]["url"] = f"http://{LOOPBACK}:{actions_port}/webhook"
+    # Rasa fills this in from its environment: the key is never written here (bot/actions/__init__.py).
+    config["action_endpoint"]["headers"] = {"X-Asbcr-Action-Key": "${ASBCR_ACTION_CALL_KEY}"}
     tracker_url = env.get("ASBCR_TRACKER_URL")
     if tracker_url:
         url = urllib.parse.urlsplit(tracker_url)
@@ -210,6 +213,10 @@ class Stack:
         self.var = Path(var) if var else var_dir()
         self.quiet = quiet
         self.processes: Dict[str, subprocess.Popen] = {}
+        if not self.env.get("ASBCR_ACTION_CALL_KEY"):
+            # Only Rasa may call the action server: both processes get the installation's key.
+            self.var.mkdir(parents=True, exist_ok=True)
+            self.env["ASBCR_ACTION_CALL_KEY"] = key_file(self.var / "action-call-key").decode()
         self.env.update(
             ASBCR_VAR=str(self.var),
             ASBCR_PORT=str(self.rasa_port),

@@ -13,9 +13,12 @@ from rasa.core.channels import channel, rest
 from sanic import Blueprint
 from sanic.request import Request
 
+from asbcr import private_logs
 from bot import rasa_speedups
 
-rasa_speedups.install()  # this module is loaded by the Rasa server, so this is where it goes
+# This module is loaded by the Rasa server, so this is where its process is set up.
+private_logs.install()  # no resident text in any log line (asbcr/private_logs.py)
+rasa_speedups.install()
 
 MAX_MESSAGE_CHARS = 10_000
 # Said when a turn produced no reply at all: in practice, the action server is down. The

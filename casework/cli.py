@@ -85,10 +85,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "retention", help="remove personal details from applications closed long ago",
         description="Clears names, contact details, addresses, the person affected, description, impact, "
                     "notes and incident references from applications whose last event closed them at least "
-                    "--older-than-months ago. The published figures stay the same.",
+                    "--older-than-months ago, with their conversations in the tracker store, and removes "
+                    "conversations that led to no application after --conversations-older-than-days. "
+                    "The published figures stay the same.",
     )
     retention.add_argument("--older-than-months", type=int, default=DEFAULT_RETENTION_MONTHS, metavar="N",
                            help=f"retention period after closure (default {DEFAULT_RETENTION_MONTHS})")
+    retention.add_argument("--conversations-older-than-days", type=int, default=None, metavar="DAYS",
+                           help="remove conversations that led to no application after this many days "
+                                "(default: casework.conversations.CONVERSATION_RETENTION_DAYS, 30)")
     retention.add_argument("--dry-run", action="store_true", help="only list what would be anonymised")
     retention.set_defaults(func=_friendly(_retention))
 
@@ -243,12 +248,14 @@ def _record(args: argparse.Namespace) -> int:
 def _retention(args: argparse.Namespace) -> int:
     from . import service
 
-    result = service.apply_retention(args.older_than_months, dry_run=args.dry_run)
+    result = service.apply_retention(args.older_than_months, dry_run=args.dry_run,
+                                     conversations_older_than_days=args.conversations_older_than_days)
     verb = "Would remove" if args.dry_run else "Removed"
     count = len(result["references"])
     print(f"{verb} personal details from {count} application(s) closed on or before {result['cutoff']}.")
     for reference in result["references"]:
         print(f"  {reference}")
+    print(f"{verb} {result['conversations_removed']} conversation(s) that led to no application.")
     return 0
 
 

@@ -31,6 +31,11 @@ STAFF_EVENTS = (
     APPEAL_RECEIVED,
     WITHDRAWN,
 )
+# What the resident did themselves, recorded so staff see it; these never change the status or
+# the order staff events must follow. Their notes name what changed, never the new values.
+RESIDENT_UPDATED = "resident-updated"  # changed answers in the chat after applying
+RESIDENT_ERASED = "resident-erased"  # "forget me" on the private page: personal data removed
+RESIDENT_EVENTS = (RESIDENT_UPDATED, RESIDENT_ERASED)
 STATUSES = (RECEIVED,) + STAFF_EVENTS
 # Still with the partnership: everything else has reached an end (an appeal goes to
 # the Police and Crime Commissioner), so retention may count time from it.
@@ -46,6 +51,7 @@ def check_event(history: History, event: str, date: dt.date, today: dt.date,
     """Raise CaseworkError if `event` cannot follow `history`; return a rejection's ground."""
     if event not in STAFF_EVENTS:
         raise CaseworkError(f"unknown event {event!r}; use one of: {', '.join(STAFF_EVENTS)}")
+    history = [(name, day) for name, day in history if name not in RESIDENT_EVENTS]
     names = [name for name, _ in history]
     last_name, last_date = history[-1]
     if date > today:

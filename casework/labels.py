@@ -38,6 +38,8 @@ EVENTS = {
     "recommendations-made": "Recommendations made",
     "appeal-received": "Appeal received",
     "withdrawn": "Application withdrawn",
+    "resident-updated": "Changed by the applicant in the chat",
+    "resident-erased": "Personal details removed at the applicant's request",
 }
 
 

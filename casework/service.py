@@ -183,6 +183,73 @@ def _creation_result(row: Application, *, created: bool) -> Dict[str, Any]:
     }
 
 
+CHAT_FIELDS = {  # what a resident can change in the chat, named for staff as the event's note
+    "name": lambda c: c["applicant"].get("name"),
+    "email": lambda c: c["applicant"].get("email"),
+    "phone": lambda c: c["applicant"].get("phone"),
+    "address": lambda c: c["applicant"].get("address"),
+    "person applied for": lambda c: c["victim"],
+    "consent": lambda c: c["consent"],
+    "incidents and answers": lambda c: c["facts"],
+    "description": lambda c: c["description"],
+    "impact": lambda c: c["impact"],
+}
+
+
+def _chat_row(session: Session, reference: str, idempotency_key: str) -> Application:
+    row = _load(session, reference, for_update=True)
+    # The conversation's own application only: a tracker naming another reference gets nothing.
+    if row.idempotency_key is None or not secrets.compare_digest(row.idempotency_key, idempotency_key):
+        raise NotFound(f"no application with reference {reference} for this conversation")
+    return row
+
+
+def update_chat_application(reference: str, application: Dict[str, Any], *, idempotency_key: str) -> Dict[str, Any]:
+    """A later confirmation in the conversation that made `reference`: the same application,
+    updated with what changed, and an event naming what changed so staff see it. `changed`
+    in the result lists those names (empty for a repeated confirmation)."""
+    clean = validate_application(application)
+    with transaction() as session:
+        row = _chat_row(session, reference, idempotency_key)
+        before = _export(row)
+        before["victim"] = row.victim
+        clean_view = dict(clean, received=row.received)
+        changed = [name for name, value in CHAT_FIELDS.items() if value(clean_view) != value(before)]
+        if changed:
+            if row.status not in ev.OPEN_STATUSES:
+                raise CaseworkError(
+                    f"{row.reference} has already been decided, so it can't be changed here; "
+                    "the Community Safety Officer can add your changes"
+                )
+            decision = decide_for(dict(clean, received=row.received))
+            applicant = clean["applicant"]
+            row.applicant_name, row.applicant_email = applicant.get("name"), applicant.get("email")
+            row.applicant_phone, row.applicant_address = applicant.get("phone"), applicant.get("address")
+            row.victim, row.description, row.impact = clean["victim"], clean["description"], clean["impact"]
+            row.on_behalf, row.consent, row.facts = clean["on_behalf"], clean["consent"], clean["facts"]
+            row.decision, row.outcome = decision, decision["outcome"]
+            _append_event(session, row, ev.RESIDENT_UPDATED, today(), note="changed: " + ", ".join(changed),
+                          ground=None, sequence=len(row.events) + 1)
+        result = dict(_creation_result(row, created=False), changed=changed)
+    if changed:
+        log.info("application %s updated from its conversation (%d part(s) changed)", reference, len(changed))
+    return result
+
+
+def note_chat_change(reference: str, idempotency_key: str, outcome: str) -> None:
+    """The resident's answers changed after applying and no longer lead to an application:
+    the application stays as sent; staff see the change and the assistant's new view."""
+    with transaction() as session:
+        row = _chat_row(session, reference, idempotency_key)
+        if row.anonymised_on is not None:
+            return
+        _append_event(session, row, ev.RESIDENT_UPDATED, today(),
+                      note=f"answers changed in the chat after applying; the assistant's view is now "
+                           f"{str(outcome)[:40]}; the application was not changed",
+                      ground=None, sequence=len(row.events) + 1)
+    log.info("application %s: the resident's answers changed after applying", reference)
+
+
 def private_url(token: str) -> str:
     base = os.environ.get("ASBCR_PUBLIC_URL", "").strip().rstrip("/")
     if not base:
@@ -442,15 +509,25 @@ def months_before(day: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
-def apply_retention(older_than_months: int, *, dry_run: bool = False) -> Dict[str, Any]:
+def apply_retention(older_than_months: int, *, dry_run: bool = False,
+                    conversations_older_than_days: Optional[int] = None) -> Dict[str, Any]:
     """Remove personal details from applications closed at least `older_than_months` ago.
 
     Closed means the latest event ends the partnership's part (see casework.events);
     its date starts the clock, so a later event restarts it. What the statistics need
     (dates of receipt and events, decisions, channel) stays; names, contacts,
     addresses, the person affected, the free-text description, impact and event notes,
-    incident references and the private link go.
+    incident references and the private link go, and so does the application's conversation
+    in the tracker store. Conversations that led to no application are removed once their last
+    message is `conversations_older_than_days` old (casework.conversations).
     """
+    from . import conversations
+
+    if conversations_older_than_days is None:
+        conversations_older_than_days = conversations.CONVERSATION_RETENTION_DAYS
+    if isinstance(conversations_older_than_days, bool) or not isinstance(conversations_older_than_days, int) \
+            or conversations_older_than_days < 1:
+        raise CaseworkError("the conversation retention period must be a whole number of days, at least 1")
     if isinstance(older_than_months, bool) or not isinstance(older_than_months, int) or older_than_months < 1:
         raise CaseworkError("the retention period must be a whole number of months, at least 1")
     cutoff = months_before(today(), older_than_months)
@@ -471,14 +548,46 @@ def apply_retention(older_than_months: int, *, dry_run: bool = False) -> Dict[st
     with transaction() as session:
         rows = list(session.execute(query).scalars())
         if not dry_run:
+            # The conversations first: if their store is down, nothing is anonymised and the
+            # next run does both (removing twice is harmless).
+            conversations.remove_conversations(conversations.sender_of(row.idempotency_key) for row in rows)
             for row in rows:
                 _anonymise(row)
         references = [row.reference for row in rows]
+        keep = {
+            conversations.sender_of(key)
+            for key in session.execute(
+                select(Application.idempotency_key).where(Application.idempotency_key.like(conversations.CHAT_KEY_PREFIX + "%"))
+            ).scalars()
+        }
+    expired = conversations.expire_conversations(conversations_older_than_days, keep, dry_run=dry_run)
     log.info(
-        "retention %s %d closed application(s) closed on or before %s",
-        "would anonymise" if dry_run else "anonymised", len(references), cutoff.isoformat(),
+        "retention %s %d closed application(s) closed on or before %s and %d conversation(s) without one",
+        "would anonymise" if dry_run else "anonymised", len(references), cutoff.isoformat(), expired,
     )
-    return {"cutoff": cutoff.isoformat(), "dry_run": dry_run, "references": references}
+    return {"cutoff": cutoff.isoformat(), "dry_run": dry_run, "references": references,
+            "conversations_removed": expired}
+
+
+def forget_by_token(token: str) -> Dict[str, Any]:
+    """A resident's "forget me" from their private page: their personal details and their
+    conversation are removed now, as retention would later; staff see it as an event."""
+    from . import conversations
+
+    if not isinstance(token, str) or not TOKEN.match(token):
+        raise NotFound("not found")
+    with transaction() as session:
+        row = session.execute(
+            select(Application).where(Application.token == token).options(selectinload(Application.events)).with_for_update()
+        ).scalar_one_or_none()
+        if row is None or not secrets.compare_digest(row.token, token):
+            raise NotFound("not found")
+        conversations.remove_conversations([conversations.sender_of(row.idempotency_key)])
+        _anonymise(row)
+        _append_event(session, row, ev.RESIDENT_ERASED, today(), note=None, ground=None, sequence=len(row.events) + 1)
+        reference = row.reference
+    log.info("application %s: personal details removed at the applicant's request", reference)
+    return {"reference": reference}
 
 
 def _anonymise(row: Application) -> None:

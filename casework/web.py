@@ -1,8 +1,11 @@
 """Web routes for applications, mounted by the chat page's server (web/server.py).
 
 Residents: GET /application/{token} shows their application; GET
-/application/{token}/application.pdf downloads it. The token is random and carries no
-personal data; any other token gets a plain "Not found".
+/application/{token}/application.pdf downloads it; POST /application/{token}/forget ("forget
+me") removes their personal details and their conversation. The token is random and carries no
+personal data; any other token gets a plain "Not found". The forget form carries a hidden
+per-page token (an HMAC of the private token under an installation key), and a request from
+another origin is refused.
 
 Staff: /staff/api/... answers JSON only with `Authorization: Bearer <ASBCR_STAFF_TOKEN>`;
 with no staff token configured every staff route is closed.
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import hmac
 import json
 import os
@@ -18,6 +22,8 @@ from html import escape
 from typing import Any, Awaitable, Callable, Dict
 
 from aiohttp import web
+
+from asbcr.keys import installation_key
 
 from . import labels, service
 from .errors import CaseworkError, NotFound
@@ -32,7 +38,8 @@ PRIVATE_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
     "X-Content-Type-Options": "nosniff",
 }
-PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+FORM_KEY_FILE, FORM_KEY_ENV = "page-form-key", "ASBCR_PAGE_FORM_KEY"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -40,6 +47,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/application/{token}", resident_page)
     app.router.add_get("/application/{token}/application.pdf", resident_pdf)
+    app.router.add_post("/application/{token}/forget", resident_forget)
     app.router.add_get("/staff/api/applications", staff_list)
     app.router.add_get("/staff/api/applications/{reference}", staff_show)
     app.router.add_get("/staff/api/applications/{reference}/application.pdf", staff_pdf)
@@ -75,8 +83,52 @@ async def resident_page(request: web.Request) -> web.Response:
     except CaseworkError:
         return _unavailable()
     headers = dict(PRIVATE_HEADERS, **{"Content-Security-Policy": PAGE_CSP})
-    pdf_href = f"{request.match_info['token']}/application.pdf"  # relative: works behind a path prefix
-    return web.Response(text=render_page(application, pdf_href), content_type="text/html", charset="utf-8", headers=headers)
+    token = request.match_info["token"]
+    pdf_href = f"{token}/application.pdf"  # relative: works behind a path prefix
+    forget = {"href": f"{token}/forget", "form_token": form_token(token)}
+    return web.Response(text=render_page(application, pdf_href, forget), content_type="text/html", charset="utf-8",
+                        headers=headers)
+
+
+def form_token(private_token: str) -> str:
+    """The hidden token of the page's forms: only a page this server rendered has it."""
+    key = installation_key(FORM_KEY_FILE, FORM_KEY_ENV)
+    return hmac.new(key, b"forget:" + private_token.encode(), hashlib.sha256).hexdigest()
+
+
+def _same_origin(request: web.Request) -> bool:
+    """False for a request a browser says came from another site. The page's no-referrer policy
+    makes browsers send `Origin: null` even from the page itself, so Sec-Fetch-Site decides where
+    it is sent; a real Origin must match. The hidden form token is what proves the page."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("Origin")
+    if origin in (None, "null"):
+        return True
+    return origin.split("://", 1)[-1] == request.host
+
+
+async def resident_forget(request: web.Request) -> web.Response:
+    token = request.match_info["token"]
+    try:
+        form = await request.post()
+    except ValueError:
+        form = {}
+    given = form.get("form_token")
+    if not isinstance(given, str) or not hmac.compare_digest(given.encode(), form_token(token).encode()) \
+            or not _same_origin(request):
+        return web.Response(status=403, text="This form has expired. Please open your application's link again.",
+                            content_type="text/plain", headers=PRIVATE_HEADERS)
+    try:
+        result = await _run(service.forget_by_token, token)
+    except NotFound:
+        return _not_found()
+    except CaseworkError:
+        return _unavailable()
+    headers = dict(PRIVATE_HEADERS, **{"Content-Security-Policy": PAGE_CSP})
+    return web.Response(text=render_forgotten(result["reference"]), content_type="text/html", charset="utf-8",
+                        headers=headers)
 
 
 async def resident_pdf(request: web.Request) -> web.Response:
@@ -127,6 +179,8 @@ table{border-collapse:collapse;width:100%;margin-bottom:20px}
 th,td{text-align:left;padding:10px 20px 10px 0;border-bottom:1px solid #b1b4b6;vertical-align:top}
 .button{display:inline-block;background:#00703c;color:#fff;padding:8px 10px;font-weight:bold;text-decoration:none;box-shadow:0 2px 0 #002d18}
 .button:hover{background:#005a30}
+button.button{border:0;font-size:19px;font-family:inherit;cursor:pointer}
+.button.warning{background:#d4351c;box-shadow:0 2px 0 #55150b}.button.warning:hover{background:#aa2a16}
 .hint{color:#505a5f}
 .visually-hidden{position:absolute!important;width:1px!important;height:1px!important;margin:0!important;padding:0!important;overflow:hidden!important;clip:rect(0 0 0 0)!important;white-space:nowrap!important;border:0!important}
 @media(max-width:640px){body{font-size:16px}h1{font-size:27px}h2{font-size:21px}.panel .ref{font-size:24px}dt,dd{padding-right:10px}}
@@ -144,7 +198,43 @@ def _plain(value: Any, empty: str = "Not given") -> str:
     return escape(str(value)).replace("\n", "<br>")
 
 
-def render_page(application: Dict[str, Any], pdf_href: str) -> str:
+def render_forgotten(reference: str) -> str:
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex, nofollow">
+<meta name="referrer" content="no-referrer">
+<title>Your details have been removed</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<main id="main" class="width">
+<h1>Your details have been removed</h1>
+<p>Your name, contact details, address, what you told us and your chat with the assistant have been deleted.
+This link no longer works.</p>
+<p>The partnership keeps only that an application ({escape(reference)}) was received, and its dates, for the
+figures it must publish.</p>
+</main>
+</body>
+</html>
+"""
+
+
+def _forget_form(forget: Dict[str, str]) -> str:
+    return (
+        '<h2>Remove your details</h2>'
+        '<p>You can ask us to delete your name, contact details, address, what you told us and your chat with the '
+        'assistant now. The partnership will no longer be able to contact you about this application, and this '
+        'link will stop working. This cannot be undone.</p>'
+        f'<form method="post" action="{escape(forget["href"])}">'
+        f'<input type="hidden" name="form_token" value="{escape(forget["form_token"])}">'
+        '<button class="button warning" type="submit">Delete my details</button></form>'
+    )
+
+
+def render_page(application: Dict[str, Any], pdf_href: str, forget: Dict[str, str] = None) -> str:
     """The resident's summary page. Every value is HTML-escaped."""
     decision = application.get("decision") or {}
     org = partnership((decision.get("rule_set") or {}).get("name", "erewash"))
@@ -218,6 +308,7 @@ def render_page(application: Dict[str, Any], pdf_href: str) -> str:
 <h2>What happens next</h2>
 <p>We will confirm that we have your application by {escape(acknowledge_by)}. The partnership then decides whether the threshold for a case review is met and tells you why.</p>
 <p>Keep this page's link private: anyone with it can see your application.</p>
+{_forget_form(forget) if forget else ""}
 </main>
 <footer><div class="width">Contact: {escape(contact)}</div></footer>
 </body>

@@ -22,6 +22,8 @@ from typing import Any, Dict, List, Optional
 import yaml
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
+from asbcr import private_logs
+
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 VENDOR_DIR = WEB_DIR / "vendor"
@@ -324,6 +326,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--rasa-url", default=default_rasa_url(), help="Rasa server (default ASBCR_RASA_URL)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    private_logs.install()  # no resident text in any log line (asbcr/private_logs.py)
     log.setLevel(logging.INFO)
     try:
         app = create_app(args.rasa_url)

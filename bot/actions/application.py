@@ -2,8 +2,6 @@
 show a summary the resident can correct, then hand it to the casework package."""
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
 from typing import Any, Dict, List, Optional, Text
@@ -14,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from asbcr.clock import today
+from bot.actions.seal import is_sealed
 from bot.conversation.cues import cue
 
 log = logging.getLogger(__name__)
@@ -181,21 +180,93 @@ class ActionAskConfirm(Action):
         return []
 
 
+def submission_problem(tracker: Tracker) -> Optional[str]:
+    """Why this tracker may not become an application, or None.
+
+    Nothing in a tracker sent to the action server is trusted (anyone who reaches /webhook can
+    post one): the facts must carry action_converse's seal for this conversation, the rule set
+    must still say "apply" (or "get consent" with consent given) on exactly those facts, and the
+    resident must have answered the form's questions in this conversation. The reason returned
+    names no personal data: it goes to the log.
+    """
+    from rules import CaseFactsError, PartnershipError, decide
+
+    from bot.actions.converse import PARTNERSHIP
+
+    facts = tracker.get_slot("case_facts")
+    decision = tracker.get_slot("decision")
+    if not isinstance(facts, dict) or not isinstance(decision, dict):
+        return "no decision in this conversation"
+    if not is_sealed(tracker.sender_id, facts, decision.get("outcome"), decision.get("seal")):
+        return "the facts were not confirmed in this conversation"
+    try:
+        outcome = decide(dict(facts), PARTNERSHIP)["outcome"]
+    except (CaseFactsError, PartnershipError):
+        return "the confirmed facts no longer read as case facts"
+    if not (outcome == "apply" or (outcome == "get_consent" and facts.get("consent") is True)):
+        return f"the confirmed facts decide {outcome}, not apply"
+    answered = form_answers(tracker.events)
+    questions = application_questions({"on_behalf": tracker.get_slot("on_behalf")})
+    for question in questions:
+        if question == "description" and tracker.get_slot("story") and tracker.get_slot("description") == tracker.get_slot("story"):
+            continue  # the resident's own opening story, offered as the description
+        if answered.get(question, 0) == 0:
+            return f"the form's question {question} was never answered"
+    if answered.get("confirm_since_decision", 0) == 0:
+        return "the summary was not confirmed after the decision"
+    return None
+
+
+def form_answers(events: List[Dict[str, Any]]) -> Dict[str, int]:
+    """How many of the resident's messages answered each form question (what was being asked
+    when they wrote), and whether the summary was answered since the latest decision."""
+    counts: Dict[str, int] = {}
+    requested = None
+    for event in events or []:
+        kind = event.get("event")
+        if kind == "slot" and event.get("name") == "requested_slot":
+            requested = event.get("value")
+        elif kind == "slot" and event.get("name") == "decision":
+            counts["confirm_since_decision"] = 0
+        elif kind == "user" and requested:
+            counts[requested] = counts.get(requested, 0) + 1
+            if requested == "confirm":
+                counts["confirm_since_decision"] = counts.get("confirm_since_decision", 0) + 1
+    return counts
+
+
+def conversation_key(tracker: Tracker) -> str:
+    """One application per conversation: its key is the conversation's id, so retention and
+    "forget me" can find and remove the conversation's tracker with it."""
+    return f"chat:{tracker.sender_id}"
+
+
 class ActionSubmitApplication(Action):
-    """Creates the application once: a repeated confirmation returns the same reference."""
+    """Creates the conversation's one application; a later confirmation updates it."""
 
     def name(self) -> Text:
         return "action_submit_application"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         from casework.errors import CaseworkError, StoreUnavailable
-        from casework.service import create_application
+        from casework.service import create_application, update_chat_application
 
+        problem = submission_problem(tracker)
+        if problem is not None:
+            log.warning("submission refused: %s", problem)
+            dispatcher.utter_message(response="utter_application_refused")
+            return [SlotSet("confirm", None)]
         record = application_record(tracker)
-        key_source = json.dumps({"sender": tracker.sender_id, "facts": record["facts"]}, sort_keys=True)
-        idempotency_key = hashlib.sha256(key_source.encode()).hexdigest()
+        key = conversation_key(tracker)
+        previous = tracker.get_slot("application")
         try:
-            created = create_application(record, idempotency_key=idempotency_key)
+            if isinstance(previous, dict) and previous.get("reference"):
+                # never a second one: if retention or "forget me" removed it, nothing is made
+                created = update_chat_application(str(previous["reference"]), record, idempotency_key=key)
+            else:
+                created = create_application(record, idempotency_key=key)
+                if not created["created"]:
+                    created = update_chat_application(created["reference"], record, idempotency_key=key)
         except StoreUnavailable:
             log.warning("applications store unavailable; the resident was asked to try again")
             dispatcher.utter_message(response="utter_application_failed")
@@ -213,13 +284,26 @@ class ActionSubmitApplication(Action):
             "private_url": created.get("private_url"),
         }
         dispatcher.utter_message(
-            response="utter_application_sent",
+            response="utter_application_updated" if created.get("changed") else "utter_application_sent",
             reference=created["reference"],
             acknowledge_by=_long_date(created["acknowledge_by"]),
             private_url=created.get("private_url"),
             json_message={"application": application},
         )
         return [SlotSet("application", application)]
+
+
+def note_changed_answers(dispatcher: CollectingDispatcher, tracker: Tracker, reference: str, outcome: str) -> None:
+    """Answers changed after the application and no longer lead to one: the application stays
+    as sent, staff see the change as an event, and the resident is told so."""
+    from casework.service import note_chat_change
+
+    try:
+        note_chat_change(reference, conversation_key(tracker), outcome)
+    except Exception:
+        log.warning("the change of answers could not be recorded for %s", reference)
+        return
+    dispatcher.utter_message(response="utter_application_answers_changed", reference=reference)
 
 
 def _long_date(iso: str) -> str:

@@ -12,11 +12,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from asbcr.clock import today
+from bot.actions.seal import sealed_decision
 from bot.conversation import respond
 
 log = logging.getLogger(__name__)
 
 PARTNERSHIP = "erewash"
+# The application form's answers. "Start again" clears them (the resident meant it), but not
+# the conversation's application: the next confirmation updates that one.
+FORM_SLOTS = ("applicant_name", "applicant_email", "applicant_phone", "address", "victim_name",
+              "description", "impact", "confirm", "requested_slot")
+DECISION_SLOTS = ("outcome", "decision", "case_facts", "on_behalf", "story")
 
 
 def dispatch(dispatcher: CollectingDispatcher, replies) -> None:
@@ -39,19 +45,40 @@ class ActionConverse(Action):
         dispatch(dispatcher, turn.replies)
         state = turn.state
         events: List[EventType] = [SlotSet("conversation", state)]
+        if any(say.response == "utter_restarted" for say in turn.replies):
+            events += [SlotSet(name, None) for name in FORM_SLOTS + DECISION_SLOTS]
         if turn.decision:
             decision = {k: v for k, v in turn.decision.items() if k != "trace"}
             if tracker.get_latest_input_channel() == "cmdline":  # the staff shell shows the rule trace
                 dispatcher.utter_message(text="Decision trace (staff):\n" + "\n".join(f"  {line}" for line in turn.decision["trace"]))
             case = state["case"]
+            confirmed = state.get("checked")
             events += [
                 SlotSet("outcome", decision["outcome"]),
-                SlotSet("decision", decision),
-                SlotSet("case_facts", state.get("checked")),
+                # sealed: only these confirmed facts can become an application (bot/actions/seal.py)
+                SlotSet("decision", sealed_decision(tracker.sender_id, confirmed, decision)),
+                SlotSet("case_facts", confirmed),
                 SlotSet("on_behalf", bool(case.get("on_behalf"))),
                 SlotSet("story", case.get("story")),
             ]
             log.info("decision outcome=%s rule_set=%s", decision["outcome"], decision["rule_set"].get("version"))
+            events += self._after_application(dispatcher, tracker, confirmed, decision["outcome"])
         if turn.start_application:
             events.append(FollowupAction("application_form"))
         return events
+
+    @staticmethod
+    def _after_application(dispatcher, tracker: Tracker, confirmed, outcome: str) -> List[EventType]:
+        """A new decision in a conversation that already has an application: never a second one."""
+        application = tracker.get_slot("application")
+        if not isinstance(application, dict) or not application.get("reference"):
+            return []
+        if outcome == "apply":
+            # the summary is shown again; a yes updates the application the resident already has
+            dispatcher.utter_message(response="utter_application_will_update", reference=application["reference"])
+            return [SlotSet("confirm", None)]
+        if confirmed != tracker.get_slot("case_facts"):
+            from bot.actions.application import note_changed_answers
+
+            note_changed_answers(dispatcher, tracker, application["reference"], outcome)
+        return []

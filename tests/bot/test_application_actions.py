@@ -4,6 +4,7 @@
 import pytest
 
 from bot.actions.application import ActionAskConfirm, ActionSubmitApplication, ValidateApplicationForm
+from tests.bot.chat import ANSWERS, OPENING, InProcessChat
 from tests.run_async import run_async
 from tests.bot.conftest import DOMAIN, make_tracker
 
@@ -19,6 +20,7 @@ DETAILS = {"applicant_name": "Jo Bloggs", "applicant_email": "jo@example.org", "
 @pytest.fixture(autouse=True)
 def applications_db(tmp_path, monkeypatch):
     monkeypatch.setenv("ASBCR_DATABASE_URL", f"sqlite:///{tmp_path / 'applications.db'}")
+    monkeypatch.setenv("ASBCR_VAR", str(tmp_path / "var"))
 
 
 def run(action, dispatcher, tracker):
@@ -104,24 +106,29 @@ def test_the_summary_shows_every_answer(dispatcher):
 
 
 def test_confirming_twice_makes_one_application(dispatcher):
-    tracker = make_tracker(slots={**DECIDED, **DETAILS, "confirm": True}, active_loop=None)
-    first = slots_set(run(ActionSubmitApplication(), dispatcher, tracker))["application"]
-    second = slots_set(run(ActionSubmitApplication(), dispatcher, tracker))["application"]
+    chat = InProcessChat()
+    first = chat.apply(details={**DETAILS, "confirm": "yes"})
+    second = slots_set(run(ActionSubmitApplication(), dispatcher, chat.tracker()))["application"]
     assert first["reference"] == second["reference"] and first["reference"].startswith("ASBCR-2026-")
     assert first["acknowledge_by"] == "2026-12-02"  # five working days after Wednesday 25 November 2026
     assert dispatcher.messages[0]["custom"] == {"application": first}
 
-    from casework.service import export_json
+    from casework.service import export_json, list_applications
+    assert len(list_applications()) == 1
     exported = export_json(first["reference"])
     assert exported["channel"] == "chat" and exported["applicant"]["name"] == "Jo Bloggs"
     assert exported["decision"]["outcome"] == "apply"
-    # The application records each incident as confirmed: its own bodies and reference number.
-    assert exported["facts"]["incidents"] == CONFIRMED["incidents"]
+    # The application records each incident as confirmed: its own bodies and dates.
+    assert exported["facts"]["incidents"] == chat.slots["case_facts"]["incidents"]
 
 
-def test_a_store_that_is_down_keeps_the_answers(dispatcher, monkeypatch):
+def test_a_store_that_is_down_keeps_the_answers(monkeypatch):
+    chat = InProcessChat()
+    chat.say(OPENING)
+    chat.answer(ANSWERS, lambda c: c.decision is not None)
+    chat.say("apply now")
+    chat.answer(DETAILS, lambda c: c.ask == "confirm")
     monkeypatch.setenv("ASBCR_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
-    tracker = make_tracker(slots={**DECIDED, **DETAILS, "confirm": True}, active_loop=None)
-    events = slots_set(run(ActionSubmitApplication(), dispatcher, tracker))
-    assert events == {"confirm": None}
-    assert dispatcher.messages[0]["response"] == "utter_application_failed"
+    chat.say("yes")
+    assert chat.responses == ["utter_application_failed"] and chat.slots["confirm"] is None
+    assert chat.slots["applicant_name"] == "Jo Bloggs"

@@ -184,7 +184,8 @@ def test_retention_command(store, make_application, capsys, monkeypatch):
     service.record_event(reference, "threshold-not-met", "2019-05-10")
     code, out, _ = asbcr(capsys, "applications", "retention", "--dry-run")
     assert code == 0
-    assert out == f"Would remove personal details from 1 application(s) closed on or before 2020-11-25.\n  {reference}\n"
+    assert out == (f"Would remove personal details from 1 application(s) closed on or before 2020-11-25.\n  {reference}\n"
+                   "Would remove 0 conversation(s) that led to no application.\n")
     assert service.export_json(reference)["applicant"]["name"] == "Jo Bloggs"
     code, out, _ = asbcr(capsys, "applications", "retention", "--older-than-months", "120")
     assert out.startswith("Removed personal details from 0 application(s) closed on or before 2016-11-25.")

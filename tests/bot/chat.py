@@ -1,0 +1,129 @@
+"""A whole conversation through the real actions, in-process: Rasa's part (the one rule that
+sends every message to action_converse, the application form and its submit rule) played by
+a few lines, so trackers are the ones a real conversation makes, events and all."""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Dict, List, Mapping, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.application import ActionAskConfirm, ActionSubmitApplication, ValidateApplicationForm
+from bot.actions.converse import ActionConverse
+from tests.bot.conftest import DOMAIN
+from tests.run_async import run_async
+
+DETAILS = {"applicant_name": "Jo Bloggs", "applicant_email": "jo@example.org", "applicant_phone": "07700 900123",
+           "address": "12 Station Road, Ilkeston DE7 5AB", "description": "Music every weekend.",
+           "impact": "No sleep.", "confirm": "yes"}
+ANSWERS = {
+    "concern": "my neighbours", "emergency": "no", "asb_ongoing": "yes still going on",
+    "reported_to": "the police", "incident_dates": "3 oct, 20/10 and 1st nov",
+    "incidents_related": "yes same people", "on_behalf": "just me", "consent": "yes she agreed",
+    "complaint_completed": "no", "complained_about": "the council", "previous_review": "yes", "check": "yes that's right",
+}
+OPENING = "the lads next door play music every weekend till 4am"
+
+
+class InProcessChat:
+    def __init__(self, sender: Optional[str] = None) -> None:
+        self.sender = sender or f"resident-{uuid.uuid4().hex[:10]}"
+        self.slots: Dict[str, Any] = {}
+        self.events: List[Dict[str, Any]] = []
+        self.active_loop: Optional[str] = None
+        self.replies: List[Dict[str, Any]] = []
+        self.latest_message: Dict[str, Any] = {}
+
+    def tracker(self) -> Tracker:
+        return Tracker.from_dict({
+            "sender_id": self.sender, "slots": dict(self.slots), "latest_message": self.latest_message,
+            "events": list(self.events), "paused": False, "followup_action": None,
+            "active_loop": {"name": self.active_loop} if self.active_loop else {},
+            "latest_action_name": "action_listen",
+        })
+
+    def tracker_dict(self) -> Dict[str, Any]:
+        """The tracker as Rasa posts it to the action server (for /webhook)."""
+        return {"sender_id": self.sender, "slots": dict(self.slots), "latest_message": self.latest_message,
+                "events": list(self.events), "paused": False, "followup_action": None,
+                "active_loop": {"name": self.active_loop} if self.active_loop else {},
+                "latest_action_name": "action_listen", "latest_event_time": None}
+
+    def _run(self, action) -> List[Dict[str, Any]]:
+        dispatcher = CollectingDispatcher()
+        events = run_async(action.run(dispatcher, self.tracker(), DOMAIN))
+        self.replies += dispatcher.messages
+        for event in events:
+            self.events.append(event)
+            if event.get("event") == "slot":
+                self.slots[event["name"]] = event["value"]
+        return events
+
+    def say(self, text: str, intent: str = "inform") -> List[Dict[str, Any]]:
+        self.replies = []
+        self.latest_message = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []}
+        self.events.append({"event": "user", "text": text, "input_channel": "rest",
+                            "parse_data": {"intent": {"name": intent}}})
+        if self.active_loop:
+            self._form()
+        else:
+            events = self._run(ActionConverse())
+            if any(e.get("event") == "followup" and e.get("name") == "application_form" for e in events):
+                self.active_loop = "application_form"
+                self._form()
+        return self.replies
+
+    def _form(self) -> None:
+        self._run(ValidateApplicationForm())
+        requested = self.slots.get("requested_slot")
+        if requested is None:
+            self.active_loop = None
+            self._run(ActionSubmitApplication())
+        elif requested == "confirm":
+            self._run(ActionAskConfirm())
+            self.replies[-1]["custom"] = {"ask": "confirm"}  # the domain gives this response its custom
+        else:
+            self.replies.append({"response": f"utter_ask_{requested}", "custom": {"ask": requested}})
+
+    # --- reading the replies
+    def _latest_custom(self, key: str) -> Any:
+        for message in reversed(self.replies):
+            value = (message.get("custom") or {}).get(key)
+            if value:
+                return value
+        return None
+
+    @property
+    def ask(self) -> Optional[str]:
+        return self._latest_custom("ask")
+
+    @property
+    def decision(self) -> Optional[Dict[str, Any]]:
+        return self._latest_custom("decision")
+
+    @property
+    def application(self) -> Optional[Dict[str, Any]]:
+        return self._latest_custom("application")
+
+    @property
+    def responses(self) -> List[str]:
+        return [m.get("response") for m in self.replies]
+
+    def answer(self, answers: Mapping[str, str], until, max_turns: int = 25) -> "InProcessChat":
+        for _ in range(max_turns):
+            if until(self):
+                return self
+            assert self.ask in answers, (self.ask, self.responses)
+            self.say(answers[self.ask])
+        raise AssertionError(f"never got there: {self.responses}")
+
+    def apply(self, details: Mapping[str, str] = DETAILS, opening: str = OPENING,
+              answers: Mapping[str, str] = ANSWERS) -> Dict[str, Any]:
+        """From the opening to a sent application."""
+        self.say(opening)
+        self.answer(answers, lambda chat: chat.decision is not None)
+        assert self.decision["outcome"] == "apply", self.responses
+        self.say("apply now")
+        self.answer(details, lambda chat: chat.application is not None)
+        return self.application
