@@ -194,6 +194,9 @@ class Conversation:
         # Danger first: a threat with a "now" is an emergency (everyone is asked about danger anyway).
         if r.danger and not r.no_danger_now:
             case.emergency = True
+        elif case.emergency and correcting and (r.no_danger_now or (r.no and re.search(r"\b(danger|emergency|999|safe|not now|nobody|no one)\b", r.text, re.I))):
+            # "No, nobody's in danger now": the 999 answer was wrong; carry on with the questions.
+            case.emergency = False
 
         if r.reported_person and not case.reported_person:
             case.reported_person = True
@@ -237,7 +240,7 @@ class Conversation:
                 case.emergency = False
             elif r.yes or r.danger:
                 case.emergency = True
-            elif r.danger_maybe and (self.tries.get(ask.key, 1) >= 2 or PRESENT_TROUBLE.search(r.text)):
+            elif r.danger_maybe and (self.tries.get(ask.key, 1) >= 2 or (PRESENT_TROUBLE.search(r.text) and not HABITUAL.search(r.text))):
                 # Asked twice and still telling of something frightening now, never a "no": the
                 # safe reading is danger (the 999 answer), not the default that nobody is in danger.
                 case.emergency = True
@@ -812,8 +815,13 @@ RELEVANT_TO = {
 # Told in answer to "is anyone in danger right now?", trouble that is happening as they type is
 # danger, even without the word: "he's at the back door now", "they're still out there".
 PRESENT_TROUBLE = re.compile(
-    r"\b(now|right now|still (out there|outside|here|there|at)|out there|as we speak|as i type|at the (back|front) door"
-    r"|got in|getting in|can hear (him|her|them))\b", re.I)
+    r"\b(right now|at the moment|as we speak|as i type|this minute|still (out there|outside|here|there|at|in)|can hear (him|her|them)"
+    r"|(has|have|'s|'ve) got in|getting in|trying to get in"
+    r"|(he'?s|hes|she'?s|shes|they'?re|theyre|he is|she is|they are|someone'?s|there'?s someone) (still )?(out there|outside|here"
+    r"|at (my|the|our) (\w+ )?(door|gate|window)|in (my|the|our) (\w+ )?(garden|house|hall|stairwell|flat|kitchen))"
+    r"|(at|outside|in|by|on|round) (my|the|our) [a-z ]{0,20}\bnow\b|\bnow\b[^.]{0,12}\b(at|outside|in) (my|the|our))\b", re.I)
+# ...unless it is what happens as a rule ("they're out there most nights").
+HABITUAL = re.compile(r"\b(most|every|some) (nights?|days?|evenings?|weekends?|mornings?)\b|\b(usually|always|often|all the time|at weekends|keep|keeps)\b", re.I)
 
 # Button payloads from older pages and Rasa's own buttons, read as the words they stand for.
 BUTTON_WORDS = {"affirm": "yes", "deny": "no", "dont_know": "I don't know", "apply_now": "apply now",

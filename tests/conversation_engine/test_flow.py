@@ -312,3 +312,16 @@ def test_an_incident_reported_days_later_is_one_incident_with_its_report_date():
         chat.say(ANSWERS[chat.ask])
     assert [(i["date"], i.get("reported_on")) for i in chat.check["incidents"]][-1] == ("2026-09-19", "2026-09-21"), chat.log()
     assert len(chat.check["incidents"]) == 3, chat.log()
+
+
+def test_what_happens_as_a_rule_is_not_danger_now_and_a_999_answer_can_be_taken_back():
+    chat = Chat()
+    chat.say("the lads on the rec are a nightmare")
+    chat.say("they hang about out there most nights")
+    assert not chat.decision, chat.log()
+    chat = Chat()
+    chat.say("the lads on the rec are a nightmare")
+    chat.say("there's a gang of them in my front garden right now smashing the gnomes")
+    assert chat.decision["outcome"] == "emergency", chat.log()
+    chat.say("no, sorry, nobody is in danger, they've gone now")
+    assert chat.ask and chat.ask != "check" and not chat.decision, chat.log()
