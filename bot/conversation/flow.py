@@ -421,6 +421,8 @@ class Conversation:
             for incident in case.incidents:
                 if incident["date"] == happened.isoformat():
                     incident["reported_on"] = reported.isoformat()
+        if r.reported_later and case.count is not None and (asked == "incident_dates" or correcting) and dates:
+            case.count = len(case.incidents)  # two dates of one incident are one incident
         if r.ordinal_bodies and (asked in ("reported_to", "incident_dates") or correcting or r.report_words):
             # As lists: the state goes into a Rasa slot as JSON.
             case.ordinal_bodies = [[list(w) if isinstance(w, tuple) else w, b] for w, b in r.ordinal_bodies]

@@ -226,7 +226,7 @@ WEEKDAY = re.compile(r"^(on |last |this )?(mon|tues?|wed|weds|thu|thur|thurs|fri
 BARE_DAY = re.compile(r"^(the )?(\d{1,2})(st|nd|rd|th)?\b(?! ?(of )?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", re.I)
 SAME_INCIDENT_GAP = re.compile(r"^\s*([-\u2013,(:]|one was|one were|ones? (was|were)|was|were|i mean|ie|i\.e\.?)?\s*"
                                r"((i think|i'?m sure|i believe|maybe|probably|so|yes)\s*,?\s*)*((it|that) was\s+)?(on\s+)?(the\s+)?$", re.I)
-SELF_CORRECTION = re.compile(r"\b(no,? sorry|sorry|i mean|actually|no wait|hang on|correction|scratch that|not that|my mistake|oops)\b", re.I)
+SELF_CORRECTION = re.compile(r"\b(no,? sorry|sorry|i mean|actually|no wait|hang on|correction|scratch that|not that|my mistake|oops|i tell a lie|i'?m wrong|i was wrong|scrap that)\b", re.I)
 
 
 def _tidy(readings: list, text: str) -> list:
@@ -370,7 +370,8 @@ def _counts(text: str, entities, dates: List[DateMention]) -> Tuple[Optional[int
     return count, total and count is None, many and count is None
 
 
-def _groups(bodies: List[BodyMention], dates: List[DateMention], text: str = "") -> List[Tuple[List[dt.date], List[str]]]:
+def _groups(bodies: List[BodyMention], dates: List[DateMention], text: str = "",
+            said: Optional[List[DateMention]] = None) -> List[Tuple[List[dt.date], List[str]]]:
     """Which dates go with which bodies, when a message pairs them ("2 Sept to the police and
     3 Nov to the council"). Empty when every body goes with every date."""
     told = [b for b in bodies if not b.negated and b.body != "landlord"]
@@ -382,7 +383,7 @@ def _groups(bodies: List[BodyMention], dates: List[DateMention], text: str = "")
     events = [(d.start, "date", d) for d in reports + months] + [(b.start, "body", b) for b in told]
     for word in re.finditer(r"\b(january|february|march|april|may|june|july|august|september|october|november|december"
                             r"|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\b", text, re.I):
-        if not any(d.start <= word.start() < d.end for d in dates):
+        if not any(d.start <= word.start() < d.end for d in (said if said is not None else dates)):
             events.append((word.start(), "date", DateMention(dt.date.min, word.start(), word.end(), approximate=True)))
     events.sort(key=lambda e: e[0])
     kinds = [kind for _, kind, _ in events]
@@ -547,8 +548,11 @@ def read(text: str, today: dt.date) -> Reading:
         reading.count = 1
     claimed: List[BodyMention] = []
     reading.ordinal_bodies = _ordinal_bodies(low, reading.bodies, reading.dates, claimed)
-    reading.groups = _groups([b for b in reading.bodies if b not in claimed], reading.dates, low)
     reading.reported_later = _reported_later(low, reading.dates)
+    # "happened on the 23rd, reported to the police on the 25th": the report date carries the bodies.
+    happened = {first for first, _ in reading.reported_later}
+    reading.groups = _groups([b for b in reading.bodies if b not in claimed],
+                             [d for d in reading.dates if d.date not in happened], low, said=reading.dates)
     reading.per_body_counts = bool(re.search(
         r"\b(police|101|council|housing|landlord|futures|agent|gp|doctor)\w*( \w+){0,2} (once|twice|\d+ times|two times|three times|a couple of times)\b"
         r"[^.]{0,60}\b(police|101|council|housing|landlord|futures|agent|gp|doctor)\w*( \w+){0,2} (once|twice|\d+ times|two times|three times|the rest|the others?)\b", low))

@@ -442,12 +442,12 @@ def _resolve(match: _Match, low: str, today: dt.date) -> list[_Resolved]:
         holiday = grammar.holiday_of[_squash(g["hol"])]
         year = _year(g.get("year"))
         if "mondays" in holiday:
-            day = _bank_holiday(holiday["mondays"], low[max(0, match.start - 12): match.end + 30], year, today)
+            day = _bank_holiday(holiday["mondays"], low[max(0, match.start - 16): match.end], low[match.end: match.end + 30], year, today)
         else:
             day = _holiday(holiday, year, today)
-        shift = re.search(r"\b(day|week|fortnight)\s+(before|after)\s+(?:the\s+)?$", low[max(0, match.start - 22): match.start])
-        if day is not None and shift:  # "the day after boxing day", "the week before bonfire night"
-            days = {"day": 1, "week": 7, "fortnight": 14}[shift.group(1)]
+        shift = re.search(r"\b(day|night|evening|morning|week|fortnight)\s+(before|after)\s+(?:the\s+)?$", low[max(0, match.start - 24): match.start])
+        if day is not None and shift:  # "the day after boxing day", "the night before bonfire night"
+            days = {"week": 7, "fortnight": 14}.get(shift.group(1), 1)
             day += dt.timedelta(days=-days if shift.group(2) == "before" else days)
             if day > today:
                 return [_Resolved(None)]
@@ -472,7 +472,7 @@ def _resolve(match: _Match, low: str, today: dt.date) -> list[_Resolved]:
         return [_Resolved(day if day <= today else None)]
     if kind == "weekday_by_holiday":
         holiday = grammar.holiday_of[_squash(g["hol"])]
-        anchor = (_bank_holiday(holiday["mondays"], "", None, today) if "mondays" in holiday else _holiday(holiday, None, today))
+        anchor = (_bank_holiday(holiday["mondays"], "", "", None, today) if "mondays" in holiday else _holiday(holiday, None, today))
         if anchor is None:
             return [_Resolved(None)]
         weekday = 5 if g["wd"] == "weekend" else grammar.weekday_of[_squash(g["wd"])]
@@ -518,12 +518,16 @@ def _holiday(holiday: dict, year: int | None, today: dt.date) -> dt.date | None:
     return None
 
 
-def _bank_holiday(mondays: list, near: str, year: int | None, today: dt.date) -> dt.date | None:
-    """The most recent of these Monday bank holidays, or the one in the month named next to it."""
+def _bank_holiday(mondays: list, before: str, after: str, year: int | None, today: dt.date) -> dt.date | None:
+    """The most recent of these Monday bank holidays, or the one in the month named next to it:
+    "the May bank holiday", "the bank holiday at the end of May" (not a month later in the list)."""
     grammar = _grammar()
-    named = [m for m in re.findall(r"[a-z]+", near) if m in grammar.month_of and m not in ("may",) or m == "may"]
+    months_alternation = "|".join(grammar.month_of)
+    said_before = re.search(rf"\b({months_alternation})\s+(?:bank\s+hol\w*|bank)", before)  # "the May bank holiday"
+    said_after = re.match(rf"\s*(?:monday\s+|weekend\s+)?(?:at\s+the\s+|the\s+)?((?:end|start|beginning)\s+of|in|of)\s+({months_alternation})\b", after)
+    named = [said_before.group(1)] if said_before else [said_after.group(2)] if said_after else []
     months = {grammar.month_of[m] for m in named}
-    late = bool(re.search(r"\b(end|late|last|spring|whit\w*)\b", near))
+    late = bool(re.search(r"\b(end|late|last|spring|whit\w*)\b", before + (said_after.group(0) if said_after else "")))
     choices = [(month, which) for month, which in mondays if not months or month in months]
     if len(choices) > 1 and months == {5}:
         choices = [c for c in choices if (c[1] == -1) == late]
@@ -623,7 +627,10 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
 
         if (match.kind in ("day_month", "month_day", "numeric") and previous is not None and previous.kind == "holiday"
                 and readings and readings[-1].start == previous.start and re.fullmatch(r"[\s,(:-]*(?:the\s+)?", low[previous.end: match.start])
-                and readings[-1].date is not None and any(r.date and r.date.month == readings[-1].date.month for r in resolved_all)):
+                and readings[-1].date is not None
+                and any(r.date and (r.date.month == readings[-1].date.month
+                                    or (r.date.weekday() in (0, 5, 6) and "mondays" in _grammar().holiday_of[_squash(previous.groups["hol"])]))
+                        for r in resolved_all)):
             # "the bank holiday Monday, 25 May": the date says which bank holiday ("the August bank
             # holiday, 15th October" is a list).
             dropped = readings.pop()
