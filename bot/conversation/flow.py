@@ -221,7 +221,7 @@ class Conversation:
             case.concern = case.concern or "review"
         if r.ongoing is not None and asked not in ("emergency",):
             case.asb_ongoing = r.ongoing
-        if r.on_behalf is True:
+        if r.on_behalf is True and not (r.on_behalf_by_name_only and asked not in ("on_behalf", "consent")):
             case.on_behalf = True
         elif r.on_behalf is False and (asked in ("on_behalf", "consent") or correcting):
             case.on_behalf = False
@@ -407,7 +407,7 @@ class Conversation:
                 case.incidents[index]["date"] = dates[0].isoformat()
                 case.incidents.sort(key=lambda i: i["date"])
             else:
-                adding = re.search(r"\b(also|another|and then|forgot|as well|too|more)\b", r.text, re.I)
+                adding = re.search(r"\b(also|another|and then|forgot|as well|too|more|the other (one|time)|one more|missed (one|out))\b", r.text, re.I)
                 awaiting = asked == "incident_dates" and ask.variant in ("more", "others")
                 add = (not correcting and asked != "incident_dates") or awaiting or (correcting and adding)
                 case.set_dates(dates, add=bool(add))

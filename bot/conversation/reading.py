@@ -82,6 +82,7 @@ class Reading:
     no_danger_now: bool = False
     staff_conduct: bool = False
     not_staff_conduct: bool = False  # "I'm not complaining about the staff"
+    on_behalf_by_name_only: bool = False  # a short answer that only names someone ("me nan")
     complaint_done: bool = False
     complaint_not_done: bool = False
     past_review: bool = False
@@ -606,6 +607,8 @@ def read(text: str, today: dt.date) -> Reading:
             reading.dates = [d for d in reading.dates if not (left <= d.start < right)]
     if cue("for_someone_else")(low) or any(e["entity"] == "someone_else" for e in entities):
         reading.on_behalf = True
+        # "the neighbours" alone names a person; only as the answer to "who is it for?" is it them.
+        reading.on_behalf_by_name_only = not cue("for_someone_else")(low) and len(low.split()) <= 4
     if cue("for_myself")(low):
         reading.on_behalf = False if not cue("for_someone_else")(low) else reading.on_behalf
     # The last word on it wins: "I haven't asked her yet... she's just come in, she says yes".

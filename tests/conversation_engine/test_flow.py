@@ -325,3 +325,23 @@ def test_what_happens_as_a_rule_is_not_danger_now_and_a_999_answer_can_be_taken_
     assert chat.decision["outcome"] == "emergency", chat.log()
     chat.say("no, sorry, nobody is in danger, they've gone now")
     assert chat.ask and chat.ask != "check" and not chat.decision, chat.log()
+
+
+def test_naming_the_neighbours_as_the_concern_is_not_applying_for_them():
+    chat = Chat()
+    chat.say("my neighbour is a nightmare")
+    chat.say("no")
+    assert chat.ask == "concern"
+    chat.say("the neighbours")
+    assert (chat.state.get("case") or {}).get("on_behalf") is not True, chat.log()
+
+
+def test_the_other_one_at_a_correction_adds_a_date():
+    chat = Chat().answer_until({**ANSWERS, "incident_dates": "3 oct and 1 nov"}, OPENING)
+    assert chat.decision["outcome"] == "threshold_not_met"
+    chat.say("actually it was 3 times, the other one was 20/10")
+    for _ in range(8):
+        if chat.decision:
+            break
+        chat.say(ANSWERS[chat.ask])
+    assert chat.decision["outcome"] == "apply", chat.log()
