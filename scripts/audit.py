@@ -373,7 +373,7 @@ def report(findings: list[Finding], stale: list[dict], pins: dict[str, str], db:
     packages = {f.package for f in findings}
     allowed = sum(1 for f in findings if f.allowed_by)
     lines.append(
-        f"{len(findings)} advisories in {len(packages)} of {len(pins)} pinned packages: "
+        f"{len(findings)} advisories in {len(packages)} of {len(pins)} packages audited: "
         f"{allowed} allow-listed, {len(findings) - allowed} not. Advisory database: {db}")
     return lines
 

@@ -137,7 +137,7 @@ def test_a_finding_not_allow_listed_fails_the_audit(tmp_path, capsys):
     assert run(tmp_path, "alpha==1.2\ngamma==2.0\n") == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("TEST-2026-1  alpha 1.2  fixed in 1.5  NOT ALLOW-LISTED")
-    assert out[-1].startswith("1 advisories in 1 of 2 pinned packages: 0 allow-listed, 1 not.")
+    assert out[-1].startswith("1 advisories in 1 of 2 packages audited: 0 allow-listed, 1 not.")
     assert "commit unknown" in out[-1]  # the tiny database is not a git checkout of its own
 
 
@@ -166,7 +166,7 @@ def test_an_allow_list_entry_without_a_reason_is_refused(tmp_path, capsys):
 
 def test_nothing_found_passes(tmp_path, capsys):
     assert run(tmp_path, "alpha==1.5\nbeta==2.0.2\n") == 0
-    assert capsys.readouterr().out.startswith("0 advisories in 0 of 2 pinned packages")
+    assert capsys.readouterr().out.startswith("0 advisories in 0 of 2 packages audited")
 
 
 def test_database_from_the_environment_and_missing_database(tmp_path, capsys, monkeypatch):
@@ -249,7 +249,7 @@ def test_quiet_prints_only_what_the_allow_list_does_not_cover(tmp_path, capsys):
                        "--allowlist", str(tmp_path / "allow.yml")]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("TEST-2026-4  beta 2.0.1  no fixed version  NOT ALLOW-LISTED")
-    assert out[1].startswith("2 advisories in 2 of 2 pinned packages: 1 allow-listed, 1 not.")
+    assert out[1].startswith("2 advisories in 2 of 2 packages audited: 1 allow-listed, 1 not.")
     assert len(out) == 2
 
 
