@@ -37,7 +37,7 @@ DEFAULT_PINS = [REPO / "constraints.txt", REPO / "pyproject.toml"]
 DEFAULT_ALLOWLIST = REPO / "security" / "allowlist.yml"
 ADVISORY_SUFFIXES = (".yaml", ".yml", ".json")
 
-try:  # libyaml is ~10x faster on the ~2,700 records of the database
+try:  # libyaml: the database holds thousands of records
     _YamlLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - pure-Python PyYAML
     _YamlLoader = yaml.SafeLoader
@@ -128,7 +128,10 @@ class Advisory:
 
 def parse_advisory(text: str, source: str) -> Advisory | None:
     """One OSV record; None for a withdrawn one (no longer an advisory)."""
-    record = json.loads(text) if source.endswith(".json") else yaml.load(text, Loader=_YamlLoader)
+    try:
+        record = json.loads(text) if source.endswith(".json") else yaml.load(text, Loader=_YamlLoader)
+    except (ValueError, yaml.YAMLError) as error:
+        raise AuditError(f"{source}: unreadable advisory ({error.__class__.__name__})") from None
     if not isinstance(record, dict) or "id" not in record:
         raise AuditError(f"{source}: not an OSV record (no id)")
     if record.get("withdrawn"):

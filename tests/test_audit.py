@@ -259,3 +259,10 @@ def test_installed_audits_what_the_interpreter_holds(tmp_path, capsys, monkeypat
     assert audit.main(["--db", str(TINY_DB), "--installed",
                        "--allowlist", str(tmp_path / "none.yml")]) == 1
     assert "TEST-2026-5  gamma 1.4  no fixed version  NOT ALLOW-LISTED" in capsys.readouterr().out
+
+
+def test_an_unreadable_record_names_its_file(tmp_path, capsys):
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db" / "BAD-1.yaml").write_text("id: BAD-1\naffected: [\n", encoding="utf-8")
+    assert run_db(tmp_path, tmp_path / "db", "alpha==1.2\n") == 2
+    assert "BAD-1.yaml: unreadable advisory" in capsys.readouterr().err
