@@ -12,6 +12,7 @@ help:
 	@echo "make shell  - staff chat shell in the terminal, with the decision trace"
 	@echo "make bench  - benchmarks (rules, language pipeline, chat turns)"
 	@echo "make eval   - the conversation scored on a blind set through the running bot (SET=first|second)"
+	@echo "make audit  - pinned dependencies against a local advisory database (ADVISORY_DB=dir)"
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -43,6 +44,13 @@ bench: train
 	@$(PY) bench/rules.py
 	@$(PY) -m bot.nlp.bench
 	@$(PY) bench/turns.py
+
+# The pinned set, then what .venv holds, against a local PyPA advisory database
+# (ADVISORY_DB=dir or ASBCR_ADVISORY_DB); fails on an advisory security/allowlist.yml does not cover.
+.PHONY: audit
+audit: bootstrap
+	@$(PY) scripts/audit.py $(if $(ADVISORY_DB),--db $(ADVISORY_DB)) --explain
+	@$(PY) scripts/audit.py $(if $(ADVISORY_DB),--db $(ADVISORY_DB)) --installed --quiet
 
 # Whole conversations from tests/blind/$(SET) through the running bot, with the simulated resident.
 SET ?= first

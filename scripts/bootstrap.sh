@@ -22,6 +22,7 @@ echo "Installing pinned dependencies (first time: a few minutes)"
 # This machine's pip configuration may name local package folders that do not exist; pip's
 # warning about each one is noise, not a problem, so it is left out of the output.
 quiet_pip() { .venv/bin/python -m pip "$@" 2> >(grep -v "^WARNING: Location '" >&2); }
-quiet_pip install --quiet --disable-pip-version-check "pip==24.0"
+# pip itself first, at its pin in constraints.txt (a changed pin changes the stamp above).
+quiet_pip install --quiet --disable-pip-version-check -c constraints.txt pip
 quiet_pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
 echo "$want" > "$stamp"
