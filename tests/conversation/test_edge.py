@@ -81,3 +81,9 @@ def test_junk_through_the_running_server_gets_a_reply_or_a_clear_4xx(stack, batc
         else:
             assert 400 <= response.status_code < 500, response.text
             assert response.json()["message"]
+
+
+def test_the_rest_channel_is_the_only_way_in(stack):
+    # Rasa's Socket.IO channel took any session id and any command syntax, unchecked.
+    response = requests.get(f"{stack.rasa_url}/socket.io/", params={"EIO": "4", "transport": "polling"}, timeout=10)
+    assert response.status_code == 404
