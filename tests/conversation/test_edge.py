@@ -64,7 +64,8 @@ def test_rasas_restart_command_is_read_as_words_and_the_conversation_is_kept(sta
     resident.say("no")  # nobody in danger now
     resident.say("/restart")  # Rasa's own restart would wipe the conversation without a word
     assert "technical problem" not in resident.text(), resident.log()
-    assert resident.replies, resident.log()
+    offered = [b["payload"] for m in resident.replies for b in m.get("buttons") or []]
+    assert "no, carry on" in offered, resident.log()  # it asks, as for "start again" in words
     resident.say("no, carry on")
     resident.say("summary")
     assert "the police" in resident.text(), resident.log()
