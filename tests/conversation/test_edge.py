@@ -88,3 +88,13 @@ def test_the_rest_channel_is_the_only_way_in(stack):
     # Rasa's Socket.IO channel took any session id and any command syntax, unchecked.
     response = requests.get(f"{stack.rasa_url}/socket.io/", params={"EIO": "4", "transport": "polling"}, timeout=10)
     assert response.status_code == 404
+
+
+def test_a_body_over_the_limit_is_refused_with_or_without_a_length(stack):
+    megabyte = json.dumps({"sender": "resident-large-01", "message": "a" * 1_000_000}).encode()
+    assert post(stack, megabyte).status_code == 413
+    in_pieces = (megabyte[i:i + 65536] for i in range(0, len(megabyte), 65536))  # chunked, no length
+    response = requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", data=in_pieces,
+                             headers={"Content-Type": "application/json"}, timeout=60)
+    assert response.status_code == 413 and response.json()["error"] == "too_large"
+    assert Resident(stack.rasa_url).say("hello")
