@@ -23,6 +23,8 @@ import yaml
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from asbcr import private_logs
+from asbcr.chat_input import (MAX_BODY_BYTES, MAX_MESSAGE_CHARS, ChatRequestError,
+                              body_too_large, read_chat_request)
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
@@ -30,9 +32,8 @@ VENDOR_DIR = WEB_DIR / "vendor"
 TEMPLATE = WEB_DIR / "templates" / "index.html"
 DEFAULT_SITE = WEB_DIR / "site.yml"
 
-# Browser-made session ids (crypto.randomUUID) and test ids; nothing that could be a path or markup.
-SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-MAX_MESSAGE_CHARS = 10_000  # as bot/channels.py; the bot itself reads the start of a long message
+# What a chat request must be (sender ids, sizes, characters) is in asbcr/chat_input.py, shared with
+# Rasa's REST channel.
 # A turn can run several custom actions and the rule set; the first after a start is the slowest.
 RASA_TIMEOUT = ClientTimeout(total=60, connect=5)
 
@@ -129,20 +130,18 @@ async def page(request: web.Request) -> web.Response:
 
 async def chat(request: web.Request) -> web.Response:
     try:
-        payload = await request.json()
-    except ValueError:
-        return error_response(400, "bad_request", "Send JSON with a sender and a message.")
-    if not isinstance(payload, dict):
-        return error_response(400, "bad_request", "Send JSON with a sender and a message.")
-    sender, message = payload.get("sender"), payload.get("message")
-    if not isinstance(sender, str) or not SENDER_PATTERN.match(sender):
-        return error_response(400, "bad_sender", "The conversation id is missing or malformed. Start again.")
-    if not isinstance(message, str) or not message.strip():
+        sender, message = read_chat_request(await request.read())
+    except web.HTTPRequestEntityTooLarge:
+        return error_response(413, "too_large", body_too_large().message)
+    except ChatRequestError as refused:
+        return error_response(refused.status, refused.code, refused.message)
+    if not message.strip():
         return error_response(400, "empty_message", "Type a message before sending it.")
     if len(message) > MAX_MESSAGE_CHARS:
         return error_response(400, "message_too_long",
                               f"Your message is too long: keep it under {MAX_MESSAGE_CHARS} characters.")
 
+    # Only these two go on: a resident's input_channel, metadata or query never reach Rasa.
     url = f"{request.app[RASA_URL]}/webhooks/rest/webhook"
     try:
         async with request.app[HTTP].post(url, json={"sender": sender, "message": message},
@@ -299,7 +298,7 @@ def add_casework_routes(app: web.Application) -> bool:
 
 def create_app(rasa_url: Optional[str] = None, site: Optional[Dict[str, Any]] = None,
                actions_url: Optional[str] = None) -> web.Application:
-    app = web.Application(middlewares=[security_headers], client_max_size=256 * 1024)
+    app = web.Application(middlewares=[security_headers], client_max_size=MAX_BODY_BYTES)
     app[RASA_URL] = (rasa_url or default_rasa_url()).rstrip("/")
     app[ACTIONS_URL] = (actions_url or default_actions_url()).rstrip("/")
     app[SITE] = site or load_site()

@@ -83,6 +83,67 @@ def test_a_body_that_is_not_json_gets_a_400():
     assert (status, body["error"]) == (400, "bad_request")
 
 
+@pytest.mark.parametrize("payload, code", [
+    ({"sender": "\ud800", "message": "hi"}, "bad_sender"),
+    ({"sender": "resident-\u202e0001", "message": "hi"}, "bad_sender"),
+    ({"sender": SENDER, "message": "my name is \ud83d"}, "unreadable_message"),  # a lone surrogate
+    ({"sender": SENDER, "message": "hi\x00there"}, "unreadable_message"),
+    ({"sender": SENDER, "message": "invoice \u202egnp.exe"}, "unreadable_message"),
+], ids=["surrogate-sender", "rtl-sender", "surrogate-message", "nul-message", "bidi-override-message"])
+def test_characters_nobody_types_get_a_clear_400_and_are_never_sent_on(payload, code):
+    seen = []
+
+    async def webhook(request):
+        seen.append(await request.json())
+        return web.json_response([])
+
+    async def action(client):
+        response = await client.post("/api/chat", json=payload)
+        return response.status, await response.json()
+
+    status, body = run(with_rasa(webhook, action))
+    assert status == 400 and body["error"] == code and body["message"]
+    assert seen == []
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 40_000 + b"1" + b"}" * 40_000,
+                                  b'{"sender": "test-sender-1", "message": "caf\xe9"}'],
+                         ids=["deep-list", "deep-object", "not-utf8"])
+def test_a_body_nested_too_deep_or_not_utf8_gets_a_400_not_a_500(body):
+    async def action(client):
+        response = await client.post("/api/chat", data=body, headers={"Content-Type": "application/json"})
+        return response.status, await response.json()
+
+    status, answer = run(with_client(server.create_app(rasa_url="http://127.0.0.1:9"), action))
+    assert (status, answer["error"]) == (400, "bad_request") and answer["message"]
+
+
+def test_a_body_over_the_limit_gets_a_413_in_plain_words():
+    async def action(client):
+        body = {"sender": SENDER, "message": "a" * 1_000_000}
+        response = await client.post("/api/chat", json=body)
+        return response.status, await response.json()
+
+    status, answer = run(with_client(server.create_app(rasa_url="http://127.0.0.1:9"), action))
+    assert status == 413 and answer["error"] == "too_large" and "too long" in answer["message"]
+
+
+def test_only_the_sender_and_the_message_reach_rasa():
+    seen = []
+
+    async def webhook(request):
+        seen.append((request.query_string, await request.json()))
+        return web.json_response([])
+
+    async def action(client):
+        response = await client.post("/api/chat?stream=true", json={
+            "sender": SENDER, "message": "hi", "input_channel": "cmdline", "metadata": {"a": [1, {"b": 2}]}})
+        return response.status
+
+    assert run(with_rasa(webhook, action)) == 200
+    assert seen == [("", {"sender": SENDER, "message": "hi"})]
+
+
 def test_rasa_not_running_is_a_503_in_plain_english():
     async def action(client):
         response = await client.post("/api/chat", json={"sender": SENDER, "message": "hi"})
