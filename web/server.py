@@ -23,6 +23,7 @@ import yaml
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from asbcr import private_logs
+from web.limits import SERVER_OPTIONS, ChatLimits
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
@@ -298,13 +299,14 @@ def add_casework_routes(app: web.Application) -> bool:
 
 
 def create_app(rasa_url: Optional[str] = None, site: Optional[Dict[str, Any]] = None,
-               actions_url: Optional[str] = None) -> web.Application:
+               actions_url: Optional[str] = None, chat_limits: Optional[ChatLimits] = None) -> web.Application:
     app = web.Application(middlewares=[security_headers], client_max_size=256 * 1024)
     app[RASA_URL] = (rasa_url or default_rasa_url()).rstrip("/")
     app[ACTIONS_URL] = (actions_url or default_actions_url()).rstrip("/")
     app[SITE] = site or load_site()
     app.router.add_get("/", page)
-    app.router.add_post("/api/chat", chat)
+    # per client and per conversation rate limits, one conversation's requests in flight (web/limits.py)
+    app.router.add_post("/api/chat", (chat_limits or ChatLimits()).wrap(chat))
     app.router.add_get("/api/health", health)
     app.router.add_static("/static/", STATIC_DIR)
     if VENDOR_DIR.is_dir():
@@ -330,12 +332,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     log.setLevel(logging.INFO)
     try:
         app = create_app(args.rasa_url)
-    except SiteError as error:
+    except ValueError as error:  # SiteError, or a malformed ASBCR_WEB_TRUSTED_PROXIES
         print(f"web.server: {error}", file=sys.stderr)
         return 2
     shown_host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
     print(f"Chat page: http://{shown_host}:{args.port}/  (bot at {args.rasa_url})", flush=True)
-    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None, **SERVER_OPTIONS)
     return 0
 
 
