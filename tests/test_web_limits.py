@@ -100,6 +100,17 @@ def test_every_limit_is_dated_and_says_why():
         assert limit.burst >= 1 and limit.per_second > 0
 
 
+def test_the_limits_table_can_be_replaced_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ASBCR_WEB_RATE_LIMITS", "client=600/100")
+    table = limits.limits_setting()
+    assert (table["client"].burst, table["client"].per_second) == (600, 100)
+    assert table["conversation"] == limits.LIMITS["conversation"]
+    assert ChatLimits(clock=FakeClock()).clients.limit.burst == 600
+    for bad in ("client=600", "clients=1/1", "client=0/1", "client=5/-1", "client=5/inf", "client=a/b"):
+        with pytest.raises(ValueError, match="NAME=BURST/PER_SECOND"):
+            limits.limits_setting(bad)
+
+
 # ---- whose request it is -------------------------------------------------------------------
 
 def request_from(peer: str, forwarded=None):

@@ -48,10 +48,13 @@ LIMITS: Dict[str, Limit] = {
         reason="one address may be a library, an office or a mobile network with many residents; "
                "a flood (37 turns/s seen in issue 9) is still cut to a quarter"),
     "conversation": Limit(
-        burst=10, per_second=1, set_on="2026-12-02",
+        burst=20, per_second=1, set_on="2026-12-02",
         reason="a resident types or clicks at most about one message a second; a quick run of "
                "answer buttons is a burst and is allowed"),
 }
+# Another table (a load test from one address, a browser test that clicks faster than a person):
+# ASBCR_WEB_RATE_LIMITS="client=BURST/PER_SECOND,conversation=BURST/PER_SECOND", either or both.
+RATE_LIMITS_SETTING = "ASBCR_WEB_RATE_LIMITS"
 # Set 2026-12-02: the page sends one message at a time; a second covers a retry that overlaps
 # a request still being cancelled. A third cannot be a resident, and would queue in Rasa.
 CONVERSATION_IN_FLIGHT = 2
@@ -137,6 +140,24 @@ class InFlight:
         return len(self._counts)
 
 
+def limits_setting(setting: Optional[str] = None) -> Dict[str, Limit]:
+    """LIMITS with the ones ASBCR_WEB_RATE_LIMITS names replaced; a malformed setting is an error."""
+    setting = os.environ.get(RATE_LIMITS_SETTING, "") if setting is None else setting
+    table = dict(LIMITS)
+    for item in filter(None, (part.strip() for part in setting.split(","))):
+        name, _, value = (part.strip() for part in item.partition("="))
+        burst, _, rate = value.partition("/")
+        try:
+            limit = Limit(burst=int(burst), per_second=float(rate), set_on="the environment", reason=RATE_LIMITS_SETTING)
+        except ValueError:
+            limit = None
+        if name not in LIMITS or limit is None or limit.burst < 1 or not 0 < limit.per_second < math.inf:
+            raise ValueError(f"{RATE_LIMITS_SETTING}: {item!r} is not NAME=BURST/PER_SECOND "
+                             f"with NAME one of {', '.join(LIMITS)}")
+        table[name] = limit
+    return table
+
+
 def trusted_proxies(setting: Optional[str] = None) -> List[Network]:
     """ASBCR_WEB_TRUSTED_PROXIES: addresses or networks (comma-separated) of the proxies in
     front of the page whose X-Forwarded-For is believed. Empty (the default): none is."""
@@ -203,7 +224,7 @@ class ChatLimits:
     def __init__(self, clock: Clock = time.monotonic, limits: Optional[Dict[str, Limit]] = None,
                  in_flight: int = CONVERSATION_IN_FLIGHT, proxies: Optional[Iterable[Network]] = None,
                  body_timeout: float = BODY_TIMEOUT_SECONDS):
-        limits = {**LIMITS, **(limits or {})}
+        limits = {**limits_setting(), **(limits or {})}
         self.clients = TokenBucket(limits["client"], clock)
         self.conversations = TokenBucket(limits["conversation"], clock)
         self.in_flight = InFlight(in_flight)
