@@ -196,8 +196,8 @@ async def relay(rasa: HeldRasa, chat_limits: ChatLimits, action):
             return await action(client)
 
 
-def post(client, sender, address="203.0.113.5"):
-    return client.post("/api/chat", json={"sender": sender, "message": "hello"},
+def post(client, sender, address="203.0.113.5", body="hello"):
+    return client.post("/api/chat", json={"sender": sender, "message": body},
                        headers={"X-Forwarded-For": address})
 
 
@@ -264,6 +264,26 @@ def test_a_third_message_of_one_conversation_in_flight_is_refused_at_once():
     assert len(rasa.seen) == 4  # the third never reached Rasa
 
 
+def test_a_body_that_never_arrives_gets_a_408_not_a_held_connection():
+    rasa = HeldRasa()
+
+    async def scenario():
+        async with TestServer(rasa.app()) as rasa_server:
+            chat_limits = ChatLimits(clock=FakeClock(), proxies=[], body_timeout=0.2)
+            app = server.create_app(rasa_url=str(rasa_server.make_url("")).rstrip("/"), chat_limits=chat_limits)
+            async with TestServer(app) as page_server:
+                reader, writer = await asyncio.open_connection(page_server.host, page_server.port)
+                writer.write(b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: 100\r\n\r\n{\"sender\": ")  # and then nothing more
+                await writer.drain()
+                status_line = await asyncio.wait_for(reader.readline(), 10)
+                writer.close()
+                return status_line
+
+    assert run(scenario()).startswith(b"HTTP/1.1 408")
+    assert rasa.seen == []
+
+
 def test_the_relay_gives_up_on_a_rasa_that_never_answers(monkeypatch):
     monkeypatch.setattr(server, "RASA_TIMEOUT", ClientTimeout(total=0.2))
     rasa = HeldRasa(hold_sender="stuck-sender")
@@ -320,3 +340,78 @@ def test_a_client_that_goes_away_cancels_its_request_to_rasa_in_the_real_server(
         return rasa.holding
 
     assert run_async(scenario(), timeout=60) == 0
+
+
+# ---- applications per client ---------------------------------------------------------------
+
+def test_the_bucket_can_be_read_without_spending_and_charged_into_debt():
+    clock = FakeClock()
+    bucket = TokenBucket(Limit(burst=1, per_second=0.5, set_on="test", reason="test"), clock)
+    assert bucket.wait("a") == 0 and bucket.wait("a") == 0
+    bucket.charge("a")
+    bucket.charge("a")  # two that happened at once: the second is owed
+    assert bucket.wait("a") == pytest.approx(4.0)
+    clock.advance(4.0)
+    assert bucket.wait("a") == 0
+
+
+def test_the_relay_notes_a_confirmation_asked_and_each_new_reference_once():
+    seen = limits.Conversations(max_keys=2)
+    assert not seen.confirming("c1")
+    assert seen.note_reply("c1", [{"text": "Is this right?"}, {"custom": {"ask": "confirm"}}]) == []
+    assert seen.confirming("c1")
+    sent = [{"text": "Sent", "custom": {"application": {"reference": "ASB-1", "acknowledge_by": "2026-12-09"}}}]
+    assert seen.note_reply("c1", sent) == ["ASB-1"]
+    assert not seen.confirming("c1")
+    assert seen.note_reply("c1", sent) == []  # the same application updated: not another one
+    assert seen.note_reply("c1", "junk") == [] and seen.note_reply("c1", [7, {"custom": "x"}]) == []
+    seen.note_reply("c2", [])
+    seen.note_reply("c3", [])
+    assert len(seen) == 2
+
+
+async def applying_rasa(request: web.Request) -> web.Response:
+    """"apply" is answered with the confirmation question, "yes" with an application."""
+    body = await request.json()
+    applying_rasa.seen.append((body["sender"], body["message"]))
+    if body["message"] == "apply":
+        return web.json_response([{"text": "Is this right?", "custom": {"ask": "confirm"}}])
+    return web.json_response([{"text": "Sent.", "custom": {"application": {
+        "reference": f"ASB-{body['sender']}", "acknowledge_by": "2026-12-09"}}}])
+
+
+def test_a_client_that_has_sent_its_applications_is_asked_to_wait_and_another_is_not():
+    clock = FakeClock()
+    generous = Limit(burst=50, per_second=1, set_on="test", reason="test")
+    chat_limits = small_limits(clock, client=generous, conversation=generous,
+                               applications=Limit(burst=2, per_second=1 / 600, set_on="test", reason="test"))
+    applying_rasa.seen = []
+
+    async def action(client):
+        statuses = []
+        for sender in ("conversation-1", "conversation-2", "conversation-3"):
+            statuses += [(await post(client, sender, body="apply")).status, (await post(client, sender, body="yes")).status]
+        again = await post(client, "conversation-1", body="yes")  # the same application: no new one
+        refused = await post(client, "conversation-3", body="yes")
+        other = [(await post(client, "conversation-4", "203.0.113.9", body=word)).status for word in ("apply", "yes")]
+        clock.advance(600)
+        later = await post(client, "conversation-3", body="yes")
+        return statuses, again.status, refused.status, await refused.json(), other, later.status
+
+    async def scenario():
+        rasa = web.Application()
+        rasa.router.add_post("/webhooks/rest/webhook", applying_rasa)
+        async with TestServer(rasa) as rasa_server:
+            app = server.create_app(rasa_url=str(rasa_server.make_url("")).rstrip("/"), chat_limits=chat_limits)
+            async with TestClient(TestServer(app)) as client:
+                return await action(client)
+
+    statuses, again, refused, body, other, later = run(scenario())
+    assert statuses == [200, 200, 200, 200, 200, 429]
+    assert again == 200
+    assert refused == 429 and body["error"] == "too_many_applications"
+    assert "Your answers are kept" in body["message"] and "send it again" in body["message"]
+    assert other == [200, 200]
+    assert later == 200  # ten minutes on, a token is back
+    sent = [sender for sender, message in applying_rasa.seen if message == "yes"]
+    assert sent.count("conversation-3") == 1  # the refused confirmations never reached Rasa

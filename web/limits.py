@@ -7,12 +7,18 @@ in this order:
 1. a token bucket per client address (the address the server sees; ``X-Forwarded-For`` only
    from a proxy named in ASBCR_WEB_TRUSTED_PROXIES),
 2. a token bucket per conversation (the request's ``sender``),
-3. a bound on how many requests of one conversation are in flight at once.
+3. a bound on how many requests of one conversation are in flight at once,
+4. a bucket of applications per client address: the relay sees the bot ask a conversation to
+   confirm its application (``custom.ask == "confirm"``) and sees the reference that comes back
+   (``custom.application``); while a client's bucket is empty, a conversation waiting for its
+   confirmation is asked to wait (or phone) instead of sending another application.
+   Applications are created only by the action server, behind Rasa (bot/actions/application.py);
+   this is the web tier's part, so that one address cannot file applications by the dozen.
 
 A request refused by any of them gets a 429 with a plain-English message (the page shows it as
 it shows the relay's 503 and keeps what the resident typed) and a Retry-After header. Nothing
 is kept on disk; the buckets live in this process's memory, so with several web replicas each
-holds its own (nginx's limit in front covers the sum). Every limit is named and dated below
+holds its own (nginx's own limit in front, in the cluster shape, bounds the sum). Every limit is named and dated below
 with why it is what it is; the clock is injectable, so the tests never sleep.
 """
 from __future__ import annotations
@@ -51,9 +57,13 @@ LIMITS: Dict[str, Limit] = {
         burst=20, per_second=1, set_on="2026-12-02",
         reason="a resident types or clicks at most about one message a second; a quick run of "
                "answer buttons is a burst and is allowed"),
+    "applications": Limit(
+        burst=5, per_second=1 / 600, set_on="2026-12-02",
+        reason="a household or a library may send a few applications in an hour; nobody sends "
+               "more than about one every ten minutes from one address"),
 }
 # Another table (a load test from one address, a browser test that clicks faster than a person):
-# ASBCR_WEB_RATE_LIMITS="client=BURST/PER_SECOND,conversation=BURST/PER_SECOND", either or both.
+# ASBCR_WEB_RATE_LIMITS="client=BURST/PER_SECOND,applications=BURST/PER_SECOND", any of them.
 RATE_LIMITS_SETTING = "ASBCR_WEB_RATE_LIMITS"
 # Set 2026-12-02: the page sends one message at a time; a second covers a retry that overlaps
 # a request still being cancelled. A third cannot be a resident, and would queue in Rasa.
@@ -72,6 +82,10 @@ MESSAGES = {
                     "your message again: nothing you wrote has been lost.",
     "in_flight": "We are still answering your last message. Wait for the answer, then send this "
                  "one again: nothing you wrote has been lost.",
+    # the page adds "You can also call" and the council's number to every one of these
+    "applications": "Several applications have been sent from your connection in the last hour, so "
+                    "we cannot send this one just now. Your answers are kept: send it again in a "
+                    "little while.",
     "slow_body": "Your message took too long to arrive. Check your connection and send it again.",
 }
 
@@ -90,17 +104,30 @@ class TokenBucket:
     def take(self, key: str) -> float:
         now = self.clock()
         self._forget_full(now)
-        tokens, counted = self._buckets.pop(key, (float(self.limit.burst), now))
-        tokens = min(float(self.limit.burst), tokens + (now - counted) * self.limit.per_second)
-        wait = 0.0
-        if tokens >= 1:
-            tokens -= 1
-        else:
-            wait = (1 - tokens) / self.limit.per_second
-        self._buckets[key] = (tokens, now)
+        tokens = self._tokens(key, now)
+        wait = 0.0 if tokens >= 1 else (1 - tokens) / self.limit.per_second
+        self._store(key, tokens if wait else tokens - 1, now)
+        return wait
+
+    def wait(self, key: str) -> float:
+        """The seconds until ``key`` has a token (0: it has one now); spends nothing."""
+        tokens = self._tokens(key, self.clock())
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.limit.per_second
+
+    def charge(self, key: str) -> None:
+        """Spends a token for something that has already happened, into debt if need be."""
+        now = self.clock()
+        self._store(key, self._tokens(key, now) - 1, now)
+
+    def _tokens(self, key: str, now: float) -> float:
+        tokens, counted = self._buckets.get(key, (float(self.limit.burst), now))
+        return min(float(self.limit.burst), tokens + (now - counted) * self.limit.per_second)
+
+    def _store(self, key: str, tokens: float, now: float) -> None:
+        self._buckets.pop(key, None)
+        self._buckets[key] = (tokens, now)  # now the most recently touched
         while len(self._buckets) > self.max_keys:
             self._buckets.popitem(last=False)
-        return wait
 
     def __len__(self) -> int:
         return len(self._buckets)
@@ -201,6 +228,40 @@ def client_address(request: web.Request, proxies: Iterable[Network]) -> str:
     return peer
 
 
+class Conversations:
+    """What the relay has seen the bot say to each conversation, as far as application limits
+    need it: whether its last reply asked to confirm the application, and the references of
+    the applications it was told about. The least recently seen beyond MAX_KEYS are forgotten."""
+
+    def __init__(self, max_keys: int = MAX_KEYS):
+        self.max_keys = max_keys
+        self._seen: "OrderedDict[str, Tuple[bool, frozenset]]" = OrderedDict()
+
+    def confirming(self, sender: str) -> bool:
+        return self._seen.get(sender, (False, frozenset()))[0]
+
+    def note_reply(self, sender: str, messages: object) -> List[str]:
+        """Notes Rasa's reply; returns the references in it this conversation had not had."""
+        asked, references = False, []
+        for message in messages if isinstance(messages, list) else []:
+            custom = message.get("custom") if isinstance(message, dict) else None
+            if not isinstance(custom, dict):
+                continue
+            asked = asked or custom.get("ask") == "confirm"
+            application = custom.get("application")
+            if isinstance(application, dict) and isinstance(application.get("reference"), str):
+                references.append(application["reference"])
+        _, known = self._seen.pop(sender, (False, frozenset()))
+        new = [reference for reference in dict.fromkeys(references) if reference not in known]
+        self._seen[sender] = (asked, known | frozenset(new))
+        while len(self._seen) > self.max_keys:
+            self._seen.popitem(last=False)
+        return new
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
 def _sender(body: bytes) -> Optional[str]:
     """The conversation's id from a chat body, or None (the handler then answers the 400)."""
     try:
@@ -212,14 +273,17 @@ def _sender(body: bytes) -> Optional[str]:
     return sender if isinstance(sender, str) and 0 < len(sender) <= 64 else None
 
 
+ERROR_CODES = {"client": "too_many_messages", "conversation": "too_many_messages",
+               "in_flight": "still_answering", "applications": "too_many_applications"}
+
+
 def too_many(kind: str, wait: float) -> web.Response:
-    return web.json_response(
-        {"error": "still_answering" if kind == "in_flight" else "too_many_messages", "message": MESSAGES[kind]},
-        status=429, headers={"Retry-After": str(max(1, math.ceil(wait)))})
+    return web.json_response({"error": ERROR_CODES[kind], "message": MESSAGES[kind]},
+                             status=429, headers={"Retry-After": str(max(1, math.ceil(wait)))})
 
 
 class ChatLimits:
-    """The buckets and the in-flight bound of one web server."""
+    """The buckets, the in-flight bound and the application limit of one web server."""
 
     def __init__(self, clock: Clock = time.monotonic, limits: Optional[Dict[str, Limit]] = None,
                  in_flight: int = CONVERSATION_IN_FLIGHT, proxies: Optional[Iterable[Network]] = None,
@@ -228,6 +292,8 @@ class ChatLimits:
         self.clients = TokenBucket(limits["client"], clock)
         self.conversations = TokenBucket(limits["conversation"], clock)
         self.in_flight = InFlight(in_flight)
+        self.applications = TokenBucket(limits["applications"], clock)
+        self.conversations_seen = Conversations()
         self.proxies = list(trusted_proxies() if proxies is None else proxies)
         self.body_timeout = body_timeout
 
@@ -237,7 +303,8 @@ class ChatLimits:
         its request to Rasa and frees its in-flight place."""
 
         async def limited(request: web.Request) -> web.StreamResponse:
-            wait = self.clients.take(client_address(request, self.proxies))
+            client = client_address(request, self.proxies)
+            wait = self.clients.take(client)
             if wait:
                 return too_many("client", wait)
             try:
@@ -250,16 +317,24 @@ class ChatLimits:
             wait = self.conversations.take(sender)
             if wait:
                 return too_many("conversation", wait)
+            if self.conversations_seen.confirming(sender):
+                wait = self.applications.wait(client)  # this message may send an application
+                if wait:
+                    return too_many("applications", wait)
             if not self.in_flight.enter(sender):
                 return too_many("in_flight", 1)
             try:
-                return await handler(request)
+                response = await handler(request)
             finally:
                 self.in_flight.leave(sender)
+            if response.status == 200 and isinstance(getattr(response, "body", None), bytes):
+                for _ in self.conversations_seen.note_reply(sender, json.loads(response.body)):
+                    self.applications.charge(client)
+            return response
 
         return limited
 
 
-# For web.run_app: a client that goes away cancels its handler (aiohttp's default since 3.9 is
-# to let it run on, which would keep Rasa working for nobody).
+# For web.run_app: a client that goes away cancels its handler (aiohttp's default is to let it
+# run on, which would keep Rasa working on a message for nobody).
 SERVER_OPTIONS = {"handler_cancellation": True}
