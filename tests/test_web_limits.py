@@ -318,7 +318,7 @@ def test_a_client_that_goes_away_cancels_its_request_to_rasa_in_the_real_server(
                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
             try:
                 async with ClientSession() as client:
-                    for _ in range(200):  # until it listens
+                    for _ in range(600):  # until it listens (a loaded machine is slow to start it)
                         try:
                             async with client.get(f"http://127.0.0.1:{port}/"):
                                 break
