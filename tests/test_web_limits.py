@@ -189,9 +189,16 @@ def small_limits(clock, **overrides):
     return ChatLimits(clock=clock, limits=table, proxies=LOOPBACK)
 
 
+def page_app(rasa_server: TestServer, chat_limits: ChatLimits) -> web.Application:
+    """The page server in front of `rasa_server`, its limits replaced before it starts."""
+    app = server.create_app(rasa_url=str(rasa_server.make_url("")).rstrip("/"))
+    app[limits.CHAT_LIMITS] = chat_limits
+    return app
+
+
 async def relay(rasa: HeldRasa, chat_limits: ChatLimits, action):
     async with TestServer(rasa.app()) as rasa_server:
-        app = server.create_app(rasa_url=str(rasa_server.make_url("")).rstrip("/"), chat_limits=chat_limits)
+        app = page_app(rasa_server, chat_limits)
         async with TestClient(TestServer(app)) as client:
             return await action(client)
 
@@ -270,7 +277,7 @@ def test_a_body_that_never_arrives_gets_a_408_not_a_held_connection():
     async def scenario():
         async with TestServer(rasa.app()) as rasa_server:
             chat_limits = ChatLimits(clock=FakeClock(), proxies=[], body_timeout=0.2)
-            app = server.create_app(rasa_url=str(rasa_server.make_url("")).rstrip("/"), chat_limits=chat_limits)
+            app = page_app(rasa_server, chat_limits)
             async with TestServer(app) as page_server:
                 reader, writer = await asyncio.open_connection(page_server.host, page_server.port)
                 writer.write(b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -402,7 +409,7 @@ def test_a_client_that_has_sent_its_applications_is_asked_to_wait_and_another_is
         rasa = web.Application()
         rasa.router.add_post("/webhooks/rest/webhook", applying_rasa)
         async with TestServer(rasa) as rasa_server:
-            app = server.create_app(rasa_url=str(rasa_server.make_url("")).rstrip("/"), chat_limits=chat_limits)
+            app = page_app(rasa_server, chat_limits)
             async with TestClient(TestServer(app)) as client:
                 return await action(client)
 

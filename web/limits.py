@@ -297,42 +297,52 @@ class ChatLimits:
         self.proxies = list(trusted_proxies() if proxies is None else proxies)
         self.body_timeout = body_timeout
 
-    def wrap(self, handler: Handler) -> Handler:
-        """``handler`` (the chat relay) behind the limits. A client that disconnects cancels the
-        handler (the server runs with handler_cancellation, see SERVER_OPTIONS), which closes
-        its request to Rasa and frees its in-flight place."""
-
-        async def limited(request: web.Request) -> web.StreamResponse:
-            client = client_address(request, self.proxies)
-            wait = self.clients.take(client)
+    async def guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """``handler`` (the chat relay) answers ``request`` unless a limit refuses it. A client that
+        disconnects cancels the handler (the server runs with handler_cancellation, see
+        SERVER_OPTIONS), which closes its request to Rasa and frees its in-flight place."""
+        client = client_address(request, self.proxies)
+        wait = self.clients.take(client)
+        if wait:
+            return too_many("client", wait)
+        try:
+            body = await asyncio.wait_for(request.read(), self.body_timeout)  # kept for the handler
+        except asyncio.TimeoutError:
+            return web.json_response({"error": "slow_request", "message": MESSAGES["slow_body"]}, status=408)
+        sender = _sender(body)
+        if sender is None:
+            return await handler(request)
+        wait = self.conversations.take(sender)
+        if wait:
+            return too_many("conversation", wait)
+        if self.conversations_seen.confirming(sender):
+            wait = self.applications.wait(client)  # this message may send an application
             if wait:
-                return too_many("client", wait)
-            try:
-                body = await asyncio.wait_for(request.read(), self.body_timeout)  # kept for the handler
-            except asyncio.TimeoutError:
-                return web.json_response({"error": "slow_request", "message": MESSAGES["slow_body"]}, status=408)
-            sender = _sender(body)
-            if sender is None:
-                return await handler(request)
-            wait = self.conversations.take(sender)
-            if wait:
-                return too_many("conversation", wait)
-            if self.conversations_seen.confirming(sender):
-                wait = self.applications.wait(client)  # this message may send an application
-                if wait:
-                    return too_many("applications", wait)
-            if not self.in_flight.enter(sender):
-                return too_many("in_flight", 1)
-            try:
-                response = await handler(request)
-            finally:
-                self.in_flight.leave(sender)
-            if response.status == 200 and isinstance(getattr(response, "body", None), bytes):
-                for _ in self.conversations_seen.note_reply(sender, json.loads(response.body)):
-                    self.applications.charge(client)
-            return response
+                return too_many("applications", wait)
+        if not self.in_flight.enter(sender):
+            return too_many("in_flight", 1)
+        try:
+            response = await handler(request)
+        finally:
+            self.in_flight.leave(sender)
+        if response.status == 200 and isinstance(getattr(response, "body", None), bytes):
+            for _ in self.conversations_seen.note_reply(sender, json.loads(response.body)):
+                self.applications.charge(client)
+        return response
 
-        return limited
+
+CHAT_LIMITS = web.AppKey("chat_limits", ChatLimits)
+
+
+def behind_limits(app: web.Application, handler: Handler) -> Handler:
+    """``handler`` behind the app's ChatLimits (``app[CHAT_LIMITS]``, which a test may replace
+    before the app starts, for one with a fake clock)."""
+    app[CHAT_LIMITS] = ChatLimits()
+
+    async def limited(request: web.Request) -> web.StreamResponse:
+        return await request.app[CHAT_LIMITS].guard(request, handler)
+
+    return limited
 
 
 # For web.run_app: a client that goes away cancels its handler (aiohttp's default is to let it

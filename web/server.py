@@ -23,7 +23,8 @@ import yaml
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from asbcr import private_logs
-from web.limits import SERVER_OPTIONS, ChatLimits
+
+from web import limits  # the chat relay's rate limits and in-flight bounds
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
@@ -299,14 +300,13 @@ def add_casework_routes(app: web.Application) -> bool:
 
 
 def create_app(rasa_url: Optional[str] = None, site: Optional[Dict[str, Any]] = None,
-               actions_url: Optional[str] = None, chat_limits: Optional[ChatLimits] = None) -> web.Application:
+               actions_url: Optional[str] = None) -> web.Application:
     app = web.Application(middlewares=[security_headers], client_max_size=256 * 1024)
     app[RASA_URL] = (rasa_url or default_rasa_url()).rstrip("/")
     app[ACTIONS_URL] = (actions_url or default_actions_url()).rstrip("/")
     app[SITE] = site or load_site()
     app.router.add_get("/", page)
-    # per client and per conversation rate limits, one conversation's requests in flight (web/limits.py)
-    app.router.add_post("/api/chat", (chat_limits or ChatLimits()).wrap(chat))
+    app.router.add_post("/api/chat", limits.behind_limits(app, chat))
     app.router.add_get("/api/health", health)
     app.router.add_static("/static/", STATIC_DIR)
     if VENDOR_DIR.is_dir():
@@ -332,12 +332,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     log.setLevel(logging.INFO)
     try:
         app = create_app(args.rasa_url)
-    except ValueError as error:  # SiteError, or a malformed ASBCR_WEB_TRUSTED_PROXIES
+    except ValueError as error:  # SiteError, or a malformed ASBCR_WEB_TRUSTED_PROXIES or ASBCR_WEB_RATE_LIMITS
         print(f"web.server: {error}", file=sys.stderr)
         return 2
     shown_host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
     print(f"Chat page: http://{shown_host}:{args.port}/  (bot at {args.rasa_url})", flush=True)
-    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None, **SERVER_OPTIONS)
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None, **limits.SERVER_OPTIONS)
     return 0
 
 
