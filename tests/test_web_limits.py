@@ -291,6 +291,25 @@ def test_a_body_that_never_arrives_gets_a_408_not_a_held_connection():
     assert rasa.seen == []
 
 
+def test_a_body_over_the_limit_is_a_413_with_or_without_a_length():
+    rasa = HeldRasa()
+    big = b'{"sender": "resident-large-1", "message": "' + b"a" * 300_000 + b'"}'
+
+    async def in_pieces():
+        for start in range(0, len(big), 65536):
+            yield big[start:start + 65536]
+
+    async def action(client):
+        with_length = await client.post("/api/chat", data=big, headers={"Content-Type": "application/json"})
+        chunked = await client.post("/api/chat", data=in_pieces(), headers={"Content-Type": "application/json"})
+        return with_length.status, chunked.status, await chunked.json()
+
+    with_length, chunked, body = run(relay(rasa, ChatLimits(clock=FakeClock(), proxies=[]), action))
+    assert with_length == 413
+    assert chunked == 413 and body["error"] == "too_large" and "too long" in body["message"]
+    assert rasa.seen == []
+
+
 def test_the_relay_gives_up_on_a_rasa_that_never_answers(monkeypatch):
     monkeypatch.setattr(server, "RASA_TIMEOUT", ClientTimeout(total=0.2))
     rasa = HeldRasa(hold_sender="stuck-sender")

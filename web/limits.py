@@ -86,6 +86,7 @@ MESSAGES = {
     "applications": "Several applications have been sent from your connection in the last hour, so "
                     "we cannot send this one just now. Your answers are kept: send it again in a "
                     "little while.",
+    "too_large": "Your message is too long to send. Shorten it and send it again.",
     "slow_body": "Your message took too long to arrive. Check your connection and send it again.",
 }
 
@@ -305,10 +306,14 @@ class ChatLimits:
         wait = self.clients.take(client)
         if wait:
             return too_many("client", wait)
+        if (request.content_length or 0) > request.client_max_size:
+            return await handler(request)  # it says why it will not read this
         try:
             body = await asyncio.wait_for(request.read(), self.body_timeout)  # kept for the handler
         except asyncio.TimeoutError:
             return web.json_response({"error": "slow_request", "message": MESSAGES["slow_body"]}, status=408)
+        except web.HTTPRequestEntityTooLarge:  # sent in chunks, with no length to go by
+            return web.json_response({"error": "too_large", "message": MESSAGES["too_large"]}, status=413)
         sender = _sender(body)
         if sender is None:
             return await handler(request)
