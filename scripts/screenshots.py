@@ -24,7 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser")]
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from asbcr.stack import DEFAULT_MODEL, Stack, free_port  # noqa: E402
-from chat_helpers import (CHROMIUM, CHROMIUM_ARGS, TODAY, click_choice, hold_conversation,  # noqa: E402
+from chat_helpers import (CHROMIUM, CHROMIUM_ARGS, MACHINE_SPEED_LIMITS, TODAY, click_choice, hold_conversation,  # noqa: E402
                           open_chat, send_text)
 
 
@@ -80,7 +80,7 @@ def main() -> int:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     use_fake = args.fake or not DEFAULT_MODEL.exists()
-    env = dict(os.environ, ASBCR_TODAY=TODAY)
+    env = dict(os.environ, ASBCR_TODAY=TODAY, **MACHINE_SPEED_LIMITS)
 
     with tempfile.TemporaryDirectory(prefix="asbcr-screens-") as var:
         fake = None

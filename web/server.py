@@ -26,6 +26,8 @@ from asbcr import private_logs
 from asbcr.chat_input import (MAX_BODY_BYTES, MAX_MESSAGE_CHARS, ChatRequestError,
                               body_too_large, read_chat_request)
 
+from web import limits  # the chat relay's rate limits and in-flight bounds
+
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 VENDOR_DIR = WEB_DIR / "vendor"
@@ -303,7 +305,7 @@ def create_app(rasa_url: Optional[str] = None, site: Optional[Dict[str, Any]] = 
     app[ACTIONS_URL] = (actions_url or default_actions_url()).rstrip("/")
     app[SITE] = site or load_site()
     app.router.add_get("/", page)
-    app.router.add_post("/api/chat", chat)
+    app.router.add_post("/api/chat", limits.behind_limits(app, chat))
     app.router.add_get("/api/health", health)
     app.router.add_static("/static/", STATIC_DIR)
     if VENDOR_DIR.is_dir():
@@ -329,12 +331,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     log.setLevel(logging.INFO)
     try:
         app = create_app(args.rasa_url)
-    except SiteError as error:
+    except ValueError as error:  # SiteError, or a malformed ASBCR_WEB_TRUSTED_PROXIES or ASBCR_WEB_RATE_LIMITS
         print(f"web.server: {error}", file=sys.stderr)
         return 2
     shown_host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
     print(f"Chat page: http://{shown_host}:{args.port}/  (bot at {args.rasa_url})", flush=True)
-    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None, **limits.SERVER_OPTIONS)
     return 0
 
 

@@ -19,6 +19,9 @@ CHROMIUM = os.environ.get("ASBCR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 AXE_SCRIPT = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+# Playwright answers faster than any resident: the relay's rate limits (web/limits.py) are for
+# people, so the page under test gets a table no test reaches; tests/test_web_limits.py tests the limits.
+MACHINE_SPEED_LIMITS = {"ASBCR_WEB_RATE_LIMITS": "client=100000/10000,conversation=100000/10000,applications=100000/10000"}
 TODAY = "2026-11-25"  # ASBCR_TODAY for the real bot; the dates below are relative to it
 REPLY_TIMEOUT_MS = 90_000  # the real bot's first turn loads its pipeline
 

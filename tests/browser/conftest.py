@@ -6,6 +6,7 @@ by scripts/web-assets.sh (quick when nothing changed).
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from asbcr.stack import Stack, free_port
-from chat_helpers import CHROMIUM, CHROMIUM_ARGS, ROOT
+from chat_helpers import CHROMIUM, CHROMIUM_ARGS, MACHINE_SPEED_LIMITS, ROOT
 from fake_rasa import FakeRasa
 
 # web/ is not an installed package: run from the repository, as `python -m web.server` is.
@@ -56,7 +57,8 @@ def fake_bot() -> Iterator[FakeRasa]:
 def fake_site(fake_bot: FakeRasa, built_assets: None, tmp_path_factory) -> Iterator[Stack]:
     """The real chat page server (python -m web.server) in front of the fake bot."""
     stack = Stack(with_rasa=False, with_actions=False, with_web=True, rasa_port=fake_bot.port,
-                  web_port=free_port(), var=tmp_path_factory.mktemp("web-var"))
+                  web_port=free_port(), var=tmp_path_factory.mktemp("web-var"),
+                  env=dict(os.environ, **MACHINE_SPEED_LIMITS))
     stack.start()
     yield stack
     stack.stop()

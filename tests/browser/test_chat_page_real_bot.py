@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from asbcr.stack import DEFAULT_MODEL, Stack, free_port
-from chat_helpers import TODAY, TYPED, hold_conversation, open_chat
+from chat_helpers import MACHINE_SPEED_LIMITS, TODAY, TYPED, hold_conversation, open_chat
 
 pytestmark = pytest.mark.skipif(
     not DEFAULT_MODEL.exists(),
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def real_site(built_assets, tmp_path_factory) -> Iterator[Stack]:
-    env = dict(os.environ, ASBCR_TODAY=TODAY)
+    env = dict(os.environ, ASBCR_TODAY=TODAY, **MACHINE_SPEED_LIMITS)
     for shared_store in ("ASBCR_TRACKER_URL", "ASBCR_LOCK_URL", "ASBCR_DATABASE_URL"):
         env.pop(shared_store, None)  # this run's own SQLite files under its var/
     stack = Stack(rasa_port=free_port(), actions_port=free_port(), web_port=free_port(),
