@@ -227,6 +227,9 @@ class Stack:
             PYTHONPATH=str(ROOT) + os.pathsep + self.env.get("PYTHONPATH", ""),
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
             TF_CPP_MIN_LOG_LEVEL="3",
+            # Rasa's telemetry and its Sentry error reports would send events (with exception
+            # text that can quote a resident) off this machine: off, whatever ~/.config/rasa says.
+            RASA_TELEMETRY_ENABLED="false",
         )
 
     @property

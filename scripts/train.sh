@@ -3,6 +3,7 @@
 # pipeline's source data). Every model is seeded (config.yml), so a retrain is reproducible.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export RASA_TELEMETRY_ENABLED=false  # no events or error reports leave this machine
 if [ ! -f config.yml ] || [ ! -f bot/domain.yml ]; then
   echo "No bot configuration yet: nothing to train"
   exit 0

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from tests.browser.fake_rasa import FakeRasa
 from tests.rest_channel_client import RestChannel
-from web import server
+from web import limits, server
 
 REQUESTS = 10_000
 BATCH = 10  # requests per Hypothesis example: its own cost per example is several times a request's
@@ -156,7 +156,11 @@ class Relay:
     async def _start(self) -> None:
         self.rasa = TestServer(self.fake.app())
         await self.rasa.start_server()
-        self.client = TestClient(TestServer(server.create_app(rasa_url=str(self.rasa.make_url("")).rstrip("/"))))
+        app = server.create_app(rasa_url=str(self.rasa.make_url("")).rstrip("/"))
+        # this floods one address on purpose: the rate limits are tested in tests/test_web_limits.py
+        flood = limits.Limit(burst=10**9, per_second=10**9, set_on="test", reason="junk at scale")
+        app[limits.CHAT_LIMITS] = limits.ChatLimits(limits=dict.fromkeys(limits.LIMITS, flood), in_flight=10**9)
+        self.client = TestClient(TestServer(app))
         await self.client.start_server()
 
     async def _close(self) -> None:

@@ -187,3 +187,9 @@ def test_any_process_that_uses_var_closes_it(tmp_path, monkeypatch):
     from asbcr.paths import var_dir
     assert var_dir() == var
     assert stat.S_IMODE(var.stat().st_mode) == 0o700
+
+
+def test_rasa_telemetry_and_error_reports_are_off_for_every_child(tmp_path):
+    # Rasa reads ~/.config/rasa/global.yml, which may say yes: the environment must say no.
+    stack = Stack(var=tmp_path, env={"RASA_TELEMETRY_ENABLED": "true"})
+    assert stack.env["RASA_TELEMETRY_ENABLED"] == "false"
