@@ -12,10 +12,19 @@ import secrets
 import pytest
 from sqlalchemy import create_engine, text
 
+from asbcr import private_logs
 from casework import db
 
 ADMIN_URL = os.environ.get("ASBCR_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TODAY = "2026-11-25"  # a Wednesday; tests that need another day set ASBCR_TODAY themselves
+
+
+@pytest.fixture(autouse=True)
+def plain_logging():
+    """Casework's own logging is what these tests read: the check that the Rasa-side modules
+    install when imported (bot/channels.py, in an earlier test of the same run) is taken off."""
+    private_logs.uninstall()
+    yield
 
 
 def _admin_engine():
