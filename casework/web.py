@@ -198,7 +198,8 @@ def _plain(value: Any, empty: str = "Not given") -> str:
     return escape(str(value)).replace("\n", "<br>")
 
 
-def render_forgotten(reference: str) -> str:
+def _private_page_head(title: str) -> str:
+    """The top of a resident's private page: never indexed, never sent on as a referrer."""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -206,11 +207,15 @@ def render_forgotten(reference: str) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
 <meta name="referrer" content="no-referrer">
-<title>Your details have been removed</title>
+<title>{title}</title>
 <style>{STYLE}</style>
 </head>
 <body>
-<main id="main" class="width">
+"""
+
+
+def render_forgotten(reference: str) -> str:
+    return _private_page_head("Your details have been removed") + f"""<main id="main" class="width">
 <h1>Your details have been removed</h1>
 <p>Your name, contact details, address, what you told us and your chat with the assistant have been deleted.
 This link no longer works.</p>
@@ -281,18 +286,7 @@ def render_page(application: Dict[str, Any], pdf_href: str, forget: Dict[str, st
         for reason in decision.get("reasons") or []
     )
     contact = ", ".join(part for part in (org["contact"], org["address"], org["phone"]) if part)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
-<meta name="referrer" content="no-referrer">
-<title>Your application {escape(reference)} - {escape(org['name'])}</title>
-<style>{STYLE}</style>
-</head>
-<body>
-<a class="skip" href="#main">Skip to main content</a>
+    return _private_page_head(f"Your application {escape(reference)} - {escape(org['name'])}") + f"""<a class="skip" href="#main">Skip to main content</a>
 <header class="header"><div class="width"><strong>{escape(org['name'])}</strong></div></header>
 <main id="main" class="width">
 <div class="panel"><h1>Your Anti-social Behaviour Case Review application</h1>

@@ -12,6 +12,7 @@ import pytest
 
 from asbcr import stack as stack_module
 from asbcr.stack import LOOPBACK, Stack, StackError, free_port, make_private
+from tests.processes import alive
 
 
 def test_rasa_gets_our_credentials_endpoints_and_port(tmp_path):
@@ -96,7 +97,7 @@ time.sleep(600)
         assert stat.S_IMODE((tmp_path / "run" / "actions.pid").stat().st_mode) == 0o600
         parent.kill()
         parent.wait()
-        assert _eventually(lambda: not _alive(child)), "the child outlived its SIGKILLed supervisor"
+        assert _eventually(lambda: not alive(child)), "the child outlived its SIGKILLed supervisor"
     finally:
         parent.kill()
         with contextlib.suppress(ProcessLookupError):
@@ -110,15 +111,6 @@ def _eventually(condition, seconds: float = 20) -> bool:
             return True
         time.sleep(0.05)
     return condition()
-
-
-def _alive(pid: int) -> bool:
-    """Running, and not a zombie waiting for its new parent to reap it (a zombie serves nothing)."""
-    try:
-        with open(f"/proc/{pid}/stat") as status:
-            return status.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def stand_in_stack(tmp_path) -> Stack:

@@ -12,21 +12,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.application import ActionAskConfirm, ActionSubmitApplication, ValidateApplicationForm
 from bot.actions.converse import ActionConverse
 from tests.bot.conftest import DOMAIN
+from tests.chat_client import ReadsReplies
+from tests.conversation_engine.chat import ANSWERS, OPENING  # the same plain case as the in-process tests
 from tests.run_async import run_async
 
 DETAILS = {"applicant_name": "Jo Bloggs", "applicant_email": "jo@example.org", "applicant_phone": "07700 900123",
            "address": "12 Station Road, Ilkeston DE7 5AB", "description": "Music every weekend.",
            "impact": "No sleep.", "confirm": "yes"}
-ANSWERS = {
-    "concern": "my neighbours", "emergency": "no", "asb_ongoing": "yes still going on",
-    "reported_to": "the police", "incident_dates": "3 oct, 20/10 and 1st nov",
-    "incidents_related": "yes same people", "on_behalf": "just me", "consent": "yes she agreed",
-    "complaint_completed": "no", "complained_about": "the council", "previous_review": "yes", "check": "yes that's right",
-}
-OPENING = "the lads next door play music every weekend till 4am"
 
 
-class InProcessChat:
+class InProcessChat(ReadsReplies):
     def __init__(self, sender: Optional[str] = None) -> None:
         self.sender = sender or f"resident-{uuid.uuid4().hex[:10]}"
         self.slots: Dict[str, Any] = {}
@@ -36,12 +31,7 @@ class InProcessChat:
         self.latest_message: Dict[str, Any] = {}
 
     def tracker(self) -> Tracker:
-        return Tracker.from_dict({
-            "sender_id": self.sender, "slots": dict(self.slots), "latest_message": self.latest_message,
-            "events": list(self.events), "paused": False, "followup_action": None,
-            "active_loop": {"name": self.active_loop} if self.active_loop else {},
-            "latest_action_name": "action_listen",
-        })
+        return Tracker.from_dict(self.tracker_dict())
 
     def tracker_dict(self) -> Dict[str, Any]:
         """The tracker as Rasa posts it to the action server (for /webhook)."""
@@ -86,26 +76,7 @@ class InProcessChat:
         else:
             self.replies.append({"response": f"utter_ask_{requested}", "custom": {"ask": requested}})
 
-    # --- reading the replies
-    def _latest_custom(self, key: str) -> Any:
-        for message in reversed(self.replies):
-            value = (message.get("custom") or {}).get(key)
-            if value:
-                return value
-        return None
-
-    @property
-    def ask(self) -> Optional[str]:
-        return self._latest_custom("ask")
-
-    @property
-    def decision(self) -> Optional[Dict[str, Any]]:
-        return self._latest_custom("decision")
-
-    @property
-    def application(self) -> Optional[Dict[str, Any]]:
-        return self._latest_custom("application")
-
+    # --- reading the replies (ask, decision, application: tests/chat_client.py)
     @property
     def responses(self) -> List[str]:
         return [m.get("response") for m in self.replies]

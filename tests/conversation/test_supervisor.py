@@ -20,6 +20,7 @@ import requests
 from asbcr.paths import ROOT
 from asbcr.stack import DEFAULT_MODEL, free_port
 from tests.chat_client import Resident
+from tests.processes import alive
 
 pytestmark = pytest.mark.conversation
 
@@ -161,7 +162,7 @@ def test_a_sigkilled_action_server_is_named_by_health_then_restarted(supervisor)
     supervisor.process.send_signal(signal.SIGSTOP)  # frozen, it cannot restart the child before health looks
     try:
         os.kill(before, signal.SIGKILL)
-        eventually(lambda: not _alive(before), 30, "the action server to die")
+        eventually(lambda: not alive(before), 30, "the action server to die")
         status, body = supervisor.health()
         assert (status, body["down"]) == (503, ["action_server"]), body
     finally:
@@ -234,16 +235,10 @@ def test_a_sigkilled_supervisor_leaves_no_child_serving(supervisor):
     supervisor.process.wait()
 
     def all_gone():
-        return not [name for name, pid in pids.items() if _alive(pid)]
+        return not [name for name, pid in pids.items() if alive(pid)]
 
     eventually(all_gone, 30, f"the children {pids} to die with the supervisor")
     found = listeners()
     assert not [port for port in supervisor.ports.values() if port in found]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as status:
-            return status.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False

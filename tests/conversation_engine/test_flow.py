@@ -7,15 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conversation_engine.chat import Chat
-
-ANSWERS = {
-    "concern": "my neighbours", "emergency": "no", "asb_ongoing": "yes still going on",
-    "reported_to": "the police", "incident_dates": "3 oct, 20/10 and 1st nov",
-    "incidents_related": "yes same people", "on_behalf": "just me", "consent": "yes she agreed",
-    "complaint_completed": "no", "complained_about": "the council", "previous_review": "yes", "check": "yes that's right",
-}
-OPENING = "the lads next door play music every weekend till 4am"
+from tests.conversation_engine.chat import ANSWERS, OPENING, Chat
 
 
 def past_the_danger_question() -> Chat:
