@@ -240,7 +240,7 @@ class Conversation:
                 case.emergency = False
             elif r.yes or r.danger:
                 case.emergency = True
-            elif r.danger_maybe and (self.tries.get(ask.key, 1) >= 2 or (PRESENT_TROUBLE.search(r.text) and not HABITUAL.search(r.text))):
+            elif r.danger_maybe and (self.tries.get(ask.key, 1) >= 2 or r.trouble_now):
                 # Asked twice and still telling of something frightening now, never a "no": the
                 # safe reading is danger (the 999 answer), not the default that nobody is in danger.
                 case.emergency = True
@@ -814,16 +814,6 @@ RELEVANT_TO = {
     "concern": ("concern", "staff_conduct", "past_review_cue", "asb_ongoing", "bodies", "incidents", "story"),
 }
 
-# Told in answer to "is anyone in danger right now?", trouble that is happening as they type is
-# danger, even without the word: "he's at the back door now", "they're still out there".
-PRESENT_TROUBLE = re.compile(
-    r"\b(right now|at the moment|as we speak|as i type|this minute|still (out there|outside|here|there|at|in)|can hear (him|her|them)"
-    r"|(has|have|'s|'ve) got in|getting in|trying to get in"
-    r"|(he'?s|hes|she'?s|shes|they'?re|theyre|he is|she is|they are|someone'?s|there'?s someone) (still )?(out there|outside|here"
-    r"|at (my|the|our) (\w+ )?(door|gate|window)|in (my|the|our) (\w+ )?(garden|house|hall|stairwell|flat|kitchen))"
-    r"|(at|outside|in|by|on|round) (my|the|our) [a-z ]{0,20}\bnow\b|\bnow\b[^.]{0,12}\b(at|outside|in) (my|the|our))\b", re.I)
-# ...unless it is what happens as a rule ("they're out there most nights").
-HABITUAL = re.compile(r"\b(most|every|some) (nights?|days?|evenings?|weekends?|mornings?)\b|\b(usually|always|often|all the time|at weekends|keep|keeps)\b", re.I)
 
 # Button payloads from older pages and Rasa's own buttons, read as the words they stand for.
 BUTTON_WORDS = {"affirm": "yes", "deny": "no", "dont_know": "I don't know", "apply_now": "apply now",

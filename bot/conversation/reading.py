@@ -82,6 +82,7 @@ class Reading:
     no_danger_now: bool = False
     staff_conduct: bool = False
     not_staff_conduct: bool = False  # "I'm not complaining about the staff"
+    trouble_now: bool = False  # "he's at the back door now", not "out there most nights"
     on_behalf_by_name_only: bool = False  # a short answer that only names someone ("me nan")
     complaint_done: bool = False
     complaint_not_done: bool = False
@@ -108,9 +109,7 @@ class Reading:
 
     def reported_in_sentence(self, start: int, end: int) -> bool:
         """Does the sentence around text[start:end] say something was reported (and not that it wasn't)?"""
-        left = max([0] + [m.end() for m in re.finditer(r"[.!?\n]", self.text[:start])])
-        right = min([len(self.text)] + [start + m.start() for m in re.finditer(r"[.!?\n]", self.text[start:])])
-        sentence = self.text[left:right].lower()
+        sentence = _sentence(self.text, start).lower()
         if re.search(r"\b(didn'?t|didnt|did not|never|not|haven'?t|havent|wasn'?t) (yet |even |actually |got round to |bother(ed)? )?(report|ring|rang|call|phone|tell|told|log)\w*", sentence):
             return False
         return bool(cue("report_words")(sentence))
@@ -120,8 +119,7 @@ class Reading:
         told me not to" are not reports. The sentence must name who was told, or say "reported"."""
         if not self.reported_in_sentence(start, end):
             return False
-        left = max([0] + [m.end() for m in re.finditer(r"[.!?\n]", self.text[:start])])
-        right = min([len(self.text)] + [start + m.start() for m in re.finditer(r"[.!?\n]", self.text[start:])])
+        left, right = _sentence_bounds(self.text, start)
         if any(left <= b.start < right and not b.negated for b in self.bodies):
             return True
         return bool(cue("report_words_on_their_own")(self.text[left:right].lower()))
@@ -144,9 +142,16 @@ class Reading:
         return bool(re.match(r"^\s*(who [\w ]{0,30}?\s)?(\w+\s+){0,4}?(told|tells|said|says|advised|suggested|recommended|mentioned)\s+(me|us|to)\b", after))
 
 
+def _sentence_bounds(text: str, start: int, end: Optional[int] = None) -> Tuple[int, int]:
+    """Where the sentence holding text[start:end] begins and ends."""
+    end = start if end is None else end
+    left = max([0] + [m.end() for m in re.finditer(r"[.!?\n]", text[:start])])
+    right = min([len(text)] + [end + m.start() for m in re.finditer(r"[.!?\n]", text[end:])])
+    return left, right
+
+
 def _sentence(text: str, position: int) -> str:
-    left = max([0] + [m.end() for m in re.finditer(r"[.!?\n]", text[:position])])
-    right = min([len(text)] + [position + m.start() for m in re.finditer(r"[.!?\n]", text[position:])])
+    left, right = _sentence_bounds(text, position)
     return text[left:right]
 
 
@@ -583,6 +588,7 @@ def read(text: str, today: dt.date) -> Reading:
     reading.danger = cue("danger")(low)
     reading.danger_maybe = reading.danger or cue("danger_maybe")(low)
     reading.no_danger_now = cue("no_danger_now")(low)
+    reading.trouble_now = cue("trouble_now")(low) and not cue("habitual")(low)
     reading.staff_conduct = cue("staff_conduct")(low) or any(e["entity"] == "staff_conduct" for e in entities)
     for found in cue("staff_conduct_if_staff_named").finditer(low):
         if cue("staff_named")(_sentence(low, found.start())):
@@ -601,8 +607,7 @@ def read(text: str, today: dt.date) -> Reading:
     if reading.reported_person:
         # "My neighbour keeps reporting me to the council": those reports are not the resident's.
         for found in cue("reported_person").finditer(low):
-            left = max([0] + [m.end() for m in re.finditer(r"[.!?\n]", low[:found.start()])])
-            right = min([len(low)] + [found.end() + m.start() for m in re.finditer(r"[.!?\n]", low[found.end():])])
+            left, right = _sentence_bounds(low, found.start(), found.end())
             reading.bodies = [b for b in reading.bodies if not (left <= b.start < right)]
             reading.dates = [d for d in reading.dates if not (left <= d.start < right)]
     if cue("for_someone_else")(low) or any(e["entity"] == "someone_else" for e in entities):

@@ -476,10 +476,7 @@ def _resolve(match: _Match, low: str, today: dt.date) -> list[_Resolved]:
         if anchor is None:
             return [_Resolved(None)]
         weekday = 5 if g["wd"] == "weekend" else grammar.weekday_of[_squash(g["wd"])]
-        if g["rel"] == "before":
-            day = anchor - dt.timedelta(days=(anchor.weekday() - weekday) % 7 or 7)
-        else:
-            day = anchor + dt.timedelta(days=(weekday - anchor.weekday()) % 7 or 7)
+        day = _weekday_by(anchor, weekday, g["rel"])
         return [_Resolved(day if day <= today else None, approximate=g["wd"] == "weekend")]
     if kind == "month_part":
         start = today.replace(day=1) - (relativedelta(months=1) if g["which"] == "last" else relativedelta())
@@ -518,24 +515,42 @@ def _holiday(holiday: dict, year: int | None, today: dt.date) -> dt.date | None:
     return None
 
 
+def _holiday_entry(match: _Match) -> dict:
+    return _grammar().holiday_of[_squash(match.groups["hol"])]
+
+
+def _mondays_in(mondays: list, years, today: dt.date) -> list[dt.date]:
+    """These Monday bank holidays (`[month, which]`) in each of `years` (None: the most recent)."""
+    found = (_holiday({"monday": [month, which]}, year, today) for month, which in mondays for year in years)
+    return [day for day in found if day is not None]
+
+
+def _weekday_by(anchor: dt.date, weekday: int, rel: str) -> dt.date:
+    """"The Friday after bonfire night": the nearest such weekday before or after the anchor."""
+    if rel == "before":
+        return anchor - dt.timedelta(days=(anchor.weekday() - weekday) % 7 or 7)
+    return anchor + dt.timedelta(days=(weekday - anchor.weekday()) % 7 or 7)
+
+
+def _month_named_after(after: str) -> re.Match | None:
+    """"...at the end of May", "...in August" right after a bank holiday: which one it is."""
+    months = "|".join(_grammar().month_of)
+    return re.match(rf"\s*(?:monday\s+|weekend\s+)?(?:at\s+the\s+|the\s+)?((?:end|start|beginning)\s+of|in|of)\s+({months})\b", after)
+
+
 def _bank_holiday(mondays: list, before: str, after: str, year: int | None, today: dt.date) -> dt.date | None:
     """The most recent of these Monday bank holidays, or the one in the month named next to it:
     "the May bank holiday", "the bank holiday at the end of May" (not a month later in the list)."""
     grammar = _grammar()
-    months_alternation = "|".join(grammar.month_of)
-    said_before = re.search(rf"\b({months_alternation})\s+(?:bank\s+hol\w*|bank)", before)  # "the May bank holiday"
-    said_after = re.match(rf"\s*(?:monday\s+|weekend\s+)?(?:at\s+the\s+|the\s+)?((?:end|start|beginning)\s+of|in|of)\s+({months_alternation})\b", after)
+    said_before = re.search(rf"\b({'|'.join(grammar.month_of)})\s+(?:bank\s+hol\w*|bank)", before)  # "the May bank holiday"
+    said_after = _month_named_after(after)
     named = [said_before.group(1)] if said_before else [said_after.group(2)] if said_after else []
     months = {grammar.month_of[m] for m in named}
     late = bool(re.search(r"\b(end|late|last|spring|whit\w*)\b", before + (said_after.group(0) if said_after else "")))
     choices = [(month, which) for month, which in mondays if not months or month in months]
     if len(choices) > 1 and months == {5}:
         choices = [c for c in choices if (c[1] == -1) == late]
-    days = []
-    for month, which in choices:
-        found = _holiday({"monday": [month, which]}, year, today)
-        if found is not None:
-            days.append(found)
+    days = _mondays_in(choices, [year], today)
     return max(days) if days else None
 
 
@@ -629,7 +644,7 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
                 and readings and readings[-1].start == previous.start and re.fullmatch(r"[\s,(:-]*(?:the\s+)?", low[previous.end: match.start])
                 and readings[-1].date is not None
                 and any(r.date and (r.date.month == readings[-1].date.month
-                                    or (r.date.weekday() in (0, 5, 6) and "mondays" in _grammar().holiday_of[_squash(previous.groups["hol"])]))
+                                    or (r.date.weekday() in (0, 5, 6) and "mondays" in _holiday_entry(previous)))
                         for r in resolved_all)):
             # "the bank holiday Monday, 25 May": the date says which bank holiday ("the August bank
             # holiday, 15th October" is a list).
@@ -647,21 +662,16 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
                 month_named = None
         elif match.kind == "ordinal":
             resolved_all = _ordinal_in_context(resolved_all, match, low, previous, readings, month_named, today)
-        if match.kind == "weekday_by_holiday" and "mondays" in _grammar().holiday_of[_squash(match.groups["hol"])] \
+        if match.kind == "weekday_by_holiday" and "mondays" in _holiday_entry(match) \
                 and month_named is not None and month_named.date is not None:
             # "25th May... no, the Sunday before the bank holiday": the bank holiday nearest the date said.
             said = [r.date for r in readings if r.date is not None and not r.approximate]
-            near = [_holiday({"monday": [m, w]}, year, today)
-                    for m, w in _grammar().holiday_of[_squash(match.groups["hol"])]["mondays"] for year in {d.year for d in said}]
-            near = [(min(abs((d - x).days) for x in said), d) for d in near if d]
+            near = [(min(abs((d - x).days) for x in said), d)
+                    for d in _mondays_in(_holiday_entry(match)["mondays"], {d.year for d in said}, today)]
             near = [(gap, d) for gap, d in near if gap <= 14]
             if near:
-                anchor = min(near)[1]
                 weekday = 5 if match.groups["wd"] == "weekend" else _grammar().weekday_of[_squash(match.groups["wd"])]
-                if match.groups["rel"] == "before":
-                    day = anchor - dt.timedelta(days=(anchor.weekday() - weekday) % 7 or 7)
-                else:
-                    day = anchor + dt.timedelta(days=(weekday - anchor.weekday()) % 7 or 7)
+                day = _weekday_by(min(near)[1], weekday, match.groups["rel"])
                 resolved_all = [_Resolved(day if day <= today else None)]
         if match.kind == "ordinal" and said_weekday is not None and said_weekday.end <= match.start \
                 and re.fullmatch(r"[\s,]*(?:the\s+)?", low[said_weekday.end: match.start]) and resolved_all and resolved_all[0].date:
@@ -670,14 +680,12 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
             day = _day_with_weekday(resolved_all[0].date.day, weekday, month_named.date if month_named and month_named.date else None, today)
             if day is not None:
                 resolved_all = [_Resolved(day)] + resolved_all[1:]
-        if match.kind == "holiday" and "mondays" in _grammar().holiday_of[_squash(match.groups["hol"])] \
+        if match.kind == "holiday" and "mondays" in _holiday_entry(match) \
                 and month_named is not None and month_named.date is not None:
             # "sat 23rd May, but I didn't report it till the bank holiday Monday": the next one after.
-            after = [_holiday({"monday": [m, w]}, month_named.date.year, today)
-                     for m, w in _grammar().holiday_of[_squash(match.groups["hol"])]["mondays"]]
-            after = [d for d in after if d and month_named.date <= d <= month_named.date + dt.timedelta(days=14)]
-            if after and not re.match(r"\s*(?:monday\s+)?(?:at\s+the\s+|the\s+)?(?:end\s+of|start\s+of|beginning\s+of|in|of)\s+(?:"
-                                      + "|".join(_grammar().month_of) + r")\b", low[match.end: match.end + 30]):
+            after = [d for d in _mondays_in(_holiday_entry(match)["mondays"], [month_named.date.year], today)
+                     if month_named.date <= d <= month_named.date + dt.timedelta(days=14)]
+            if after and not _month_named_after(low[match.end: match.end + 30]):
                 resolved_all = [_Resolved(min(after))]
         previous = match
         for resolved in resolved_all:
@@ -773,7 +781,7 @@ def _anaphoric(match: _Match, low: str, previous: _Match | None, month_named: Da
     if (match.kind == "holiday" and previous is not None and re.search(r"\bday\s+(?:before|after)\s+(?:the\s+)?$", low[max(0, match.start - 20): match.start])
             and re.fullmatch(r"[\s,(-]*(?:it was\s+|which was\s+)?(?:the\s+)?day\s+(?:before|after)\s+(?:the\s+)?", low[previous.end: match.start])):
         return True  # "Sunday 24th May, the day before the bank holiday": the date already said
-    if (match.kind == "holiday" and "mondays" in _grammar().holiday_of[_squash(match.groups["hol"])] and previous is not None
+    if (match.kind == "holiday" and "mondays" in _holiday_entry(match) and previous is not None
             and previous.kind in ("day_month", "month_day", "numeric", "iso") and re.fullmatch(r"[\s,(-]*(?:the\s+|on\s+the\s+)?", low[previous.end: match.start])):
         return True  # "sat 23 May bank holiday weekend": a date and what it was
     if (match.kind == "month" and previous is not None and previous.kind == "holiday"
