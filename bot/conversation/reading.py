@@ -235,6 +235,11 @@ SAME_INCIDENT_GAP = re.compile(r"^\s*([-\u2013,(:]|one was|one were|ones? (was|w
 SELF_CORRECTION = re.compile(r"\b(no,? sorry|sorry|i mean|actually|no wait|hang on|correction|scratch that|not that|my mistake|oops|i tell a lie|i'?m wrong|i was wrong|scrap that)\b", re.I)
 
 
+def _near_relative(previous, reading) -> bool:
+    """"about 3 weeks back, the 6th": a day that says exactly which date a counted-back one was."""
+    return bool(re.search(r"\b(ago|back|before last)\b", previous.text, re.I)) and abs((reading.date - previous.date).days) <= 10
+
+
 def _tidy(readings: list, text: str) -> list:
     """Readings as the resident meant them: "Saturday 8 August" is one date, "end of September -
     the 30th" is one, "the August one was the 19th" is 19 August, and "12th August... no sorry,
@@ -261,7 +266,7 @@ def _tidy(readings: list, text: str) -> list:
             continue  # "13th June, it was a Saturday": the weekday names the date before it
         if previous and len(gap) <= 3 and WEEKDAY.match(previous.text.strip()):
             tidy.pop()  # "Saturday 8 August": the weekday names the date that follows
-        elif (previous and previous.approximate and BARE_DAY.match(reading.text.strip())
+        elif (previous and (previous.approximate or _near_relative(previous, reading)) and BARE_DAY.match(reading.text.strip())
               and int(BARE_DAY.match(reading.text.strip()).group(2)) == reading.date.day and SAME_INCIDENT_GAP.match(gap)):
             day = reading.date.day
             try:
@@ -272,7 +277,7 @@ def _tidy(readings: list, text: str) -> list:
                 tidy[-1] = type(reading)(text[previous.start: reading.end], previous.start, reading.end, merged, False,
                                          previous.open_ended)
                 continue
-        if previous and SELF_CORRECTION.search(gap):
+        if previous and (SELF_CORRECTION.search(gap) or re.search(r"\bno\s*,\s*$", gap, re.I)):
             named = re.search(r"\bnot (the )?(\d{1,2}(st|nd|rd|th)? )?(of )?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", gap, re.I)
             ordinal = re.search(r"\bthe (first|second|third|last) one\b", gap, re.I)
             same_month = [r for r in tidy if (r.date.year, r.date.month) == (reading.date.year, reading.date.month)]
@@ -443,9 +448,12 @@ def _reported_later(text: str, dates: List[DateMention]) -> List[Tuple[dt.date, 
         then_reported = re.search(r"\b(but|and) (i |we )?(only )?(reported|rang|called|phoned|told|logged|emailed)( it| them| this| that)?\b([^.,;]{0,40}|[^.,;]{0,40},\s*(the\s*)?)$", between)
         # "the 19 September party reported to the council on 21 September"
         reported_on = re.match(r"^\s*([a-z']+\s+){0,2}(which i |and i |i |was |were )?(reported|rang|called|phoned|logged)( it| them| this)?\b[^.,;]{0,30}\b(on|the)\s*$", between)
-        if (waited or then_reported or reported_on) and first.date < second.date and not first.start_point \
+        # "the night of 20th June, I rang 101 on the Monday after, the 22nd"
+        reported_after = re.search(r"\b(reported|rang|rung|called|phoned|told|logged|emailed)\b[^.;]{0,40}\b(\w+day|day|morning|week) after\b[\s,]*(the\s*)?$", between) \
+            and (second.date - first.date).days <= 7
+        if (waited or then_reported or reported_on or reported_after) and first.date < second.date and not first.start_point \
                 and not first.approximate and not second.approximate \
-                and (reported_on or waited and re.search(r"\b(till|until|til)\b", between)
+                and (reported_on or reported_after or waited and re.search(r"\b(till|until|til)\b", between)
                      or re.search(r"\b(happened|was|were|started|took place|kicked off|did it|egged|smashed|broke|broken|kicked|attacked|damaged)\b",
                                   text[max(0, first.start - 40): first.start] + between[:30])):
             pairs.append((first.date, second.date))

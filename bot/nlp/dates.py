@@ -750,7 +750,7 @@ def _ordinal_in_context(resolved: list, match: _Match, low: str, previous: _Matc
     base = None
     out = list(resolved)
     if (month_named is not None and month_named.date is not None and out[0].date is not None
-            and re.search(r"\b(no,? sorry|sorry|actually|no wait|i mean|correction|my mistake|oops)\b", low[month_named.end: match.start])):
+            and re.search(r"\b(no,? sorry|sorry|actually|no wait|i mean|correction|my mistake|oops)\b|\bno\s*,\s*$", low[month_named.end: match.start])):
         # "25 May... actually no, it was the Sunday, the 24th": the correction keeps the month.
         candidate = _with_year(month_named.date.year, month_named.date.month, out[0].date.day)
         if candidate and candidate <= today:
@@ -762,6 +762,17 @@ def _ordinal_in_context(resolved: list, match: _Match, low: str, previous: _Matc
         month_start = readings[-1].date.replace(day=1)
         out[0] = _Resolved(_with_year(month_start.year, month_start.month, out[0].date.day))
         base = out[0].date
+    if (base is None and month_named is not None and month_named.date is not None and out[0].date is not None
+            and readings and readings[-1] is month_named
+            and out[0].date.day > month_named.date.day and match.start - month_named.end <= 80
+            and not re.search(r"[.!?;]", low[month_named.end: match.start])
+            and re.search(r"\b(after|later|following|next)\b[\s,]*(the\s*)?$", low[month_named.end: match.start])):
+        # "20th June, I rang 101 on the Monday after, the 22nd": a day counted on from a date said with
+        # its month is in that month, not the most recent 22nd ("7 July and the 18th" is a list: the latest 18th).
+        candidate = _with_year(month_named.date.year, month_named.date.month, out[0].date.day)
+        if candidate and candidate <= today:
+            out[0] = _Resolved(candidate)
+            base = candidate
     if base is None or len(out) < 2:
         return out
     # "the end of May, the 25th and the 28th": the rest of the list in the same month.
