@@ -749,7 +749,14 @@ def _reported_to(c: Conversation):
 
 def _incident_dates(c: Conversation):
     case = c.case
-    if case.reported is False or not _counting_told(c) or case.dates_complete:
+    if case.reported is False or case.dates_complete:
+        return None
+    if not _counting_told(c):
+        # Told only people whose reports do not count (a private landlord, the school): asked once, so
+        # the check lists what they did report, and a date told with the police or the council in it
+        # ("4 Oct to Steve, and I rang 101 on the 9th") can still change the answer.
+        if case.all_bodies() and not case.incidents and not case.dates_asked and c.worth("incidents"):
+            return Ask("incident_dates", variant="not_counting")
         return None
     if not case.incidents:
         return Ask("incident_dates") if c.worth("incidents") else None
@@ -766,8 +773,8 @@ def _incident_bodies(c: Conversation):
     ones that don't ("the police and my letting agent"), or counts per body ("police twice,
     the council once")."""
     case = c.case
-    if case.reported is False or not case.incidents:
-        return None
+    if case.reported is False or not case.incidents or not _counting_told(c):
+        return None  # none of them counts, whoever was told about which
     counting = c.partnership.on(c.today).counting_bodies
     mixed = any(b in counting for b in case.bodies) and any(b not in counting for b in case.bodies)
     # "The police and the council" for four incidents: which was told about which is not known,

@@ -62,6 +62,34 @@ def test_a_private_landlord_and_a_councillor_in_passing_do_not_count():
     assert chat.decision["outcome"] == "report_first", chat.log()
 
 
+def test_reports_only_to_bodies_that_do_not_count_are_dated_once_and_shown_at_the_check():
+    chat = past_the_danger_question()
+    chat.say("yes still going on")
+    chat.say("only my letting agent")
+    assert chat.ask == "incident_dates"
+    chat.say("2 October and 9 November")
+    assert chat.ask == "check", chat.log()
+    assert [(i["date"], i["reported_to"]) for i in chat.check["incidents"]] == [
+        ("2026-10-02", ["private_landlord"]), ("2026-11-09", ["private_landlord"])]
+    chat.say("yes")
+    assert chat.decision["outcome"] == "report_first", chat.log()
+
+
+def test_a_date_told_with_the_police_in_it_still_counts_after_saying_only_the_landlord():
+    chat = past_the_danger_question()
+    chat.say("yes still going on")
+    chat.say("only my letting agent")
+    assert chat.ask == "incident_dates"
+    chat.say("the agent on 2 October, and I rang 101 on 3 November and 12 November")
+    for _ in range(6):
+        if chat.ask == "check":
+            break
+        chat.say({"incidents_related": "yes same people", "on_behalf": "me"}.get(chat.ask, "the police"))
+    assert chat.ask == "check", chat.log()
+    assert [(i["date"], i["reported_to"]) for i in chat.check["incidents"]] == [
+        ("2026-10-02", ["private_landlord"]), ("2026-11-03", ["police"]), ("2026-11-12", ["police"])], chat.log()
+
+
 def test_i_havent_told_the_council_or_the_police_is_taken_at_its_word():
     chat = Chat().answer_until(ANSWERS, "music every night. I've told my letting agent five times but I haven't told the council or the police")
     assert chat.decision["outcome"] == "report_first", chat.log()
