@@ -57,6 +57,7 @@ class Case:
     ordinal_bodies: List[Any] = field(default_factory=list)  # bodies for incidents named by order, dates to come
     ordinal_bodies_wait: bool = False  # named by order among dates not all told yet
     bodies_per_incident_unclear: bool = False  # "police twice and the council once": which is asked
+    bodies_for_named_incidents: List[str] = field(default_factory=list)  # "the October one I told the housing too"
 
     @classmethod
     def from_dict(cls, raw: Optional[Dict[str, Any]]) -> "Case":
@@ -93,13 +94,15 @@ class Case:
             elif isinstance(which, (list, tuple)) and which[0] == "seq":
                 # A plain list in order is only taken when it has one body per incident.
                 targets = [which[1]] if which[2] == len(self.incidents) else []
+            elif isinstance(which, (list, tuple)) and which[0] == "day":
+                targets = [i for i, inc in enumerate(self.incidents) if inc["date"] == which[1]]
             elif isinstance(which, (list, tuple)) and which[0] == "month":
                 targets = [i for i, inc in enumerate(self.incidents) if int(inc["date"][5:7]) == MONTHS.index(which[1]) + 1]
             else:
                 continue
             also = isinstance(which, (list, tuple)) and which[-1] == "also"
             for index in targets:
-                before = self.incidents[index].get("reported_to") or list(self.bodies)
+                before = self.bodies_of(self.incidents[index])
                 self.incidents[index]["reported_to"] = unique_list(before + list(bodies)) if also else list(bodies)
                 named.add(index)
         for which, bodies in self.ordinal_bodies:
@@ -118,7 +121,9 @@ class Case:
             incident["reported_to"] = [kind if b == "landlord" else b for b in incident.get("reported_to") or []]
 
     def bodies_of(self, incident: Dict[str, Any]) -> List[str]:
-        return list(incident.get("reported_to") or self.bodies)
+        """Its own bodies, else the case's, less those said only for other incidents named apart."""
+        case_wide = [b for b in self.bodies if b not in self.bodies_for_named_incidents] or self.bodies
+        return list(incident.get("reported_to") or case_wide)
 
     def all_bodies(self) -> List[str]:
         found = list(self.bodies)

@@ -361,6 +361,10 @@ class Conversation:
                 case.landlord_unclear = True
         told = unique(told)
         case.reported = True
+        if r.ordinal_bodies and r.claimed_bodies:
+            # "police all three times, and the October one I told the housing too": the housing goes
+            # with the October incident only (apply_ordinal_bodies), not with every one.
+            case.bodies_for_named_incidents = unique(case.bodies_for_named_incidents + r.claimed_bodies)
         if r.groups:
             return  # which body goes with which date is taken with the incidents
         if ask is not None and ask.name == "reported_to" and ask.incident is not None and ask.incident < len(case.incidents):
@@ -370,6 +374,7 @@ class Conversation:
             r"\b(only|just|no[, ]|not|all (to|with|of them)|every (one|time)|each (one|time)|both)\b", r.text, re.I)))
         if replace:
             case.bodies = told
+            case.bodies_for_named_incidents = list(r.claimed_bodies) if r.ordinal_bodies else []
             for incident in case.incidents:
                 incident["reported_to"] = []
         else:
@@ -776,10 +781,11 @@ def _incident_bodies(c: Conversation):
     if case.reported is False or not case.incidents or not _counting_told(c):
         return None  # none of them counts, whoever was told about which
     counting = c.partnership.on(c.today).counting_bodies
-    mixed = any(b in counting for b in case.bodies) and any(b not in counting for b in case.bodies)
+    case_wide = [b for b in case.bodies if b not in case.bodies_for_named_incidents] or case.bodies
+    mixed = any(b in counting for b in case_wide) and any(b not in counting for b in case_wide)
     # "The police and the council" for four incidents: which was told about which is not known,
     # and the check and the application would otherwise say every one went to both.
-    several = len(unique(case.bodies)) > 1
+    several = len(unique(case_wide)) > 1
     unclear = (mixed or several or case.bodies_per_incident_unclear) and len(case.incidents) > 1
     for index, incident in enumerate(case.incidents):
         if incident.get("reported_to"):

@@ -64,6 +64,7 @@ class Reading:
     bare_number: Optional[int] = None  # the whole message is a number
     groups: List[Tuple[List[dt.date], List[str]]] = field(default_factory=list)  # dates with their own bodies
     reported_later: List[Tuple[dt.date, dt.date]] = field(default_factory=list)  # (happened, reported)
+    claimed_bodies: List[str] = field(default_factory=list)  # bodies named only for one incident, not for the case
     ordinal_bodies: List[Tuple[Any, List[str]]] = field(default_factory=list)  # ("first" | "rest" | (year, month), bodies)
     per_body_counts: bool = False  # "police twice and the council once"
     ordinal: Optional[int] = None  # "the first one": the incident a correction is about
@@ -471,13 +472,17 @@ LIST_GAP = re.compile(r"^[\s,;/&+.-]*(?:(?:and|then|again|the|and then|after tha
 
 
 def _ordinal_bodies(text: str, bodies: List[BodyMention], dates: List[DateMention],
-                    claimed: Optional[List[BodyMention]] = None) -> List[Tuple[Any, List[str]]]:
+                    claimed: Optional[List[BodyMention]] = None,
+                    told_too: Optional[List[BodyMention]] = None) -> List[Tuple[Any, List[str]]]:
     """"School the first time, police the other three", "February was the council", "council the
     first time, the council's form the second", "council, police, council, police": bodies for
     incidents named by their order or their month, before or without their dates. Mentions placed
-    this way are added to `claimed`, so that they are not paired with a date as well."""
+    this way are added to `claimed`, so that they are not paired with a date as well; those told
+    about one incident as well as the bodies told about all ("the October one I told the housing
+    too") are added to `told_too` as well."""
     found: List[Tuple[Any, List[str]]] = []
     claimed = claimed if claimed is not None else []
+    told_too = told_too if told_too is not None else []
     told = [b for b in bodies if not b.negated and b.body != "landlord"]
     for mention in told:
         near_after = text[mention.end: mention.end + 30]
@@ -519,12 +524,35 @@ def _ordinal_bodies(text: str, bodies: List[BodyMention], dates: List[DateMentio
         months = unique(re.findall(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?:[a-z]*)\b", clause))
         if not months or any(start <= d.start < start + len(clause) for d in exact):
             continue
-        named = unique(b.body for b in told if start <= b.start < start + len(clause))
+        in_clause = [b for b in told if start <= b.start < start + len(clause)]
+        named = unique(b.body for b in in_clause)
         if named:
             # "for the October one I emailed the council too": as well as, not instead of.
             also = bool(re.search(r"\b(too|as well|also|an all|and all)\b", clause))
             found += [((("month", month, "also") if also else ("month", month)), named) for month in months]
+            if also:  # the housing told about the October one too is not told about every one
+                claimed += [b for b in in_clause if b not in claimed]
+                told_too += [b for b in in_clause if b not in told_too]
+    # "All four to the council. On 14 September I rang the police as well": one dated incident told
+    # to someone else too, after bodies said for every incident.
+    every = [m.end() for m in _EVERY_TIME.finditer(text)]
+    if every:
+        position = 0
+        for clause in re.split(r"[;.\n]", text):
+            start, position = position, position + len(clause) + 1
+            dated = [d for d in exact if start <= d.start < start + len(clause)]
+            # after "all 4 to our letting agent, and": the bodies said for every incident come first
+            after = max([e for e in every if start <= e <= start + len(clause)], default=start)
+            in_clause = [b for b in told if after <= b.start < start + len(clause) and b not in claimed]
+            if len(dated) == 1 and in_clause and re.search(r"\b(too|as well|also|an all|and all)\b", clause):
+                found.append((("day", dated[0].date.isoformat(), "also"), unique(b.body for b in in_clause)))
+                claimed += in_clause
+                told_too += in_clause
     return found
+
+
+# Bodies said for every incident: "police all three times", "the council each time", "all 4 to the agent".
+_EVERY_TIME = re.compile(r"\b(all|every|each) (\w+ )?(times?|one|of them|incidents?|reports?)\b|\ball (two|three|four|five|six|seven|eight|\d+)\b[^,;.]*|\bevery time\b")
 
 
 def _ongoing(text: str) -> Optional[bool]:
@@ -561,7 +589,11 @@ def read(text: str, today: dt.date) -> Reading:
     if reading.count is None and re.search(r"\b(just|only) (the )?once\b|\bjust the one\b|\bonly (the )?one\b|\bonce\b", low) and not cue("total_words")(low):
         reading.count = 1
     claimed: List[BodyMention] = []
-    reading.ordinal_bodies = _ordinal_bodies(low, reading.bodies, reading.dates, claimed)
+    told_too: List[BodyMention] = []
+    reading.ordinal_bodies = _ordinal_bodies(low, reading.bodies, reading.dates, claimed, told_too)
+    # Bodies said only for one incident ("the October one I told the housing too") are not the case's.
+    reading.claimed_bodies = [b for b in unique(m.body for m in told_too)
+                              if not any(m.body == b and m not in told_too and not m.negated for m in reading.bodies)]
     reading.reported_later = _reported_later(low, reading.dates)
     # "happened on the 23rd, reported to the police on the 25th": the report date carries the bodies.
     happened = {first for first, _ in reading.reported_later}

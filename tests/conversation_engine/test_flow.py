@@ -90,6 +90,17 @@ def test_a_date_told_with_the_police_in_it_still_counts_after_saying_only_the_la
         ("2026-10-02", ["private_landlord"]), ("2026-11-03", ["police"]), ("2026-11-12", ["police"])], chat.log()
 
 
+@pytest.mark.parametrize("told, when, expected", [
+    ("the council every time, and for the August one I rang the police as well", "25 may, 26 august, 19 october",
+     [["council"], ["council", "police"], ["council"]]),
+    ("All three to the council. On 3 September I rang the police too", "9 July, 3 September and 12 October",
+     [["council"], ["council", "police"], ["council"]]),
+])
+def test_a_body_told_about_one_incident_too_stays_with_that_incident(told, when, expected):
+    chat = Chat().answer_until({**ANSWERS, "reported_to": told, "incident_dates": when}, OPENING, stop="check")
+    assert [i["reported_to"] for i in chat.check["incidents"]] == expected, chat.log()
+
+
 def test_i_havent_told_the_council_or_the_police_is_taken_at_its_word():
     chat = Chat().answer_until(ANSWERS, "music every night. I've told my letting agent five times but I haven't told the council or the police")
     assert chat.decision["outcome"] == "report_first", chat.log()
