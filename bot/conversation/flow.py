@@ -594,8 +594,9 @@ class Conversation:
         if case.on_behalf:
             consent = {"yes": "they have agreed", "no": "they said no", "not_asked": "they have not been asked yet"}
             lines.append(f"- Applying for: someone else ({consent.get(case.consent, 'not asked yet')})")
-        else:
+        elif case.on_behalf is False or self.worth("on_behalf"):
             lines.append("- Applying for: yourself")
+        # else: not asked, because the answer cannot turn on it: not shown as if it had been said
         if case.staff_conduct:
             lines.append("- A complaint about how staff dealt with it: yes"
                          + (f" ({BODY_NAMES.get(case.complained_about, case.complained_about)})" if case.complained_about else ""))

@@ -96,3 +96,17 @@ def test_incidents_never_collected_for_an_appeal_are_missing_strictly_but_not_wr
     assert differing_areas(shown_wrongly, true, shown_only=True) == ["incidents"]
     # Where the outcome turns on the incidents, not collecting them is wrong however it is counted.
     assert differing_areas({"as_of": "2026-11-25"}, {**true, "previous_review": False}, shown_only=True) == ["incidents"]
+
+
+def test_for_whom_never_asked_where_it_cannot_matter_is_missing_strictly_but_not_wrong_as_shown():
+    # Told only the school: report_first whoever applies, so the bot does not ask for whom.
+    true = {"as_of": "2026-11-25", "on_behalf": True, "consent": True,
+            "incidents": [{"date": "2026-10-15", "reported_to": ["other"]}]}
+    not_asked = {"as_of": "2026-11-25", "incidents": [{"date": "2026-10-15", "reported_to": ["other"]}]}
+    assert differing_areas(not_asked, true) == ["on_behalf"]
+    assert differing_areas(not_asked, true, shown_only=True) == []
+    assert differing_areas({**not_asked, "on_behalf": False}, true, shown_only=True) == ["on_behalf"]
+    # Where it matters (threshold met, consent not asked: get_consent, not apply), not asking is wrong.
+    counting = {"as_of": "2026-11-25", "on_behalf": True,
+                "incidents": [{"date": d, "reported_to": ["police"]} for d in ("2026-08-01", "2026-09-01", "2026-10-01")]}
+    assert differing_areas({**counting, "on_behalf": None}, counting, shown_only=True) == ["on_behalf"]
