@@ -12,13 +12,16 @@ from typing import Dict
 @lru_cache(maxsize=16)
 def partnership(rule_set_name: str) -> Dict[str, str]:
     name = str(rule_set_name or "")
-    try:
+    title = name.replace("_", " ").replace("-", " ").title() or "Community Safety"
+    unknown = {"name": f"{title} Community Safety Partnership", "contact": "", "address": "", "phone": ""}
+    try:  # on its own line: PartnershipError is not there to catch when rules/ cannot be imported
         from rules import PartnershipError, load_partnership
-
+    except ImportError:
+        return unknown
+    try:
         loaded = load_partnership(name)
-    except (ImportError, PartnershipError, OSError, ValueError):
-        title = name.replace("_", " ").replace("-", " ").title() or "Community Safety"
-        return {"name": f"{title} Community Safety Partnership", "contact": "", "address": "", "phone": ""}
+    except (PartnershipError, OSError, ValueError):
+        return unknown
     contact = loaded.contact
     role = contact.get("role") or contact.get("name") or ""
     organisation = contact.get("organisation") or loaded.full_name

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 
 import pytest
 from pypdf import PdfReader
@@ -119,3 +120,20 @@ def test_an_anonymised_application_still_prints(store, make_application, monkeyp
     service.apply_retention(12)
     text = pdf_text(service.pdf_bytes(reference))
     assert "Jo Bloggs" not in text and "Not given" in text
+
+
+def test_the_letterhead_comes_from_the_partnership_file_and_without_rules_is_plain(monkeypatch):
+    """The page and the PDF name the partnership and its contact from rules/partnerships/; where
+    the rule set cannot be imported (the page served without it) the name alone, not a crash."""
+    from casework import partnership
+
+    partnership.partnership.cache_clear()
+    known = partnership.partnership("erewash")
+    assert known["name"] == "Erewash Community Safety Partnership" and known["phone"]
+    partnership.partnership.cache_clear()
+    monkeypatch.setitem(sys.modules, "rules", None)  # `import rules` raises ImportError
+    try:
+        plain = partnership.partnership("erewash")
+    finally:
+        partnership.partnership.cache_clear()
+    assert plain == {"name": "Erewash Community Safety Partnership", "contact": "", "address": "", "phone": ""}
