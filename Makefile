@@ -3,8 +3,13 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
+# The public web tier's own environment (Python 3.12, no Rasa): scripts/bootstrap-web.sh.
+WEB_PY := .venv-web/bin/python
+# The web tier's own tests, run a second time in .venv-web on the packages it serves with
+# (the rest of the suite needs Rasa; tests/test_web_env.py checks the running page from outside).
+WEB_TESTS := tests/test_web_limits.py tests/test_health.py tests/casework/test_casework_web.py tests/casework/test_casework_pdf.py
 
-.PHONY: run test shell bootstrap train nlp web-assets browser-deps bench eval clean help
+.PHONY: run test shell bootstrap web-env train nlp web-assets browser-deps bench eval clean help
 
 help:
 	@echo "make run    - install, train if needed, start the action server, Rasa and the chat page"
@@ -12,10 +17,13 @@ help:
 	@echo "make shell  - staff chat shell in the terminal, with the decision trace"
 	@echo "make bench  - benchmarks (rules, language pipeline, chat turns)"
 	@echo "make eval   - the conversation scored on a blind set through the running bot (SET=first|second)"
-	@echo "make audit  - pinned dependencies against a local advisory database (ADVISORY_DB=dir)"
+	@echo "make audit  - both environments' pinned dependencies against a local advisory database (ADVISORY_DB=dir)"
 
 bootstrap:
 	@scripts/bootstrap.sh
+
+web-env:
+	@scripts/bootstrap-web.sh
 
 # The project's own spaCy pipeline, built from data in the repo (no model download).
 nlp: bootstrap
@@ -28,7 +36,7 @@ train: nlp
 web-assets:
 	@scripts/web-assets.sh
 
-run: train web-assets
+run: train web-assets web-env
 	@scripts/run.sh
 
 shell: train
@@ -37,20 +45,26 @@ shell: train
 browser-deps:
 	@scripts/browser-deps.sh
 
-test: train web-assets browser-deps
+test: train web-assets browser-deps web-env
 	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(WEB_PY) -m pytest -q -p no:cacheprovider $(WEB_TESTS)
 
 bench: train
 	@$(PY) bench/rules.py
 	@$(PY) -m bot.nlp.bench
 	@$(PY) bench/turns.py
 
-# The pinned set, then what .venv holds, against a local PyPA advisory database
-# (ADVISORY_DB=dir or ASBCR_ADVISORY_DB); fails on an advisory security/allowlist.yml does not cover.
+# Both environments against a local PyPA advisory database (ADVISORY_DB=dir or ASBCR_ADVISORY_DB):
+# Rasa's pinned set and what .venv holds (allow-list security/allowlist.yml), then the web tier's
+# pinned set and what .venv-web holds (security/allowlist-web.yml). Fails on any advisory not covered.
 .PHONY: audit
-audit: bootstrap
-	@$(PY) scripts/audit.py $(if $(ADVISORY_DB),--db $(ADVISORY_DB)) --explain
-	@$(PY) scripts/audit.py $(if $(ADVISORY_DB),--db $(ADVISORY_DB)) --installed --quiet
+AUDIT_DB = $(if $(ADVISORY_DB),--db $(ADVISORY_DB))
+audit: bootstrap web-env
+	@$(PY) scripts/audit.py $(AUDIT_DB) --explain
+	@$(PY) scripts/audit.py $(AUDIT_DB) --installed --quiet
+	@$(WEB_PY) scripts/audit.py $(AUDIT_DB) --pins requirements-web.txt requirements-web-dev.txt \
+		--allowlist security/allowlist-web.yml --explain
+	@$(WEB_PY) scripts/audit.py $(AUDIT_DB) --installed --allowlist security/allowlist-web.yml --quiet
 
 # Whole conversations from tests/blind/$(SET) through the running bot, with the simulated resident.
 SET ?= first
@@ -58,4 +72,4 @@ eval: train
 	@$(PY) -m evaluation.blind $(SET) $(EVAL_ARGS)
 
 clean:
-	rm -rf $(VENV) var models results
+	rm -rf $(VENV) .venv-web var models results

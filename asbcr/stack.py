@@ -38,6 +38,9 @@ from asbcr.paths import ROOT, var_dir
 from asbcr.rasa_server import NO_MODEL
 
 VENV_BIN = Path(sys.executable).parent
+# The public web tier runs in its own environment on current packages, without Rasa and its pins
+# (scripts/bootstrap-web.sh; requirements-web.txt). ASBCR_WEB_PYTHON names another interpreter.
+WEB_VENV = ROOT / ".venv-web"
 DEFAULT_MODEL = ROOT / "models" / "asbcr.tar.gz"
 LOOPBACK = "127.0.0.1"
 PRIVATE_UMASK = 0o077
@@ -135,6 +138,12 @@ def endpoints_config(actions_port: int, var: Path, env: Dict[str, str]) -> dict:
             "key_prefix": "asbcr",
         }
     return config
+
+
+def web_python(env: Optional[Dict[str, str]] = None) -> Path:
+    """The interpreter the chat page server runs on: .venv-web's, not Rasa's."""
+    given = (os.environ if env is None else env).get("ASBCR_WEB_PYTHON")
+    return Path(given) if given else WEB_VENV / "bin" / "python"
 
 
 def describe_exit(code: int) -> str:
@@ -266,7 +275,7 @@ class Stack:
         return command
 
     def web_command(self) -> List[str]:
-        return [sys.executable, "-m", "web.server", "--port", str(self.web_port), "--host", self.web_host]
+        return [str(web_python(self.env)), "-m", "web.server", "--port", str(self.web_port), "--host", self.web_host]
 
     def command(self, name: str) -> List[str]:
         return {"actions": self.actions_command, "rasa": self.rasa_command, "web": self.web_command}[name]()
@@ -337,6 +346,11 @@ class Stack:
         self.check_port_free("rasa")
         self._start_and_wait("rasa")
 
+    def check_web_python(self) -> None:
+        if not os.access(web_python(self.env), os.X_OK):
+            raise StackError(f"no web tier environment at {web_python(self.env)}: run scripts/bootstrap-web.sh "
+                             "(make run and make test do)")
+
     def start_web(self) -> None:
         self.check_port_free("web")
         self._start_and_wait("web")
@@ -349,6 +363,8 @@ class Stack:
         make_private(self.var)
         for name in self.wanted():  # every port first: a second `make run` says so at once
             self.check_port_free(name)
+        if self.with_web:
+            self.check_web_python()
         try:
             for name in self.wanted():
                 {"actions": self.start_actions, "rasa": self.start_rasa, "web": self.start_web}[name]()

@@ -8,14 +8,13 @@ import ipaddress
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession, ClientTimeout, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from asbcr.stack import free_port
+from asbcr.stack import free_port, web_python  # the page runs on its own environment
 from tests.run_async import run_async
 from web import limits, server
 from web.limits import ChatLimits, InFlight, Limit, TokenBucket, client_address
@@ -340,7 +339,7 @@ def test_a_client_that_goes_away_cancels_its_request_to_rasa_in_the_real_server(
             env = dict(os.environ, ASBCR_RASA_URL=str(rasa_server.make_url("")).rstrip("/"),
                        PYTHONPATH=str(ROOT), ASBCR_DATABASE_URL="sqlite:///:memory:")
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "web.server", "--port", str(port), cwd=ROOT, env=env,
+                str(web_python()), "-m", "web.server", "--port", str(port), cwd=ROOT, env=env,
                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
             try:
                 async with ClientSession() as client:

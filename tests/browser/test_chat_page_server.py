@@ -4,14 +4,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from asbcr.stack import free_port
+from asbcr.stack import free_port, web_python  # the page runs on its own environment
 from tests.run_async import run_async
 from chat_helpers import ROOT
 from web import server
@@ -198,7 +197,7 @@ def test_a_site_file_missing_values_is_refused_with_their_names(tmp_path: Path):
 def test_the_server_prints_its_url_and_answers_on_the_port_given():
     port = free_port()
     env = dict(os.environ, ASBCR_RASA_URL="http://127.0.0.1:9", PYTHONPATH=str(ROOT))
-    process = subprocess.Popen([sys.executable, "-m", "web.server", "--port", str(port)], cwd=ROOT, env=env,
+    process = subprocess.Popen([str(web_python()), "-m", "web.server", "--port", str(port)], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         first_line = process.stdout.readline()
