@@ -266,3 +266,15 @@ def test_an_unreadable_record_names_its_file(tmp_path, capsys):
     (tmp_path / "db" / "BAD-1.yaml").write_text("id: BAD-1\naffected: [\n", encoding="utf-8")
     assert run_db(tmp_path, tmp_path / "db", "alpha==1.2\n") == 2
     assert "BAD-1.yaml: unreadable advisory" in capsys.readouterr().err
+
+
+def test_the_web_tiers_allow_list_matches_its_own_pins_and_rasas_entries_cover_none_of_them():
+    """The public tier's environment is audited with security/allowlist-web.yml: every entry there
+    names a version requirements-web*.txt pins, and no entry of Rasa's list names a web tier pin
+    (Rasa's reasons must never cover the public surface)."""
+    web_pins = audit.read_pins([REPO / "requirements-web.txt", REPO / "requirements-web-dev.txt"])
+    assert "aiohttp" in web_pins and "rasa" not in web_pins
+    for entry in audit.read_allowlist(REPO / "security" / "allowlist-web.yml"):
+        assert web_pins.get(audit.normalise(entry["package"])) == str(entry["version"]), entry["id"]
+    for entry in audit.read_allowlist(audit.DEFAULT_ALLOWLIST):
+        assert web_pins.get(audit.normalise(entry["package"])) != str(entry["version"]), entry["id"]
