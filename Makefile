@@ -5,9 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # The public web tier's own environment (Python 3.12, no Rasa): scripts/bootstrap-web.sh.
 WEB_PY := .venv-web/bin/python
-# The web tier's own tests, run a second time in .venv-web on the packages it serves with
-# (the rest of the suite needs Rasa; tests/test_web_env.py checks the running page from outside).
-WEB_TESTS := tests/test_web_limits.py tests/test_health.py tests/casework/test_casework_web.py tests/casework/test_casework_pdf.py
+# The web tier's own tests, run a second time in .venv-web on the packages it serves with, and the
+# checks of deploy/ (their validators live there; the rest of the suite needs Rasa).
+WEB_TESTS := tests/test_web_limits.py tests/test_health.py tests/casework/test_casework_web.py tests/casework/test_casework_pdf.py \
+	tests/deploy
 
 .PHONY: run test shell bootstrap web-env train nlp web-assets browser-deps bench eval clean help
 
