@@ -228,3 +228,10 @@ def test_every_tier_has_the_same_image_in_compose_and_kubernetes():
     services = compose()["services"]
     assert {tier: services[tier]["image"] for tier in TIERS} == {tier: container(tier)["image"] for tier in TIERS}
     assert set(workloads()) == set(TIERS)
+
+
+def test_compose_and_kubernetes_create_the_same_tracker_database():
+    (script,) = by_kind("ConfigMap")["postgres-init"]["data"].values()
+    assert script == (ROOT / "deploy/postgres/init/10-tracker-database.sql").read_text().split("\n", 2)[2]
+    database = urllib.parse.urlsplit(secret_example()["ASBCR_TRACKER_URL"]).path.lstrip("/")
+    assert f"CREATE DATABASE {database} OWNER asbcr;" in script
