@@ -33,7 +33,7 @@ WORKDIR /app
 COPY asbcr asbcr
 COPY casework casework
 COPY rules rules
-COPY web/__init__.py web/server.py web/limits.py web/site.yml web/
+COPY web/*.py web/site.yml web/
 COPY web/static web/static
 COPY web/templates web/templates
 COPY --from=assets /src/web/vendor web/vendor
