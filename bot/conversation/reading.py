@@ -265,6 +265,9 @@ def _tidy(readings: list, text: str) -> list:
             continue
         if previous and WEEKDAY.match(reading.text.strip()) and re.match(r"^\s*,?\s*((it|that|which) (was|were) )?(a |on a )?$", gap, re.I):
             continue  # "13th June, it was a Saturday": the weekday names the date before it
+        if previous and re.match(r"^\s*,?\s*(it|that|which) (was|were|is) (in |on )?(the )?((\w+ ){0,2}(before|after) (the )?)?$", gap, re.I) \
+                and abs((reading.date - previous.date).days) <= 7:
+            continue  # "Wednesday 20 May, that was the week before the bank holiday": the date before it, described
         if previous and len(gap) <= 3 and WEEKDAY.match(previous.text.strip()):
             tidy.pop()  # "Saturday 8 August": the weekday names the date that follows
         elif (previous and (previous.approximate or _near_relative(previous, reading)) and BARE_DAY.match(reading.text.strip())
@@ -444,20 +447,29 @@ def _reported_later(text: str, dates: List[DateMention]) -> List[Tuple[dt.date, 
         between = text[first.end: second.start]
         if "." in between.strip(" .")[:-1] and len(between) > 80:
             continue
-        waited = re.search(r"\b(but|and)\b[^.]{0,40}\b(didn'?t|didnt|did not|only|never got round to|wasn'?t|couldn'?t)\b[^.]{0,30}\b(report|ring|rang|call|phone|tell|told|log|email)\w*\b[^.]{0,25}"
-                           r"\b(till|until|til|on|the)\b[^.]{0,20}$", between)
-        then_reported = re.search(r"\b(but|and) (i |we )?(only )?(reported|rang|called|phoned|told|logged|emailed)( it| them| this| that)?\b([^.,;]{0,40}|[^.,;]{0,40},\s*(the\s*)?)$", between)
+        waited = re.search(r"\b(but|and|though|although)\b[^.]{0,40}\b(didn'?t|didnt|did not|only|never got round to|wasn'?t|couldn'?t|could not)\b[^.]{0,30}"
+                           r"\b(report|ring|rang|call|phone|tell|told|log|email|get through|get hold of|reach|speak to|contact)\w*\b[^.]{0,40}"
+                           r"\b(till|until|til|on|the)\b[^.]{0,35}$", between)
+        then_reported = re.search(r"\b(but|and|so) (i |we )?(only )?(reported|rang|called|phoned|told|logged|emailed)( it| them| this| that)?\b([^.,;]{0,40}|[^.,;]{0,40},\s*(the\s*)?)$", between)
         # "the 19 September party reported to the council on 21 September"
         reported_on = re.match(r"^\s*([a-z']+\s+){0,2}(which i |and i |i |was |were )?(reported|rang|called|phoned|logged)( it| them| this)?\b[^.,;]{0,30}\b(on|the)\s*$", between)
         # "the night of 20th June, I rang 101 on the Monday after, the 22nd"
         reported_after = re.search(r"\b(reported|rang|rung|called|phoned|told|logged|emailed)\b[^.;]{0,40}\b(\w+day|day|morning|week) after\b[\s,]*(the\s*)?$", between) \
             and (second.date - first.date).days <= 7
+        # "23 May, though I couldn't get through all weekend, so I reported it on the Tuesday"
+        could_not = then_reported and re.search(r"\b(couldn'?t|could not|didn'?t|did not|wasn'?t able)\b", between)
         if (waited or then_reported or reported_on or reported_after) and first.date < second.date and not first.start_point \
                 and not first.approximate and not second.approximate \
-                and (reported_on or reported_after or waited and re.search(r"\b(till|until|til)\b", between)
+                and (reported_on or reported_after or could_not or waited and re.search(r"\b(till|until|til)\b", between)
                      or re.search(r"\b(happened|was|were|started|took place|kicked off|did it|egged|smashed|broke|broken|kicked|attacked|damaged)\b",
                                   text[max(0, first.start - 40): first.start] + between[:30])):
             pairs.append((first.date, second.date))
+    for report, incident in zip(ordered, ordered[1:]):
+        # "wife rang the council 10 oct about the 9 oct one": reported on the first, about the second
+        if incident.date < report.date and (report.date - incident.date).days <= 14 and re.fullmatch(
+                r"\s*(about|for|re|regarding) (the )?", text[report.end: incident.start]) and re.match(r"\s*(one|incident|time)\b", text[incident.end:]) \
+                and re.search(r"\b(reported|rang|rung|called|phoned|told|logged|emailed)\b", text[max(0, report.start - 40): report.start]):
+            pairs.append((incident.date, report.date))
     for mention in ordered:
         # "the 8th of September, and I told the doctor the next morning"
         after = text[mention.end: mention.end + 70]

@@ -740,6 +740,9 @@ def _day_with_weekday(day: int, weekday: int, after: dt.date | None, today: dt.d
     return max(candidates) if candidates else None
 
 
+_WEEKDAY_ONLY = re.compile(r"^(on |the |last |this )?(mon|tues|wednes|thurs|fri|satur|sun)day\b")
+
+
 def _ordinal_in_context(resolved: list, match: _Match, low: str, previous: _Match | None,
                         readings: list, month_named: DateReading | None, today: dt.date) -> list:
     """Days without their month ("the 24th") read from the dates said before them in the message."""
@@ -763,10 +766,10 @@ def _ordinal_in_context(resolved: list, match: _Match, low: str, previous: _Matc
         out[0] = _Resolved(_with_year(month_start.year, month_start.month, out[0].date.day))
         base = out[0].date
     if (base is None and month_named is not None and month_named.date is not None and out[0].date is not None
-            and readings and readings[-1] is month_named
+            and all(_WEEKDAY_ONLY.match(r.text.lower()) for r in readings if r.start > month_named.start)
             and out[0].date.day > month_named.date.day and match.start - month_named.end <= 80
             and not re.search(r"[.!?;]", low[month_named.end: match.start])
-            and re.search(r"\b(after|later|following|next)\b[\s,]*(the\s*)?$", low[month_named.end: match.start])):
+            and re.search(r"\b(after|later|following|next)( that| it| this)?\b[\s,]*(the\s*)?$", low[month_named.end: match.start])):
         # "20th June, I rang 101 on the Monday after, the 22nd": a day counted on from a date said with
         # its month is in that month, not the most recent 22nd ("7 July and the 18th" is a list: the latest 18th).
         candidate = _with_year(month_named.date.year, month_named.date.month, out[0].date.day)
