@@ -72,7 +72,7 @@ def incidents_agree(shown: Sequence[Mapping[str, Any]], true: Sequence[Mapping[s
 def differing_areas(shown: Mapping[str, Any], true: Mapping[str, Any], material: bool = False,
                     shown_only: bool = False) -> List[str]:
     """The check's areas where the facts shown are not the true ones, in reading order.
-    `shown_only`: incidents, consent or for whom the bot never collected, because the outcome cannot turn on
+    `shown_only`: incidents, consent, for whom or whether it goes on, never collected because the outcome cannot turn on
     them (an appeal, an ombudsman case), are not counted as wrong; everything shown must be right."""
     as_of = _date(true.get("as_of") or shown.get("as_of"))
 
@@ -93,7 +93,7 @@ def differing_areas(shown: Mapping[str, Any], true: Mapping[str, Any], material:
                 continue  # not asked because the outcome cannot turn on it
             if value(true, "on_behalf") and value(shown, "on_behalf") and value(shown, "consent") != value(true, "consent"):
                 wrong.append(area)
-        elif area == "on_behalf" and shown_only and shown.get("on_behalf") is None and not _outcome_turns_on(true, area):
+        elif area in ("on_behalf", "asb_ongoing") and shown_only and shown.get(area) is None and not _outcome_turns_on(true, area):
             continue  # not asked because the outcome cannot turn on it, and not shown
         elif area == "complaint_completed":
             if value(true, "staff_conduct") and bool(value(shown, area)) != bool(value(true, area)):

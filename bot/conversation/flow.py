@@ -590,7 +590,8 @@ class Conversation:
                 lines.append(line)
         if len(incidents) > 1:
             lines.append(f"- All about the same problem: {'no' if case.incidents_related is False else 'yes'}")
-        lines.append(f"- Still happening: {'no' if case.asb_ongoing is False else 'yes'}")
+        if case.asb_ongoing is not None or self.worth("asb_ongoing"):
+            lines.append(f"- Still happening: {'no' if case.asb_ongoing is False else 'yes'}")
         if case.on_behalf:
             consent = {"yes": "they have agreed", "no": "they said no", "not_asked": "they have not been asked yet"}
             lines.append(f"- Applying for: someone else ({consent.get(case.consent, 'not asked yet')})")

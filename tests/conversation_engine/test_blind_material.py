@@ -110,3 +110,12 @@ def test_for_whom_never_asked_where_it_cannot_matter_is_missing_strictly_but_not
     counting = {"as_of": "2026-11-25", "on_behalf": True,
                 "incidents": [{"date": d, "reported_to": ["police"]} for d in ("2026-08-01", "2026-09-01", "2026-10-01")]}
     assert differing_areas({**counting, "on_behalf": None}, counting, shown_only=True) == ["on_behalf"]
+
+
+def test_whether_it_goes_on_never_asked_for_an_ombudsman_case_is_not_wrong_as_shown():
+    true = {"as_of": "2026-11-25", "asb_ongoing": False, "staff_conduct": True, "complaint_completed": True,
+            "complained_about": "police"}
+    not_asked = {k: v for k, v in true.items() if k != "asb_ongoing"}
+    assert differing_areas(not_asked, true) == ["asb_ongoing"]
+    assert differing_areas(not_asked, true, shown_only=True) == []
+    assert differing_areas({**not_asked, "asb_ongoing": True}, true, shown_only=True) == ["asb_ongoing"]
