@@ -261,17 +261,18 @@ class Stack:
 
     # --- the children ---------------------------------------------------------------
 
-    def actions_command(self) -> List[str]:
+    def actions_command(self, port: Optional[int] = None) -> List[str]:
         return [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
-                "--port", str(self.actions_port)]
+                "--port", str(port or self.actions_port)]
 
-    def rasa_command(self, subcommand: str = "run") -> List[str]:
+    def rasa_command(self, subcommand: str = "run", port: Optional[int] = None,
+                     endpoints: Optional[Path] = None) -> List[str]:
         # No --enable-api: its token would sit on the command line (readable in /proc) and
         # travel in query strings. No --cors: no web page may call Rasa, only the relay.
         command = [sys.executable, "-m", "asbcr.rasa_server", subcommand, "--model", str(self.model),
-                   "--endpoints", str(self.endpoints_file()), "--interface", LOOPBACK]
+                   "--endpoints", str(endpoints or self.endpoints_file()), "--interface", LOOPBACK]
         if subcommand == "run":
-            command += ["--credentials", str(ROOT / "bot" / "credentials.yml"), "--port", str(self.rasa_port)]
+            command += ["--credentials", str(ROOT / "bot" / "credentials.yml"), "--port", str(port or self.rasa_port)]
         return command
 
     def web_command(self) -> List[str]:
@@ -295,8 +296,8 @@ class Stack:
     def log_path(self, name: str) -> Path:
         return self.run_dir / f"{name}.log"
 
-    def endpoints_file(self) -> Path:
-        path = self.run_dir / "endpoints.yml"
+    def endpoints_file(self, name: str = "endpoints.yml") -> Path:
+        path = self.run_dir / name
         write_private(path, yaml.safe_dump(endpoints_config(self.actions_port, self.var, self.env)))
         return path
 
@@ -320,21 +321,37 @@ class Stack:
         write_private(self.run_dir / f"{name}.pid", f"{process.pid}\n")
         return process
 
+    def label(self, name: str) -> str:
+        return LABELS[name]
+
+    def startup_seconds(self, name: str) -> float:
+        return STARTUP_SECONDS[name]
+
     def _start_and_wait(self, name: str) -> None:
-        process = self._spawn(name)
-        _wait_http(self.ready_url(name), process, STARTUP_SECONDS[name], LABELS[name], self.log_path(name))
+        self._spawn(name)
+        self._wait_ready(name)
+
+    def _wait_ready(self, name: str) -> None:
+        _wait_http(self.ready_url(name), self.processes[name], self.startup_seconds(name), self.label(name),
+                   self.log_path(name))
 
     def port_of(self, name: str) -> tuple:
         return {"actions": (LOOPBACK, self.actions_port), "rasa": (LOOPBACK, self.rasa_port),
                 "web": (self.web_host, self.web_port)}[name]
 
+    def ports_of(self, name: str) -> List[tuple]:
+        """Every (host, port) the child listens on."""
+        return [self.port_of(name)]
+
+    # Said when a port is taken: what else may hold it, and how to choose others.
+    PORTS_TAKEN_HINT = ("is another `make run` still running? Stop it, or choose other ports "
+                        "(ASBCR_PORT, ASBCR_ACTIONS_PORT, ASBCR_WEB_PORT).")
+
     def check_port_free(self, name: str) -> None:
-        host, port = self.port_of(name)
-        if port_in_use(port, host):
-            raise StackError(
-                f"port {port} ({LABELS[name]}) is already in use on {host}: is another `make run` still "
-                f"running? Stop it, or choose other ports (ASBCR_PORT, ASBCR_ACTIONS_PORT, ASBCR_WEB_PORT)."
-            )
+        for host, port in self.ports_of(name):
+            if port_in_use(port, host):
+                raise StackError(f"port {port} ({self.label(name)}) is already in use on {host}: "
+                                 f"{self.PORTS_TAKEN_HINT}")
 
     def start_actions(self) -> None:
         self.check_port_free("actions")
@@ -434,23 +451,24 @@ class Stack:
                 try:
                     process = self._spawn(name)
                 except OSError as error:
-                    self._failed(name, watch, now, f"{LABELS[name]} could not be started ({error.strerror})")
+                    self._failed(name, watch, now, f"{self.label(name)} could not be started ({error.strerror})")
                     return
                 watch.starting_since = now
-                self.log_event(f"{LABELS[name]} starting again (pid {process.pid})")
+                self.log_event(f"{self.label(name)} starting again (pid {process.pid})")
             return
         code = process.poll()
         if code is not None:
             self.processes.pop(name, None)
-            self._failed(name, watch, now, f"{LABELS[name]} stopped ({describe_exit(code)})")
+            self._failed(name, watch, now, f"{self.label(name)} stopped ({describe_exit(code)})")
             return
         if watch.starting_since is not None:
             if answers(self.ready_url(name), timeout=1):
                 watch.starting_since, watch.up_since = None, now
-                self.log_event(f"{LABELS[name]} is answering again")
-            elif now - watch.starting_since > STARTUP_SECONDS[name]:
+                self.log_event(f"{self.label(name)} is answering again")
+            elif now - watch.starting_since > self.startup_seconds(name):
                 self.stop_one(name)
-                self._failed(name, watch, now, f"{LABELS[name]} did not answer within {STARTUP_SECONDS[name]:.0f}s")
+                self._failed(name, watch, now,
+                             f"{self.label(name)} did not answer within {self.startup_seconds(name):.0f}s")
         elif watch.failures and watch.up_since is not None and now - watch.up_since >= STABLE_SECONDS:
             watch.failures = 0
 
