@@ -10,10 +10,11 @@ WEB_PY := .venv-web/bin/python
 WEB_TESTS := tests/test_web_limits.py tests/test_health.py tests/casework/test_casework_web.py tests/casework/test_casework_pdf.py \
 	tests/deploy
 
-.PHONY: run test shell bootstrap web-env train nlp web-assets browser-deps bench eval clean help
+.PHONY: run run-cluster test shell bootstrap web-env train nlp web-assets browser-deps nginx-deps bench eval clean help
 
 help:
 	@echo "make run    - install, train if needed, start the action server, Rasa and the chat page"
+	@echo "make run-cluster - the production shape: nginx, Rasa replicas, two action servers, PostgreSQL, Redis"
 	@echo "make test   - install, train if needed, run the whole test suite"
 	@echo "make shell  - staff chat shell in the terminal, with the decision trace"
 	@echo "make bench  - benchmarks (rules, language pipeline, chat turns)"
@@ -40,13 +41,20 @@ web-assets:
 run: train web-assets web-env
 	@scripts/run.sh
 
+# nginx in front, ASBCR_REPLICAS Rasa replicas, two action servers, PostgreSQL and Redis.
+run-cluster: train web-assets web-env nginx-deps
+	@scripts/run-cluster.sh
+
 shell: train
 	@scripts/shell.sh
 
 browser-deps:
 	@scripts/browser-deps.sh
 
-test: train web-assets browser-deps web-env
+nginx-deps:
+	@scripts/nginx-deps.sh
+
+test: train web-assets browser-deps web-env nginx-deps
 	@$(PY) -m pytest $(PYTEST_ARGS)
 	@$(WEB_PY) -m pytest -q -p no:cacheprovider $(WEB_TESTS)
 

@@ -1,4 +1,4 @@
-"""`make run` and `make shell`: start the servers, say where to go, stop everything on Ctrl-C."""
+"""`make run`, `make run-cluster` and `make shell`: start the servers, say where to go, stop everything on Ctrl-C."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 from asbcr.stack import PRIVATE_UMASK, Stack, StackError
 
@@ -43,6 +44,46 @@ def serve() -> int:
         print("\nStopping...", flush=True)
     finally:
         stack.stop()
+    return 0
+
+
+def serve_cluster() -> int:
+    """`make run-cluster`: nginx in front, Rasa replicas, two action servers, the web server."""
+    from asbcr.cluster import Cluster, shown
+
+    _stop_on_hangup_or_term()
+    os.umask(PRIVATE_UMASK)
+    try:
+        cluster = Cluster()
+    except StackError as error:
+        print(f"Could not start: {error}", file=sys.stderr)
+        return 1
+    print(f"Starting nginx, {cluster.replicas} Rasa replicas, {len(cluster.action_server_ports)} action servers "
+          "and the chat page server (logs in var/run/)...", flush=True)
+    started = time.monotonic()
+    try:
+        cluster.start()
+    except StackError as error:
+        print(f"Could not start: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    cluster.log_event(f"the cluster answered {time.monotonic() - started:.0f}s after the start")
+    print(f"\nThe resident chat page is at {cluster.public_url} (nginx, on {cluster.public_host}: the only "
+          "listener meant for the public).", flush=True)
+    print(f"Behind it, on 127.0.0.1 only: the chat page server ({cluster.web_port}), the Rasa replicas "
+          f"({', '.join(map(str, cluster.replica_ports))}, through nginx at {cluster.rasa_port}) and the action servers "
+          f"({', '.join(map(str, cluster.action_server_ports))}, through nginx at {cluster.actions_port}). "
+          "Ctrl-C stops everything.", flush=True)
+    print(f"Conversations: {shown(cluster.env['ASBCR_TRACKER_URL'])}; locks: {shown(cluster.env['ASBCR_LOCK_URL'])}; "
+          f"applications: {shown(cluster.env['ASBCR_DATABASE_URL'])} (set the same ASBCR_TRACKER_URL and "
+          "ASBCR_DATABASE_URL for `asbcr` commands on this cluster).", flush=True)
+    try:
+        cluster.supervise()
+    except KeyboardInterrupt:
+        print("\nStopping...", flush=True)
+    finally:
+        cluster.stop()
     return 0
 
 
@@ -90,8 +131,8 @@ def shell() -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", choices=["serve", "shell"])
-    return serve() if parser.parse_args().what == "serve" else shell()
+    parser.add_argument("what", choices=["serve", "shell", "cluster"])
+    return {"serve": serve, "shell": shell, "cluster": serve_cluster}[parser.parse_args().what]()
 
 
 if __name__ == "__main__":
