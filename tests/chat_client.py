@@ -41,18 +41,27 @@ class ReadsReplies:
 
 
 class Resident(ReadsReplies):
-    def __init__(self, rasa_url: str, sender: Optional[str] = None) -> None:
-        self.url = f"{rasa_url}/webhooks/rest/webhook"
+    TIMEOUT = 60
+
+    def __init__(self, rasa_url: str, sender: Optional[str] = None, url: Optional[str] = None) -> None:
+        self.url = url or f"{rasa_url}/webhooks/rest/webhook"
         self.sender = sender or f"resident-{uuid.uuid4().hex[:10]}"
         self.replies: List[Dict[str, Any]] = []
         self.transcript: List[str] = []
 
-    def say(self, text: str) -> List[Dict[str, Any]]:
-        response = requests.post(self.url, json={"sender": self.sender, "message": text}, timeout=60)
-        response.raise_for_status()
-        self.replies = response.json()
+    def post(self, text: str) -> requests.Response:
+        """Sends one message; the answer is kept (as `replies`) only when it is a 200."""
+        response = requests.post(self.url, json={"sender": self.sender, "message": text}, timeout=self.TIMEOUT)
         self.transcript.append(f"> {text}")
-        self.transcript += [f"  {m.get('text', '')} {m.get('custom', '')}" for m in self.replies]
+        if response.status_code == 200:
+            self.replies = response.json()
+            self.transcript += [f"  {m.get('text', '')} {m.get('custom', '')}" for m in self.replies]
+        else:
+            self.transcript.append(f"  [{response.status_code}] {response.text[:300]}")
+        return response
+
+    def say(self, text: str) -> List[Dict[str, Any]]:
+        self.post(text).raise_for_status()
         return self.replies
 
 
@@ -70,3 +79,12 @@ class Resident(ReadsReplies):
 
     def log(self) -> str:
         return "\n".join(self.transcript)
+
+
+class PageResident(Resident):
+    """A resident on the public page: the relay, `POST /api/chat` at page_url (nginx's address in
+    the cluster). Waits as long as the page does (75 s)."""
+    TIMEOUT = 75
+
+    def __init__(self, page_url: str, sender: Optional[str] = None) -> None:
+        super().__init__(page_url, sender, url=f"{page_url.rstrip('/')}/api/chat")

@@ -11,7 +11,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,24 +19,12 @@ import requests
 from asbcr.paths import ROOT
 from asbcr.stack import DEFAULT_MODEL, free_port
 from tests.chat_client import Resident
-from tests.processes import alive
+from tests.processes import alive, eventually, listeners
 
 pytestmark = pytest.mark.conversation
 
 START_SECONDS = 400  # Rasa loads its model before it answers; generous on 2 shared cores
 CHILDREN = ("actions", "rasa", "web")
-
-
-def eventually(condition, seconds: float, what: str, poll: float = 0.5):
-    """condition()'s first true value; fails naming `what` once `seconds` pass (a bound, not a measure)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {seconds:.0f}s: {what}")
-        time.sleep(poll)
 
 
 class Supervisor:
@@ -92,21 +79,6 @@ def supervisor(tmp_path_factory):
         if running.process.poll() is None:
             running.process.send_signal(signal.SIGTERM)
             running.process.wait(60)
-
-
-def listeners() -> dict:
-    """{port: [local address, ...]} of every listening TCP socket, from /proc/net/tcp{,6}."""
-    found: dict = {}
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as lines:
-            next(lines)
-            for line in lines:
-                fields = line.split()
-                if fields[3] != "0A":  # LISTEN
-                    continue
-                address, port = fields[1].rsplit(":", 1)
-                found.setdefault(int(port, 16), []).append(address)
-    return found
 
 
 def say_until_answered(url: str, sender: str, text: str) -> list:
