@@ -364,6 +364,18 @@ def test_redis_unreachable_holds_every_message_until_it_is_back(cluster, residen
     assert {name: cluster.pid(name) for name in pids} == pids
 
 
+def test_a_killed_nginx_is_started_again_and_the_conversation_carries_on(cluster, resident):
+    resident.say(OPENING)
+    with cluster.supervisor_frozen():
+        killed = cluster.kill("nginx")
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{cluster.public_url}/", timeout=10)
+    cluster.back_again("nginx", killed)
+    resident.say(ANSWERS[resident.ask])
+    assert resident.ask == "reported_to", resident.log()
+    assert "nginx stopped (killed by SIGKILL); restarting in 1s" in cluster.output()
+
+
 def test_a_sigkilled_replica_mid_conversation(cluster, resident):
     """Near the end: the replica killed last is still coming back when the module ends."""
     resident.say(OPENING)
