@@ -314,6 +314,7 @@ class Cluster(Stack):
                              "or set ASBCR_NGINX")
         if not self.model.exists():
             raise StackError(f"no trained model at {self.model}: run `make train`")
+        self.check_web_python()
         make_private(self.var)
         for name in self.wanted():  # every port first: a second start says so at once
             self.check_port_free(name)
