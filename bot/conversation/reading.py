@@ -530,9 +530,7 @@ def _ordinal_bodies(text: str, bodies: List[BodyMention], dates: List[DateMentio
             return [(["seq", index, len(told)], [mention.body]) for index, mention in enumerate(told)]
     # "june one was police, august we rang police and told futures, october just futures":
     # a clause naming one month and its bodies, with no exact date in it.
-    position = 0
-    for clause in re.split(r"[,;.\n]|\bthen\b", text):
-        start, position = position, position + len(clause) + 1
+    for start, clause in _month_clauses(text, told):
         months = unique(re.findall(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?:[a-z]*)\b", clause))
         if not months or any(start <= d.start < start + len(clause) for d in exact):
             continue
@@ -549,9 +547,7 @@ def _ordinal_bodies(text: str, bodies: List[BodyMention], dates: List[DateMentio
     # to someone else too, after bodies said for every incident.
     every = [m.end() for m in _EVERY_TIME.finditer(text)]
     if every:
-        position = 0
-        for clause in re.split(r"[;.\n]", text):
-            start, position = position, position + len(clause) + 1
+        for start, clause in _clauses(text, r"[;.\n]"):
             dated = [d for d in exact if start <= d.start < start + len(clause)]
             # after "all 4 to our letting agent, and": the bodies said for every incident come first
             after = max([e for e in every if start <= e <= start + len(clause)], default=start)
@@ -561,6 +557,33 @@ def _ordinal_bodies(text: str, bodies: List[BodyMention], dates: List[DateMentio
                 claimed += in_clause
                 told_too += in_clause
     return found
+
+
+def _clauses(text: str, separator: str):
+    """(start, clause) for each stretch of text between separators, with its true offset."""
+    start = 0
+    for found in re.finditer(separator, text):
+        yield start, text[start: found.start()]
+        start = found.end()
+    yield start, text[start:]
+
+
+_MONTH = r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
+
+
+def _month_clauses(text: str, told: List[BodyMention]):
+    """Clauses that may name a month and its bodies; "the council in september and rang 101 in
+    october" is two, when each side of the "and" has its own month and its own body."""
+    for start, clause in _clauses(text, r"[,;.\n]|\bthen\b"):
+        pieces = list(_clauses(clause, r"\band\b"))
+
+        def has_body(offset: int, piece: str) -> bool:
+            return any(start + offset <= b.start < start + offset + len(piece) for b in told)
+
+        if len(pieces) > 1 and all(re.search(_MONTH, piece) and has_body(offset, piece) for offset, piece in pieces):
+            yield from ((start + offset, piece) for offset, piece in pieces)
+        else:
+            yield start, clause
 
 
 # Bodies said for every incident: "police all three times", "the council each time", "all 4 to the agent".
