@@ -696,6 +696,9 @@ def read(text: str, today: dt.date) -> Reading:
     said = []
     for rank, (name, value) in enumerate((("consent_no", "no"), ("consent_not_asked", "not_asked"), ("consent_yes", "yes"))):
         for found in cue(name).finditer(low):
+            end = re.search(r"[.!?\n]", low[found.end():])
+            if value == "yes" and end and end.group() == "?":
+                continue  # "would a signed note do?" asks about consent; it does not give it
             said.append((found.start(), found.end(), rank, value))
     said = [s for s in said if not any(o[0] <= s[0] and s[1] <= o[1] and o[2] < s[2] for o in said)]
     if said:
