@@ -236,6 +236,25 @@ SAME_INCIDENT_GAP = re.compile(r"^\s*([-\u2013,(:]|one was|one were|ones? (was|w
 SELF_CORRECTION = re.compile(r"\b(no,? sorry|sorry|i mean|actually|no wait|hang on|correction|scratch that|not that|my mistake|oops|i tell a lie|i'?m wrong|i was wrong|scrap that)\b", re.I)
 
 
+def _last_weekday(tidy: list):
+    return next((r for r in reversed(tidy) if WEEKDAY.match(r.text.strip())), None)
+
+
+def _names_weekday_of(tidy: list, reading, text: str) -> bool:
+    """A weekday said just before a date that falls on it, with only its month between."""
+    weekday = _last_weekday(tidy)
+    if weekday is None or reading.start - weekday.end > 45 or re.search(r"[.!?;]", text[weekday.end: reading.start]):
+        return False
+    between = tidy[tidy.index(weekday) + 1:]
+    return (reading.date.weekday() == _weekday_number(weekday.text)
+            and all(r.approximate and r.date.month == reading.date.month for r in between))
+
+
+def _weekday_number(words: str) -> int:
+    found = re.search(r"(mon|tue|wed|thu|fri|sat|sun)", words.lower())
+    return ("mon", "tue", "wed", "thu", "fri", "sat", "sun").index(found.group(1)) if found else -1
+
+
 def _near_relative(previous, reading) -> bool:
     """"about 3 weeks back, the 6th": a day that says exactly which date a counted-back one was."""
     return bool(re.search(r"\b(ago|back|before last)\b", previous.text, re.I)) and abs((reading.date - previous.date).days) <= 10
@@ -248,6 +267,7 @@ def _tidy(readings: list, text: str) -> list:
     readings = sorted((r for r in readings if r.date is not None), key=lambda r: r.start)
     tidy: list = []
     corrected_away: set = set()  # dates a self-correction took away: "I was away on the 10th" does not bring one back
+    denied_at: set = set()  # "not 18th, and 16 September": only the first of a list said after "not" is denied
     for reading in readings:
         previous = tidy[-1] if tidy else None
         if reading.date in corrected_away and BARE_DAY.match(reading.text.strip()):
@@ -257,8 +277,9 @@ def _tidy(readings: list, text: str) -> list:
                 r"^\s*(bit|part|half|time|one|ones|few|lot|thing|incident|report|week|month|couple|of (the|this|last) year)\b",
                 text[reading.end:], re.I):
             continue  # "the first bit of this year", "the first one": not the 1st of the month
-        if re.search(r"\b(not|(wasn'?t|was not|weren'?t|were not|no) (one|an incident|a report|anything)s?) (the |on the |on )?$",
+        if reading.start not in denied_at and re.search(r"\b(not|(wasn'?t|was not|weren'?t|were not|no) (one|an incident|a report|anything)s?) (the |on the |on )?$",
                      text[max(0, reading.start - 30): reading.start], re.I):
+            denied_at.add(reading.start)
             # "the 18th of May, not the 28th": the date after "not" is the one to take away.
             day = reading.date.day
             tidy = [r for r in tidy if r.date.day != day or (r.date.month != reading.date.month and not BARE_DAY.match(reading.text.strip()))]
@@ -270,6 +291,9 @@ def _tidy(readings: list, text: str) -> list:
             continue  # "Wednesday 20 May, that was the week before the bank holiday": the date before it, described
         if previous and len(gap) <= 3 and WEEKDAY.match(previous.text.strip()):
             tidy.pop()  # "Saturday 8 August": the weekday names the date that follows
+        elif _names_weekday_of(tidy, reading, text):
+            # "the Sunday of the long weekend in May, 24 May": the weekday of the date that follows
+            tidy = [r for r in tidy if not WEEKDAY.match(r.text.strip()) or r is not _last_weekday(tidy)]
         elif (previous and (previous.approximate or _near_relative(previous, reading)) and BARE_DAY.match(reading.text.strip())
               and int(BARE_DAY.match(reading.text.strip()).group(2)) == reading.date.day and SAME_INCIDENT_GAP.match(gap)):
             day = reading.date.day
@@ -497,7 +521,7 @@ def _ordinal_bodies(text: str, bodies: List[BodyMention], dates: List[DateMentio
     told_too = told_too if told_too is not None else []
     told = [b for b in bodies if not b.negated and b.body != "landlord"]
     for mention in told:
-        near_after = text[mention.end: mention.end + 30]
+        near_after = re.sub(r"^\s*(on |via |through )?(101|999)\b", "", text[mention.end: mention.end + 36])  # "police 101 for the first three"
         near_before = text[max(0, mention.start - 30): mention.start]
         which = None
         nth = re.match(r"^[^,;.\n]{0,25}?\bthe (second|2nd|third|3rd|fourth|4th|fifth|5th)( one| time)?\b(?! of)", near_after)
@@ -505,16 +529,19 @@ def _ordinal_bodies(text: str, bodies: List[BodyMention], dates: List[DateMentio
             which = ["nth", NTH[nth.group(1)]]
         elif re.match(r"^[^,;.\n]{0,25}?\bthe (first|1st)( one| time)\b", near_after):
             which = "first"
+        elif re.match(r"^\s*(for |about |on )?the (first|1st) (two|2|three|3)\b", near_after):
+            which = "first_" + re.match(r"^\s*(for |about |on )?the (first|1st) (two|2|three|3)", near_after).group(3).replace("two", "2").replace("three", "3")
         elif re.match(r"^\s*(for |about |on )?the (first|1st)( one| time| incident)?\b", near_after) or re.search(r"\bthe (first|1st) (one|time)( was| went to| to)?( the)?\s*$", near_before):
             which = "first"
-        elif re.match(r"^\s*(for |about |on )?the (last|latest|most recent)( one| time)?\b", near_after) or re.search(r"\bthe (last|latest) (one|time)( was| went to| to)?( the)?\s*$", near_before):
+        elif re.match(r"^\s*(for |about |on )?the (last|latest|most recent)( one| time)?\b", near_after) or re.search(r"\bthe (last|latest) (one|time)( only| just)?( was| went to| to)?( the)?\s*$", near_before):
             which = "last"
         elif re.match(r"^\s*(for |about |on )?(the )?(other|rest|others)\b", near_after) or re.search(r"\b(the )?(other|rest|others)( ones?| \w+)?( were| was| went to| to)( the)?\s*$", near_before):
             which = "rest"
         elif re.match(r"^\s*(for |about |on )?the (first|1st) (two|2|three|3)\b", near_after):
             which = "first_" + re.match(r"^\s*(for |about |on )?the (first|1st) (two|2|three|3)", near_after).group(3).replace("two", "2").replace("three", "3")
         if which is not None:
-            found.append((which, [mention.body]))
+            if (which, [mention.body]) not in found:  # "police 101 for the first two": one body said twice
+                found.append((which, [mention.body]))
             claimed.append(mention)
     # "The council for the dog mess, police for the other two": the one body named apart from
     # "the others" went to the one incident left, the first.

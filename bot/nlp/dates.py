@@ -472,7 +472,9 @@ def _resolve(match: _Match, low: str, today: dt.date) -> list[_Resolved]:
         return [_Resolved(day if day <= today else None)]
     if kind == "weekday_by_holiday":
         holiday = grammar.holiday_of[_squash(g["hol"])]
-        anchor = (_bank_holiday(holiday["mondays"], "", "", None, today) if "mondays" in holiday else _holiday(holiday, None, today))
+        # "the Wednesday before the bank holiday in May": the bank holiday of the month named after it
+        anchor = (_bank_holiday(holiday["mondays"], low[match.start: match.end], low[match.end: match.end + 30], None, today)
+                  if "mondays" in holiday else _holiday(holiday, None, today))
         if anchor is None:
             return [_Resolved(None)]
         weekday = 5 if g["wd"] == "weekend" else grammar.weekday_of[_squash(g["wd"])]
@@ -648,6 +650,17 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
                         for r in resolved_all)):
             # "the bank holiday Monday, 25 May": the date says which bank holiday ("the August bank
             # holiday, 15th October" is a list).
+            dropped = readings.pop()
+            if month_named is dropped:
+                month_named = None
+        if (match.kind in ("day_month", "month_day", "numeric", "ordinal") and previous is not None
+                and previous.kind == "weekday_by_holiday" and "mondays" in _holiday_entry(previous)
+                and readings and readings[-1].start == previous.start
+                and re.fullmatch(r"[\s,(:-]*(?:(?:it was|that was|which was|on)\s+)?(?:the\s+)?", low[previous.end: match.start])
+                and any(r.date and any(abs((r.date - monday).days) <= 7
+                                       for monday in _mondays_in(_holiday_entry(previous)["mondays"], {r.date.year}, today))
+                        for r in resolved_all)):
+            # "the tuesday before the bank holiday, the 19th of may": the date says which bank holiday
             dropped = readings.pop()
             if month_named is dropped:
                 month_named = None
