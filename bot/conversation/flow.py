@@ -370,6 +370,8 @@ class Conversation:
         if ask is not None and ask.name == "reported_to" and ask.incident is not None and ask.incident < len(case.incidents):
             case.incidents[ask.incident]["reported_to"] = told
             return
+        if correcting and r.ordinal_bodies and r.claimed_bodies and not [b for b in told if b not in r.claimed_bodies]:
+            return  # "the 9 july one was the council too": that incident's, taken with the incidents
         replace = asked == "reported_to" or (correcting and (bool(r.report_dates) or re.search(
             r"\b(only|just|no[, ]|not|all (to|with|of them)|every (one|time)|each (one|time)|both)\b", r.text, re.I)))
         if replace:
@@ -406,7 +408,18 @@ class Conversation:
         if asked == "incident_dates" or (correcting and dates):
             case.dates_asked = True
         if dates:
-            if correcting and r.ordinal is not None and case.incidents and len(dates) == 1:
+            named = re.search(r"\bthe (first|second|third|last) one (was|is|were) (on |actually )?(the )?", r.text, re.I) if correcting else None
+            said_for = [d for d in dates if named and _starts_at(r, d, named.end())]
+            if said_for and case.incidents:
+                # "the last one was 2 oct not the 1st": that incident's date, the others kept
+                index = {"first": 0, "second": 1, "third": 2, "last": -1}[named.group(1).lower()]
+                if index < len(case.incidents):
+                    case.incidents[index]["date"] = said_for[0].isoformat()
+                    case.incidents.sort(key=lambda i: i["date"])
+                dates = [d for d in dates if d != said_for[0]]
+            if not dates:
+                pass
+            elif correcting and r.ordinal is not None and case.incidents and len(dates) == 1:
                 index = r.ordinal if r.ordinal >= 0 else len(case.incidents) - 1
                 index = min(index, len(case.incidents) - 1)
                 case.incidents[index]["date"] = dates[0].isoformat()
@@ -414,7 +427,11 @@ class Conversation:
             else:
                 adding = re.search(r"\b(also|another|and then|forgot|as well|too|more|the other (one|time)|one more|missed (one|out))\b", r.text, re.I)
                 awaiting = asked == "incident_dates" and ask.variant in ("more", "others")
-                add = (not correcting and asked != "incident_dates") or awaiting or (correcting and adding)
+                # "the last one was 17th nov, and the 4th sept one was NCHA too. four in total": a
+                # correction about some incidents keeps the others.
+                amends = correcting and (r.count >= len(case.incidents) if r.count is not None else
+                                         bool(re.search(r"\b(the|that) ([\w/]+ ){0,3}one (was|is|were|went)\b", r.text, re.I)))
+                add = (not correcting and asked != "incident_dates") or awaiting or (correcting and (adding or amends))
                 case.set_dates(dates, add=bool(add))
             if case.reported is None:
                 case.reported = True
@@ -723,6 +740,11 @@ class Conversation:
             return self.show_check()
         self.progress = True  # nothing was unusable: asking again is not a repeat
         return self.carry_on()
+
+
+def _starts_at(r: Reading, day: dt.date, position: int) -> bool:
+    """Is `day` said in the reading's text at `position` (give or take a space)?"""
+    return any(m.date == day and abs(m.start - position) <= 1 for m in r.dates)
 
 
 def _danger_unknown(c: Conversation):

@@ -268,7 +268,11 @@ def _tidy(readings: list, text: str) -> list:
     tidy: list = []
     corrected_away: set = set()  # dates a self-correction took away: "I was away on the 10th" does not bring one back
     denied_at: set = set()  # "not 18th, and 16 September": only the first of a list said after "not" is denied
+    last_end = 0
     for reading in readings:
+        # Words since the last date said, kept or not: "yesterday... no sorry not yesterday, the
+        # tuesday before, 17th nov" corrects the first yesterday, not the 20th of October before it.
+        since_last, last_end = text[last_end: reading.start], max(last_end, reading.end)
         previous = tidy[-1] if tidy else None
         if reading.date in corrected_away and BARE_DAY.match(reading.text.strip()):
             continue
@@ -305,7 +309,7 @@ def _tidy(readings: list, text: str) -> list:
                 tidy[-1] = type(reading)(text[previous.start: reading.end], previous.start, reading.end, merged, False,
                                          previous.open_ended)
                 continue
-        if previous and (SELF_CORRECTION.search(gap) or re.search(r"\bno\s*,\s*$", gap, re.I)):
+        if previous and (SELF_CORRECTION.search(since_last) or re.search(r"\bno\s*,\s*$", since_last, re.I)):
             named = re.search(r"\bnot (the )?(\d{1,2}(st|nd|rd|th)? )?(of )?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", gap, re.I)
             ordinal = re.search(r"\bthe (first|second|third|last) one\b", gap, re.I)
             same_month = [r for r in tidy if (r.date.year, r.date.month) == (reading.date.year, reading.date.month)]
@@ -537,8 +541,6 @@ def _ordinal_bodies(text: str, bodies: List[BodyMention], dates: List[DateMentio
             which = "last"
         elif re.match(r"^\s*(for |about |on )?(the )?(other|rest|others)\b", near_after) or re.search(r"\b(the )?(other|rest|others)( ones?| \w+)?( were| was| went to| to)( the)?\s*$", near_before):
             which = "rest"
-        elif re.match(r"^\s*(for |about |on )?the (first|1st) (two|2|three|3)\b", near_after):
-            which = "first_" + re.match(r"^\s*(for |about |on )?the (first|1st) (two|2|three|3)", near_after).group(3).replace("two", "2").replace("three", "3")
         if which is not None:
             if (which, [mention.body]) not in found:  # "police 101 for the first two": one body said twice
                 found.append((which, [mention.body]))
@@ -570,6 +572,16 @@ def _ordinal_bodies(text: str, bodies: List[BodyMention], dates: List[DateMentio
             if also:  # the housing told about the October one too is not told about every one
                 claimed += [b for b in in_clause if b not in claimed]
                 told_too += [b for b in in_clause if b not in told_too]
+    # "the 9 july one was the council too": the bodies of one incident named by its date.
+    for start, clause in _clauses(text, r"[,;.\n]|\band\b"):
+        dated = [d for d in exact if start <= d.start < start + len(clause)]
+        in_clause = [b for b in told if start <= b.start < start + len(clause) and b not in claimed]
+        if len(dated) == 1 and in_clause and re.match(r"\s*(one|incident|time)\b", text[dated[0].end:]) \
+                and all(b.start > dated[0].end for b in in_clause):
+            also = bool(re.search(r"\b(too|as well|also|both)\b", clause))
+            found.append((("day", dated[0].date.isoformat()) + (("also",) if also else ()), unique(b.body for b in in_clause)))
+            claimed += in_clause
+            told_too += in_clause
     # "All four to the council. On 14 September I rang the police as well": one dated incident told
     # to someone else too, after bodies said for every incident.
     every = [m.end() for m in _EVERY_TIME.finditer(text)]

@@ -101,6 +101,14 @@ def test_a_body_told_about_one_incident_too_stays_with_that_incident(told, when,
     assert [i["reported_to"] for i in chat.check["incidents"]] == expected, chat.log()
 
 
+def test_a_correction_about_some_incidents_keeps_the_others():
+    chat = Chat().answer_until({**ANSWERS, "incident_dates": "3 june, 9 july, 20 aug and 1 oct"}, OPENING, stop="check")
+    assert len(chat.check["incidents"]) == 4, chat.log()
+    chat.say("no, the last one was 2 oct not the 1st, and the 9 july one was the council too. four in total")
+    assert [(i["date"], i["reported_to"]) for i in chat.check["incidents"]] == [
+        ("2026-06-03", ["police"]), ("2026-07-09", ["police", "council"]), ("2026-08-20", ["police"]), ("2026-10-02", ["police"])], chat.log()
+
+
 def test_i_havent_told_the_council_or_the_police_is_taken_at_its_word():
     chat = Chat().answer_until(ANSWERS, "music every night. I've told my letting agent five times but I haven't told the council or the police")
     assert chat.decision["outcome"] == "report_first", chat.log()
