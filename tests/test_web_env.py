@@ -36,7 +36,9 @@ def pins(*paths: Path) -> Dict[str, str]:
 
 
 def in_web_env(code: str) -> str:
-    return subprocess.run([str(web_python()), "-c", code], capture_output=True, text=True, check=True,
+    # -P: not the working directory on the path, where the main environment's editable install
+    # leaves asb_case_review.egg-info (a fresh clone's root), which is not in this environment
+    return subprocess.run([str(web_python()), "-P", "-c", code], capture_output=True, text=True, check=True,
                           timeout=60).stdout
 
 
