@@ -480,7 +480,8 @@ def _reported_later(text: str, dates: List[DateMention]) -> List[Tuple[dt.date, 
                            r"\b(till|until|til|on|the)\b[^.]{0,35}$", between)
         then_reported = re.search(r"\b(but|and|so) (i |we )?(only )?(reported|rang|called|phoned|told|logged|emailed)( it| them| this| that)?\b([^.,;]{0,40}|[^.,;]{0,40},\s*(the\s*)?)$", between)
         # "the 19 September party reported to the council on 21 September"
-        reported_on = re.match(r"^\s*([a-z']+\s+){0,2}(which i |and i |i |was |were )?(reported|rang|called|phoned|logged)( it| them| this)?\b[^.,;]{0,30}\b(on|the)\s*$", between)
+        reported_on = re.match(r"^\s*([a-z']+\s+){0,2}(which i |and i |i |was |were )?(reported|rang|called|phoned|logged)( it| them| this)?\b[^.,;]{0,30}\b(on|the)\s*$", between) \
+            or (re.match(r"^[\s,]*(reported|logged)( it)?( on)?( the)?( (mon|tues|wednes|thurs|fri|satur|sun)day)?\s*$", between) and (second.date - first.date).days <= 7)  # "Friday 22 May, reported Sunday 24 May"
         # "the night of 20th June, I rang 101 on the Monday after, the 22nd"
         reported_after = re.search(r"\b(reported|rang|rung|called|phoned|told|logged|emailed)\b[^.;]{0,40}\b(\w+day|day|morning|week) after\b[\s,]*(the\s*)?$", between) \
             and (second.date - first.date).days <= 7
