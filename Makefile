@@ -10,14 +10,15 @@ WEB_PY := .venv-web/bin/python
 WEB_TESTS := tests/test_web_limits.py tests/test_health.py tests/casework/test_casework_web.py tests/casework/test_casework_pdf.py \
 	tests/deploy
 
-.PHONY: run run-cluster test shell bootstrap web-env train nlp web-assets browser-deps nginx-deps bench eval clean help
+.PHONY: run run-cluster test shell bootstrap web-env train nlp web-assets browser-deps nginx-deps bench bench-load load-env eval clean help
 
 help:
 	@echo "make run    - install, train if needed, start the action server, Rasa and the chat page"
 	@echo "make run-cluster - the production shape: nginx, Rasa replicas, two action servers, PostgreSQL, Redis"
 	@echo "make test   - install, train if needed, run the whole test suite"
 	@echo "make shell  - staff chat shell in the terminal, with the decision trace"
-	@echo "make bench  - benchmarks (rules, language pipeline, chat turns)"
+	@echo "make bench  - benchmarks (rules, language pipeline, chat turns, then bench-load)"
+	@echo "make bench-load - many residents at once through the relay, stage by stage (LOAD_ARGS=...)"
 	@echo "make eval   - the conversation scored on a blind set through the running bot (SET=first|second)"
 	@echo "make audit  - both environments' pinned dependencies against a local advisory database (ADVISORY_DB=dir)"
 
@@ -54,7 +55,11 @@ browser-deps:
 nginx-deps:
 	@scripts/nginx-deps.sh
 
-test: train web-assets browser-deps web-env nginx-deps
+# The load test's own environment (locust's pins clash with Rasa's): see requirements-load.txt.
+load-env:
+	@scripts/bootstrap-load.sh
+
+test: train web-assets browser-deps web-env nginx-deps load-env
 	@$(PY) -m pytest $(PYTEST_ARGS)
 	@$(WEB_PY) -m pytest -q -p no:cacheprovider $(WEB_TESTS)
 
@@ -62,6 +67,14 @@ bench: train
 	@$(PY) bench/rules.py
 	@$(PY) -m bot.nlp.bench
 	@$(PY) bench/turns.py
+	@$(MAKE) --no-print-directory bench-load
+
+# Whole conversations, many residents at once: through the relay (`make run`'s shape), then
+# through nginx with one and with two Rasa replicas (`make run-cluster`'s shape). About 10 minutes
+# a shape; LOAD_ARGS="--shapes run --stages 25,50 --window 30" for a short look.
+LOAD_ARGS ?=
+bench-load: train web-env nginx-deps load-env
+	@.venv-load/bin/python bench/load.py $(LOAD_ARGS)
 
 # Both environments against a local PyPA advisory database (ADVISORY_DB=dir or ASBCR_ADVISORY_DB):
 # Rasa's pinned set and what .venv holds (allow-list security/allowlist.yml), then the web tier's
