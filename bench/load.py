@@ -78,6 +78,7 @@ class Stuck(Exception):
 class Tally:
     """Every turn and conversation since the last `reset` (one stage's measuring window)."""
     latencies: List[float] = field(default_factory=list)  # seconds, answered turns only
+    by_turn: Dict[str, List[float]] = field(default_factory=lambda: collections.defaultdict(list))  # "opening" or the ask answered
     errors: "collections.Counter[str]" = field(default_factory=collections.Counter)
     decided: int = 0
     wrong_outcomes: List[str] = field(default_factory=list)
@@ -104,7 +105,8 @@ def next_message(talk: Dict[str, Any], replies: Sequence[Dict[str, Any]]) -> str
     the incident's own answer when it asks about one incident; yes to the check."""
     ask = latest(replies, "ask")
     if ask is None:
-        raise Stuck("the bot asked nothing and decided nothing")
+        # An empty answer is what Rasa sends when a turn fails inside it (an action timed out).
+        raise Stuck("an empty answer" if not replies else "the bot asked nothing and decided nothing")
     if ask == "check":
         return CONFIRM
     incident = latest(replies, "incident")
@@ -144,9 +146,9 @@ class Resident(FastHttpUser):
         self.held += 1
         talk = self.talks[next(self._next_talk) % len(self.talks)]  # an even mix of the conversations
         sender = f"load-{uuid.uuid4().hex}"
-        text = talk["opening"]
+        text, answering = talk["opening"], "opening"
         for _ in range(MAX_TURNS):
-            replies = self.say(sender, text)
+            replies = self.say(sender, text, answering)
             if replies is None:
                 self.pause()  # an error, counted; this resident gives up and another comes later
                 return
@@ -158,7 +160,7 @@ class Resident(FastHttpUser):
                 self.pause()  # the next resident arrives a think time later
                 return
             try:
-                text = next_message(talk, replies)
+                text, answering = next_message(talk, replies), latest(replies, "ask")
             except Stuck as stuck:
                 TALLY.errors[f"stuck: {stuck}"] += 1
                 self.pause()
@@ -166,7 +168,7 @@ class Resident(FastHttpUser):
             self.pause()
         TALLY.errors[f"no decision after {MAX_TURNS} messages"] += 1
 
-    def say(self, sender: str, text: str) -> Optional[List[Dict[str, Any]]]:
+    def say(self, sender: str, text: str, answering: str) -> Optional[List[Dict[str, Any]]]:
         start = time.perf_counter()
         # A new connection for every message: a resident thinks longer than nginx keeps an idle
         # connection (15 s), and a message sent down a connection the server is closing would be
@@ -188,6 +190,7 @@ class Resident(FastHttpUser):
                 response.failure("not a list")
                 return None
             TALLY.latencies.append(elapsed)
+            TALLY.by_turn[answering].append(elapsed)
             return replies
 
 
@@ -363,6 +366,7 @@ def run_stages(url: str, talks: List[Dict[str, Any]], pids: Dict[str, int], args
             stage = {"residents": residents, "window_seconds": seconds, "turns": len(TALLY.latencies), "turns_per_second": len(TALLY.latencies) / seconds,
                      "p50_ms": 1000 * percentile(TALLY.latencies, .5), "p95_ms": 1000 * percentile(TALLY.latencies, .95),
                      "errors": dict(TALLY.errors), "decided": TALLY.decided, "wrong_outcomes": list(TALLY.wrong_outcomes),
+                     "p95_ms_by_turn": {turn: 1000 * percentile(values, .95) for turn, values in TALLY.by_turn.items()},
                      **processes}
             for name, (process, out) in profiles.items():
                 process.wait()
@@ -387,6 +391,8 @@ def print_stage(stage: Dict[str, Any]) -> None:
     print(f"{stage['residents']:>9} {stage['turns_per_second']:>8.2f} {stage['p50_ms']:>7.0f} {stage['p95_ms']:>7.0f} "
           f"{errors:>6} {stage['decided']:>7}  {servers}  (machine {stage['machine_busy_percent']:.0f}% of "
           f"{100 * psutil.cpu_count()}%, others {stage['others_percent']:.0f}%)", flush=True)
+    slowest = sorted(stage["p95_ms_by_turn"].items(), key=lambda item: -item[1])[:3]
+    print(f"{'':>9} slowest turns (p95): " + ", ".join(f"{turn} {ms:.0f} ms" for turn, ms in slowest), flush=True)
     if stage["errors"]:
         print(f"{'':>9} errors: {stage['errors']}", flush=True)
     if stage["wrong_outcomes"]:
