@@ -16,7 +16,7 @@ this tree has the cluster (asbcr/cluster.py).
 
     .venv-load/bin/python bench/load.py                       # what `make bench-load` runs
     .venv-load/bin/python bench/load.py --shapes run --stages 10,20 --window 20   # a short look
-    .venv-load/bin/python bench/load.py --profile-at 100      # py-spy on every server at 100
+    .venv-load/bin/python bench/load.py --profile-at 100      # py-spy on every server at 100 (or: all)
     .venv-load/bin/python bench/load.py --url http://127.0.0.1:8000 --conversations talks.json
     .venv-load/bin/python bench/load.py --smoke 5 --url ... --conversations ...   # tests/conversation/test_load_harness.py
 """
@@ -356,7 +356,7 @@ def run_stages(url: str, talks: List[Dict[str, Any]], pids: Dict[str, int], args
             previous = residents
             TALLY.reset()
             profiles = {}
-            if residents == args.profile_at:
+            if args.profile_at in ("all", str(residents)):
                 folder = Path(tempfile.mkdtemp(prefix="asbcr-profile-"))
                 profiles = start_profiles(pids, args.window, folder)
             watch.start()
@@ -505,7 +505,8 @@ def main() -> int:
                         help="seconds between a resident's messages, MIN,MAX")
     parser.add_argument("--target", type=float, default=TARGET_P95_SECONDS, help="p95 turn latency that passes (s)")
     parser.add_argument("--all-stages", action="store_true", help="go on after a stage fails")
-    parser.add_argument("--profile-at", type=int, help="profile every server with py-spy during this stage")
+    parser.add_argument("--profile-at", metavar="N|all", help="profile every server with py-spy during the stage of "
+                        "N residents (or every stage; py-spy costs a few percent of a core a process)")
     parser.add_argument("--url", help="a relay already running: drive it instead of starting the shapes")
     parser.add_argument("--conversations", type=Path, help="with --url: the conversations (bench/load_stack.py --conversations-only)")
     parser.add_argument("--smoke", type=int, metavar="N", help="with --url: N residents, one conversation each; JSON out")
