@@ -1,7 +1,6 @@
 """How the Rasa server the supervisor starts (asbcr/rasa_server.py) meets a tracker store that
 fails: the turn fails (the REST channel then says it has a technical problem) instead of Rasa
 starting an empty conversation, and pooled PostgreSQL connections are checked before use."""
-import asyncio
 
 import pytest
 import rasa.core.agent as agent
@@ -11,6 +10,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from asbcr import rasa_server
+from tests.run_async import run_async
 
 
 class UnreachableStore(InMemoryTrackerStore):
@@ -33,15 +33,15 @@ def installed(monkeypatch):
 def test_rasa_on_its_own_starts_an_empty_conversation_when_the_store_fails():
     """What the change is for: Rasa's fail-safe store answers a failed read with nothing."""
     store = agent.Agent._create_tracker_store(UnreachableStore(Domain.empty()), Domain.empty())
-    assert asyncio.run(store.retrieve("resident-12345678")) is None
+    assert run_async(store.retrieve("resident-12345678")) is None
 
 
 def test_a_store_that_cannot_read_or_save_fails_the_turn(installed):
     store = agent.Agent._create_tracker_store(UnreachableStore(Domain.empty()), Domain.empty())
     with pytest.raises(rasa_server.TrackerStoreUnavailable, match="ConnectionError"):
-        asyncio.run(store.retrieve("resident-12345678"))
+        run_async(store.retrieve("resident-12345678"))
     with pytest.raises(rasa_server.TrackerStoreUnavailable):
-        asyncio.run(store.save(DialogueStateTracker("resident-12345678", slots=[])))
+        run_async(store.save(DialogueStateTracker("resident-12345678", slots=[])))
 
 
 def test_postgresql_connections_are_checked_before_use_and_give_up_in_seconds(installed, monkeypatch):
