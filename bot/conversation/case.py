@@ -77,6 +77,12 @@ class Case:
         wanted = sorted({d.isoformat() for d in dates} | (set(known) if add else set()))
         self.incidents = [known.get(day) or asdict(Incident(day)) for day in wanted]
 
+    def redate(self, index: int, day: dt.date) -> None:
+        """The incident at `index` (-1: the last) happened on `day`, not the date it had."""
+        if -len(self.incidents) <= index < len(self.incidents):
+            self.incidents[index]["date"] = day.isoformat()
+            self.incidents.sort(key=lambda i: i["date"])
+
     def apply_ordinal_bodies(self) -> None:
         """Bodies said for "the first one", "the other three" or "the February one", once the dates are known."""
         if not self.incidents or not self.ordinal_bodies:

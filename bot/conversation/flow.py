@@ -412,19 +412,11 @@ class Conversation:
             said_for = [d for d in dates if named and _starts_at(r, d, named.end())]
             if said_for and case.incidents:
                 # "the last one was 2 oct not the 1st": that incident's date, the others kept
-                index = {"first": 0, "second": 1, "third": 2, "last": -1}[named.group(1).lower()]
-                if index < len(case.incidents):
-                    case.incidents[index]["date"] = said_for[0].isoformat()
-                    case.incidents.sort(key=lambda i: i["date"])
+                case.redate({"first": 0, "second": 1, "third": 2, "last": -1}[named.group(1).lower()], said_for[0])
                 dates = [d for d in dates if d != said_for[0]]
-            if not dates:
-                pass
-            elif correcting and r.ordinal is not None and case.incidents and len(dates) == 1:
-                index = r.ordinal if r.ordinal >= 0 else len(case.incidents) - 1
-                index = min(index, len(case.incidents) - 1)
-                case.incidents[index]["date"] = dates[0].isoformat()
-                case.incidents.sort(key=lambda i: i["date"])
-            else:
+            if dates and correcting and r.ordinal is not None and case.incidents and len(dates) == 1:
+                case.redate(min(r.ordinal, len(case.incidents) - 1), dates[0])
+            elif dates:
                 adding = re.search(r"\b(also|another|and then|forgot|as well|too|more|the other (one|time)|one more|missed (one|out))\b", r.text, re.I)
                 awaiting = asked == "incident_dates" and ask.variant in ("more", "others")
                 # "the last one was 17th nov, and the 4th sept one was NCHA too. four in total": a

@@ -297,7 +297,7 @@ def _tidy(readings: list, text: str) -> list:
             tidy.pop()  # "Saturday 8 August": the weekday names the date that follows
         elif _names_weekday_of(tidy, reading, text):
             # "the Sunday of the long weekend in May, 24 May": the weekday of the date that follows
-            tidy = [r for r in tidy if not WEEKDAY.match(r.text.strip()) or r is not _last_weekday(tidy)]
+            tidy.remove(_last_weekday(tidy))
         elif (previous and (previous.approximate or _near_relative(previous, reading)) and BARE_DAY.match(reading.text.strip())
               and int(BARE_DAY.match(reading.text.strip()).group(2)) == reading.date.day and SAME_INCIDENT_GAP.match(gap)):
             day = reading.date.day
