@@ -105,7 +105,9 @@ def nginx_config(*, nginx_dir: Path, public_host: str, public_port: int, web_por
     limits = limits or dict(NGINX_LIMITS)
 
     def servers(ports: Sequence[int]) -> str:
-        return "\n".join(f"        server {LOOPBACK}:{port} max_fails=1 fail_timeout=5s;" for port in ports)
+        # max_fails=0: never marked down, so a restarted server is used at once; a dead one on
+        # loopback refuses at once and proxy_next_upstream takes the request to the other
+        return "\n".join(f"        server {LOOPBACK}:{port} max_fails=0;" for port in ports)
 
     public_server = fill((TEMPLATES / "public.conf.template").read_text(), {
         "CONNECTIONS_PER_CLIENT": str(limits["connections"]),
