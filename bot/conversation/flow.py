@@ -425,6 +425,8 @@ class Conversation:
                                          bool(re.search(r"\b(the|that) ([\w/]+ ){0,3}one (was|is|were|went)\b", r.text, re.I)))
                 add = (not correcting and asked != "incident_dates") or awaiting or (correcting and (adding or amends))
                 case.set_dates(dates, add=bool(add))
+                if correcting and not add and len(dates) >= 2 and r.count is None and case.count is not None:
+                    case.count = len(case.incidents)  # "no, it was 6 June, 25 July and 24 Oct": the whole list, so that many
             if case.reported is None:
                 case.reported = True
             if case.count is not None and len(case.incidents) > case.count and (asked == "incident_dates" or correcting):

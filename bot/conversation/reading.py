@@ -232,8 +232,9 @@ def _bodies(text: str, entities) -> List[BodyMention]:
 WEEKDAY = re.compile(r"^(on |last |this )?(mon|tues?|wed|weds|thu|thur|thurs|fri|sat|sun)(day|nesday|sday|urday|rsday)?$", re.I)
 BARE_DAY = re.compile(r"^(the )?(\d{1,2})(st|nd|rd|th)?\b(?! ?(of )?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", re.I)
 SAME_INCIDENT_GAP = re.compile(r"^\s*([-\u2013,(:]|one was|one were|ones? (was|were)|was|were|i mean|ie|i\.e\.?)?\s*"
-                               r"((i think|i'?m sure|i believe|maybe|probably|so|yes)\s*,?\s*)*((it|that) was\s+)?(on\s+)?(the\s+)?$", re.I)
-SELF_CORRECTION = re.compile(r"\b(no,? sorry|sorry|i mean|actually|no wait|hang on|correction|scratch that|not that|my mistake|oops|i tell a lie|i'?m wrong|i was wrong|scrap that)\b", re.I)
+                               r"((i think|i'?m sure|i believe|maybe|probably|so|yes)\s*,?\s*)*((it|that) was\s+)?(on\s+)?(the\s+)?"
+                               r"((mon|tues|wednes|thurs|fri|satur|sun)day\s*,?\s+(the\s+)?)?$", re.I)
+SELF_CORRECTION = re.compile(r"\b(no,? sorry|sorry|i mean|actually|no,? wait|(i'?ve|i have|i got) (that|the|this) (\w+ ){0,3}wrong|hang on|correction|scratch that|not that|my mistake|oops|i tell a lie|i'?m wrong|i was wrong|scrap that)\b", re.I)
 
 
 def _last_weekday(tidy: list):
@@ -272,7 +273,9 @@ def _tidy(readings: list, text: str) -> list:
     for reading in readings:
         # Words since the last date said, kept or not: "yesterday... no sorry not yesterday, the
         # tuesday before, 17th nov" corrects the first yesterday, not the 20th of October before it.
-        since_last, last_end = text[last_end: reading.start], max(last_end, reading.end)
+        # Only dates kept end it: "No, wait, that first one's wrong ... not the Sunday ... 25 May"
+        # still corrects with 25 May.
+        since_last = text[last_end: reading.start]
         previous = tidy[-1] if tidy else None
         if reading.date in corrected_away and BARE_DAY.match(reading.text.strip()):
             continue
@@ -290,12 +293,21 @@ def _tidy(readings: list, text: str) -> list:
             continue
         if previous and WEEKDAY.match(reading.text.strip()) and re.match(r"^\s*,?\s*((it|that|which) (was|were) )?(a |on a )?$", gap, re.I):
             continue  # "13th June, it was a Saturday": the weekday names the date before it
+        if previous and WEEKDAY.match(reading.text.strip()) and re.match(
+                r"^\s*[,-]?\s*(and\s+)?((they|them|it|these)\s+)?((were|was)\s+)?(all|both|each|always|every (one|time))\b(\s+(of them|of those|were|was|on|a|at|late|in the))*\s*$", gap, re.I):
+            continue  # "6 June, 25 July and 24 October, all Saturday nights": what the dates were, not another
+        if WEEKDAY.match(reading.text.strip()) and re.search(r"\b(an?|every|any|each)\s+$", text[max(0, reading.start - 7): reading.start], re.I):
+            continue  # "a Sunday timetable", "every Friday": no particular day
         if previous and re.match(r"^\s*,?\s*(it|that|which) (was|were|is) (in |on )?(the )?((\w+ ){0,2}(before|after) (the )?)?$", gap, re.I) \
                 and abs((reading.date - previous.date).days) <= 7:
             continue  # "Wednesday 20 May, that was the week before the bank holiday": the date before it, described
-        if previous and len(gap) <= 3 and WEEKDAY.match(previous.text.strip()):
+        weekday_dropped = bool(previous and len(gap) <= 3 and WEEKDAY.match(previous.text.strip()))
+        if weekday_dropped:
             tidy.pop()  # "Saturday 8 August": the weekday names the date that follows
-        elif _names_weekday_of(tidy, reading, text):
+            # and "End of May, Wednesday the 27th" is still one date: the day in the month said before it
+            previous = tidy[-1] if tidy else None
+            gap = text[previous.end: reading.start] if previous else ""
+        if not weekday_dropped and _names_weekday_of(tidy, reading, text):
             # "the Sunday of the long weekend in May, 24 May": the weekday of the date that follows
             tidy.remove(_last_weekday(tidy))
         elif (previous and (previous.approximate or _near_relative(previous, reading)) and BARE_DAY.match(reading.text.strip())
@@ -308,16 +320,17 @@ def _tidy(readings: list, text: str) -> list:
             if merged is not None:
                 tidy[-1] = type(reading)(text[previous.start: reading.end], previous.start, reading.end, merged, False,
                                          previous.open_ended)
+                last_end = max(last_end, reading.end)
                 continue
         if previous and (SELF_CORRECTION.search(since_last) or re.search(r"\bno\s*,\s*$", since_last, re.I)):
             named = re.search(r"\bnot (the )?(\d{1,2}(st|nd|rd|th)? )?(of )?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", gap, re.I)
-            ordinal = re.search(r"\bthe (first|second|third|last) one\b", gap, re.I)
+            ordinal = re.search(r"\b(the|that|my) (first|second|third|last) one\b", gap, re.I)
             same_month = [r for r in tidy if (r.date.year, r.date.month) == (reading.date.year, reading.date.month)]
             if named:
                 month = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec").index(named.group(5).lower()) + 1
                 wrong = [r for r in tidy if r.date.month == month]
             elif ordinal:
-                index = {"first": 0, "second": 1, "third": 2, "last": -1}[ordinal.group(1).lower()]
+                index = {"first": 0, "second": 1, "third": 2, "last": -1}[ordinal.group(2).lower()]
                 wrong = [tidy[index]] if len(tidy) > (index if index >= 0 else 0) else []
             else:
                 wrong = [same_month[-1] if same_month else previous]
@@ -325,6 +338,7 @@ def _tidy(readings: list, text: str) -> list:
                 tidy.remove(item)
                 corrected_away.add(item.date)
         tidy.append(reading)
+        last_end = max(last_end, reading.end)
     return tidy
 
 
@@ -413,6 +427,26 @@ def _counts(text: str, entities, dates: List[DateMention]) -> Tuple[Optional[int
     return count, total and count is None, many and count is None
 
 
+def _withdrawn(bodies: List[BodyMention], low: str) -> List[BodyMention]:
+    """A body taken back as the resident corrects themselves is not told: "told the council... no
+    sorry it was my landlord not the council", "the council, no sorry, the police"."""
+    for index, mention in enumerate(bodies):
+        if mention.negated:
+            continue
+        later = bodies[index + 1:]
+        denied = next((m for m in later if m.body == mention.body and m.negated), None)
+        between = low[mention.end: denied.start] if denied is not None else ""
+        if (denied is not None and SELF_CORRECTION.search(between)
+                and not re.search(r"\b(the|that|this) ([\w/]+ ){0,2}(one|time)\b", between)):  # "the january one": that incident only
+            mention.negated = True
+            continue
+        replaced = next((m for m in later if not m.negated and m.body != mention.body), None)
+        if replaced is not None and re.fullmatch(r"\W*(no,? sorry|sorry,? no|no,? wait|i mean|no,? actually|actually)\W+((it was|it's|i mean)\s+)?(to\s+)?",
+                                                 low[mention.end: replaced.start]):
+            mention.negated = True
+    return bodies
+
+
 def _groups(bodies: List[BodyMention], dates: List[DateMention], text: str = "",
             said: Optional[List[DateMention]] = None) -> List[Tuple[List[dt.date], List[str]]]:
     """Which dates go with which bodies, when a message pairs them ("2 Sept to the police and
@@ -437,7 +471,8 @@ def _groups(bodies: List[BodyMention], dates: List[DateMention], text: str = "",
     groups: List[Tuple[List[dt.date], List[str]]] = []
     pending_dates: List[dt.date] = []
     pending_bodies: List[str] = []
-    for _, kind, item in events:
+    leading = False  # a date that turns the order round: "..., and on 5 September she rang the police and the council"
+    for index, (_, kind, item) in enumerate(events):
         if dates_first:
             if kind == "date":
                 if pending_bodies:
@@ -448,12 +483,21 @@ def _groups(bodies: List[BodyMention], dates: List[DateMention], text: str = "",
                 pending_bodies.append(item.body)
         else:
             if kind == "body":
-                if pending_dates:
+                if pending_dates and not leading:
                     groups.append((pending_dates, pending_bodies))
                     pending_dates, pending_bodies = [], []
                 pending_bodies.append(item.body)
+            elif leading and pending_bodies:
+                groups.append((pending_dates, pending_bodies))
+                pending_dates, pending_bodies, leading = [item.date], [], False
             else:
-                pending_dates.append(item.date)
+                after = events[index + 1][1] if index + 1 < len(events) else None
+                if (after == "body" and pending_dates and pending_bodies
+                        and re.search(r"[,;.]\s*(and\s+)?(then\s+)?(on|the)\b[^,;.]*$", text[events[index - 1][2].end: item.start])):
+                    groups.append((pending_dates, pending_bodies))
+                    pending_dates, pending_bodies, leading = [item.date], [], True
+                else:
+                    pending_dates.append(item.date)
     if pending_dates and pending_bodies:
         groups.append((pending_dates, pending_bodies))
     elif pending_dates and groups:
@@ -650,7 +694,7 @@ def read(text: str, today: dt.date) -> Reading:
     low = text.lower().replace("\u2019", "'")
     entities = extract(text)
     reading = Reading(text=text)
-    reading.bodies = _bodies(low, entities)
+    reading.bodies = _withdrawn(_bodies(low, entities), low)
     reading.dates, reading.future_dates = _dates(text, today)
     reading.count, reading.total_only, reading.many = _counts(low, entities, reading.dates)
     number = NUMBER_ONLY.match(low)

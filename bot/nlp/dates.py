@@ -710,6 +710,7 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
             elif match.kind in _MONTH_KINDS:
                 month_named = readings[-1]
 
+    readings = _named_later(readings, matches, today)
     periods = _periods(text, low, matches)
 
     if not matches and not periods and text.strip():
@@ -734,6 +735,25 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
 
 
 _MONTH_KINDS = ("iso", "numeric", "day_month", "month_day", "month", "holiday")
+
+
+def _named_later(readings: list[DateReading], matches: list[_Match], today: dt.date) -> list[DateReading]:
+    """"It was the bank holiday Monday itself ... Monday the 25th of May": a bank holiday said
+    without its month, and later in the message an exact date that is a bank holiday, are one date."""
+    unnamed = {m.start for m in matches if m.kind == "holiday" and "mondays" in _holiday_entry(m)
+               and not re.search(r"\d", m.groups.get("year") or "")}
+    if not unnamed:
+        return readings
+    mondays = [entry for m in matches if m.start in unnamed for entry in [_holiday_entry(m)["mondays"]]][0]
+    keep = []
+    for reading in readings:
+        if reading.start in unnamed and reading.date is not None and any(
+                later.start > reading.end and later.date is not None and not later.approximate and later.start not in unnamed
+                and later.date in _mondays_in(mondays, [later.date.year], today)
+                for later in readings):
+            continue
+        keep.append(reading)
+    return keep
 
 
 def _day_with_weekday(day: int, weekday: int, after: dt.date | None, today: dt.date) -> dt.date | None:
