@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from typing import Any, Dict, Optional
 
-from asbcr.clock import today
+from groundwork.clock import today
 
 from .errors import CaseworkError
 

@@ -22,8 +22,8 @@ from typing import Any, Dict, Iterable, List
 import requests
 import yaml
 
-from asbcr.paths import ROOT
 from evaluation.resident import Run, SimulatedResident
+from groundwork.paths import ROOT
 
 BLIND = ROOT / "tests" / "blind"
 

@@ -10,7 +10,7 @@ import calendar
 import datetime as dt
 from typing import Any, Dict, List, Optional, Union
 
-from asbcr import clock
+from groundwork import clock
 from rules import ruleset
 from rules.engine import RuleEngineError
 from rules.facts import BODIES, TOP_LEVEL_KEYS, CaseFacts, CaseFactsError, Incident, parse_case_facts
