@@ -25,6 +25,7 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from asbcr import private_logs
 from asbcr.chat_input import (MAX_BODY_BYTES, MAX_MESSAGE_CHARS, ChatRequestError,
                               body_too_large, read_chat_request)
+from groundwork import clock
 
 from web import limits  # the chat relay's rate limits and in-flight bounds
 
@@ -112,12 +113,7 @@ def render_page(site: Dict[str, Any], today: str) -> str:
 
 
 def today_iso() -> str:
-    try:
-        from asbcr.clock import today
-    except ImportError:  # the page can be served on its own, without the project's package
-        import datetime as dt
-        return dt.date.today().isoformat()
-    return today().isoformat()
+    return clock.today().isoformat()
 
 
 def error_response(status: int, code: str, message: str) -> web.Response:
