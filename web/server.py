@@ -23,7 +23,7 @@ import yaml
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from asbcr import private_logs
-from asbcr.chat_input import (MAX_BODY_BYTES, MAX_MESSAGE_CHARS, ChatRequestError,
+from asbcr.chat_input import (MAX_BODY_BYTES, MAX_MESSAGE_CHARS, TOO_LONG, ChatRequestError,
                               body_too_large, read_chat_request)
 from groundwork import clock
 
@@ -136,8 +136,7 @@ async def chat(request: web.Request) -> web.Response:
     if not message.strip():
         return error_response(400, "empty_message", "Type a message before sending it.")
     if len(message) > MAX_MESSAGE_CHARS:
-        return error_response(400, "message_too_long",
-                              f"Your message is too long: keep it under {MAX_MESSAGE_CHARS} characters.")
+        return error_response(400, "message_too_long", TOO_LONG)
 
     # Only these two go on: a resident's input_channel, metadata or query never reach Rasa.
     url = f"{request.app[RASA_URL]}/webhooks/rest/webhook"
