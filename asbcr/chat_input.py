@@ -15,6 +15,8 @@ from typing import Tuple
 # Browser-made session ids (crypto.randomUUID) and test ids; nothing that could be a path or markup.
 SENDER_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
 MAX_MESSAGE_CHARS = 10_000  # the bot reads the start of a longer message
+# What a resident is told at either limit, the message's or the body's.
+TOO_LONG = f"Your message is too long: keep it under {MAX_MESSAGE_CHARS} characters."
 # A 10,000-character message written as JSON escapes is at most ~120 kB.
 MAX_BODY_BYTES = 256 * 1024
 # Characters nobody types: control characters other than tab and line breaks (NUL included),
@@ -39,8 +41,7 @@ class ChatRequestError(ValueError):
 
 
 def body_too_large() -> ChatRequestError:
-    return ChatRequestError(413, "too_large", "Your message is too long: keep it under "
-                                              f"{MAX_MESSAGE_CHARS} characters.")
+    return ChatRequestError(413, "too_large", TOO_LONG)
 
 
 def read_chat_request(body: bytes) -> Tuple[str, str]:

@@ -9,8 +9,8 @@ import argparse
 import sys
 from typing import Callable, List, Optional
 
-class CommandError(Exception):
-    """A problem with the user's input: printed as one line on stderr, exit 2."""
+from groundwork.errors import CommandError
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(

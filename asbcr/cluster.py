@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from asbcr.paths import ROOT
 from asbcr.stack import DEFAULT_MODEL, LOOPBACK, Stack, StackError, make_private, write_private
+from groundwork.paths import ROOT
 
 # The contract's defaults (CONTRACT.md, `make run-cluster`): the local test server for the
 # applications, its Redis for the locks. Rasa's tracker store and casework both keep a table

@@ -18,8 +18,8 @@ from typing import Dict, List, Tuple
 
 import yaml
 
-from asbcr.paths import ROOT, var_dir
 from asbcr.stack import DEFAULT_MODEL, PRIVATE_UMASK, VENV_BIN, endpoints_config, write_private
+from groundwork.paths import ROOT, var_dir
 
 POD_ADDRESS = "0.0.0.0"  # every interface of the container: its network is private
 PORTS = {"rasa": ("ASBCR_PORT", 5005), "actions": ("ASBCR_ACTIONS_PORT", 5055), "web": ("ASBCR_WEB_PORT", 8000)}

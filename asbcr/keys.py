@@ -12,7 +12,7 @@ import secrets
 import time
 from pathlib import Path
 
-from asbcr.paths import var_dir
+from groundwork.paths import var_dir
 
 
 def installation_key(name: str, env: str) -> bytes:

@@ -34,8 +34,8 @@ from typing import Callable, Dict, List, Optional
 import yaml
 
 from asbcr.keys import key_file
-from asbcr.paths import ROOT, var_dir
 from asbcr.rasa_server import NO_MODEL
+from groundwork.paths import ROOT, var_dir
 
 VENV_BIN = Path(sys.executable).parent
 # The public web tier runs in its own environment on current packages, without Rasa and its pins

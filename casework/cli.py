@@ -1,6 +1,6 @@
 """`asbcr applications ...` and `asbcr stats` (CONTRACT.md, `asbcr`).
 
-asbcr/cli.py calls `register(subparsers)`. Bad input raises asbcr.cli.CommandError,
+asbcr/cli.py calls `register(subparsers)`. Bad input raises groundwork.errors.CommandError,
 which prints one line and exits 2.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, List
 
-from asbcr.cli import CommandError
+from groundwork.errors import CommandError
 
 from . import labels
 from .errors import CaseworkError

@@ -19,8 +19,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from asbcr.clock import today
-from asbcr.paths import var_dir
+from groundwork.clock import today
+from groundwork.paths import var_dir
 
 from .errors import StoreUnavailable
 

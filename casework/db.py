@@ -23,7 +23,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from asbcr.paths import var_dir
+from groundwork.paths import var_dir
 
 from .errors import CaseworkError, StoreUnavailable
 

@@ -1,6 +1,8 @@
 """Words for the codes in applications, shared by the PDF, the web page and the CLI."""
 from __future__ import annotations
 
+from groundwork import dates
+
 OUTCOMES = {
     "emergency": "Call 999: someone is in immediate danger",
     "appeal": "Appeal against the outcome of the earlier case review",
@@ -62,13 +64,12 @@ def consent(on_behalf: bool, value) -> str:
 
 
 def long_date(iso: str) -> str:
-    import datetime as dt
-
+    """A stored date in words; a value that is no date is shown as it is rather than hiding
+    the rest of the application."""
     try:
-        day = dt.date.fromisoformat(str(iso))
-    except ValueError:
+        return dates.long_date(dates.iso_date(iso))
+    except dates.DateError:
         return str(iso)
-    return f"{day.day} {day:%B %Y}"
 
 
 ASSUMED = {

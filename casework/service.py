@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from asbcr.clock import today
+from groundwork.clock import today
 
 from . import events as ev
 from .db import transaction

@@ -10,7 +10,8 @@ import datetime as dt
 import re
 from typing import Any, Dict, Optional
 
-from asbcr.clock import today
+from groundwork.clock import today
+from groundwork.dates import DateError, iso_date
 
 from .errors import CaseworkError
 
@@ -30,14 +31,10 @@ PHONE_CHARACTERS = re.compile(r"^[0-9 +()\-.]+$")
 
 
 def parse_date(value: Any, key: str) -> dt.date:
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise CaseworkError(f"{key} must be a date as YYYY-MM-DD, not {value!r}")
+    try:
+        return iso_date(value, key)
+    except DateError as error:
+        raise CaseworkError(str(error)) from None
 
 
 def validate_application(raw: Any) -> Dict[str, Any]:

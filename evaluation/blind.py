@@ -22,8 +22,9 @@ from typing import Any, Dict, Iterable, List
 import requests
 import yaml
 
-from asbcr.paths import ROOT
 from evaluation.resident import Run, SimulatedResident
+from groundwork.dates import iso_date
+from groundwork.paths import ROOT
 
 BLIND = ROOT / "tests" / "blind"
 
@@ -55,12 +56,10 @@ def rest_sender(rasa_url: str):
 def in_process_sender(as_of: str):
     """The conversation engine called directly (bot/conversation), as the Rasa action calls it:
     the same words from bot/domain.yml, no servers. Fast enough to run on every change."""
-    import datetime as dt
-
     from bot.conversation import respond
     from bot.conversation.render import render
 
-    today = dt.date.fromisoformat(as_of)
+    today = iso_date(as_of, "as_of")
 
     def new_conversation():
         state = {}

@@ -13,6 +13,8 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from dateutil.relativedelta import relativedelta
 
+from groundwork.dates import iso_date
+
 Reply = Dict[str, Any]
 # Sends one message, returns the bot's replies (REST channel shape).
 Send = Callable[[str], List[Reply]]
@@ -31,7 +33,7 @@ MAX_CORRECTIONS_PER_AREA = 2
 
 
 def _date(value: Any) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    return value if isinstance(value, dt.date) else iso_date(value)
 
 
 def _report_date(incident: Mapping[str, Any]) -> dt.date:

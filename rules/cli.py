@@ -15,8 +15,8 @@ import os
 import sys
 from typing import Any, List, Optional
 
-from asbcr import clock
-from asbcr.cli import CommandError
+from groundwork import clock
+from groundwork.errors import CommandError
 from rules.decision import decide
 from rules.engine import RuleEngineError
 from rules.facts import BODIES, COMPLAINED_ABOUT, CaseFactsError

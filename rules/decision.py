@@ -10,14 +10,13 @@ import calendar
 import datetime as dt
 from typing import Any, Dict, List, Optional, Union
 
-from asbcr import clock
+from groundwork import clock
+from groundwork.dates import long_date
 from rules import ruleset
 from rules.engine import RuleEngineError
 from rules.facts import BODIES, TOP_LEVEL_KEYS, CaseFacts, CaseFactsError, Incident, parse_case_facts
 from rules.partnership import InForce, Partnership, PartnershipError, load_partnership
 
-_MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
 _ROUTE_OF = {rule.name: rule.route for rule in ruleset.RULES}
 INCIDENT_ROUTES = ("report_first", "threshold_not_met")  # the routes that turn on what was reported
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -131,10 +130,6 @@ def leaves_window(report: dt.date, months: int) -> dt.date:
     while months_before(day, months) <= report:
         day += dt.timedelta(days=1)
     return day
-
-
-def long_date(day: dt.date) -> str:
-    return f"{day.day} {_MONTHS[day.month]} {day.year}"
 
 
 def _incidents(n: int, related: bool = True) -> str:

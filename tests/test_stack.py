@@ -176,7 +176,7 @@ def test_any_process_that_uses_var_closes_it(tmp_path, monkeypatch):
     var.mkdir()
     os.chmod(var, 0o755)  # as `make train` under umask 022 leaves it
     monkeypatch.setenv("ASBCR_VAR", str(var))
-    from asbcr.paths import var_dir
+    from groundwork.paths import var_dir
     assert var_dir() == var
     assert stat.S_IMODE(var.stat().st_mode) == 0o700
 

@@ -23,8 +23,9 @@ import yaml
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from asbcr import private_logs
-from asbcr.chat_input import (MAX_BODY_BYTES, MAX_MESSAGE_CHARS, ChatRequestError,
+from asbcr.chat_input import (MAX_BODY_BYTES, MAX_MESSAGE_CHARS, TOO_LONG, ChatRequestError,
                               body_too_large, read_chat_request)
+from groundwork import clock
 
 from web import limits  # the chat relay's rate limits and in-flight bounds
 
@@ -112,12 +113,7 @@ def render_page(site: Dict[str, Any], today: str) -> str:
 
 
 def today_iso() -> str:
-    try:
-        from asbcr.clock import today
-    except ImportError:  # the page can be served on its own, without the project's package
-        import datetime as dt
-        return dt.date.today().isoformat()
-    return today().isoformat()
+    return clock.today().isoformat()
 
 
 def error_response(status: int, code: str, message: str) -> web.Response:
@@ -140,8 +136,7 @@ async def chat(request: web.Request) -> web.Response:
     if not message.strip():
         return error_response(400, "empty_message", "Type a message before sending it.")
     if len(message) > MAX_MESSAGE_CHARS:
-        return error_response(400, "message_too_long",
-                              f"Your message is too long: keep it under {MAX_MESSAGE_CHARS} characters.")
+        return error_response(400, "message_too_long", TOO_LONG)
 
     # Only these two go on: a resident's input_channel, metadata or query never reach Rasa.
     url = f"{request.app[RASA_URL]}/webhooks/rest/webhook"

@@ -10,6 +10,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml constraints.txt README.md ./
+COPY groundwork groundwork
 COPY asbcr asbcr
 COPY bot bot
 COPY casework casework

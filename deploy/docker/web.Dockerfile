@@ -30,6 +30,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     ASBCR_VAR=/var/lib/asbcr
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
+COPY groundwork groundwork
 COPY asbcr asbcr
 COPY casework casework
 COPY rules rules

@@ -23,8 +23,8 @@ import requests
 from sqlalchemy import create_engine, text
 
 from asbcr.cluster import NGINX
-from asbcr.paths import ROOT
 from asbcr.stack import DEFAULT_MODEL, answers, free_port, port_in_use
+from groundwork.paths import ROOT
 from tests.chat_client import PageResident
 from tests.conversation_engine.chat import ANSWERS, OPENING, Chat
 from tests.processes import EVERY_INTERFACE, LOOPBACK, alive, eventually, listeners

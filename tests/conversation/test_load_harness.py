@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from asbcr.paths import ROOT
 from asbcr.stack import Stack, free_port
+from groundwork.paths import ROOT
 from bench.load_stack import OPEN_RELAY_LIMITS, conversations
 
 LOAD_PYTHON = ROOT / ".venv-load" / "bin" / "python"

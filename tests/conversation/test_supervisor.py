@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from asbcr.paths import ROOT
 from asbcr.stack import DEFAULT_MODEL, free_port
+from groundwork.paths import ROOT
 from tests.chat_client import Resident
 from tests.processes import alive, eventually, listeners
 

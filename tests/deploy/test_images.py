@@ -91,9 +91,9 @@ def test_the_web_image_installs_the_web_tiers_pins_and_not_rasas():
     assert "requirements-web.txt" in text and "constraints.txt" not in text
     copied = {source.split("/")[0] for _, body in stages("web") for command in body
               if command.cmd == "COPY" and not command.flags for source in command.value[:-1]}
-    assert {"asbcr", "casework", "rules", "web"} <= copied and "bot" not in copied
+    assert {"groundwork", "asbcr", "casework", "rules", "web"} <= copied and "bot" not in copied
     # What the web tier is made of never reaches into bot/ (Rasa's side), so the image can leave it out.
-    for package in ("asbcr", "casework", "rules", "web"):
+    for package in ("groundwork", "asbcr", "casework", "rules", "web"):
         for path in (ROOT / package).rglob("*.py"):
             assert not re.search(r"^\s*(from|import) bot\b", path.read_text(), re.M), path
     for tier in ("rasa", "actions"):

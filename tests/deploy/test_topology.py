@@ -152,7 +152,7 @@ def open_action_paths() -> tuple:
 
 @functools.lru_cache(maxsize=None)
 def code_reads() -> str:
-    return "\n".join(path.read_text() for folder in ("asbcr", "bot", "casework", "rules", "web")
+    return "\n".join(path.read_text() for folder in ("groundwork", "asbcr", "bot", "casework", "rules", "web")
                      for path in (ROOT / folder).rglob("*.py"))
 
 

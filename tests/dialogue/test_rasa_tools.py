@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from asbcr.paths import ROOT
 from asbcr.stack import DEFAULT_MODEL
+from groundwork.paths import ROOT
 
 RASA = str(Path(sys.executable).parent / "rasa")
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "ASBCR_TODAY": "2026-11-25"}
