@@ -12,9 +12,11 @@ import json
 import re
 from typing import Tuple
 
+from groundwork.limits import MESSAGE_CHARS
+
 # Browser-made session ids (crypto.randomUUID) and test ids; nothing that could be a path or markup.
 SENDER_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
-MAX_MESSAGE_CHARS = 10_000  # the bot reads the start of a longer message
+MAX_MESSAGE_CHARS = MESSAGE_CHARS  # the bot reads the start of a longer message (groundwork/limits.py)
 # What a resident is told at either limit, the message's or the body's.
 TOO_LONG = f"Your message is too long: keep it under {MAX_MESSAGE_CHARS} characters."
 # A 10,000-character message written as JSON escapes is at most ~120 kB.

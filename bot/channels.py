@@ -28,6 +28,10 @@ from sanic.response import HTTPResponse
 from asbcr import private_logs
 from asbcr.chat_input import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, ChatRequestError, body_too_large, read_chat_request
 from bot import rasa_speedups
+from bot.conversation.flow import partnership_words
+from bot.conversation.words import responses
+from rules import load_partnership
+from rules.partnership import configured_name
 
 # This module is loaded by the Rasa server, so this is where its process is set up.
 private_logs.install()  # no resident text in any log line (asbcr/private_logs.py)
@@ -37,11 +41,8 @@ log = logging.getLogger(__name__)
 
 # Said when a turn produced no reply at all: in practice, the action server is down. The
 # resident's message is already in the tracker store, so nothing they said is lost.
-NO_REPLY = (
-    "Sorry, I'm having a technical problem and can't check that right now. Nothing you've "
-    "told me is lost: please try again in a minute, or call the Community Safety Officer on "
-    "0115 907 2274. If anyone is in danger, call 999."
-)
+# The words are utter_default's, with the partnership's contact.
+NO_REPLY = responses()["utter_default"][0]["text"].format_map(partnership_words(load_partnership(configured_name())))
 # Rasa reads a message that starts with "/" (after any whitespace) as an intent and entities.
 COMMAND = re.compile(r"^\s*/")
 BARE_INTENT = re.compile(r"/[A-Za-z_][A-Za-z0-9_]*")

@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterable, List
 import requests
 import yaml
 
-from evaluation.resident import Run, SimulatedResident
+from evaluation.resident import BLIND_SETS_PARTNERSHIP, Run, SimulatedResident
 from groundwork.dates import iso_date
 from groundwork.paths import ROOT
 
@@ -66,7 +66,7 @@ def in_process_sender(as_of: str):
 
         def send(text: str):
             nonlocal state
-            turn = respond(state, text, today)
+            turn = respond(state, text, today, BLIND_SETS_PARTNERSHIP)
             state = turn.state
             replies = [render(say) for say in turn.replies]
             if turn.start_application:

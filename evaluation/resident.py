@@ -22,6 +22,8 @@ Send = Callable[[str], List[Reply]]
 CONFIRM = "yes, that's right"
 DATE_TOLERANCE_DAYS = 3  # "mid June" read as the 14th is still right
 NOT_COUNTING = {"private_landlord", "other"}
+# The blind sets are written from Erewash's policy (tests/blind/BRIEF.md), whatever the service runs.
+BLIND_SETS_PARTNERSHIP = "erewash"
 DEFAULTS = {
     "emergency": False, "asb_ongoing": True, "incidents_related": True, "on_behalf": False,
     "consent": None, "staff_conduct": False, "complaint_completed": False, "previous_review": False,
@@ -112,7 +114,7 @@ def _outcome_turns_on(true: Mapping[str, Any], area: str) -> bool:
     facts = {k: (str(v) if k == "as_of" else v) for k, v in true.items() if k != area}
     facts["incidents"] = [{k: str(v) if k in ("date", "reported_on") else v for k, v in i.items()}
                           for i in (true.get("incidents") or [])] if area != "incidents" else []
-    return worth_asking(facts, area, "erewash")
+    return worth_asking(facts, area, BLIND_SETS_PARTNERSHIP)
 
 
 def latest_custom(replies: Sequence[Reply], key: str) -> Any:

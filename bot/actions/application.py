@@ -11,7 +11,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from asbcr.clock import today
+from groundwork.clock import today
+from groundwork.dates import iso_date, long_date
+from groundwork.limits import READ_CHARS
 from bot.actions.seal import is_sealed
 from bot.conversation.cues import cue
 
@@ -34,7 +36,6 @@ NOT_GIVEN = "none"
 FREE_TEXT = ("applicant_name", "address", "victim_name", "description", "impact")
 # Questions, not answers: "what is this?" is not a name or an address.
 QUESTION_WORDS = re.compile(r"^\W*(what|why|how|can i|do i|is this|are you|help)\b|\?\s*$", re.I)
-MAX_CHARS_READ = 2_000
 
 
 def latest(tracker: Tracker) -> Dict[str, Any]:
@@ -113,7 +114,7 @@ class ValidateApplicationForm(FormValidationAction):
         questions = application_questions({"on_behalf": tracker.get_slot("on_behalf")})
         slots = {name: tracker.get_slot(name) for name in questions + ["story"]}
         events: List[EventType] = []
-        text = message["text"][:MAX_CHARS_READ]
+        text = message["text"][:READ_CHARS]
         kind = message_kind(message["text"]) if requested else None
 
         def put(name: str, value: Any) -> None:
@@ -307,6 +308,4 @@ def note_changed_answers(dispatcher: CollectingDispatcher, tracker: Tracker, ref
 
 
 def _long_date(iso: str) -> str:
-    import datetime as dt
-
-    return dt.date.fromisoformat(iso).strftime("%A %-d %B %Y")
+    return long_date(iso_date(iso), weekday=True)

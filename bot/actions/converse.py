@@ -11,13 +11,18 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from asbcr.clock import today
+from groundwork.clock import today
 from bot.actions.seal import sealed_decision
 from bot.conversation import respond
+from bot.conversation.flow import partnership_words
+from rules import load_partnership
+from rules.partnership import configured_name
 
 log = logging.getLogger(__name__)
 
-PARTNERSHIP = "erewash"
+# The partnership the whole service runs for (ASBCR_PARTNERSHIP), chosen once at start.
+PARTNERSHIP = configured_name()
+PARTNERSHIP_WORDS = partnership_words(load_partnership(PARTNERSHIP))
 # The application form's answers. "Start again" clears them (the resident meant it), but not
 # the conversation's application: the next confirmation updates that one.
 FORM_SLOTS = ("applicant_name", "applicant_email", "applicant_phone", "address", "victim_name",
@@ -45,6 +50,7 @@ class ActionConverse(Action):
         dispatch(dispatcher, turn.replies)
         state = turn.state
         events: List[EventType] = [SlotSet("conversation", state)]
+        events += [SlotSet(name, value) for name, value in PARTNERSHIP_WORDS.items() if tracker.get_slot(name) != value]
         if any(say.response == "utter_restarted" for say in turn.replies):
             events += [SlotSet(name, None) for name in FORM_SLOTS + DECISION_SLOTS]
         if turn.decision:

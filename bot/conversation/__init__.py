@@ -1,7 +1,7 @@
 """The eligibility conversation as plain Python: no Rasa in here.
 
     from bot.conversation import respond
-    turn = respond(state, "my neighbours play music till 4am", today)
+    turn = respond(state, "my neighbours play music till 4am", today, "erewash")
     turn.replies  -> what the bot says (response names from bot/domain.yml, with values and custom)
     turn.state    -> the case so far, JSON-serialisable, to pass to the next call
 

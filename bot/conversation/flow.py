@@ -20,12 +20,13 @@ from bot.conversation.case import MONTHS, Case
 from bot.conversation.cues import cue
 from bot.conversation.reading import Reading, read, unique
 from bot.nlp.dates import format_date, join_words
+from groundwork.dates import iso_date
+from groundwork.limits import READ_CHARS
 from rules import decide, load_partnership
 from rules.asking import worth_asking
 from rules.decision import BODY_NAMES, months_before
 from rules.facts import COMPLAINED_ABOUT
 
-MAX_CHARS_READ = 2_000
 CHANGE_BUTTON = re.compile(r"^\W*change (the |my )?(incidents?|dates?|who (i|it'?s) (told|for)|who it'?s for|applying for|for whom|consent"
                            r"|(whether )?(it'?s )?still happening|(whether )?(they'?re )?(about )?the same problem|staff|complaint|review|answers?)\b.*$", re.I)
 
@@ -74,6 +75,8 @@ class Conversation:
         self.progress = False
         self.start_application = False
         self.decided_now: Optional[Dict[str, Any]] = None
+        self.words = {**partnership_words(self.partnership), "window_start": self.window_start_text(),
+                      "threshold": number_words(self.partnership.on(today).threshold)}
 
     def state(self) -> Dict[str, Any]:
         return {
@@ -82,7 +85,8 @@ class Conversation:
         }
 
     def say(self, response: str, custom: Optional[Dict[str, Any]] = None, buttons=None, **values: Any) -> None:
-        self.replies.append(Say(response, values, custom, buttons))
+        # Every reply may name the partnership and its contact; the wording is in bot/domain.yml.
+        self.replies.append(Say(response, {**self.words, **values}, custom, buttons))
 
     # --- one message -------------------------------------------------------------------------
     def handle(self, text: str) -> None:
@@ -95,9 +99,9 @@ class Conversation:
         if not any(ch.isalnum() for ch in text) and text not in ("👍", "👎", "✅", "❌"):
             self.say("utter_emoji_only")
             return self.carry_on()
-        if len(text) > MAX_CHARS_READ:
+        if len(text) > READ_CHARS:
             self.say("utter_long_message")
-            text = text[:MAX_CHARS_READ]
+            text = text[:READ_CHARS]
         reading = read(text, self.today)
         first_message = not self.greeted
         self.greeted = True
@@ -150,7 +154,7 @@ class Conversation:
             self.say(f"utter_why_{ask.name}" if words.has(f"utter_why_{ask.name}") else "utter_why_ask")
             return True
         if ("human" in reading.asks or "help" in reading.asks) and not answers:
-            self.say("utter_human_handoff", **self.contact())
+            self.say("utter_human_handoff")
             return True
         if "summary" in reading.asks and not answers:
             self.say("utter_summary", answers=self.check_lines())
@@ -163,7 +167,7 @@ class Conversation:
             # A question of their own ("are last year's reports any use?"): why this is asked, who
             # can answer the rest, and the same question again.
             self.say(f"utter_why_{ask.name}" if words.has(f"utter_why_{ask.name}") else "utter_why_ask")
-            self.say("utter_other_questions", **self.contact())
+            self.say("utter_other_questions")
             return True
         if ("thanks" in reading.asks or "goodbye" in reading.asks) and not answers:
             self.say("utter_thanks" if "thanks" in reading.asks else "utter_goodbye")
@@ -177,10 +181,6 @@ class Conversation:
             or (ask is not None and ask.name not in ("check",) and (reading.yes or reading.no) and len(reading.text.split()) <= 3)
         )
 
-    def contact(self) -> Dict[str, str]:
-        contact = self.partnership.contact
-        return {"phone": contact.get("phone", ""), "address": contact.get("address", ""),
-                "contact_name": contact.get("role") or contact.get("name", ""), "web": contact.get("web", "")}
 
     # --- taking what a message says ------------------------------------------------------------
     def absorb(self, r: Reading, ask: Optional[Ask]) -> bool:
@@ -530,7 +530,7 @@ class Conversation:
             case.complained_about = "council"
         elif ask.name == "on_behalf":
             case.on_behalf = False
-        self.say("utter_going_with_default", **self.contact())
+        self.say("utter_going_with_default")
         self.tries.pop(ask.key, None)
 
     def carry_on(self) -> None:
@@ -561,14 +561,13 @@ class Conversation:
         if ask.incident is not None:
             incident = self.case.incidents[ask.incident]
             custom.update(incident=ask.incident, incident_date=incident["date"])
-            values["date"] = format_date(dt.date.fromisoformat(incident["date"]))
+            values["date"] = format_date(iso_date(incident["date"]))
             name = f"utter_ask_{ask.name}_incident"
         if ask.name == "incident_dates" and ask.variant in ("more", "others"):
             values.update(have=len(self.case.incidents), count=self.case.count,
-                          dates=join_words([format_date(dt.date.fromisoformat(d)) for d in self.case.dates()]))
+                          dates=join_words([format_date(iso_date(d)) for d in self.case.dates()]))
         if again and words.has(f"{name}_again"):
             name = f"{name}_again"
-        values.update(self.contact())
         self.say(name, custom=custom, **values)
 
     def window_start_text(self) -> str:
@@ -583,7 +582,7 @@ class Conversation:
         start = self.window_start()
         lines: List[str] = []
         incidents = [i for i in case.incidents if case.bodies_of(i) or case.reported]
-        recent = [i for i in incidents if dt.date.fromisoformat(i.get("reported_on") or i["date"]) >= start]
+        recent = [i for i in incidents if iso_date(i.get("reported_on") or i["date"]) >= start]
         older = [i for i in incidents if i not in recent]
         if case.reported is False or not incidents:
             told = join_words([BODY_NAMES.get(b, b) for b in case.bodies if b != "landlord"])
@@ -593,11 +592,11 @@ class Conversation:
             lines.append(f"- Incidents reported since {format_date(start)}: {len(recent)}")
             for incident in recent + older:
                 bodies = [BODY_NAMES.get(b, b) for b in case.bodies_of(incident) if b != "landlord"]
-                line = f"  - {format_date(dt.date.fromisoformat(incident['date']))}: told " + (join_words(bodies) or "nobody yet")
+                line = f"  - {format_date(iso_date(incident['date']))}: told " + (join_words(bodies) or "nobody yet")
                 if incident.get("reference"):
                     line += f" (reference {incident['reference']})"
                 if incident in older:
-                    line += " (before the last six months)"
+                    line += f" (before {self.window_start_text()})"
                 lines.append(line)
         if len(incidents) > 1:
             lines.append(f"- All about the same problem: {'no' if case.incidents_related is False else 'yes'}")
@@ -626,7 +625,7 @@ class Conversation:
         else:
             self.tries["check"] = 1
         if self.tries["check"] >= 3:
-            self.say("utter_check_going_ahead", **self.contact())
+            self.say("utter_check_going_ahead")
             self.checked = facts
             return self.decide()
         self.phase = "check"
@@ -636,7 +635,7 @@ class Conversation:
                    {"title": "Change the incidents", "payload": "change the incidents"},
                    {"title": "Change who it's for", "payload": "change who it's for"}]
         response = "utter_check" if self.tries["check"] < 2 else "utter_check_again"
-        self.say(response, custom={"ask": "check", "check": facts}, buttons=buttons, answers=self.check_lines(), **self.contact())
+        self.say(response, custom={"ask": "check", "check": facts}, buttons=buttons, answers=self.check_lines())
 
     def answer_check(self, r: Reading) -> None:
         if self.progress:
@@ -649,7 +648,7 @@ class Conversation:
         if r.yes and not r.no and not r.wrong:
             return self.decide()
         if self.tries.get("check", 1) >= 2:
-            self.say("utter_check_going_ahead", **self.contact())
+            self.say("utter_check_going_ahead")
             return self.decide()  # nothing usable twice at the check: go ahead, and say it can still change
         self.say("utter_check_what_change", custom={"ask": "check"})
         self.tries["check"] = self.tries.get("check", 1) + 1
@@ -678,13 +677,12 @@ class Conversation:
             summary=decision.get("summary", ""),
             reasons=" ".join(r["text"] for r in decision["reasons"]),
             next_steps="\n".join(f"- {step}" for step in decision["next_steps"]),
-            **self.contact(),
-        )
+                    )
         if decision["outcome"] == "apply":
             self.say("utter_offer_application", buttons=[{"title": "Yes, start my application", "payload": "apply now"},
                                                          {"title": "Not now", "payload": "not now"}])
         else:
-            self.say("utter_other_ways", **self.contact())
+            self.say("utter_other_ways")
 
     def after_decision(self, r: Reading) -> None:
         if self.progress:
@@ -694,7 +692,7 @@ class Conversation:
             self.start_application = True
             return None
         if outcome == "apply" and r.no:
-            self.say("utter_application_later", **self.contact())
+            self.say("utter_application_later")
             return None
         if "why" in r.asks or re.search(r"\bwhy\b", r.text, re.I):
             self.explain()
@@ -862,7 +860,20 @@ ASSUMPTION_WORDS = {
 }
 
 
-def respond(state: Optional[Dict[str, Any]], text: str, today: dt.date, partnership: str = "erewash") -> Turn:
+def partnership_words(partnership) -> Dict[str, str]:
+    """What the bot's words say about the partnership, from its file (rules/partnerships/)."""
+    contact = partnership.contact
+    council = partnership.contacts.get("council", {})
+    return {"partnership_name": contact.get("organisation") or partnership.full_name,
+            "contact_name": contact.get("role") or contact.get("name", ""), "contact_phone": contact.get("phone", ""),
+            "contact_address": contact.get("address", ""), "council_web": council.get("web", "")}
+
+
+def number_words(n: int) -> str:
+    return ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")[n] if 0 <= n <= 10 else str(n)
+
+
+def respond(state: Optional[Dict[str, Any]], text: str, today: dt.date, partnership: str) -> Turn:
     conversation = Conversation(state, today, partnership)
     conversation.handle(text)
     return Turn(conversation.replies, conversation.state(), conversation.decided_now, conversation.start_application)

@@ -16,6 +16,7 @@ from typing import Any, List, Optional, Tuple
 from bot.conversation.cues import cue
 from bot.nlp.dates import parse_dates
 from bot.nlp.extract import extract
+from groundwork.limits import READ_CHARS
 
 CLAUSE_BREAK = re.compile(r"[.;!?\n]|\bbut\b|\bonly\b|\bjust\b|\bexcept\b|\bthough\b|\bhowever\b|\bapart from\b", re.I)
 WORD_NUMBERS = {
@@ -690,7 +691,7 @@ def _ongoing(text: str) -> Optional[bool]:
 
 
 def read(text: str, today: dt.date) -> Reading:
-    text = (text or "")[:5000]
+    text = (text or "")[:READ_CHARS]
     low = text.lower().replace("\u2019", "'")
     entities = extract(text)
     reading = Reading(text=text)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from asbcr.paths import var_dir
+from groundwork.paths import var_dir
 from bot.nlp import vocab
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ calendar date:
 - misspellings from patterns/dates.yml ("febuary", "sept", "tues").
 
 Relative phrases ("two weeks ago", "3 months ago") go through dateparser with UK settings.
-Nothing here asks the system clock: the caller passes today (asbcr.clock.today()).
+Nothing here asks the system clock: the caller passes today (groundwork.clock.today()).
 """
 from __future__ import annotations
 
@@ -29,9 +29,11 @@ from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
 
 from bot.nlp import vocab
+from groundwork.dates import long_date
+from groundwork.limits import READ_CHARS
 
 # Longest message we read in full: enough for any story; stops a pasted essay costing seconds.
-MAX_CHARS = 5000
+MAX_CHARS = READ_CHARS  # the conversation never passes more (groundwork/limits.py)
 
 DATEPARSER_SETTINGS = {
     "DATE_ORDER": "DMY",
@@ -74,7 +76,7 @@ class DateParse:
 
 
 def format_date(day: dt.date) -> str:
-    return f"{day.day} {calendar.month_name[day.month]} {day.year}"
+    return long_date(day)
 
 
 def join_words(parts: list[str]) -> str:
@@ -617,7 +619,7 @@ def _dateparser(phrase: str, today: dt.date) -> dt.date | None:
 def parse_dates(text: str, today: dt.date) -> DateParse:
     """Every date in `text`, read as of `today` (see the module docstring for the rules)."""
     if not isinstance(today, dt.date):
-        raise TypeError("today must be a datetime.date (use asbcr.clock.today())")
+        raise TypeError("today must be a datetime.date (use groundwork.clock.today())")
     if isinstance(today, dt.datetime):
         today = today.date()
     text = (text or "")[:MAX_CHARS]

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 
+from groundwork.limits import READ_CHARS
+
 from bot.nlp import pipeline
 from bot.nlp.spacy_components import DATE_CHARS
 
 # Longer messages are read up to here: a pasted essay must not cost seconds per turn.
-MAX_CHARS = 5000
+MAX_CHARS = READ_CHARS  # the conversation never passes more (groundwork/limits.py)
 
 _TAG = re.compile(r"<[^<>]{0,300}>")
 _HTML_ENTITY = re.compile(r"&(?:amp|lt|gt|quot|apos|nbsp|#\d{1,6}|#x[0-9a-fA-F]{1,6});")

@@ -152,7 +152,7 @@ def test_stopped_is_not_read_where_the_behaviour_goes_on():
 
 @pytest.mark.parametrize("aside, reply", [
     ("what is a case review?", "Community Trigger"),
-    ("why do you need that?", "Only reports made in the last six months count"),
+    ("why do you need that?", "Only reports made since 25 May 2026 count, and you need three or more"),
     ("can I talk to someone?", "0115 907 2274"),
     ("help", "0115 907 2274"),
 ])
@@ -318,7 +318,7 @@ def test_a_question_of_their_own_is_answered_and_the_same_question_asked_again()
     chat.say("the police")
     assert chat.ask == "incident_dates"
     chat.say("before I give you the dates, are last year's reports any use?")
-    assert "last six months" in chat.text() and "0115 907 2274" in chat.text(), chat.log()
+    assert "since 25 May 2026" in chat.text() and "0115 907 2274" in chat.text(), chat.log()
     assert chat.ask == "incident_dates"
 
 
