@@ -585,9 +585,9 @@ def forget_by_token(token: str) -> Dict[str, Any]:
         conversations.remove_conversations([conversations.sender_of(row.idempotency_key)])
         _anonymise(row)
         _append_event(session, row, ev.RESIDENT_ERASED, today(), note=None, ground=None, sequence=len(row.events) + 1)
-        reference = row.reference
+        reference, decision = row.reference, row.decision
     log.info("application %s: personal details removed at the applicant's request", reference)
-    return {"reference": reference}
+    return {"reference": reference, "decision": decision}  # the decision names whose page says so
 
 
 def _anonymise(row: Application) -> None:
