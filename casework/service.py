@@ -78,14 +78,14 @@ def create_application(application: Dict[str, Any], *, idempotency_key: Optional
 
 def decide_for(clean: Dict[str, Any]) -> Dict[str, Any]:
     """The rule set's decision for a validated application."""
-    from rules import CaseFactsError, PartnershipError, decide
+    from rules import CaseFactsError, PartnershipError, configured_name, decide
 
     facts = dict(clean["facts"])
     facts["on_behalf"] = clean["on_behalf"]
     facts["consent"] = clean["consent"]
     facts.setdefault("as_of", clean["received"].isoformat())
     try:
-        decision = decide(facts)
+        decision = decide(facts, configured_name(), today())
     except (CaseFactsError, PartnershipError) as error:
         raise CaseworkError(f"facts: {error}") from None
     return decision

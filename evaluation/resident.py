@@ -107,12 +107,13 @@ def differing_areas(shown: Mapping[str, Any], true: Mapping[str, Any], material:
 
 def _outcome_turns_on(true: Mapping[str, Any], area: str) -> bool:
     """Could this area of the true facts change the outcome, the others as they truly are?"""
+    from groundwork.clock import today
     from rules.asking import worth_asking
 
     facts = {k: (str(v) if k == "as_of" else v) for k, v in true.items() if k != area}
     facts["incidents"] = [{k: str(v) if k in ("date", "reported_on") else v for k, v in i.items()}
                           for i in (true.get("incidents") or [])] if area != "incidents" else []
-    return worth_asking(facts, area, "erewash")
+    return worth_asking(facts, area, "erewash", today())
 
 
 def latest_custom(replies: Sequence[Reply], key: str) -> Any:
