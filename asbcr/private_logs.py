@@ -123,7 +123,7 @@ def _structlog_fields_withheld(logger, method_name, event_dict):
 def _install_structlog() -> None:
     try:
         import structlog
-    except ImportError:
+    except ImportError:  # Rasa's, not the project's: the web tier's .venv-web has no structlog to check
         return
     # The live list every structlog logger uses, cached ones included: change it in place.
     processors = structlog.get_config()["processors"]

@@ -22,6 +22,7 @@ decide() at least 20,000 decisions per second on one core, p99 under 200 microse
 from __future__ import annotations
 
 import argparse
+import datetime
 import gc
 import itertools
 import os
@@ -33,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ASBCR_TODAY", "2026-11-25")  # the case tables are pinned to this day
+TODAY = datetime.date(2026, 11, 25)
 
 import yaml  # noqa: E402
 from durable import lang  # noqa: E402
@@ -69,7 +71,7 @@ def _as_json(value):
 
 def engine_facts(facts, partnership):
     """The facts the rules read, prepared exactly as decide() prepares them."""
-    return prepare(facts, partnership)[4]
+    return prepare(facts, partnership, TODAY)[4]
 
 
 def raw_durable_rules(name):
@@ -128,22 +130,22 @@ def main() -> int:
         state = host.assert_fact("bench_raw", dict(ready, sid=sid))
         host.delete_state("bench_raw", sid)
         assert state["fired"] == list(fired), (state, fired)
-        outcome = decide(facts, partnership)["outcome"]
+        outcome = decide(facts, partnership, TODAY)["outcome"]
         ruleset.compiled = PlainRules
         try:
-            assert decide(facts, partnership)["outcome"] == outcome
+            assert decide(facts, partnership, TODAY)["outcome"] == outcome
         finally:
             ruleset.compiled = real_compiled
 
     def run_decide(i):
         facts, partnership = cases[i]
-        decide(facts, partnership)
+        decide(facts, partnership, TODAY)
 
     def run_decide_plain(i):
         facts, partnership = cases[i]
         ruleset.compiled = PlainRules
         try:
-            decide(facts, partnership)
+            decide(facts, partnership, TODAY)
         finally:
             ruleset.compiled = real_compiled
 

@@ -30,7 +30,7 @@ from reportlab.platypus import (
 )
 
 from . import labels
-from .partnership import partnership
+from .partnership import letterhead
 
 INK = colors.HexColor("#0b0c0c")
 GREY = colors.HexColor("#505a5f")
@@ -260,7 +260,7 @@ def render_application(application: Dict[str, Any]) -> bytes:
     """The PDF for an exported application (casework.service.export_json)."""
     styles = _styles()
     decision = application.get("decision") or {}
-    org = partnership((decision.get("rule_set") or {}).get("name", "erewash"))
+    org = letterhead(decision)
     reference = application["reference"]
     applicant = application.get("applicant") or {}
     victim = application.get("victim") or {}

@@ -78,14 +78,14 @@ def create_application(application: Dict[str, Any], *, idempotency_key: Optional
 
 def decide_for(clean: Dict[str, Any]) -> Dict[str, Any]:
     """The rule set's decision for a validated application."""
-    from rules import CaseFactsError, PartnershipError, decide
+    from rules import CaseFactsError, PartnershipError, configured_name, decide
 
     facts = dict(clean["facts"])
     facts["on_behalf"] = clean["on_behalf"]
     facts["consent"] = clean["consent"]
     facts.setdefault("as_of", clean["received"].isoformat())
     try:
-        decision = decide(facts)
+        decision = decide(facts, configured_name(), today())
     except (CaseFactsError, PartnershipError) as error:
         raise CaseworkError(f"facts: {error}") from None
     return decision
@@ -585,9 +585,9 @@ def forget_by_token(token: str) -> Dict[str, Any]:
         conversations.remove_conversations([conversations.sender_of(row.idempotency_key)])
         _anonymise(row)
         _append_event(session, row, ev.RESIDENT_ERASED, today(), note=None, ground=None, sequence=len(row.events) + 1)
-        reference = row.reference
+        reference, decision = row.reference, row.decision
     log.info("application %s: personal details removed at the applicant's request", reference)
-    return {"reference": reference}
+    return {"reference": reference, "decision": decision}  # the decision names whose page says so
 
 
 def _anonymise(row: Application) -> None:

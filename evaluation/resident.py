@@ -114,7 +114,7 @@ def _outcome_turns_on(true: Mapping[str, Any], area: str) -> bool:
     facts = {k: (str(v) if k == "as_of" else v) for k, v in true.items() if k != area}
     facts["incidents"] = [{k: str(v) if k in ("date", "reported_on") else v for k, v in i.items()}
                           for i in (true.get("incidents") or [])] if area != "incidents" else []
-    return worth_asking(facts, area, BLIND_SETS_PARTNERSHIP)
+    return worth_asking(facts, area, BLIND_SETS_PARTNERSHIP, iso_date(true["as_of"], "as_of"))  # the case's own day
 
 
 def latest_custom(replies: Sequence[Reply], key: str) -> Any:

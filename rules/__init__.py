@@ -1,7 +1,8 @@
 """The ASB Case Review rule set: who can apply, and what to do instead.
 
-    from rules import decide
-    decide({"incidents": [{"date": "2026-09-02", "reported_to": ["police"]}]})
+    from groundwork import clock
+    from rules import configured_name, decide
+    decide({"incidents": [{"date": "2026-09-02", "reported_to": ["police"]}]}, configured_name(), clock.today())
 
 The policy of each partnership is data (rules/partnerships/NAME.yml); the rules
 (rules/ruleset.py) run in durable_rules through rules/engine.py.
@@ -9,7 +10,7 @@ The policy of each partnership is data (rules/partnerships/NAME.yml); the rules
 from rules.decision import decide
 from rules.engine import RuleActionError, RuleEngineError
 from rules.facts import CaseFactsError
-from rules.partnership import Partnership, PartnershipError, load_partnership, partnerships
+from rules.partnership import Partnership, PartnershipError, configured_name, load_partnership, partnerships
 
 __all__ = [
     "decide",
@@ -18,6 +19,7 @@ __all__ = [
     "RuleEngineError",
     "RuleActionError",
     "Partnership",
+    "configured_name",
     "load_partnership",
     "partnerships",
 ]

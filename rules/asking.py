@@ -33,19 +33,19 @@ def threshold_meeting_incidents(as_of: dt.date, partnership: Partnership) -> Lis
     return [{"date": (as_of - dt.timedelta(days=1 + i)).isoformat(), "reported_to": [body]} for i in range(policy.threshold)]
 
 
-def outcome(facts: Dict[str, Any], partnership: Union[str, Partnership]) -> str:
-    return decide(facts, partnership)["outcome"]
+def outcome(facts: Dict[str, Any], partnership: Union[str, Partnership], today: dt.date) -> str:
+    return decide(facts, partnership, today)["outcome"]
 
 
-def worth_asking(facts: Dict[str, Any], key: str, partnership: Union[str, Partnership]) -> bool:
+def worth_asking(facts: Dict[str, Any], key: str, partnership: Union[str, Partnership], today: dt.date) -> bool:
     """Could `key` (not in `facts` yet) change the outcome? "incidents" asks whether reporting
     enough incidents would."""
     if not isinstance(partnership, Partnership):
         partnership = load_partnership(partnership)
-    base = outcome(facts, partnership)
+    base = outcome(facts, partnership, today)
     if key == "incidents":
         as_of = dt.date.fromisoformat(facts["as_of"])
         options: Iterable[Any] = ([], threshold_meeting_incidents(as_of, partnership))
     else:
         options = ALTERNATIVES[key]
-    return any(outcome({**facts, key: value}, partnership) != base for value in options)
+    return any(outcome({**facts, key: value}, partnership, today) != base for value in options)

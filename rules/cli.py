@@ -10,6 +10,7 @@ Every malformed input ends with one line on stderr and exit status 2, never a tr
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
@@ -20,7 +21,7 @@ from groundwork.errors import CommandError
 from rules.decision import decide
 from rules.engine import RuleEngineError
 from rules.facts import BODIES, COMPLAINED_ABOUT, CaseFactsError
-from rules.partnership import PartnershipError, load_partnership
+from rules.partnership import ENV_VAR, Partnership, PartnershipError, configured_name, load_partnership
 
 _BOOLEAN_FLAGS = (
     ("emergency", "someone is in immediate danger now"),
@@ -45,8 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("file", nargs="?", metavar="FILE", help="case facts as JSON (default: stdin; - for stdin)")
     parser.add_argument("--explain", action="store_true", help="add the rule trace in words")
-    parser.add_argument("--partnership", default="erewash", metavar="NAME",
-                        help="whose policy to apply (default: erewash)")
+    parser.add_argument("--partnership", metavar="NAME",
+                        help=f"whose policy to apply (default: ${ENV_VAR}, as for the whole service)")
     facts = parser.add_argument_group("case facts by hand (instead of FILE)")
     facts.add_argument("--as-of", metavar="YYYY-MM-DD", help="the date of the decision (default: today)")
     facts.add_argument("--incident", action="append", default=[], metavar="DATE[:BODIES][:REPORTED_ON][:hate]",
@@ -63,11 +64,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     try:
-        clock.today()  # a malformed ASBCR_TODAY is the user's to fix: say so in one line
+        today = clock.today()  # a malformed ASBCR_TODAY is the user's to fix: say so in one line
     except ValueError as error:
         raise CommandError(str(error)) from None
     try:
-        partnership = load_partnership(args.partnership)
+        partnership = load_partnership(args.partnership or configured_name())
     except PartnershipError as error:
         raise CommandError(str(error)) from None
 
@@ -81,9 +82,9 @@ def run_check(args: argparse.Namespace) -> int:
 
     try:
         if isinstance(cases, list):
-            output: Any = _decide_all(cases, partnership, args.explain)
+            output: Any = _decide_all(cases, partnership, today, args.explain)
         else:
-            output = _decide_one(cases, partnership, args.explain, None)
+            output = _decide_one(cases, partnership, today, args.explain)
     except RuleEngineError as error:
         print(f"asbcr: internal error in the rule set (please report it): {error}", file=sys.stderr)
         return 1
@@ -91,19 +92,18 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _decide_one(facts: Any, partnership, explain: bool, number: Optional[int]) -> dict:
+def _decide_one(facts: Any, partnership: Partnership, today: dt.date, explain: bool) -> dict:
     try:
-        return decide(facts, partnership, explain=explain)
+        return decide(facts, partnership, today, explain=explain)
     except CaseFactsError as error:
-        where = f"case {number}: " if number is not None else ""
-        raise CommandError(f"{where}{error}") from None
+        raise CommandError(str(error)) from None
 
 
-def _decide_all(cases: list, partnership, explain: bool) -> List[dict]:
+def _decide_all(cases: list, partnership: Partnership, today: dt.date, explain: bool) -> List[dict]:
     decisions, problems = [], []
     for number, facts in enumerate(cases, start=1):
         try:
-            decisions.append(decide(facts, partnership, explain=explain))
+            decisions.append(decide(facts, partnership, today, explain=explain))
         except CaseFactsError as error:
             problems.append(f"case {number} of {len(cases)}: {error}")
     if problems:

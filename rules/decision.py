@@ -6,44 +6,46 @@ set in rules/ruleset.py running in durable_rules.
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from typing import Any, Dict, List, Optional, Union
 
-from groundwork import clock
 from groundwork.dates import long_date
-from rules import ruleset
+from rules import ruleset, statute
+from rules.dates import leaves_window, months_before
 from rules.engine import RuleEngineError
 from rules.facts import BODIES, TOP_LEVEL_KEYS, CaseFacts, CaseFactsError, Incident, parse_case_facts
-from rules.partnership import InForce, Partnership, PartnershipError, load_partnership
+from rules.in_force import InForce
+from rules.partnership import Partnership, PartnershipError, load_partnership
+
+__all__ = ["decide", "prepare", "months_before", "leaves_window", "long_date", "BODY_NAMES"]
 
 _ROUTE_OF = {rule.name: rule.route for rule in ruleset.RULES}
 INCIDENT_ROUTES = ("report_first", "threshold_not_met")  # the routes that turn on what was reported
-_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 # How each `reported_to` code reads in a sentence (also used by the bot's summary of answers).
 BODY_NAMES = {"council": "the council", "police": "the police", "social_landlord": "a social landlord",
                "private_landlord": "a private landlord", "health": "health services", "other": "someone else"}
 
 
-def decide(facts: dict, partnership: Union[str, Partnership] = "erewash", explain: bool = False) -> dict:
-    """The decision for ``facts`` under ``partnership``'s policy (a name or a loaded Partnership).
+def decide(facts: dict, partnership: Union[str, Partnership], today: dt.date, explain: bool = False) -> dict:
+    """The decision for ``facts`` under ``partnership``'s policy (a name or a loaded Partnership);
+    ``today`` is the caller's clock (groundwork.clock.today()): ``as_of``'s default and its limit.
 
     Raises CaseFactsError for malformed facts, PartnershipError for an unknown or broken
     partnership, RuleEngineError if the rule set itself fails (a bug, never the facts).
     """
-    case, partnership, policy, count, engine_facts = prepare(facts, partnership)
+    case, partnership, policy, count, engine_facts = prepare(facts, partnership, today)
     fired = ruleset.compiled().run(engine_facts)
     if not fired:
         raise RuleEngineError(f"no rule applied to {engine_facts} (a gap in rules/ruleset.py)")
     return _shape(case, partnership, policy, count, engine_facts, fired, explain)
 
 
-def prepare(facts: dict, partnership: Union[str, Partnership] = "erewash"):
+def prepare(facts: dict, partnership: Union[str, Partnership], today: dt.date):
     """Everything decide() does before the rules: the checked case, the partnership and its
     policy on the day, the count, and the facts the rules read (rules/ruleset.py)."""
     if not isinstance(partnership, Partnership):
         partnership = load_partnership(partnership)
-    case = parse_case_facts(facts, clock.today())
+    case = parse_case_facts(facts, today)
     try:
         policy = partnership.on(case.as_of)
     except PartnershipError as error:
@@ -67,10 +69,12 @@ def prepare(facts: dict, partnership: Union[str, Partnership] = "erewash"):
 
 
 class Count:
-    """Which incidents count towards the threshold, and why the others do not."""
+    """Which incidents count towards the threshold, and why the others do not; and how many
+    the statute itself would count (s.104(11), rules/statute.py), to say which count met it."""
 
     __slots__ = ("window_start", "reported", "in_window", "before_window", "not_counted",
-                 "private_landlord_only", "qualifying", "hate", "oldest", "leaves_window", "leaving_first")
+                 "private_landlord_only", "qualifying", "hate", "oldest", "leaves_window", "leaving_first",
+                 "statutory")
 
     def __init__(self, case: CaseFacts, policy: InForce):
         bodies = policy.counting_bodies
@@ -96,6 +100,11 @@ class Count:
                     hate.append(incident)
         self.before_window = len(reported) - len(in_window)
         self.leaving_first = 0  # how many counting reports leave the window on `leaves_window`
+        statutory_start = (window_start if policy.window_months == statute.WINDOW_MONTHS
+                           else months_before(case.as_of, statute.WINDOW_MONTHS))
+        statutory = sum(1 for i in in_window if statute.qualifies(i.date, i.reported_on, statutory_start))
+        # Unrelated incidents do not add up under either count (see below).
+        self.statutory = statutory if case.incidents_related else min(statutory, 1)
         if not in_window:
             self.qualifying, self.oldest, self.leaves_window = 0, None, None
             return
@@ -112,24 +121,15 @@ class Count:
                               if case.incidents_related else 1)
 
 
-def months_before(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` calendar months earlier (the last day of a shorter month)."""
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    month += 1
-    last = 29 if month == 2 and calendar.isleap(year) else _DAYS_IN_MONTH[month]
-    return dt.date(year, month, day.day if day.day <= last else last)
-
-
-def months_after(day: dt.date, months: int) -> dt.date:
-    return months_before(day, -months)
-
-
-def leaves_window(report: dt.date, months: int) -> dt.date:
-    """The first day on which a report made on ``report`` is no longer within the window."""
-    day = months_after(report, months)
-    while months_before(day, months) <= report:
-        day += dt.timedelta(days=1)
-    return day
+def threshold_met_by(policy: InForce, count: Count) -> Optional[str]:
+    """Which count met the threshold: "statutory" when the complaints s.104(11) itself counts
+    reach it, "partnership_rule" when only the partnership's wider rule does (every related
+    report within its window, or its single-hate-incident route); None when it is not met."""
+    if count.statutory >= policy.threshold:
+        return "statutory"
+    if count.qualifying >= policy.threshold or (policy.single_hate_incident and count.hate):
+        return "partnership_rule"
+    return None
 
 
 def _incidents(n: int, related: bool = True) -> str:
@@ -161,7 +161,8 @@ def _shape(case: CaseFacts, partnership: Partnership, policy: InForce, count: Co
     values = TextValues(case, policy, count, texts.static)
     reasons = []
     for name in fired:
-        reason = {"rule": name, "text": " ".join(texts.reasons[name].render(values))}
+        reason = {"rule": name, "text": " ".join(texts.reasons[name].render(values)),
+                  "references": _references(policy, name)}
         if name == "threshold_not_met":
             reason["more_needed"] = max(policy.threshold - count.qualifying, 0)
             reason["oldest_leaves_window"] = count.leaves_window.isoformat() if count.leaves_window else None
@@ -177,6 +178,7 @@ def _shape(case: CaseFacts, partnership: Partnership, policy: InForce, count: Co
         "routes": routes,
         "reasons": reasons,
         "qualifying_incidents": count.qualifying,
+        "threshold_met_by": threshold_met_by(policy, count),
         "window_start": count.window_start.isoformat(),
         "next_steps": next_steps,
         "assumed": _relied_on(case, count, engine_facts, routes, policy),
@@ -185,6 +187,15 @@ def _shape(case: CaseFacts, partnership: Partnership, policy: InForce, count: Co
     if explain:
         decision["trace"] = _trace(case, partnership, policy, count, engine_facts, fired, routes, decision["assumed"])
     return decision
+
+
+def _references(policy: InForce, rule: str) -> List[str]:
+    """Where the policy sentences a reason quotes are published, each once."""
+    references: List[str] = []
+    for name in ruleset.RULES_BY_NAME[rule].policy:
+        if policy.references[name] not in references:
+            references.append(policy.references[name])
+    return references
 
 
 class TextValues(dict):
@@ -305,11 +316,19 @@ def _trace(case: CaseFacts, partnership: Partnership, policy: InForce, count: Co
         + f"; the threshold is {policy.threshold}"
         + (f"; a single hate incident is enough ({len(count.hate)} in the window)" if policy.single_hate_incident else "")
         + ".")
+    met_by = threshold_met_by(policy, count)
+    lines.append(
+        f"The statute's own count ({statute.QUALIFYING_REFERENCE}: reported within {statute.REPORTED_WITHIN_MONTHS} "
+        f"month of the incident, the incident within the last {statute.WINDOW_MONTHS} months): {count.statutory}. "
+        + {"statutory": "The threshold is met on the statute's count.",
+           "partnership_rule": f"The threshold is met on {partnership.display_name}'s own wider rule only.",
+           None: "The threshold is not met."}[met_by])
     lines.append("Facts for the rules: " + ", ".join(f"{k}={_json(v)}" for k, v in engine_facts.items()) + ".")
     fired_set = set(fired)
     for pri, rule in enumerate(ruleset.RULES, start=1):
         if rule.name in fired_set:
-            lines.append(f"Rule {pri} {rule.name} (table row {rule.row}) applies: {rule.says}. Route: {rule.route}.")
+            lines.append(f"Rule {pri} {rule.name} (table row {rule.row}) applies: {rule.says}. Route: {rule.route}. "
+                         f"Policy from: {'; '.join(_references(policy, rule.name))}.")
         else:
             lines.append(f"Rule {pri} {rule.name} (table row {rule.row}) does not apply. It applies when {rule.says}.")
     lines.append(f"Outcome: {routes[0]}, the first route that applies. Routes: {', '.join(routes)}.")

@@ -19,7 +19,7 @@ The rules read facts prepared in rules/decision.py (python only counts and valid
   qualifying_hate_incidents   hate incidents reported to such a body within the window
 
 durable_rules has no "not", so where a rule needs the opposite of a condition it is written
-out (THRESHOLD_NOT_MET beside THRESHOLD_MET); tests/rules/test_precedence_oracle.py checks every
+out (THRESHOLD_NOT_MET beside THRESHOLD_MET); tests/rules/test_rules_precedence_oracle.py checks every
 combination of facts against a plain reading of the table (rules/plain.py).
 """
 from __future__ import annotations

@@ -10,30 +10,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import html
 import logging
 import os
 import re
-import string
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-import yaml
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from asbcr import private_logs
 from asbcr.chat_input import (MAX_BODY_BYTES, MAX_MESSAGE_CHARS, TOO_LONG, ChatRequestError,
                               body_too_large, read_chat_request)
-from groundwork import clock
+from groundwork.clock import today
 
-from web import limits  # the chat relay's rate limits and in-flight bounds
+from web import applications, limits, pages  # limits: the chat relay's rate limits and in-flight bounds
+from web.site import SiteError, load_site  # noqa: F401 - SiteError: what create_app raises for a bad site
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 VENDOR_DIR = WEB_DIR / "vendor"
-TEMPLATE = WEB_DIR / "templates" / "index.html"
-DEFAULT_SITE = WEB_DIR / "site.yml"
 
 # What a chat request must be (sender ids, sizes, characters) is in asbcr/chat_input.py, shared with
 # Rasa's REST channel.
@@ -57,63 +53,20 @@ log = logging.getLogger("web.server")
 
 RASA_URL = web.AppKey("rasa_url", str)
 ACTIONS_URL = web.AppKey("actions_url", str)
-HAS_CASEWORK = web.AppKey("has_casework", bool)
 SITE = web.AppKey("site", dict)
 HTTP = web.AppKey("http", ClientSession)
-
-
-class SiteError(ValueError):
-    pass
 
 
 def default_rasa_url() -> str:
     return os.environ.get("ASBCR_RASA_URL") or f"http://127.0.0.1:{os.environ.get('ASBCR_PORT', '5005')}"
 
 
-def load_site(path: Optional[Path] = None) -> Dict[str, Any]:
-    """The partnership's details shown on the page (web/site.yml, or ASBCR_WEB_SITE)."""
-    path = Path(path or os.environ.get("ASBCR_WEB_SITE") or DEFAULT_SITE)
-    try:
-        site = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise SiteError(f"cannot read the site file {path}: {error}") from None
-    required = ["council", "partnership", "service_name", "home_url", "about_url", "complaints_url",
-                "contact", "leave_url", "start_message", "restart_message", "apply_message"]
-    missing = [key for key in required if not isinstance(site, dict) or not site.get(key)]
-    if missing:
-        raise SiteError(f"the site file {path} lacks: {', '.join(missing)}")
-    contact = site["contact"]
-    if not isinstance(contact, dict) or not contact.get("phone") or not isinstance(contact.get("address"), list):
-        raise SiteError(f"the site file {path} needs contact.phone and contact.address (a list of lines)")
-    return site
-
-
-def render_page(site: Dict[str, Any], today: str) -> str:
-    """index.html with the site's values, every one HTML-escaped."""
-    contact = site["contact"]
-    values = {
-        "council": site["council"],
-        "partnership": site["partnership"],
-        "service_name": site["service_name"],
-        "home_url": site["home_url"],
-        "about_url": site["about_url"],
-        "complaints_url": site["complaints_url"],
-        "leave_url": site["leave_url"],
-        "start_message": site["start_message"],
-        "restart_message": site["restart_message"],
-        "apply_message": site["apply_message"],
-        "contact_role": contact.get("role", ""),
-        "contact_phone": contact["phone"],
-        "contact_phone_tel": re.sub(r"[^0-9+]", "", str(contact["phone"])),
-        "today": today,
-    }
-    escaped = {key: html.escape(str(value), quote=True) for key, value in values.items()}
-    escaped["contact_address"] = "<br>".join(html.escape(str(line)) for line in contact["address"])
-    return string.Template(TEMPLATE.read_text(encoding="utf-8")).substitute(escaped)
-
-
-def today_iso() -> str:
-    return clock.today().isoformat()
+def render_page(site: Dict[str, Any], day: str) -> str:
+    """The chat page (web/templates/index.html) with the site's values, every one HTML-escaped."""
+    return pages.render(
+        "index.html", **site, root="/", home_name=site["council"], today=day,
+        contact_phone_tel=re.sub(r"[^0-9+]", "", str(site["contact"]["phone"])),
+    )
 
 
 def error_response(status: int, code: str, message: str) -> web.Response:
@@ -121,7 +74,7 @@ def error_response(status: int, code: str, message: str) -> web.Response:
 
 
 async def page(request: web.Request) -> web.Response:
-    body = render_page(request.app[SITE], today_iso())
+    body = render_page(request.app[SITE], today().isoformat())
     return web.Response(text=body, content_type="text/html", charset="utf-8",
                         headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
 
@@ -244,8 +197,7 @@ async def health(request: web.Request) -> web.Response:
         "rasa": _answers(http, f"{request.app[RASA_URL]}/"),
         "action_server": _answers(http, f"{request.app[ACTIONS_URL]}/health"),
     }
-    if request.app[HAS_CASEWORK]:
-        probes["applications_database"] = loop.run_in_executor(None, _applications_database_answers)
+    probes["applications_database"] = loop.run_in_executor(None, _applications_database_answers)
     tracker_url, lock_url = os.environ.get("ASBCR_TRACKER_URL"), os.environ.get("ASBCR_LOCK_URL")
     if tracker_url:
         probes["tracker_store"] = loop.run_in_executor(None, _database_answers, tracker_url)
@@ -281,18 +233,6 @@ async def _close_http(app: web.Application) -> None:
     await app[HTTP].close()
 
 
-def add_casework_routes(app: web.Application) -> bool:
-    """The private application pages and staff APIs, when the casework package provides them."""
-    try:
-        from casework import web as casework_web
-    except ImportError as error:
-        if error.name not in ("casework", "casework.web"):
-            raise  # casework.web exists but is broken: say so rather than hide its pages
-        return False
-    casework_web.add_routes(app)
-    return True
-
-
 def create_app(rasa_url: Optional[str] = None, site: Optional[Dict[str, Any]] = None,
                actions_url: Optional[str] = None) -> web.Application:
     app = web.Application(middlewares=[security_headers], client_max_size=MAX_BODY_BYTES)
@@ -310,7 +250,7 @@ def create_app(rasa_url: Optional[str] = None, site: Optional[Dict[str, Any]] = 
         app.router.add_get("/vendor/{tail:.*}", vendor_missing)
     app.on_startup.append(_open_http)
     app.on_cleanup.append(_close_http)
-    app[HAS_CASEWORK] = add_casework_routes(app)
+    applications.add_routes(app)  # a resident's private application page and the staff API
     return app
 
 

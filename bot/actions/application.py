@@ -201,7 +201,7 @@ def submission_problem(tracker: Tracker) -> Optional[str]:
     if not is_sealed(tracker.sender_id, facts, decision.get("outcome"), decision.get("seal")):
         return "the facts were not confirmed in this conversation"
     try:
-        outcome = decide(dict(facts), PARTNERSHIP)["outcome"]
+        outcome = decide(dict(facts), PARTNERSHIP, today())["outcome"]
     except (CaseFactsError, PartnershipError):
         return "the confirmed facts no longer read as case facts"
     if not (outcome == "apply" or (outcome == "get_consent" and facts.get("consent") is True)):

@@ -489,7 +489,7 @@ class Conversation:
         return self.case.facts(self.today)
 
     def worth(self, key: str) -> bool:
-        return worth_asking(self.facts(), key, self.partnership)
+        return worth_asking(self.facts(), key, self.partnership, self.today)
 
     def next_question(self) -> Optional[Ask]:
         for name, needed in QUESTIONS:
@@ -665,7 +665,7 @@ class Conversation:
     # --- the decision --------------------------------------------------------------------------
     def decide(self) -> None:
         facts = self.facts()
-        decision = decide(facts, self.partnership, explain=True)
+        decision = decide(facts, self.partnership, self.today, explain=True)
         self.decision = {k: v for k, v in decision.items() if k != "trace"}
         self.decided_now = decision
         self.phase = "decided"

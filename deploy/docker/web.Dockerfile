@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The public web tier: web/server.py and what it imports (the relay, its limits, casework's pages,
+# The public web tier: web/server.py and what it imports (the relay, its limits, the private pages,
 # the partnership's details), on Python 3.12 with requirements-web.txt alone: no Rasa, no bot/.
 # Build from the repository root:
 #   docker build -f deploy/docker/web.Dockerfile -t asbcr-web:0.1.0 .

@@ -182,15 +182,15 @@ def test_the_page_escapes_every_site_value(tmp_path: Path):
     status, html, csp = run(with_client(server.create_app(rasa_url="http://127.0.0.1:9", site=site), action))
     assert status == 200
     assert "<script>alert(1)" not in html
-    assert "Evil &lt;script&gt;alert(1)&lt;/script&gt; &quot;Council&quot;" in html
-    assert 'href="https://example.org/?a=1&amp;b=&quot;2&quot;"' in html
+    assert "Evil &lt;script&gt;alert(1)&lt;/script&gt; &#34;Council&#34;" in html
+    assert 'href="https://example.org/?a=1&amp;b=&#34;2&#34;"' in html
     assert "frame-ancestors 'none'" in csp
 
 
 def test_a_site_file_missing_values_is_refused_with_their_names(tmp_path: Path):
     broken = tmp_path / "site.yml"
-    broken.write_text("council: Somewhere\ncontact: {phone: '01234 567890'}\n")
-    with pytest.raises(server.SiteError, match="partnership.*service_name"):
+    broken.write_text("service_name: Ask for a review\nleave_url: https://example.org/\n")
+    with pytest.raises(server.SiteError, match="lacks: about_url, complaints_url, start_message"):
         server.load_site(broken)
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 
 import pytest
 from pypdf import PdfReader
@@ -122,18 +121,28 @@ def test_an_anonymised_application_still_prints(store, make_application, monkeyp
     assert "Jo Bloggs" not in text and "Not given" in text
 
 
-def test_the_letterhead_comes_from_the_partnership_file_and_without_rules_is_plain(monkeypatch):
-    """The page and the PDF name the partnership and its contact from rules/partnerships/; where
-    the rule set cannot be imported (the page served without it) the name alone, not a crash."""
-    from casework import partnership
+def test_the_letterhead_is_the_partnership_that_made_the_decision_and_never_a_default(store, make_application):
+    """The PDF names the partnership and its contact from rules/partnerships/, for whichever
+    partnership the stored decision records; a decision that names none, or one with no file,
+    is refused with the reason rather than printed on someone else's letterhead."""
+    from casework import pdf
 
-    partnership.partnership.cache_clear()
-    known = partnership.partnership("erewash")
-    assert known["name"] == "Erewash Community Safety Partnership" and known["phone"]
-    partnership.partnership.cache_clear()
-    monkeypatch.setitem(sys.modules, "rules", None)  # `import rules` raises ImportError
-    try:
-        plain = partnership.partnership("erewash")
-    finally:
-        partnership.partnership.cache_clear()
-    assert plain == {"name": "Erewash Community Safety Partnership", "contact": "", "address": "", "phone": ""}
+    reference = service.create_application(make_application())["reference"]
+    exported = service.export_json(reference)
+
+    def decided_by(name):
+        decision = dict(exported["decision"], rule_set=dict(exported["decision"]["rule_set"]))
+        if name is None:
+            del decision["rule_set"]["name"]
+        else:
+            decision["rule_set"]["name"] = name
+        return dict(exported, decision=decision)
+
+    text = pdf_text(pdf.render_application(decided_by("testshire")))
+    assert "Testshire Community Safety Partnership" in text and "01632 960000" in text
+    # (the reasons are still Erewash's own words: only the letterhead was changed here)
+    assert "Erewash Community Safety Partnership" not in text and "0115 907 2274" not in text
+    with pytest.raises(CaseworkError, match=r"rule_set\.name"):
+        pdf.render_application(decided_by(None))
+    with pytest.raises(CaseworkError, match="'atlantis'.*cannot be loaded"):
+        pdf.render_application(decided_by("atlantis"))

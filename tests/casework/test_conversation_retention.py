@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from casework import conversations, service
 from tests.casework.conftest import ADMIN_URL, _admin_engine
-from tests.casework.test_casework_web import run
+from tests.casework.test_application_pages import run
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,8 @@ from typing import Any
 import yaml
 
 CASES = Path(__file__).resolve().parent / "cases"
+# The day the case tables are pinned to (conftest.py sets ASBCR_TODAY to it for the command line).
+TODAY = dt.date(2026, 11, 25)
 
 
 def as_json(value: Any) -> Any:

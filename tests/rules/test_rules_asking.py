@@ -4,6 +4,7 @@ import pytest
 
 from rules import decide
 from rules.asking import threshold_meeting_incidents, worth_asking
+from rules_case_table import TODAY
 
 AS_OF = "2026-11-25"
 MET = [{"date": d, "reported_to": ["police"]} for d in ("2026-10-01", "2026-10-20", "2026-11-01")]
@@ -30,7 +31,7 @@ CASES = [
 
 @pytest.mark.parametrize("known, key, expected, why", CASES, ids=[c[3] for c in CASES])
 def test_worth_asking(known, key, expected, why):
-    assert worth_asking({"as_of": AS_OF, **known}, key, "erewash") is expected
+    assert worth_asking({"as_of": AS_OF, **known}, key, "erewash", TODAY) is expected
 
 
 def test_the_hypothetical_reports_meet_the_threshold_of_each_partnership():
@@ -40,10 +41,10 @@ def test_the_hypothetical_reports_meet_the_threshold_of_each_partnership():
     for name in ("erewash", "testshire"):
         partnership = load_partnership(name)
         incidents = threshold_meeting_incidents(dt.date(2026, 11, 25), partnership)
-        assert len(incidents) == partnership.threshold
-        assert decide({"as_of": AS_OF, "incidents": incidents}, partnership)["outcome"] == "apply"
+        assert len(incidents) == partnership.on(TODAY).threshold
+        assert decide({"as_of": AS_OF, "incidents": incidents}, partnership, TODAY)["outcome"] == "apply"
 
 
 def test_a_report_leaving_the_window_months_from_now_is_not_made_a_second_count():
-    decision = decide({"as_of": AS_OF, "incidents": TWO}, "erewash")
+    decision = decide({"as_of": AS_OF, "incidents": TWO}, "erewash", TODAY)
     assert not any("from then you will need" in r["text"] for r in decision["reasons"])

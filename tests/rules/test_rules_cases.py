@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 
 from rules import CaseFactsError, decide
-from rules_case_table import load
+from rules_case_table import TODAY, load
 
 CASE_TABLES = ("erewash.yml", "testshire.yml")
 EXPECTATIONS = {"outcome", "routes", "rules", "qualifying", "window_start", "reasons", "next_steps",
-                "summary", "assumed", "more_needed", "leaves_window"}
+                "summary", "assumed", "more_needed", "leaves_window", "met_by"}
 
 
 def _cases():
@@ -23,7 +23,7 @@ def test_case(case):
     assert not unknown, f"the case table uses unknown columns {unknown}"
     assert "as_of" in case["facts"] or case["facts"] == {}, "every case pins as_of (or tests its default)"
 
-    decision = decide(case["facts"], case.get("partnership", "erewash"))
+    decision = decide(case["facts"], case.get("partnership", "erewash"), TODAY)
     expect = case["expect"]
 
     assert decision["outcome"] == expect["outcome"]
@@ -52,12 +52,14 @@ def test_case(case):
         assert reasons["threshold_not_met"]["more_needed"] == expect["more_needed"]
     if "leaves_window" in expect:
         assert reasons["threshold_not_met"]["oldest_leaves_window"] == expect["leaves_window"]
+    if "met_by" in expect:
+        assert decision["threshold_met_by"] == expect["met_by"]
 
 
 @pytest.mark.parametrize("pair", load("precedence.yml")["cases"], ids=lambda pair: f"rows {pair['rows']}")
 def test_precedence_pair(pair):
     facts = dict(pair["facts"], as_of="2026-11-25")
-    decision = decide(facts)
+    decision = decide(facts, "erewash", TODAY)
     assert decision["outcome"] == pair["outcome"]
     assert decision["routes"] == pair["routes"]
 
@@ -71,7 +73,7 @@ def test_precedence_table_covers_every_possible_pair():
 @pytest.mark.parametrize("bad", load("invalid.yml"), ids=lambda bad: f"{bad['key']}: {bad['says'][:40]}")
 def test_malformed_facts_name_the_key(bad):
     with pytest.raises(CaseFactsError) as caught:
-        decide(bad["facts"])
+        decide(bad["facts"], "erewash", TODAY)
     error = caught.value
     assert error.key == bad["key"]
     assert bad["says"] in str(error)
@@ -82,21 +84,22 @@ def test_malformed_facts_name_the_key(bad):
 
 
 def test_every_decision_has_the_contract_shape():
-    decision = decide({"as_of": "2026-11-25", "incidents": [{"date": "2026-09-02", "reported_to": ["police"]}]})
-    assert list(decision) == ["outcome", "summary", "routes", "reasons", "qualifying_incidents", "window_start",
-                              "next_steps", "assumed", "rule_set"]
+    decision = decide({"as_of": "2026-11-25", "incidents": [{"date": "2026-09-02", "reported_to": ["police"]}]},
+                      "erewash", TODAY)
+    assert list(decision) == ["outcome", "summary", "routes", "reasons", "qualifying_incidents", "threshold_met_by",
+                              "window_start", "next_steps", "assumed", "rule_set"]
     assert decision["rule_set"]["name"] == "erewash"
     assert all(set(reason) >= {"rule", "text"} for reason in decision["reasons"])
-    assert "trace" in decide({"as_of": "2026-11-25"}, explain=True)
+    assert "trace" in decide({"as_of": "2026-11-25"}, "erewash", TODAY, explain=True)
 
 
 def test_reasons_quote_the_policy_sentence_behind_their_rule():
     from rules import load_partnership
     from rules.ruleset import RULES_BY_NAME
 
-    policy = load_partnership("erewash").policy
+    policy = load_partnership("erewash").on(TODAY).policy
     for case in load("erewash.yml"):
-        for reason in decide(case["facts"])["reasons"]:
+        for reason in decide(case["facts"], "erewash", TODAY)["reasons"]:
             for name in RULES_BY_NAME[reason["rule"]].policy:
                 assert policy[name] in reason["text"], (case["case"], reason["rule"], name)
 
@@ -104,16 +107,18 @@ def test_reasons_quote_the_policy_sentence_behind_their_rule():
 def test_facts_are_not_changed_by_deciding():
     facts = {"as_of": "2026-11-25", "incidents": [{"date": "2026-09-02", "reported_to": ["police"]}]}
     before = repr(facts)
-    decide(facts)
+    decide(facts, "erewash", TODAY)
     assert repr(facts) == before
 
 
 def test_python_dates_are_accepted_as_well_as_text():
     import datetime as dt
 
-    as_text = decide({"as_of": "2026-11-25", "incidents": [{"date": "2026-09-02", "reported_to": ["police"]}]})
+    as_text = decide({"as_of": "2026-11-25", "incidents": [{"date": "2026-09-02", "reported_to": ["police"]}]},
+                     "erewash", TODAY)
     as_dates = decide({"as_of": dt.date(2026, 11, 25),
-                       "incidents": [{"date": dt.datetime(2026, 9, 2, 14, 30), "reported_to": ["police"]}]})
+                       "incidents": [{"date": dt.datetime(2026, 9, 2, 14, 30), "reported_to": ["police"]}]},
+                      "erewash", TODAY)
     assert as_dates == as_text
 
 
@@ -128,7 +133,7 @@ def test_trace_explains_each_incident_and_each_rule_in_words():
             {"date": "2026-10-01", "reported_to": ["private_landlord"]},
             {"date": "2026-10-05"},
         ],
-    }, explain=True)
+    }, "erewash", TODAY, explain=True)
     trace = decision["trace"]
     text = "\n".join(trace)
     assert "The window runs from 25 May 2026 to 25 November 2026 (6 calendar months)" in text

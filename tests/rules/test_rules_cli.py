@@ -79,11 +79,12 @@ def test_quick_check_with_every_option():
 
 def test_output_is_the_same_as_decide(tmp_path):
     from rules import decide
+    from rules_case_table import TODAY
 
     facts = {"as_of": "2026-11-25", "incidents": THREE[:2], "staff_conduct": True}
     code, out, _ = check([], json.dumps(facts))
     assert code == 0
-    assert json.loads(out) == decide(facts)
+    assert json.loads(out) == decide(facts, "erewash", TODAY)
 
 
 MALFORMED = {
@@ -147,3 +148,17 @@ def test_output_to_a_closed_pipe_is_not_a_traceback(reader):
     run = subprocess.run(f"{ASBCR} check | {reader}", shell=True, input=cases.encode(), capture_output=True,
                          env=dict(os.environ, ASBCR_TODAY=TODAY), timeout=120)
     assert b"Traceback" not in run.stderr and b"Error" not in run.stderr
+
+
+def test_the_partnership_comes_from_the_option_or_asbcr_partnership(monkeypatch):
+    facts = json.dumps({"as_of": "2026-11-25", "incidents": THREE[:2]})
+    monkeypatch.delenv("ASBCR_PARTNERSHIP", raising=False)
+    assert json.loads(check([], facts)[1])["rule_set"]["name"] == "erewash"  # the contract's default
+    monkeypatch.setenv("ASBCR_PARTNERSHIP", "testshire")
+    decision = json.loads(check([], facts)[1])
+    assert decision["rule_set"]["name"] == "testshire"
+    assert decision["outcome"] == "apply"  # Testshire's threshold is two
+    assert json.loads(check(["--partnership", "erewash"], facts)[1])["outcome"] == "threshold_not_met"
+    monkeypatch.setenv("ASBCR_PARTNERSHIP", "nowhere")
+    code, _, err = check([], facts)
+    assert code == 2 and err.startswith("asbcr: unknown partnership 'nowhere'")

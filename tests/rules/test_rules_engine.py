@@ -8,7 +8,7 @@ import pytest
 from durable.lang import m
 
 from rules import RuleActionError, RuleEngineError, decide, engine, ruleset
-from rules_case_table import load
+from rules_case_table import TODAY, load
 
 _names = itertools.count()
 
@@ -24,7 +24,7 @@ def test_thousands_of_decisions_in_one_process():
     before = compiled.decisions
     facts = {"as_of": "2026-11-25", "incidents": [{"date": f"2026-{month:02d}-10", "reported_to": ["police"]}
                                                   for month in (7, 8, 9)]}
-    outcomes = {decide(facts)["outcome"] for _ in range(5000)}
+    outcomes = {decide(facts, "erewash", TODAY)["outcome"] for _ in range(5000)}
     assert outcomes == {"apply"}
     assert compiled.decisions - before == 5000
     session_ids = [str(n) for n in range(1, compiled.decisions + 1)]
@@ -52,7 +52,7 @@ def test_a_decision_that_reaches_no_rule_is_an_error_not_message_not_handled(mon
     nothing = fresh_ruleset([engine.Rule("never", (m.emergency == True) & (m.emergency == False), 1)])  # noqa: E712
     monkeypatch.setattr(ruleset, "compiled", lambda: nothing)
     with pytest.raises(RuleEngineError, match="no rule applied"):
-        decide({"as_of": "2026-11-25"})
+        decide({"as_of": "2026-11-25"}, "erewash", TODAY)
 
 
 def test_an_exception_in_a_rule_action_is_raised_naming_the_rule():
@@ -168,7 +168,7 @@ def test_eight_threads_deciding_at_once_all_get_the_right_answer():
     cases = [(case["facts"], case.get("partnership", "erewash"))
              for table in ("erewash.yml", "testshire.yml") for case in load(table)]
     cases += [(dict(pair["facts"], as_of="2026-11-25"), "erewash") for pair in load("precedence.yml")["cases"]]
-    expected = [decide(facts, partnership) for facts, partnership in cases]
+    expected = [decide(facts, partnership, TODAY) for facts, partnership in cases]
     start = threading.Barrier(8)
     wrong, errors = [], []
 
@@ -179,7 +179,7 @@ def test_eight_threads_deciding_at_once_all_get_the_right_answer():
                 for index in range(len(cases)):
                     i = (index + offset * 7 + round_) % len(cases)
                     facts, partnership = cases[i]
-                    if decide(facts, partnership) != expected[i]:
+                    if decide(facts, partnership, TODAY) != expected[i]:
                         wrong.append(i)
         except Exception as error:  # pragma: no cover - reported below
             errors.append(error)

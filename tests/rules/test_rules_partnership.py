@@ -6,10 +6,13 @@ import re
 import shutil
 
 import pytest
+import yaml
 
 from rules import CaseFactsError, PartnershipError, decide, load_partnership, partnerships
 from rules.partnership import PARTNERSHIPS_DIR
 from rules.ruleset import RULES
+from rules_case_table import TODAY
+from rules_case_table import load as load_table
 
 EREWASH_FILE = (PARTNERSHIPS_DIR / "erewash.yml").read_text(encoding="utf-8")
 
@@ -18,36 +21,50 @@ def test_erewash_policy_as_published():
     erewash = load_partnership("erewash")
     assert erewash.name == "erewash"
     assert erewash.display_name == "Erewash"
-    assert erewash.threshold == 3
-    assert erewash.window_months == 6
-    assert erewash.counting_bodies == ["council", "police", "social_landlord", "health"]
-    assert erewash.single_hate_incident is False
+    policy = erewash.on(TODAY)
+    assert policy.threshold == 3
+    assert policy.window_months == 6
+    assert policy.counting_bodies == {"council", "police", "social_landlord", "health"}
+    assert policy.single_hate_incident is False
     assert erewash.contact == {
         "name": "Community Safety Officer", "role": "Community Safety Officer",
         "organisation": "Erewash Community Safety Partnership",
         "address": "Ilkeston Town Hall, Derbyshire DE7 5RP", "phone": "0115 907 2274",
         "web": "https://www.erewash.gov.uk",
     }
-    assert erewash.policy["threshold"] == ("Erewash's threshold is three or more related incidents of ASB "
-                                           "reported within the last six months.")
-    assert "a private landlord does not" in erewash.policy["counting_bodies"]
-    assert erewash.policy["appeal"] == "Appeals go to the Office of the Police and Crime Commissioner for Derbyshire."
+    assert policy.policy["threshold"] == ("Erewash's threshold is three or more related incidents of ASB "
+                                          "reported within the last six months.")
+    assert "a private landlord does not" in policy.policy["counting_bodies"]
+    assert policy.policy["appeal"] == "Appeals go to the Office of the Police and Crime Commissioner for Derbyshire."
+    assert policy.references["threshold"].startswith(
+        "https://www.erewash.gov.uk/community-safety-section/anti-social-behaviour-case-review.html")
 
 
-def test_every_parameter_carries_its_policy_sentence_and_the_date_it_took_effect():
+def test_every_parameter_carries_its_policy_sentence_its_reference_and_the_date_it_took_effect():
     for name in partnerships():
         for parameter in load_partnership(name).parameters.values():
             assert parameter.values, parameter.name
-            for took_effect, _value, policy in parameter.values:
+            for took_effect, _value, policy, reference in parameter.values:
                 assert isinstance(took_effect, dt.date)
                 assert policy.endswith(".") and len(policy) > 20, (name, parameter.name)
+                assert len(reference) > 10, (name, parameter.name)
+
+
+def test_reasons_cite_where_their_policy_sentences_are_published():
+    decision = decide({"as_of": "2026-11-25", "incidents": [{"date": "2026-10-01", "reported_to": ["police"]}]},
+                      "erewash", TODAY)
+    policy = load_partnership("erewash").on(TODAY)
+    assert decision["reasons"][0]["rule"] == "threshold_not_met"
+    assert decision["reasons"][0]["references"] == [policy.references["threshold"]]
+    trace = decide({"as_of": "2026-11-25", "emergency": True}, "erewash", TODAY, explain=True)["trace"]
+    assert any(line.startswith("Rule 1 emergency") and policy.references["emergency"] in line for line in trace)
 
 
 def test_every_rule_has_a_reason_quoting_its_policy():
     for name in partnerships():
         partnership = load_partnership(name)
         for rule in RULES:
-            text = " ".join(sentence.text for sentence in partnership.reasons[rule.name].sentences)
+            text = " ".join(sentence.text for sentence in partnership.texts.reasons[rule.name].sentences)
             for policy in rule.policy:
                 assert "{policy.%s}" % policy in text
 
@@ -59,7 +76,7 @@ def test_available_partnerships():
 def test_version_is_the_policy_date_and_a_hash_of_the_file():
     assert re.fullmatch(r"2014-10-20\.[0-9a-f]{8}", load_partnership("erewash").version)
     assert re.fullmatch(r"2025-04-01\.[0-9a-f]{8}", load_partnership("testshire").version)
-    decision = decide({"as_of": "2026-11-25"}, "testshire")
+    decision = decide({"as_of": "2026-11-25"}, "testshire", TODAY)
     assert decision["rule_set"] == {"name": "testshire", "version": load_partnership("testshire").version}
 
 
@@ -75,37 +92,40 @@ def test_version_changes_when_the_file_changes(tmp_path):
     assert changed.version != original.version
     assert changed.version.startswith("2014-10-20.")
     assert any("Call 999 straight away." in step
-               for step in decide({"as_of": "2026-11-25", "emergency": True}, changed)["next_steps"])
+               for step in decide({"as_of": "2026-11-25", "emergency": True}, changed, TODAY)["next_steps"])
 
 
 def test_a_new_partnership_is_a_file_not_code(tmp_path):
     text = (PARTNERSHIPS_DIR / "testshire.yml").read_text(encoding="utf-8")
     text = text.replace("name: testshire", "name: newtown").replace("display_name: Testshire", "display_name: Newtown")
-    text = text.replace("      2025-04-01:\n        value: 2\n        policy: Testshire's threshold is two",
-                        "      2025-04-01:\n        value: 4\n        policy: Newtown's threshold is four")
+    # Newtown counts reports over twelve months: wider than the law's six, so allowed.
+    text = text.replace("        value: 6\n        policy: Incidents count when they were reported within the last six months.",
+                        "        value: 12\n        policy: Incidents count when they were reported within the last twelve months.")
+    text = text.replace("policy: Testshire's threshold is two or more related incidents of ASB reported within the last six months.",
+                        "policy: Newtown's threshold is two or more related incidents of ASB reported within the last twelve months.")
     (tmp_path / "newtown.yml").write_text(text, encoding="utf-8")
     assert partnerships(tmp_path) == ["newtown"]
     newtown = load_partnership("newtown", directory=tmp_path)
-    assert newtown.threshold == 4
-    facts = {"as_of": "2026-11-25", "incidents": [
-        {"date": f"2026-{month:02d}-01", "reported_to": ["police"]} for month in (7, 8, 9)]}
-    decision = decide(facts, newtown)
+    assert newtown.on(TODAY).window_months == 12
+    facts = {"as_of": "2026-11-25", "incidents": [{"date": "2026-01-10", "reported_to": ["police"]}]}
+    decision = decide(facts, newtown, TODAY)
     assert decision["outcome"] == "threshold_not_met"
-    assert "Newtown's threshold is four" in decision["reasons"][0]["text"]
+    assert decision["window_start"] == "2025-11-25"
+    assert "Newtown's threshold is two" in decision["reasons"][0]["text"]
     assert decision["rule_set"]["name"] == "newtown"
-    facts["incidents"].append({"date": "2026-10-01", "reported_to": ["council"]})
-    assert decide(facts, newtown)["outcome"] == "apply"
+    facts["incidents"].append({"date": "2026-02-01", "reported_to": ["council"]})
+    decision = decide(facts, newtown, TODAY)
+    assert decision["outcome"] == "apply"
+    assert decision["threshold_met_by"] == "partnership_rule"  # both happened more than six months ago
 
 
-def test_the_value_in_force_on_the_day_applies(monkeypatch):
+def test_the_value_in_force_on_the_day_applies():
     testshire = load_partnership("testshire")
     assert testshire.on(dt.date(2025, 3, 31)).threshold == 3
     assert testshire.on(dt.date(2025, 3, 31)).single_hate_incident is False
     assert testshire.on(dt.date(2025, 4, 1)).threshold == 2
     assert testshire.on(dt.date(2025, 4, 1)).single_hate_incident is True
-    assert testshire.threshold == 2  # today: ASBCR_TODAY=2026-11-25
-    monkeypatch.setenv("ASBCR_TODAY", "2025-01-01")
-    assert testshire.threshold == 3
+    assert testshire.on(TODAY).threshold == 2
     with pytest.raises(PartnershipError, match="took effect after 2014-10-19"):
         testshire.on(dt.date(2014, 10, 19))
 
@@ -116,12 +136,12 @@ def test_unknown_partnerships():
     with pytest.raises(PartnershipError, match="not a partnership name"):
         load_partnership("../erewash")
     with pytest.raises(PartnershipError):
-        decide({}, "nowhere")
+        decide({}, "nowhere", TODAY)
 
 
 def test_a_decision_before_the_policy_began_names_as_of():
     with pytest.raises(CaseFactsError) as caught:
-        decide({"as_of": "2014-10-19"})
+        decide({"as_of": "2014-10-19"}, "erewash", TODAY)
     assert caught.value.key == "as_of"
 
 
@@ -138,12 +158,14 @@ BROKEN = [
     ("if: asb_stopped", "if: asb_has_stopped", "unknown condition 'asb_has_stopped'"),
     ("name: erewash", "name: [erewash", "not valid YAML at line"),
     ("name: erewash", "name: erewash2", "name is 'erewash2' but the file is called erewash.yml"),
-    ("        policy: Appeals go to", "        says: Appeals go to", "parameters.appeal.values.2014-10-20: needs the policy sentence"),
+    ("        policy: Appeals go to", "        says: Appeals go to", "parameters.appeal.values.2014-10-20.policy is missing"),
+    ("        reference: 'Anti-social Behaviour, Crime and Policing Act 2014, s.104'\n", "",
+     "parameters.purpose.values.2014-10-20.reference is missing: each dated value needs the policy sentence"),
     ("      2014-10-20:\n        value: 3\n", "      2014-13-20:\n        value: 3\n", "not a date"),
     ("  emergency:\n    summary:", "  emergencies:\n    summary:", "outcomes.emergency needs a summary and next_steps"),
     ("Call 999 now.", "Call {999 now.", "write a literal brace as {{ or }}"),
     ("    ombudsman_web: https://www.policeconduct.gov.uk\n", "",
-     "complaints.police needs organisation, procedure, ombudsman, ombudsman_web"),
+     "complaints.police.ombudsman_web is missing: a complaint needs organisation, procedure, ombudsman, ombudsman_web"),
     ("  threshold:\n    description:", "  limit:\n    description:", "parameters.threshold is missing"),
 ]
 
@@ -161,7 +183,7 @@ def test_a_broken_partnership_file_says_what_and_where(tmp_path, old, new, says)
 
 def test_every_value_a_text_can_mention_is_worked_out_by_the_decision():
     from rules.decision import _TEXT_VALUES
-    from rules.partnership import DECISION_VALUES, FLAGS
+    from rules.schema import DECISION_VALUES, FLAGS
 
     assert set(_TEXT_VALUES) == set(DECISION_VALUES) | set(FLAGS)
 
@@ -173,7 +195,7 @@ def test_a_sentence_can_mix_fixed_and_per_decision_values(tmp_path):
     (tmp_path / "erewash.yml").write_text(text, encoding="utf-8")
     partnership = load_partnership("erewash", directory=tmp_path)
     decision = decide({"as_of": "2026-11-25", "incidents": [{"date": "2026-10-01", "reported_to": ["police"]}]},
-                      partnership)
+                      partnership, TODAY)
     assert ("Erewash needs 2 more related incidents; call 101 or see https://www.erewash.gov.uk."
             in decision["reasons"][0]["text"])
 
@@ -189,3 +211,44 @@ def test_a_file_broken_while_running_keeps_the_last_good_version(tmp_path, caplo
     assert f"still using erewash version {good.version}" in caplog.text
     path.write_text(EREWASH_FILE.replace("Call 999 now.", "Call 999."), encoding="utf-8")
     assert load_partnership("erewash", directory=tmp_path).version != good.version
+
+
+@pytest.mark.parametrize("case", load_table("partnership_files.yml"), ids=lambda case: case["case"])
+def test_the_law_sets_a_floor_no_partnership_file_can_move(tmp_path, case):
+    name = case["partnership"]
+    data = yaml.safe_load((PARTNERSHIPS_DIR / f"{name}.yml").read_text(encoding="utf-8"))
+    values = data["parameters"][case["parameter"]]["values"]
+    since = dt.date.fromisoformat(case["from"])
+    latest = values[max(values)]
+    values[since] = dict(latest, value=case["value"])
+    (tmp_path / f"{name}.yml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    if "refused" not in case:
+        assert load_partnership(name, directory=tmp_path).on(since).entries[case["parameter"]].value == case["value"]
+        return
+    with pytest.raises(PartnershipError) as caught:
+        load_partnership(name, directory=tmp_path)
+    for phrase in case["refused"]:
+        assert phrase in str(caught.value)
+
+
+def test_dated_values_are_listed_oldest_first(tmp_path):
+    data = yaml.safe_load((PARTNERSHIPS_DIR / "testshire.yml").read_text(encoding="utf-8"))
+    values = data["parameters"]["threshold"]["values"]
+    data["parameters"]["threshold"]["values"] = dict(reversed(list(values.items())))
+    (tmp_path / "testshire.yml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with pytest.raises(PartnershipError, match=r"testshire.yml: parameters.threshold.values.2014-10-20: listed after "
+                                               r"2025-04-01; list the values oldest first"):
+        load_partnership("testshire", directory=tmp_path)
+
+
+def test_the_schema_names_the_bodies_and_organisations_the_case_facts_know():
+    import json
+
+    from rules.facts import BODIES, COMPLAINED_ABOUT
+    from rules.schema import SCHEMA_PATH
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    definitions = schema["definitions"]
+    bodies = definitions["counting_bodies_values"]["properties"]["values"]["additionalProperties"]
+    assert bodies["properties"]["value"]["items"]["enum"] == list(BODIES)
+    assert schema["properties"]["complaints"]["required"] == list(COMPLAINED_ABOUT)

@@ -1,4 +1,4 @@
-"""Web routes for applications, mounted by the chat page's server (web/server.py).
+"""A resident's private application page and the staff API, mounted by web/server.py.
 
 Residents: GET /application/{token} shows their application; GET
 /application/{token}/application.pdf downloads it; POST /application/{token}/forget ("forget
@@ -7,8 +7,11 @@ personal data; any other token gets a plain "Not found". The forget form carries
 per-page token (an HMAC of the private token under an installation key), and a request from
 another origin is refused.
 
-Staff: /staff/api/... answers JSON only with `Authorization: Bearer <ASBCR_STAFF_TOKEN>`;
-with no staff token configured every staff route is closed.
+Staff: /staff/api/... answers JSON only with `Authorization: Bearer <ASBCR_STAFF_TOKEN>`,
+compared in constant time; with no staff token configured every staff route is closed.
+
+What an application is, and its PDF, are casework's (casework.service); this module is the HTTP
+and the pages (web/templates/application.html, forgotten.html).
 """
 from __future__ import annotations
 
@@ -17,17 +20,17 @@ import functools
 import hashlib
 import hmac
 import json
+import logging
 import os
-from html import escape
-from typing import Any, Awaitable, Callable, Dict
+from typing import Any, Awaitable, Callable, Dict, List, Tuple
 
 from aiohttp import web
 
 from asbcr.keys import installation_key
-
-from . import labels, service
-from .errors import CaseworkError, NotFound
-from .partnership import partnership
+from casework import labels, service
+from casework.errors import CaseworkError, NotFound
+from casework.partnership import letterhead
+from web import pages
 
 STAFF_TOKEN_ENV = "ASBCR_STAFF_TOKEN"
 
@@ -38,10 +41,14 @@ PRIVATE_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
     "X-Content-Type-Options": "nosniff",
 }
-PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+# No script at all; the page's only stylesheet is the service's own GOV.UK Frontend build.
+PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src data:; base-uri 'none'; form-action 'self'; "
+            "frame-ancestors 'none'")
 FORM_KEY_FILE, FORM_KEY_ENV = "page-form-key", "ASBCR_PAGE_FORM_KEY"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+log = logging.getLogger("web.applications")
 
 
 def add_routes(app: web.Application) -> None:
@@ -72,22 +79,25 @@ def _unavailable() -> web.Response:
     )
 
 
+def _html(text: str) -> web.Response:
+    headers = dict(PRIVATE_HEADERS, **{"Content-Security-Policy": PAGE_CSP})
+    return web.Response(text=text, content_type="text/html", charset="utf-8", headers=headers)
+
+
 # --- residents --------------------------------------------------------------------
 
 
 async def resident_page(request: web.Request) -> web.Response:
+    token = request.match_info["token"]
     try:
-        application = await _run(service.get_application_by_token, request.match_info["token"])
+        application = await _run(service.get_application_by_token, token)
+        body = render_page(application, token)
     except NotFound:
         return _not_found()
-    except CaseworkError:
+    except CaseworkError as error:
+        log.error("a private application page cannot be shown: %s", error)
         return _unavailable()
-    headers = dict(PRIVATE_HEADERS, **{"Content-Security-Policy": PAGE_CSP})
-    token = request.match_info["token"]
-    pdf_href = f"{token}/application.pdf"  # relative: works behind a path prefix
-    forget = {"href": f"{token}/forget", "form_token": form_token(token)}
-    return web.Response(text=render_page(application, pdf_href, forget), content_type="text/html", charset="utf-8",
-                        headers=headers)
+    return _html(body)
 
 
 def form_token(private_token: str) -> str:
@@ -126,9 +136,12 @@ async def resident_forget(request: web.Request) -> web.Response:
         return _not_found()
     except CaseworkError:
         return _unavailable()
-    headers = dict(PRIVATE_HEADERS, **{"Content-Security-Policy": PAGE_CSP})
-    return web.Response(text=render_forgotten(result["reference"]), content_type="text/html", charset="utf-8",
-                        headers=headers)
+    try:
+        body = render_forgotten(result["reference"], result["decision"])
+    except CaseworkError as error:  # the details are gone; only the page saying so failed
+        log.error("the page after 'forget me' cannot be shown: %s", error)
+        return _unavailable()
+    return _html(body)
 
 
 async def resident_pdf(request: web.Request) -> web.Response:
@@ -160,154 +173,52 @@ RESIDENT_STATUS = {
     "withdrawn": "This application was withdrawn.",
 }
 
-STYLE = """
-body{margin:0;font-family:Arial,Helvetica,sans-serif;color:#0b0c0c;background:#fff;font-size:19px;line-height:1.32}
-a{color:#1d70b8}a:focus{outline:3px solid transparent;background:#fd0;box-shadow:0 -2px #fd0,0 4px #0b0c0c;color:#0b0c0c;text-decoration:none}
-.header{background:#0b0c0c;color:#fff;padding:12px 0;border-bottom:10px solid #1d70b8}
-.width{max-width:960px;margin:0 15px}@media(min-width:990px){.width{margin:0 auto}}
-.header strong{font-size:24px}
-.skip{position:absolute;left:-9999px}.skip:focus{position:static}
-main{padding:30px 0 60px}
-h1{font-size:36px;line-height:1.1;margin:0 0 30px}h2{font-size:27px;margin:40px 0 20px}
-.panel{background:#00703c;color:#fff;padding:25px;margin-bottom:30px;text-align:center}
-.panel h1{margin:0 0 10px}.panel .ref{font-size:30px;font-weight:bold;word-break:break-all}
-dl{margin:0 0 20px;display:table;width:100%;border-collapse:collapse}
-.row{display:table-row;border-bottom:1px solid #b1b4b6}
-dt,dd{display:table-cell;padding:10px 20px 10px 0;margin:0;vertical-align:top}
-dt{font-weight:bold;width:35%}
-table{border-collapse:collapse;width:100%;margin-bottom:20px}
-th,td{text-align:left;padding:10px 20px 10px 0;border-bottom:1px solid #b1b4b6;vertical-align:top}
-.button{display:inline-block;background:#00703c;color:#fff;padding:8px 10px;font-weight:bold;text-decoration:none;box-shadow:0 2px 0 #002d18}
-.button:hover{background:#005a30}
-button.button{border:0;font-size:19px;font-family:inherit;cursor:pointer}
-.button.warning{background:#d4351c;box-shadow:0 2px 0 #55150b}.button.warning:hover{background:#aa2a16}
-.hint{color:#505a5f}
-.visually-hidden{position:absolute!important;width:1px!important;height:1px!important;margin:0!important;padding:0!important;overflow:hidden!important;clip:rect(0 0 0 0)!important;white-space:nowrap!important;border:0!important}
-@media(max-width:640px){body{font-size:16px}h1{font-size:27px}h2{font-size:21px}.panel .ref{font-size:24px}dt,dd{padding-right:10px}}
-footer{border-top:1px solid #b1b4b6;padding:20px 0;color:#505a5f;font-size:16px}
-"""
 
-
-def _row(key: str, value: str) -> str:
-    return f'<div class="row"><dt>{escape(key)}</dt><dd>{value}</dd></div>'
-
-
-def _plain(value: Any, empty: str = "Not given") -> str:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return f'<span class="hint">{escape(empty)}</span>'
-    return escape(str(value)).replace("\n", "<br>")
-
-
-def _private_page_head(title: str) -> str:
-    """The top of a resident's private page: never indexed, never sent on as a referrer."""
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
-<meta name="referrer" content="no-referrer">
-<title>{title}</title>
-<style>{STYLE}</style>
-</head>
-<body>
-"""
-
-
-def render_forgotten(reference: str) -> str:
-    return _private_page_head("Your details have been removed") + f"""<main id="main" class="width">
-<h1>Your details have been removed</h1>
-<p>Your name, contact details, address, what you told us and your chat with the assistant have been deleted.
-This link no longer works.</p>
-<p>The partnership keeps only that an application ({escape(reference)}) was received, and its dates, for the
-figures it must publish.</p>
-</main>
-</body>
-</html>
-"""
-
-
-def _forget_form(forget: Dict[str, str]) -> str:
-    return (
-        '<h2>Remove your details</h2>'
-        '<p>You can ask us to delete your name, contact details, address, what you told us and your chat with the '
-        'assistant now. The partnership will no longer be able to contact you about this application, and this '
-        'link will stop working. This cannot be undone.</p>'
-        f'<form method="post" action="{escape(forget["href"])}">'
-        f'<input type="hidden" name="form_token" value="{escape(forget["form_token"])}">'
-        '<button class="button warning" type="submit">Delete my details</button></form>'
-    )
-
-
-def render_page(application: Dict[str, Any], pdf_href: str, forget: Dict[str, str] = None) -> str:
-    """The resident's summary page. Every value is HTML-escaped."""
-    decision = application.get("decision") or {}
-    org = partnership((decision.get("rule_set") or {}).get("name", "erewash"))
-    reference = application["reference"]
-    acknowledge_by = labels.long_date(application["acknowledge_by"])
-    status = RESIDENT_STATUS.get(application.get("status"), "Received.").format(acknowledge_by=acknowledge_by)
-    applicant = application.get("applicant") or {}
-
-    summary = "".join([
-        _row("Reference", escape(reference)),
-        _row("Received", escape(labels.long_date(application["received"]))),
-        _row("We confirm receipt by", escape(acknowledge_by)),
-        _row("Where it is now", escape(status)),
-        _row("Applicant", _plain(applicant.get("name"))),
-        _row("How we will contact you", _plain(
-            "\n".join(value for value in (applicant.get("email"), applicant.get("phone"), applicant.get("address")) if value) or None
-        )),
-    ])
-    if application.get("on_behalf"):
-        victim = application.get("victim") or {}
-        summary += _row("Applying for", _plain(victim.get("name")))
-        summary += _row("Their consent", escape(labels.consent(True, application.get("consent"))))
-
-    incidents = (application.get("facts") or {}).get("incidents") or []
-    if incidents:
-        rows = "".join(
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>".format(
-                escape(labels.long_date(item.get("date"))) if item.get("date") else _plain(None, "Not known"),
-                escape(labels.reported_to(item.get("reported_to"))),
-                _plain(item.get("reference"), "None given"),
-            )
-            for item in incidents if isinstance(item, dict)
-        )
-        incident_html = (
-            '<table><caption class="visually-hidden">Incidents you told us about</caption>'
-            '<thead><tr><th scope="col">Date</th><th scope="col">Reported to</th><th scope="col">Reference</th></tr></thead>'
-            f"<tbody>{rows}</tbody></table>"
-        )
-    else:
-        incident_html = '<p class="hint">No incidents were recorded with this application.</p>'
-
-    reasons = "".join(
-        f"<li>{_plain(reason.get('text') if isinstance(reason, dict) else reason, '')}</li>"
-        for reason in decision.get("reasons") or []
-    )
+def _frame(org: Dict[str, str], root: str) -> Dict[str, Any]:
+    """What every private page shows around its content: whose service it is and how to reach them.
+    `root` leads from the page back to the site's root, so the page also works behind a path prefix."""
     contact = ", ".join(part for part in (org["contact"], org["address"], org["phone"]) if part)
-    return _private_page_head(f"Your application {escape(reference)} - {escape(org['name'])}") + f"""<a class="skip" href="#main">Skip to main content</a>
-<header class="header"><div class="width"><strong>{escape(org['name'])}</strong></div></header>
-<main id="main" class="width">
-<div class="panel"><h1>Your Anti-social Behaviour Case Review application</h1>
-<div>Your reference</div><div class="ref">{escape(reference)}</div></div>
-<dl>{summary}</dl>
-<p><a class="button" href="{escape(pdf_href)}" download>Download your application (PDF)</a></p>
-<h2>Incidents</h2>
-{incident_html}
-<h2>What the assistant found</h2>
-<p><strong>{escape(decision.get('summary') or labels.outcome(decision.get('outcome', '')))}</strong></p>
-<ul>{reasons}</ul>
-<p class="hint">The partnership makes the threshold decision and will write to you.</p>
-<h2>What happens next</h2>
-<p>We will confirm that we have your application by {escape(acknowledge_by)}. The partnership then decides whether the threshold for a case review is met and tells you why.</p>
-<p>Keep this page's link private: anyone with it can see your application.</p>
-{_forget_form(forget) if forget else ""}
-</main>
-<footer><div class="width">Contact: {escape(contact)}</div></footer>
-</body>
-</html>
-"""
+    return {"org": org, "home_name": org["name"], "home_url": org["web"], "contact": contact, "root": root}
+
+
+def render_page(application: Dict[str, Any], token: str) -> str:
+    """The resident's summary page; CaseworkError when the decision names no partnership to show."""
+    decision = application.get("decision") or {}
+    acknowledge_by = labels.long_date(application["acknowledge_by"])
+    applicant = application.get("applicant") or {}
+    contact_lines = [value for value in (applicant.get("email"), applicant.get("phone"), applicant.get("address"))
+                     if value]
+    summary: List[Tuple[str, Any]] = [
+        ("Reference", application["reference"]),
+        ("Received", labels.long_date(application["received"])),
+        ("We confirm receipt by", acknowledge_by),
+        ("Where it is now", RESIDENT_STATUS.get(application.get("status"), "Received.")),
+        ("Applicant", applicant.get("name")),
+        ("How we will contact you", "\n".join(contact_lines) or None),
+    ]
+    if application.get("on_behalf"):
+        summary.append(("Applying for", (application.get("victim") or {}).get("name")))
+        summary.append(("Their consent", labels.consent(True, application.get("consent"))))
+    incidents = [
+        {"date": labels.long_date(item["date"]) if item.get("date") else None,
+         "reported_to": labels.reported_to(item.get("reported_to")),
+         "reference": item.get("reference")}
+        for item in (application.get("facts") or {}).get("incidents") or [] if isinstance(item, dict)
+    ]
+    reasons = [reason.get("text") if isinstance(reason, dict) else reason for reason in decision.get("reasons") or []]
+    return pages.render(
+        "application.html", **_frame(letterhead(decision), root="../"),
+        reference=application["reference"], summary=summary, incidents=incidents, reasons=reasons,
+        finding=decision.get("summary") or labels.outcome(decision.get("outcome", "")),
+        acknowledge_by=acknowledge_by,
+        pdf_href=f"{token}/application.pdf",  # relative, like every link here: works behind a path prefix
+        forget_href=f"{token}/forget", form_token=form_token(token),
+    )
+
+
+def render_forgotten(reference: str, decision: Dict[str, Any]) -> str:
+    # Served at /application/{token}/forget: two steps back to the root.
+    return pages.render("forgotten.html", **_frame(letterhead(decision), root="../../"), reference=reference)
 
 
 # --- staff ------------------------------------------------------------------------
@@ -332,6 +243,7 @@ def staff_only(handler: Handler) -> Handler:
             response = _json({"error": "staff token required"}, status=401)
             response.headers["WWW-Authenticate"] = 'Bearer realm="asbcr-staff"'
             return response
+        # Constant time: how long the answer takes says nothing about how much of a guess matched.
         if not hmac.compare_digest(given.strip().encode("utf-8"), expected.encode("utf-8")):
             response = _json({"error": "wrong staff token"}, status=401)
             response.headers["WWW-Authenticate"] = 'Bearer realm="asbcr-staff", error="invalid_token"'

@@ -1,20 +1,25 @@
-"""The resident's private page and PDF, and the staff API, through aiohttp's test client.
+"""The resident's private page and PDF, and the staff API (web/applications.py, on casework's
+store), through aiohttp's test client.
 
 pytest-asyncio is not a dependency: each test drives its own event loop (tests.run_async).
 """
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
 
 from tests.run_async import run_async
 from pypdf import PdfReader
 
 from casework import service
-from casework.web import add_routes
+from casework.db import transaction
+from casework.models import Application
+from web.applications import add_routes
 
 STAFF_TOKEN = "s3cret-staff-token-for-tests"
 
@@ -53,8 +58,12 @@ def test_the_private_link_shows_the_summary_and_the_pdf(store, make_application)
     assert page.headers["Referrer-Policy"] == "no-referrer"
     assert "noindex" in page.headers["X-Robots-Tag"]
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
-    assert '<html lang="en">' in html
-    assert "<h1>Your Anti-social Behaviour Case Review application</h1>" in html
+    assert "script-src" not in page.headers["Content-Security-Policy"]  # no script runs on it
+    assert '<html lang="en-GB" class="govuk-template">' in html
+    # GOV.UK Frontend, from the service's own build, found from the page's own place
+    assert '<link rel="stylesheet" href="../vendor/app.css">' in html
+    assert '<h1 class="govuk-panel__title">Your Anti-social Behaviour Case Review application</h1>' in html
+    assert "Erewash Community Safety Partnership" in html and "0115 907 2274" in html  # the decision's partnership
     assert created["reference"] in html
     assert "27 November 2026" in html  # acknowledge by
     assert "Jo Bloggs" in html and "2 September 2026" in html
@@ -98,8 +107,57 @@ def test_the_page_escapes_everything_it_shows(store, make_application):
 
     html = run(scenario)
     assert "<script>" not in html and "<img" not in html
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def _decided_by(reference, name):
+    """Make the stored decision name another partnership's rule set (or none), as if it had made it."""
+    with transaction() as session:
+        row = session.execute(select(Application).where(Application.reference == reference)).scalar_one()
+        rule_set = dict(row.decision["rule_set"])
+        if name is None:
+            del rule_set["name"]
+        else:
+            rule_set["name"] = name
+        row.decision = dict(row.decision, rule_set=rule_set)
+
+
+def test_the_page_and_the_page_after_forget_me_name_the_partnership_that_decided(store, make_application):
+    created = service.create_application(make_application())
+    _decided_by(created["reference"], "testshire")
+    path = f"/application/{created['token']}"
+
+    async def scenario(client):
+        page = await client.get(path)
+        html = await page.text()
+        form_token = re.search(r'name="form_token" value="([0-9a-f]+)"', html).group(1)
+        forgotten = await client.post(f"{path}/forget", data={"form_token": form_token})
+        return page.status, html, forgotten.status, await forgotten.text()
+
+    status, html, forgotten_status, forgotten = run(scenario)
+    assert status == 200 and forgotten_status == 200
+    for shown in (html, forgotten):
+        assert "Testshire Community Safety Partnership" in shown and "01632 960000" in shown
+        assert "Erewash Community Safety Partnership" not in shown and "0115 907 2274" not in shown
+    assert "Your details have been removed" in forgotten and created["reference"] in forgotten
+    assert '<link rel="stylesheet" href="../../vendor/app.css">' in forgotten  # served at .../forget
+
+
+@pytest.mark.parametrize("name", [None, "atlantis"])
+def test_a_decision_naming_no_known_partnership_is_refused_not_given_a_default(store, make_application, caplog, name):
+    created = service.create_application(make_application())
+    _decided_by(created["reference"], name)
+
+    async def scenario(client):
+        page = await client.get(f"/application/{created['token']}")
+        pdf = await client.get(f"/application/{created['token']}/application.pdf")
+        return page.status, await page.text(), pdf.status
+
+    status, body, pdf_status = run(scenario)
+    assert (status, pdf_status) == (503, 503)
+    assert "Erewash" not in body and "not available" in body
+    assert "rule_set.name" in caplog.text if name is None else "'atlantis'" in caplog.text
 
 
 def test_an_anonymised_application_no_longer_opens(store, make_application, monkeypatch):
