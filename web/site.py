@@ -10,11 +10,9 @@ from typing import Any, Dict, Optional
 import yaml
 
 from rules import PartnershipError, load_partnership
+from rules.partnership import ENV_VAR as PARTNERSHIP_ENV, configured_name
 
 DEFAULT_SITE = Path(__file__).resolve().parent / "site.yml"
-
-# CONTRACT.md, Environment: one partnership for the whole service, chosen once at start.
-PARTNERSHIP_ENV, DEFAULT_PARTNERSHIP = "ASBCR_PARTNERSHIP", "erewash"
 
 WEBSITE_KEYS = ("service_name", "about_url", "complaints_url", "leave_url",
                 "start_message", "restart_message", "apply_message")
@@ -24,11 +22,6 @@ PARTNERSHIP_KEYS = ("council", "partnership", "home_url", "contact")
 
 class SiteError(ValueError):
     pass
-
-
-def chosen_partnership() -> str:
-    """The name of the partnership the service runs for (a file under rules/partnerships/)."""
-    return os.environ.get(PARTNERSHIP_ENV, "").strip() or DEFAULT_PARTNERSHIP
 
 
 def load_site(path: Optional[Path] = None, partnership: Optional[str] = None) -> Dict[str, Any]:
@@ -46,7 +39,7 @@ def load_site(path: Optional[Path] = None, partnership: Optional[str] = None) ->
     if moved:
         raise SiteError(f"the site file {path} has {', '.join(moved)}: the partnership's name and contacts are "
                         f"read from rules/partnerships/ ({PARTNERSHIP_ENV}), remove them from the site file")
-    return dict({key: site[key] for key in WEBSITE_KEYS}, **partnership_details(partnership or chosen_partnership()))
+    return dict({key: site[key] for key in WEBSITE_KEYS}, **partnership_details(partnership or configured_name()))
 
 
 def partnership_details(name: str) -> Dict[str, Any]:
@@ -65,6 +58,7 @@ def partnership_details(name: str) -> Dict[str, Any]:
         raise SiteError(f"{where} lacks what the chat page shows: {', '.join(missing)}")
     organisation = contact.get("organisation") or loaded.full_name
     return {
+        "partnership_file": name,
         "council": council["name"],
         "partnership": loaded.full_name,
         "home_url": council["web"],

@@ -191,8 +191,7 @@ def submission_problem(tracker: Tracker) -> Optional[str]:
     names no personal data: it goes to the log.
     """
     from rules import CaseFactsError, PartnershipError, decide
-
-    from bot.actions.converse import PARTNERSHIP
+    from rules.partnership import configured_name
 
     facts = tracker.get_slot("case_facts")
     decision = tracker.get_slot("decision")
@@ -201,7 +200,7 @@ def submission_problem(tracker: Tracker) -> Optional[str]:
     if not is_sealed(tracker.sender_id, facts, decision.get("outcome"), decision.get("seal")):
         return "the facts were not confirmed in this conversation"
     try:
-        outcome = decide(dict(facts), PARTNERSHIP, today())["outcome"]
+        outcome = decide(dict(facts), configured_name(), today())["outcome"]
     except (CaseFactsError, PartnershipError):
         return "the confirmed facts no longer read as case facts"
     if not (outcome == "apply" or (outcome == "get_consent" and facts.get("consent") is True)):

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from groundwork.clock import today
+from bot.actions.application import note_changed_answers
 from bot.actions.seal import sealed_decision
 from bot.conversation import respond
 from bot.conversation.flow import partnership_words
@@ -84,7 +85,5 @@ class ActionConverse(Action):
             dispatcher.utter_message(response="utter_application_will_update", reference=application["reference"])
             return [SlotSet("confirm", None)]
         if confirmed != tracker.get_slot("case_facts"):
-            from bot.actions.application import note_changed_answers
-
             note_changed_answers(dispatcher, tracker, application["reference"], outcome)
         return []
