@@ -14,10 +14,10 @@ from rules.partnership import ENV_VAR as PARTNERSHIP_ENV, configured_name
 
 DEFAULT_SITE = Path(__file__).resolve().parent / "site.yml"
 
-WEBSITE_KEYS = ("service_name", "about_url", "complaints_url", "leave_url",
+WEBSITE_KEYS = ("service_name", "leave_url",
                 "start_message", "restart_message", "apply_message")
 # Once in site.yml, now the partnership file's: a copy that still has them would be ignored silently.
-PARTNERSHIP_KEYS = ("council", "partnership", "home_url", "contact")
+PARTNERSHIP_KEYS = ("council", "partnership", "home_url", "contact", "about_url", "complaints_url")
 
 
 class SiteError(ValueError):
@@ -51,6 +51,8 @@ def partnership_details(name: str) -> Dict[str, Any]:
     where = f"rules/partnerships/{name}.yml"
     council, contact = loaded.contacts.get("council", {}), loaded.contact
     needed = {"contacts.council.name": council.get("name"), "contacts.council.web": council.get("web"),
+              "contacts.council.case_review_page": council.get("case_review_page"),
+              "contacts.council.complaints_page": council.get("complaints_page"),
               "contacts.community_safety.phone": contact.get("phone"),
               "contacts.community_safety.address": contact.get("address")}
     missing = [key for key, value in needed.items() if not value]
@@ -62,6 +64,8 @@ def partnership_details(name: str) -> Dict[str, Any]:
         "council": council["name"],
         "partnership": loaded.full_name,
         "home_url": council["web"],
+        "about_url": council["case_review_page"],
+        "complaints_url": council["complaints_page"],
         "contact": {
             "role": contact.get("role", ""),
             # One line each on the page: the office, then the parts of its address.

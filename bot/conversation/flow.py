@@ -866,7 +866,8 @@ def partnership_words(partnership) -> Dict[str, str]:
     council = partnership.contacts.get("council", {})
     return {"partnership_name": contact.get("organisation") or partnership.full_name,
             "contact_name": contact.get("role") or contact.get("name", ""), "contact_phone": contact.get("phone", ""),
-            "contact_address": contact.get("address", ""), "council_web": council.get("web", "")}
+            "contact_address": contact.get("address", ""), "council_web": council.get("web", ""),
+            "council_phone": council.get("phone", "")}
 
 
 def number_words(n: int) -> str:
