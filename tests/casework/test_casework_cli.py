@@ -171,7 +171,8 @@ def test_stats_prints_the_council_wording(store, make_application, capsys):
         "0 Anti-Social Behaviour Case Review appeals received\n"
     )
     code, out, _ = asbcr(capsys, "stats", "--year", "2022", "--json")
-    assert json.loads(out) == {"year": 2022, "received": 3, "not_met": 1, "reviews": 2, "recommendations": 1, "appeals": 0}
+    assert json.loads(out) == {"year": 2022, "received": 3, "not_met": 1, "reviews": 2, "recommendations": 1, "appeals": 0,
+                               "source": "recorded"}
     # Without --year: the April-March year that contains today (25 November 2026).
     code, out, _ = asbcr(capsys, "stats")
     assert out.startswith("From April 2026 - March 2027 there were:")
