@@ -17,6 +17,7 @@ from groundwork.errors import CommandError
 from . import labels
 from .errors import CaseworkError
 from .events import REJECTION_GROUNDS, STAFF_EVENTS, STATUSES
+from .published import HEADER
 from .validation import CHANNELS
 
 DEFAULT_RETENTION_MONTHS = 72  # six years after a case closes
@@ -110,6 +111,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     stats.add_argument("--year", type=_year, help="the year the April-March period starts (default: the current one)")
     stats.add_argument("--json", action="store_true", help="the counts as JSON")
     stats.set_defaults(func=_friendly(_stats))
+    stats_commands = stats.add_subparsers(dest="stats_command", metavar="COMMAND")
+    load = stats_commands.add_parser(
+        "import-published", help="load the figures the council published for years before the service",
+        description="Reads CSV with the header " + ",".join(HEADER) + " (year 2022 means April 2022 - "
+                    "March 2023; '-' reads stdin). All or nothing: a doubtful cell, a year twice, a year "
+                    "already imported with other figures or a year with applications recorded here refuses "
+                    "the whole file. Importing the same file again changes nothing. "
+                    "The figures the council published are in casework/data/published-figures.csv.",
+    )
+    load.add_argument("file", metavar="FILE")
+    load.set_defaults(func=_friendly(_import_published))
 
 
 def _year(text: str) -> int:
@@ -185,14 +197,21 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_json(path: str) -> Any:
+def _read_text(path: str) -> str:
     name = "stdin" if path == "-" else path
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        return sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise CommandError(f"{name}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise CommandError(f"{name}: cannot read it ({getattr(error, 'strerror', None) or error})") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{name}: not UTF-8 text") from None
+    except OSError as error:
+        raise CommandError(f"{name}: cannot read it ({error.strerror or error})") from None
+
+
+def _read_json(path: str) -> Any:
+    name = "stdin" if path == "-" else path
+    text = _read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
@@ -283,8 +302,33 @@ def _stats(args: argparse.Namespace) -> int:
 
     year = args.year if args.year is not None else service.current_financial_year()
     if args.json:
-        _print_json({"year": year, **service.stats_counts(year)})
+        _print_json({"year": year, **service.stats_counts(year), "source": service.stats_source(year)})
     else:
-        print(service.stats(year))
+        _print_exactly(service.stats(year))
+    return 0
+
+
+def _print_exactly(text: str) -> None:
+    """Imported years carry the page's en dashes and no-break spaces; a terminal whose encoding
+    lacks them still gets them, as UTF-8, rather than a traceback or a changed character."""
+    try:
+        print(text)
+    except UnicodeEncodeError:
+        sys.stdout.flush()
+        sys.stdout.buffer.write((text + "\n").encode("utf-8"))
+        sys.stdout.buffer.flush()
+
+
+def _import_published(args: argparse.Namespace) -> int:
+    from . import service
+    from .published import season
+
+    if args.year is not None or args.json:
+        raise CommandError("import-published takes only FILE (put --year and --json on 'asbcr stats' alone)")
+    name = "stdin" if args.file == "-" else args.file
+    results = service.import_published(_read_text(args.file), name)
+    for result in results:
+        state = "imported" if result["imported"] else "already imported, the same figures (unchanged)"
+        print(f"{season(result['year'])}: {state}")
     return 0
 

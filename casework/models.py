@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -122,3 +123,29 @@ class Event(Base):
     recorded_at = Column(DateTime(timezone=True), nullable=False)
 
     application = relationship("Application", back_populates="events")
+
+
+class PublishedFigures(Base):
+    """The council's own figures for one April-March year before the service, as it published
+    them (`asbcr stats import-published`). Never added to counts of recorded applications:
+    a year is either published here or counted from the applications, not both."""
+
+    __tablename__ = "published_figures"
+    __table_args__ = tuple(
+        CheckConstraint(f"{column} >= 0", name=f"{column}_not_negative")
+        for column in (
+            "applications_received", "threshold_not_met", "reviews_carried_out",
+            "reviews_with_recommendations", "appeals_received",
+        )
+    )
+
+    # The April the year starts: 2022 is April 2022 - March 2023.
+    year = Column(Integer, primary_key=True, autoincrement=False)
+    applications_received = Column(Integer, nullable=False)
+    threshold_not_met = Column(Integer, nullable=False)
+    reviews_carried_out = Column(Integer, nullable=False)
+    reviews_with_recommendations = Column(Integer, nullable=False)
+    appeals_received = Column(Integer, nullable=False)
+    # The name of the file they came from (no folder), for whoever asks where a figure came from.
+    source = Column(String(200), nullable=False)
+    imported_at = Column(DateTime(timezone=True), nullable=False)

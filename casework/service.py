@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session, selectinload
 from groundwork.clock import today
 
 from . import events as ev
+from . import published
 from .db import transaction
 from .errors import CaseworkError, NotFound
-from .models import Application, Event, ReferenceCounter
+from .models import Application, Event, PublishedFigures, ReferenceCounter
 from .validation import CHANNELS, parse_date, validate_application
 from .workdays import acknowledge_by as working_days_acknowledge_by
 
@@ -465,19 +466,52 @@ STATS_TEMPLATE = """From April {first} - March {second} there were:
 
 
 def stats_counts(year: int) -> Dict[str, int]:
-    """The published figures for April `year` to March `year + 1`, by event date."""
+    """The published figures for April `year` to March `year + 1`: the council's own when
+    they were imported for that year, otherwise counted by event date. A year that has both
+    is refused (CaseworkError), never added up."""
+    return _figures(year)[1]
+
+
+def stats(year: int) -> str:
+    """The council's published wording (CONTRACT.md, `asbcr stats`); an imported year exactly
+    as the council's page printed it (casework.published)."""
+    source, counts = _figures(year)
+    first, _ = financial_year(year)
+    if source == "published":
+        printed = published.as_printed(first.year, counts)
+        if printed is not None:
+            return printed
+    return STATS_TEMPLATE.format(first=first.year, second=first.year + 1, **counts)
+
+
+def stats_source(year: int) -> str:
+    """"published" when `year`'s figures are the council's imported ones, else "recorded"."""
+    return _figures(year)[0]
+
+
+def _figures(year: Any) -> tuple:
     first, last = financial_year(year)
     with transaction(write=False) as session:
-        received = session.execute(
-            select(func.count(Application.id)).where(Application.received.between(first, last))
-        ).scalar_one()
-        by_event = dict(
-            session.execute(
-                select(Event.name, func.count(Event.id))
-                .where(Event.date.between(first, last))
-                .group_by(Event.name)
-            ).all()
-        )
+        recorded = _recorded_counts(session, first, last)
+        imported = session.get(PublishedFigures, first.year)
+    if imported is None:
+        return "recorded", recorded
+    if any(recorded.values()):
+        raise CaseworkError(_both_message(first.year, recorded))
+    return "published", _published_counts(imported)
+
+
+def _recorded_counts(session: Session, first: dt.date, last: dt.date) -> Dict[str, int]:
+    received = session.execute(
+        select(func.count(Application.id)).where(Application.received.between(first, last))
+    ).scalar_one()
+    by_event = dict(
+        session.execute(
+            select(Event.name, func.count(Event.id))
+            .where(Event.date.between(first, last))
+            .group_by(Event.name)
+        ).all()
+    )
     return {
         "received": received,
         "not_met": by_event.get(ev.THRESHOLD_NOT_MET, 0),
@@ -487,11 +521,69 @@ def stats_counts(year: int) -> Dict[str, int]:
     }
 
 
-def stats(year: int) -> str:
-    """The council's published wording (CONTRACT.md, `asbcr stats`)."""
-    counts = stats_counts(year)
-    first, _ = financial_year(year)
-    return STATS_TEMPLATE.format(first=first.year, second=first.year + 1, **counts)
+def _published_counts(row: PublishedFigures) -> Dict[str, int]:
+    return {key: getattr(row, column) for key, column in zip(published.COUNT_KEYS, published.COUNTS)}
+
+
+def _both_message(year: int, recorded: Dict[str, int], *, importing: bool = False) -> str:
+    counted = ", ".join(f"{value} {label}" for label, value in (
+        ("received", recorded["received"]), ("threshold not met", recorded["not_met"]),
+        ("reviews", recorded["reviews"]), ("with recommendations", recorded["recommendations"]),
+        ("appeals", recorded["appeals"]),
+    ) if value)
+    season = published.season(year)
+    if importing:
+        return (f"{season} already has applications recorded here ({counted}); published figures for it "
+                f"would count them twice, so nothing was imported (see asbcr applications list --year {year})")
+    return (f"{season} has the council's published figures and also applications recorded here ({counted}); "
+            f"the two are not added up (see asbcr applications list --year {year})")
+
+
+def import_published(text: str, name: str) -> List[Dict[str, Any]]:
+    """Load the council's published figures (CONTRACT.md, `asbcr stats import-published`).
+
+    All or nothing, in one transaction. A year already imported with the same figures is left
+    as it is, so importing a file again changes nothing; a year imported with other figures, or
+    one with applications recorded here, refuses the whole file. Returns each year of the file
+    with `imported` true or false (already held).
+    """
+    years = published.parse_csv(text, name)
+    current = current_financial_year()
+    for item in years:
+        if item.year >= current:
+            raise CaseworkError(
+                f"{name} line {item.line}: {published.season(item.year)} has not ended yet "
+                f"(today is {today().isoformat()}); only finished years are published"
+            )
+    source = Path(name).name[:200] or "stdin"
+    now = dt.datetime.now(dt.timezone.utc)
+    results = []
+    try:
+        with transaction() as session:
+            for item in sorted(years):
+                first, last = financial_year(item.year)
+                held = session.get(PublishedFigures, item.year)
+                if held is not None:
+                    if tuple(getattr(held, column) for column in published.COUNTS) != item.counts:
+                        raise CaseworkError(
+                            f"{name} line {item.line}: {published.season(item.year)} was already imported "
+                            f"(from {held.source}) with other figures; nothing was imported"
+                        )
+                    results.append({"year": item.year, "imported": False})
+                    continue
+                recorded = _recorded_counts(session, first, last)
+                if any(recorded.values()):
+                    raise CaseworkError(f"{name} line {item.line}: " + _both_message(item.year, recorded, importing=True))
+                session.add(PublishedFigures(
+                    year=item.year, source=source, imported_at=now,
+                    **dict(zip(published.COUNTS, item.counts)),
+                ))
+                results.append({"year": item.year, "imported": True})
+    except IntegrityError:
+        raise CaseworkError("another import of published figures ran at the same time; run this one again") from None
+    log.info("published figures from %s: %d year(s) imported, %d already held", source,
+             sum(r["imported"] for r in results), sum(not r["imported"] for r in results))
+    return results
 
 
 # --- personal data ----------------------------------------------------------------

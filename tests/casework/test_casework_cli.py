@@ -171,7 +171,8 @@ def test_stats_prints_the_council_wording(store, make_application, capsys):
         "0 Anti-Social Behaviour Case Review appeals received\n"
     )
     code, out, _ = asbcr(capsys, "stats", "--year", "2022", "--json")
-    assert json.loads(out) == {"year": 2022, "received": 3, "not_met": 1, "reviews": 2, "recommendations": 1, "appeals": 0}
+    assert json.loads(out) == {"year": 2022, "received": 3, "not_met": 1, "reviews": 2, "recommendations": 1, "appeals": 0,
+                               "source": "recorded"}
     # Without --year: the April-March year that contains today (25 November 2026).
     code, out, _ = asbcr(capsys, "stats")
     assert out.startswith("From April 2026 - March 2027 there were:")
@@ -197,7 +198,7 @@ def test_retention_command(store, make_application, capsys, monkeypatch):
 
 def test_migrate_reports_the_revision(store, capsys):
     code, out, _ = asbcr(capsys, "applications", "migrate")
-    assert code == 0 and "revision 0001 (up to date; latest 0001)" in out
+    assert code == 0 and "revision 0002 (up to date; latest 0002)" in out
     code, out, _ = asbcr(capsys, "applications", "migrate", "--status")
     assert code == 0 and "up to date" in out
 
@@ -205,9 +206,9 @@ def test_migrate_reports_the_revision(store, capsys):
 def test_migrate_status_on_a_new_database_and_unreachable_databases(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ASBCR_DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.db'}")
     code, out, _ = asbcr(capsys, "applications", "migrate", "--status")
-    assert code == 0 and "revision none (needs upgrading; latest 0001)" in out
+    assert code == 0 and "revision none (needs upgrading; latest 0002)" in out
     code, out, _ = asbcr(capsys, "applications", "migrate")
-    assert code == 0 and "revision 0001 (up to date" in out
+    assert code == 0 and "revision 0002 (up to date" in out
 
     monkeypatch.setenv("ASBCR_DATABASE_URL", "postgresql://nobody:hunter2@127.0.0.1:1/none")
     code, out, err = asbcr(capsys, "applications", "list")
