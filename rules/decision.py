@@ -17,13 +17,10 @@ from rules.facts import BODIES, TOP_LEVEL_KEYS, CaseFacts, CaseFactsError, Incid
 from rules.in_force import InForce
 from rules.partnership import Partnership, PartnershipError, load_partnership
 
-__all__ = ["decide", "prepare", "months_before", "leaves_window", "long_date", "BODY_NAMES"]
+__all__ = ["decide", "prepare", "months_before", "leaves_window", "long_date"]
 
 _ROUTE_OF = {rule.name: rule.route for rule in ruleset.RULES}
 INCIDENT_ROUTES = ("report_first", "threshold_not_met")  # the routes that turn on what was reported
-# How each `reported_to` code reads in a sentence (also used by the bot's summary of answers).
-BODY_NAMES = {"council": "the council", "police": "the police", "social_landlord": "a social landlord",
-               "private_landlord": "a private landlord", "health": "health services", "other": "someone else"}
 
 
 def decide(facts: dict, partnership: Union[str, Partnership], today: dt.date, explain: bool = False) -> dict:
@@ -184,6 +181,8 @@ def _shape(case: CaseFacts, partnership: Partnership, policy: InForce, count: Co
         "assumed": _relied_on(case, count, engine_facts, routes, policy),
         "rule_set": {"name": partnership.name, "version": partnership.version},
     }
+    # The display words travel with the decision, so every page and paper shows the same ones.
+    decision["words"] = partnership.words(outcome, decision["assumed"])
     if explain:
         decision["trace"] = _trace(case, partnership, policy, count, engine_facts, fired, routes, decision["assumed"])
     return decision
@@ -296,7 +295,7 @@ def _relied_on(case: CaseFacts, count: Count, engine_facts: Dict[str, Any], rout
 def _trace(case: CaseFacts, partnership: Partnership, policy: InForce, count: Count,
            engine_facts: Dict[str, Any], fired: tuple, routes: List[str], assumed: List[str]) -> List[str]:
     """The decision in words, step by step, for staff (`asbcr check --explain`)."""
-    counting = [BODY_NAMES[b] for b in BODIES if b in policy.counting_bodies]
+    counting = [partnership.bodies[b] for b in BODIES if b in policy.counting_bodies]
     lines = [
         f"Policy: {partnership.full_name}, rule set {partnership.name} version {partnership.version} "
         f"(policy in force since {long_date(policy.since)}).",
@@ -308,7 +307,7 @@ def _trace(case: CaseFacts, partnership: Partnership, policy: InForce, count: Co
         lines.append("No incidents were given.")
     in_window = set(id(i) for i in count.in_window)
     for incident in case.incidents:
-        lines.append(_incident_line(incident, policy, count, id(incident) in in_window))
+        lines.append(_incident_line(incident, partnership, policy, count, id(incident) in in_window))
     lines.append(
         f"Qualifying incidents: {count.qualifying}"
         + ("" if case.incidents_related or len(count.in_window) < 2
@@ -337,8 +336,9 @@ def _trace(case: CaseFacts, partnership: Partnership, policy: InForce, count: Co
     return lines
 
 
-def _incident_line(incident: Incident, policy: InForce, count: Count, in_window: bool) -> str:
-    told = [BODY_NAMES[b] for b in BODIES if b in incident.reported_to]
+def _incident_line(incident: Incident, partnership: Partnership, policy: InForce, count: Count,
+                   in_window: bool) -> str:
+    told = [partnership.bodies[b] for b in BODIES if b in incident.reported_to]
     head = (f"Incident {incident.index + 1} ({long_date(incident.date)}"
             + (", a hate incident" if incident.hate else "") + ")")
     if not told:

@@ -19,6 +19,8 @@ COMPLAINED_ABOUT = ("council", "police", "social_landlord")
 TOP_LEVEL_KEYS = ("as_of", "emergency", "asb_ongoing", "incidents", "incidents_related", "on_behalf",
                   "consent", "staff_conduct", "complaint_completed", "complained_about", "previous_review")
 INCIDENT_KEYS = ("date", "reported_to", "reported_on", "reference", "hate")
+# An incident's details that have a default, listed in `assumed` as incidents[N].NAME.
+INCIDENT_DEFAULTS = ("reported_to", "reported_on", "hate")
 _TOP_LEVEL_KEY_SET = frozenset(TOP_LEVEL_KEYS)
 _INCIDENT_KEY_SET = frozenset(INCIDENT_KEYS)
 _BODY_SET = frozenset(BODIES)

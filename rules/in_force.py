@@ -78,6 +78,9 @@ class PartnershipTexts:
     complaints: Dict[str, Dict[str, str]]
     reasons: Dict[str, Text]
     outcomes: Dict[str, Tuple[Text, Text]]  # route: (summary, next steps)
+    titles: Dict[str, str]  # route: its heading
+    assumed: Dict[str, str]  # a case fact or an incident's detail: what its default means
+    bodies: Dict[str, str]  # a `reported_to` code: how a sentence names it
 
     def bind(self, policy: InForce, about: Optional[str]) -> BoundTexts:
         complaints = namespace(self.complaints)

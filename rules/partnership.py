@@ -18,7 +18,7 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from rules import ruleset
 from rules.in_force import InForce, Parameter, PartnershipTexts
@@ -51,6 +51,7 @@ class Partnership:
         self.texts: PartnershipTexts = data["texts"]
         self.contacts = self.texts.contacts
         self.complaints = self.texts.complaints
+        self.bodies: Dict[str, str] = self.texts.bodies  # each `reported_to` code as a sentence names it
         starts = sorted({entry.since for parameter in self.parameters.values() for entry in parameter.values})
         digest = hashlib.sha256(content + ruleset.fingerprint().encode()).hexdigest()[:8]
         # Changes whenever the file or the rule conditions change; the date says which policy.
@@ -72,6 +73,16 @@ class Partnership:
         """Who to contact about a case review (the community safety contact)."""
         return dict(self.contacts.get("community_safety", {}))
 
+    def words(self, outcome: str, assumed: List[str]) -> Dict[str, Any]:
+        """The words a decision with ``outcome`` and ``assumed`` is shown with (its `words`): the
+        outcome's title, what each default it relied on means, and the bodies' names. Everything a
+        resident or an officer reads about a decision comes from here or from the decision's texts."""
+        return {
+            "title": self.texts.titles[outcome],
+            "assumed": {key: self.texts.assumed[_assumed_name(key)] for key in assumed},
+            "bodies": dict(self.bodies),
+        }
+
     def on(self, day: dt.date) -> InForce:
         """The parameters and texts in force on ``day``; PartnershipError before the policy began."""
         period = bisect.bisect_right(self._starts, day) - 1
@@ -80,6 +91,11 @@ class Partnership:
             raise PartnershipError(f"{self.display_name}'s policy on {missing} took effect after "
                                    f"{day.isoformat()}, so there is no policy to apply on that day")
         return self._periods[period]
+
+
+def _assumed_name(key: str) -> str:
+    """The default an `assumed` entry names: "asb_ongoing", or "reported_on" for "incidents[0].reported_on"."""
+    return key.rsplit(".", 1)[-1] if key.startswith("incidents[") else key
 
 
 # ---- Loading ------------------------------------------------------------------------------

@@ -6,8 +6,9 @@ the file loads, not mid-conversation.
 The cross-checks in code: the name matches the file; dates are real and listed oldest first;
 the law's floor (rules/statute.py: no threshold above three, no window under six months, at
 any date); every rule of rules/ruleset.py has its reason, quoting the policy sentences it
-applies, and every route its summary and next steps; texts mention only values a decision
-has, and every text can be filled in.
+applies, and every route its title, summary and next steps; every default a decision can rely
+on (rules/facts.py) has its sentence under `assumed`; texts mention only values a decision has,
+and every text can be filled in.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from jsonschema import Draft7Validator
 from jsonschema.exceptions import best_match
 
 from rules import ruleset, statute
+from rules.facts import BODIES, INCIDENT_DEFAULTS, TOP_LEVEL_KEYS
 from rules.in_force import Parameter, PartnershipTexts, Value, namespace
 from rules.texts import Text, TextError, parse_text
 
@@ -68,7 +70,9 @@ def checked(name: str, path: Path, content: bytes) -> Dict[str, Any]:
     _check_the_law(parameters, where)
     reasons, outcomes = _texts(data, parameters, where)
     contacts = {key: {k: str(v) for k, v in entry.items()} for key, entry in data["contacts"].items()}
-    texts = PartnershipTexts(data["display_name"], contacts, data["complaints"], reasons, outcomes)
+    titles = {route: " ".join(data["outcomes"][route]["title"].split()) for route in ruleset.ROUTES}
+    texts = PartnershipTexts(data["display_name"], contacts, data["complaints"], reasons, outcomes,
+                             titles, _assumed(data["assumed"], where), {code: data["bodies"][code] for code in BODIES})
     _try_every_text(texts, parameters, where)
     return {
         "name": data["name"],
@@ -196,13 +200,29 @@ def _texts(data: Dict[str, Any], parameters: Dict[str, Parameter], where: str) -
     outcomes = {}
     for route in ruleset.ROUTES:
         if route not in raw_outcomes:
-            raise PartnershipError(f"{where}: outcomes.{route} needs a summary and next_steps")
+            raise PartnershipError(f"{where}: outcomes.{route} needs a title, a summary and next_steps")
         entry = raw_outcomes[route]
         outcomes[route] = (_text(entry["summary"], f"{where}: outcomes.{route}.summary"),
                            _text(entry["next_steps"], f"{where}: outcomes.{route}.next_steps"))
     for name in sorted(set(raw_outcomes) - set(outcomes)):
         raise PartnershipError(f"{where}: outcomes.{name} is not a route ({', '.join(ruleset.ROUTES)})")
     return reasons, outcomes
+
+
+# Every name a decision's `assumed` can hold: a case fact, or an incident's detail.
+ASSUMABLE = TOP_LEVEL_KEYS + INCIDENT_DEFAULTS
+
+
+def _assumed(raw: Dict[str, str], where: str) -> Dict[str, str]:
+    """What each default means, one sentence for every default a decision can rely on."""
+    for name in sorted(set(raw) - set(ASSUMABLE)):  # first: a misspelt name is also a missing one
+        raise PartnershipError(f"{where}: assumed.{name} is not a default a decision can rely on "
+                               f"({', '.join(ASSUMABLE)})")
+    for name in ASSUMABLE:
+        if name not in raw:
+            raise PartnershipError(f"{where}: assumed.{name} is missing: say what its default means, "
+                                   "for a decision that relies on it")
+    return {name: " ".join(raw[name].split()) for name in ASSUMABLE}
 
 
 def _try_every_text(texts: PartnershipTexts, parameters: Dict[str, Parameter], where: str) -> None:

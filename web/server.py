@@ -25,7 +25,6 @@ from asbcr.chat_input import (MAX_BODY_BYTES, MAX_MESSAGE_CHARS, TOO_LONG, ChatR
 from groundwork.clock import today
 from groundwork.dates import iso_date
 from rules import load_partnership
-from rules.decision import BODY_NAMES as BODY_WORDS
 
 from web import applications, limits, pages  # limits: the chat relay's rate limits and in-flight bounds
 from web.site import SiteError, load_site  # noqa: F401 - SiteError: what create_app raises for a bad site
@@ -67,8 +66,9 @@ def default_rasa_url() -> str:
 def render_page(site: Dict[str, Any], day: str) -> str:
     """The chat page (web/templates/index.html) with the site's values, every one HTML-escaped,
     and the partnership's policy in force that day."""
-    policy = load_partnership(site["partnership_file"]).on(iso_date(day, "today"))
-    bodies = [BODY_WORDS[body] for body in BODY_WORDS if body in policy.counting_bodies]
+    partnership = load_partnership(site["partnership_file"])
+    policy = partnership.on(iso_date(day, "today"))
+    bodies = [name for body, name in partnership.bodies.items() if body in policy.counting_bodies]
     return pages.render(
         "index.html", **site, root="/", home_name=site["council"], today=day,
         contact_phone_tel=re.sub(r"[^0-9+]", "", str(site["contact"]["phone"])),

@@ -24,7 +24,7 @@ from groundwork.dates import iso_date
 from groundwork.limits import READ_CHARS
 from rules import decide, load_partnership
 from rules.asking import worth_asking
-from rules.decision import BODY_NAMES, months_before
+from rules.decision import months_before
 from rules.facts import COMPLAINED_ABOUT
 
 CHANGE_BUTTON = re.compile(r"^\W*change (the |my )?(incidents?|dates?|who (i|it'?s) (told|for)|who it'?s for|applying for|for whom|consent"
@@ -580,18 +580,19 @@ class Conversation:
     def check_lines(self) -> str:
         case = self.case
         start = self.window_start()
+        names = self.partnership.bodies  # the partnership's words for each body, as the decision's
         lines: List[str] = []
         incidents = [i for i in case.incidents if case.bodies_of(i) or case.reported]
         recent = [i for i in incidents if iso_date(i.get("reported_on") or i["date"]) >= start]
         older = [i for i in incidents if i not in recent]
         if case.reported is False or not incidents:
-            told = join_words([BODY_NAMES.get(b, b) for b in case.bodies if b != "landlord"])
+            told = join_words([names.get(b, b) for b in case.bodies if b != "landlord"])
             lines.append(f"- Incidents reported: none with a date yet" + (f" (you told {told})" if told else "")
                          if case.reported is not False else "- Incidents reported: you have not reported it to anyone yet")
         else:
             lines.append(f"- Incidents reported since {format_date(start)}: {len(recent)}")
             for incident in recent + older:
-                bodies = [BODY_NAMES.get(b, b) for b in case.bodies_of(incident) if b != "landlord"]
+                bodies = [names.get(b, b) for b in case.bodies_of(incident) if b != "landlord"]
                 line = f"  - {format_date(iso_date(incident['date']))}: told " + (join_words(bodies) or "nobody yet")
                 if incident.get("reference"):
                     line += f" (reference {incident['reference']})"
@@ -610,7 +611,7 @@ class Conversation:
         # else: not asked, because the answer cannot turn on it: not shown as if it had been said
         if case.staff_conduct:
             lines.append("- A complaint about how staff dealt with it: yes"
-                         + (f" ({BODY_NAMES.get(case.complained_about, case.complained_about)})" if case.complained_about else ""))
+                         + (f" ({names.get(case.complained_about, case.complained_about)})" if case.complained_about else ""))
             lines.append(f"- Their complaints procedure finished: {'yes' if case.complaint_completed else 'no'}")
         if case.previous_review:
             lines.append("- A case review has already been held and you are unhappy with it: yes")
@@ -635,7 +636,9 @@ class Conversation:
                    {"title": "Change the incidents", "payload": "change the incidents"},
                    {"title": "Change who it's for", "payload": "change who it's for"}]
         response = "utter_check" if self.tries["check"] < 2 else "utter_check_again"
-        self.say(response, custom={"ask": "check", "check": facts}, buttons=buttons, answers=self.check_lines())
+        # The page names the bodies in the check with the partnership's words, as the text does.
+        self.say(response, custom={"ask": "check", "check": facts, "words": {"bodies": dict(self.partnership.bodies)}},
+                 buttons=buttons, answers=self.check_lines())
 
     def answer_check(self, r: Reading) -> None:
         if self.progress:
@@ -706,11 +709,13 @@ class Conversation:
     def explain(self) -> None:
         decision = self.decision or {}
         lines = [reason["text"] for reason in decision.get("reasons", [])]
+        # The decision's own words for its defaults; one made before decisions carried them gets them now.
+        said = (decision.get("words")
+                or self.partnership.words(decision.get("outcome"), decision.get("assumed", [])))["assumed"]
         assumptions = []
         for key in decision.get("assumed", []):
-            words = ASSUMPTION_WORDS.get(key.rsplit(".", 1)[-1])
-            if words and words not in assumptions:
-                assumptions.append(words)
+            if said.get(key) and said[key] not in assumptions:
+                assumptions.append(said[key])
         if assumptions:
             lines.append("Where you didn't tell me, I assumed that " + join_words(assumptions) + ".")
         self.say("utter_explanation", custom={"decision": decision}, explanation="\n\n".join(lines))
@@ -848,16 +853,6 @@ RELEVANT_TO = {
 BUTTON_WORDS = {"affirm": "yes", "deny": "no", "dont_know": "I don't know", "apply_now": "apply now",
                 "tell_story": "anti-social behaviour that keeps happening", "complain_staff": "how staff dealt with my reports",
                 "unhappy_with_review": "a case review I've already had", "restart": "start again", "greet": "hello"}
-ASSUMPTION_WORDS = {
-    "emergency": "nobody is in immediate danger",
-    "asb_ongoing": "the behaviour is still going on",
-    "incidents_related": "the incidents are about the same problem",
-    "on_behalf": "you are applying for yourself",
-    "staff_conduct": "your concern is the behaviour itself, not how staff treated you",
-    "complaint_completed": "you have not finished a complaints procedure",
-    "previous_review": "there has been no case review about this before",
-    "reported_on": "each incident was reported on the day it happened",
-}
 
 
 def partnership_words(partnership) -> Dict[str, str]:

@@ -384,3 +384,21 @@ def test_the_other_one_at_a_correction_adds_a_date():
             break
         chat.say(ANSWERS[chat.ask])
     assert chat.decision["outcome"] == "apply", chat.log()
+
+
+def test_the_bot_says_the_decisions_own_words_for_bodies_and_defaults():
+    from rules import load_partnership
+
+    chat = Chat().answer_until(ANSWERS, OPENING, stop="check")
+    check_words = next(m["custom"]["words"] for m in chat.replies if (m.get("custom") or {}).get("check"))
+    assert check_words["bodies"] == load_partnership("erewash").bodies
+    assert f"3 October 2026: told {check_words['bodies']['police']}" in chat.text()
+    chat.say("yes that's right")
+    decision = chat.decision
+    assert "incidents[0].reported_on" in decision["assumed"]
+    chat.say("why?")
+    said = chat.text()
+    # Each default's sentence from the decision, once, however many incidents it is about.
+    sentence = decision["words"]["assumed"]["incidents[0].reported_on"]
+    assert said.count(sentence) == 1
+    assert all(decision["words"]["assumed"][key] in said for key in decision["assumed"])

@@ -87,7 +87,7 @@ def test_every_decision_has_the_contract_shape():
     decision = decide({"as_of": "2026-11-25", "incidents": [{"date": "2026-09-02", "reported_to": ["police"]}]},
                       "erewash", TODAY)
     assert list(decision) == ["outcome", "summary", "routes", "reasons", "qualifying_incidents", "threshold_met_by",
-                              "window_start", "next_steps", "assumed", "rule_set"]
+                              "window_start", "next_steps", "assumed", "rule_set", "words"]
     assert decision["rule_set"]["name"] == "erewash"
     assert all(set(reason) >= {"rule", "text"} for reason in decision["reasons"])
     assert "trace" in decide({"as_of": "2026-11-25"}, "erewash", TODAY, explain=True)

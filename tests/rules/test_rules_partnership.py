@@ -162,7 +162,13 @@ BROKEN = [
     ("        reference: 'Anti-social Behaviour, Crime and Policing Act 2014, s.104'\n", "",
      "parameters.purpose.values.2014-10-20.reference is missing: each dated value needs the policy sentence"),
     ("      2014-10-20:\n        value: 3\n", "      2014-13-20:\n        value: 3\n", "not a date"),
-    ("  emergency:\n    summary:", "  emergencies:\n    summary:", "outcomes.emergency needs a summary and next_steps"),
+    ("  emergency:\n    title:", "  emergencies:\n    title:", "outcomes.emergency needs a title, a summary and next_steps"),
+    ("    title: Call 999 now\n", "", "outcomes.emergency.title is missing: an outcome has a title, a summary and next_steps"),
+    ("  reported_on: each incident was reported on the day it happened\n", "",
+     "assumed.reported_on is missing: say what its default means"),
+    ("  asb_ongoing: the behaviour is still going on\n", "  asb_continuing: the behaviour is still going on\n",
+     "assumed.asb_continuing is not a default a decision can rely on"),
+    ("  health: health services\n", "", "bodies.health is missing: bodies names each organisation"),
     ("Call 999 now.", "Call {999 now.", "write a literal brace as {{ or }}"),
     ("    ombudsman_web: https://www.policeconduct.gov.uk\n", "",
      "complaints.police.ombudsman_web is missing: a complaint needs organisation, procedure, ombudsman, ombudsman_web"),
@@ -252,3 +258,38 @@ def test_the_schema_names_the_bodies_and_organisations_the_case_facts_know():
     bodies = definitions["counting_bodies_values"]["properties"]["values"]["additionalProperties"]
     assert bodies["properties"]["value"]["items"]["enum"] == list(BODIES)
     assert schema["properties"]["complaints"]["required"] == list(COMPLAINED_ABOUT)
+
+
+def test_a_decision_carries_its_display_words_from_the_partnership_file(tmp_path):
+    text = (EREWASH_FILE.replace("    title: You cannot ask for a case review yet\n", "    title: Not yet\n")
+            .replace("  reported_on: each incident was reported on the day it happened\n",
+                     "  reported_on: the report date is the day of the incident\n")
+            .replace("  police: the police\n", "  police: the constabulary\n"))
+    (tmp_path / "erewash.yml").write_text(text, encoding="utf-8")
+    decision = decide({"as_of": "2026-11-25", "emergency": False, "asb_ongoing": True,
+                       "incidents": [{"date": "2026-10-01", "reported_to": ["police"]}]},
+                      load_partnership("erewash", directory=tmp_path), TODAY)
+    assert decision["outcome"] == "threshold_not_met"
+    words = decision["words"]
+    assert words["title"] == "Not yet"
+    # One sentence for each default the decision relied on, keyed as `assumed` names it.
+    assert list(words["assumed"]) == decision["assumed"]
+    assert words["assumed"]["incidents[0].reported_on"] == "the report date is the day of the incident"
+    assert words["bodies"]["police"] == "the constabulary"
+    trace = decide({"as_of": "2026-11-25", "incidents": [{"date": "2026-10-01", "reported_to": ["police"]}]},
+                   load_partnership("erewash", directory=tmp_path), TODAY, explain=True)["trace"]
+    assert any("reported to the constabulary on 1 October 2026" in line for line in trace)
+
+
+def test_every_default_has_its_words_in_every_partnership():
+    from rules import partnerships
+    from rules.facts import INCIDENT_DEFAULTS, TOP_LEVEL_KEYS
+
+    facts = {"as_of": "2026-11-25", "incidents": [{"date": "2026-10-01"}, {"date": "2026-10-03"}]}
+    for name in partnerships():
+        partnership = load_partnership(name)
+        words = partnership.words("apply", list(TOP_LEVEL_KEYS) + [f"incidents[1].{k}" for k in INCIDENT_DEFAULTS])
+        assert all(sentence.strip() for sentence in words["assumed"].values())
+        decision = decide(facts, partnership, TODAY)
+        assert set(decision["words"]["assumed"]) == set(decision["assumed"])
+        assert decision["words"]["title"] == partnership.texts.titles[decision["outcome"]]
