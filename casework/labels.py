@@ -1,18 +1,16 @@
-"""Words for the codes in applications, shared by the PDF, the web page and the CLI."""
+"""Words for the codes in applications, shared by the PDF, the web page and the CLI.
+
+The words about a decision (its outcome's title, what each default means) are the decision's
+own, from its partnership's file (casework.partnership.words); this module only arranges them.
+"""
 from __future__ import annotations
+
+import re
+from typing import Any, Dict, List
 
 from groundwork import dates
 
-OUTCOMES = {
-    "emergency": "Call 999: someone is in immediate danger",
-    "appeal": "Appeal against the outcome of the earlier case review",
-    "ombudsman": "Take the complaint to the ombudsman",
-    "complaints_procedure": "Use the organisation's complaints procedure",
-    "report_first": "Report the anti-social behaviour first",
-    "threshold_not_met": "The threshold for a case review is not met yet",
-    "get_consent": "Get the consent of the person affected",
-    "apply": "Apply for an Anti-social Behaviour Case Review",
-}
+from .partnership import words
 
 REPORTED_TO = {
     "council": "Council",
@@ -45,8 +43,10 @@ EVENTS = {
 }
 
 
-def outcome(code: str) -> str:
-    return OUTCOMES.get(code, str(code).replace("_", " ").capitalize())
+def outcome(decision: Dict[str, Any]) -> str:
+    """The title of the decision's outcome, as its partnership words it."""
+    code = str((decision or {}).get("outcome") or "")
+    return words(decision).get("title") or code.replace("_", " ").capitalize()
 
 
 def reported_to(codes) -> str:
@@ -72,19 +72,6 @@ def long_date(iso: str) -> str:
         return str(iso)
 
 
-ASSUMED = {
-    "as_of": "the decision is as of the day the application was received",
-    "emergency": "no one is in immediate danger",
-    "asb_ongoing": "the behaviour is still going on",
-    "incidents_related": "the incidents are about the same problem",
-    "on_behalf": "they are applying for themselves",
-    "consent": "the consent of the person affected has not been asked yet",
-    "staff_conduct": "the grievance is not about how staff behaved",
-    "complaint_completed": "no complaints procedure has been completed",
-    "complained_about": "it is not said which organisation a complaint is about",
-    "previous_review": "there has been no earlier case review",
-}
-
 
 def _numbers(values) -> str:
     """1, 2, 3, 5 -> "1 to 3 and 5"."""
@@ -99,25 +86,17 @@ def _numbers(values) -> str:
     return runs[0] if len(runs) == 1 else ", ".join(runs[:-1]) + " and " + runs[-1]
 
 
-def assumed(keys) -> list:
-    """The decision's `assumed` keys in words; incidents are grouped and numbered from 1."""
-    import re
-
-    phrases, reported_on, other_incident_keys = [], [], {}
-    for key in keys or []:
-        match = re.fullmatch(r"incidents\[(\d+)\]\.(\w+)", str(key))
-        if match and match.group(2) == "reported_on":
-            reported_on.append(int(match.group(1)) + 1)
-        elif match:
-            other_incident_keys.setdefault(match.group(2), []).append(int(match.group(1)) + 1)
-        else:
-            phrases.append(ASSUMED.get(str(key), str(key).replace("_", " ")))
-    if reported_on:
-        plural = len(reported_on) > 1
-        phrases.append(
-            f"incident{'s' if plural else ''} {_numbers(reported_on)} "
-            f"{'were' if plural else 'was'} reported on the day {'they' if plural else 'it'} happened"
-        )
-    for name, numbers in other_incident_keys.items():
-        phrases.append(f"{name.replace('_', ' ')} of incident {_numbers(numbers)}")
-    return phrases
+def assumed(decision: Dict[str, Any]) -> List[str]:
+    """What the decision assumed, in its own words, each sentence once; a sentence about
+    incidents says which (numbered from 1): "each incident was ... (incidents 1 to 3)"."""
+    said = words(decision).get("assumed") or {}
+    sentences: Dict[str, List[int]] = {}
+    for key in (decision or {}).get("assumed") or []:
+        key = str(key)
+        sentence = said.get(key) or key.replace("_", " ")
+        numbers = sentences.setdefault(sentence, [])
+        match = re.fullmatch(r"incidents\[(\d+)\]\.\w+", key)
+        if match:
+            numbers.append(int(match.group(1)) + 1)
+    return [f"{sentence} (incident{'s' if len(numbers) > 1 else ''} {_numbers(numbers)})" if numbers else sentence
+            for sentence, numbers in sentences.items()]

@@ -7,7 +7,7 @@ whose decision names none, or names one that has no file, is refused with the re
 """
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from rules import PartnershipError, load_partnership
 
@@ -41,3 +41,18 @@ def partnership(name: str) -> Dict[str, str]:
         "phone": contact.get("phone", ""),
         "web": contact.get("web", ""),
     }
+
+
+def words(decision: Dict[str, Any]) -> Dict[str, Any]:
+    """The words ``decision`` is shown with (the decision's `words`: title, what each default it
+    relied on means, the bodies' names). A decision stored before decisions carried them gets
+    them from the partnership it names; one that names none has no words (empty)."""
+    decision = decision or {}
+    if isinstance(decision.get("words"), dict):
+        return decision["words"]
+    name = (decision.get("rule_set") or {}).get("name")
+    assumed: List[str] = [str(key) for key in decision.get("assumed") or []]
+    try:
+        return load_partnership(name).words(decision.get("outcome"), assumed)
+    except (PartnershipError, KeyError, TypeError):
+        return {"title": None, "assumed": {}, "bodies": {}}

@@ -147,7 +147,7 @@ def _incidents(facts: Dict[str, Any], styles) -> List[Any]:
 def _decision(decision: Dict[str, Any], styles) -> List[Any]:
     rule_set = decision.get("rule_set") or {}
     rows = [
-        ("Outcome", f"<b>{escape(decision.get('summary') or labels.outcome(decision.get('outcome', '')))}</b>"),
+        ("Outcome", f"<b>{escape(decision.get('summary') or labels.outcome(decision))}</b>"),
         ("Qualifying incidents", _text(decision.get("qualifying_incidents"), "Not counted")),
     ]
     if decision.get("window_start"):
@@ -161,7 +161,7 @@ def _decision(decision: Dict[str, Any], styles) -> List[Any]:
         for reason in reasons:
             text = reason.get("text") if isinstance(reason, dict) else reason
             body.append(Paragraph(f"&bull;&nbsp;{_text(text, '')}", styles["body"]))
-    assumed = labels.assumed(decision.get("assumed"))
+    assumed = labels.assumed(decision)
     if assumed:
         body.append(Spacer(1, 4))
         body.append(Paragraph(

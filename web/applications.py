@@ -209,7 +209,7 @@ def render_page(application: Dict[str, Any], token: str) -> str:
     return pages.render(
         "application.html", **_frame(letterhead(decision), root="../"),
         reference=application["reference"], summary=summary, incidents=incidents, reasons=reasons,
-        finding=decision.get("summary") or labels.outcome(decision.get("outcome", "")),
+        finding=decision.get("summary") or labels.outcome(decision),
         acknowledge_by=acknowledge_by,
         pdf_href=f"{token}/application.pdf",  # relative, like every link here: works behind a path prefix
         forget_href=f"{token}/forget", form_token=form_token(token),

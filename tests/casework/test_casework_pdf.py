@@ -146,3 +146,32 @@ def test_the_letterhead_is_the_partnership_that_made_the_decision_and_never_a_de
         pdf.render_application(decided_by(None))
     with pytest.raises(CaseworkError, match="'atlantis'.*cannot be loaded"):
         pdf.render_application(decided_by("atlantis"))
+
+
+def test_the_decision_section_says_the_decisions_own_words_for_its_defaults(store, make_application, tmp_path):
+    result = service.create_application(make_application())
+    decision = result["decision"]
+    # The facts gave no report dates: each incident's `reported_on` was assumed.
+    assert {"incidents[0].reported_on", "incidents[2].reported_on"} <= set(decision["assumed"])
+    text = pdf_text(service.export_pdf(result["reference"], tmp_path / "form.pdf"))
+    sentence = decision["words"]["assumed"]["incidents[0].reported_on"]
+    assert f"{sentence} (incidents 1 to 3)" in text
+    for key in decision["assumed"]:
+        assert decision["words"]["assumed"][key] in text
+
+
+def test_a_decision_stored_before_it_carried_words_gets_them_from_its_partnership():
+    from casework import labels
+    from rules import load_partnership
+
+    stored = {"outcome": "threshold_not_met", "assumed": ["asb_ongoing", "incidents[1].reported_on"],
+              "rule_set": {"name": "testshire", "version": "old"}}
+    testshire = load_partnership("testshire")
+    assert labels.outcome(stored) == testshire.texts.titles["threshold_not_met"]
+    assert labels.assumed(stored) == [testshire.texts.assumed["asb_ongoing"],
+                                      testshire.texts.assumed["reported_on"] + " (incident 2)"]
+    # Words the decision carries win over the file's.
+    carried = dict(stored, words={"title": "Not yet", "assumed": {"asb_ongoing": "it goes on",
+                                                                  "incidents[1].reported_on": "same day"}})
+    assert labels.outcome(carried) == "Not yet"
+    assert labels.assumed(carried) == ["it goes on", "same day (incident 2)"]
