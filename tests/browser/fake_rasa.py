@@ -18,10 +18,19 @@ import argparse
 import asyncio
 import copy
 import re
+import sys
 import threading
+from pathlib import Path
 from typing import Dict, List, Optional
 
 from aiohttp import web
+
+if str(Path(__file__).resolve().parents[2]) not in sys.path:  # run on its own from the repository
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from rules import load_partnership  # noqa: E402 - the words the bot sends are the partnership's
+
+# The display words the real bot sends with a check and a decision (CONTRACT.md, Decision `words`).
+EREWASH = load_partnership("erewash")
 
 CONCERN_BUTTONS = [
     {"title": "Anti-social behaviour that keeps happening", "payload": "anti-social behaviour that keeps happening"},
@@ -93,6 +102,7 @@ REPORT_FIRST = {
     "assumed": ["incidents_related", "incidents[0].reported_on", "incidents[1].reported_on"],
     "rule_set": {"name": "erewash", "version": "test"},
 }
+REPORT_FIRST["words"] = EREWASH.words("report_first", REPORT_FIRST["assumed"])
 APPLY = {
     "outcome": "apply",
     "routes": ["apply"],
@@ -104,6 +114,7 @@ APPLY = {
     "assumed": [],
     "rule_set": {"name": "erewash", "version": "test"},
 }
+APPLY["words"] = EREWASH.words("apply", APPLY["assumed"])
 
 
 def is_yes(message: str) -> bool:
@@ -165,7 +176,8 @@ class Conversation:
         text = "\n".join([opening, *lines, "", "Is this right? Say yes, or tell me what to change "
                           "(for example \"the first one was on 3 March\" or \"I only told my landlord\")."])
         return list(before or []) + [{"text": text, "buttons": CHECK_BUTTONS,
-                                      "custom": {"ask": "check", "check": self.facts()}}]
+                                      "custom": {"ask": "check", "check": self.facts(),
+                                                 "words": {"bodies": dict(EREWASH.bodies)}}}]
 
     def answer_check(self, message: str) -> List[dict]:
         text = message.strip().lower()

@@ -491,14 +491,17 @@ def test_the_check_names_every_body_and_shows_only_the_rows_that_apply(page: Pag
                        "buttons": [{"title": "Yes, that's right", "payload": "yes, that's right"},
                                    {"title": "Change the incidents", "payload": "change the incidents"},
                                    {"title": "Something else", "payload": "something else"}],
-                       "custom": {"ask": "check", "check": facts}}])
+                       "custom": {"ask": "check", "check": facts, "words": {"bodies": {
+                           "private_landlord": "a private landlord", "health": "health services",
+                           "other": "someone else", "police": "Testshire Police"}}}}])
     send_text(page, "hello")
     check = page.locator("li.chat-check")
+    # The bodies are named with the words the bot sent (the partnership's), not the page's own.
     assert summary_rows(check) == [
         ("30 August 2026", f"Told a private landlord, health services and someone else\nReference: {INJECTION}"),
         ("Still happening", "No, it has stopped"),
         ("Applying for", "Someone else (they have not been asked yet)"),
-        ("A complaint about staff", "Yes, about the police"),
+        ("A complaint about staff", "Yes, about Testshire Police"),
         ("Complaints procedure finished", "No"),
         ("A case review already held", "Yes, and you are unhappy with the outcome"),
     ]
@@ -511,6 +514,26 @@ def test_the_check_names_every_body_and_shows_only_the_rows_that_apply(page: Pag
     page.get_by_role("button", name="Change the complaint about staff", exact=True).click()
     wait_for_reply(page)
     expect(page.locator("#transcript li.chat-message--user").last).to_have_text(re.compile("Change the complaint$"))
+
+
+def test_the_decision_panel_shows_the_words_the_decision_carries(page: Page, fake_site):
+    open_chat(page, fake_site.web_url)
+    decision = {"outcome": "threshold_not_met", "summary": "Not enough reports yet.", "routes": ["threshold_not_met"],
+                "reasons": [{"rule": "threshold_not_met", "text": "You reported 1 incident."}],
+                "qualifying_incidents": 1, "window_start": "2026-05-25", "next_steps": ["Report every new incident."],
+                "assumed": ["asb_ongoing", "incidents[0].reported_on", "incidents[1].reported_on"],
+                "rule_set": {"name": "testshire", "version": "test"},
+                "words": {"title": "Not yet: keep reporting",
+                          "assumed": {"asb_ongoing": "it goes on", "incidents[0].reported_on": "told the same day",
+                                      "incidents[1].reported_on": "told the same day"}}}
+    reply_with(page, [{"text": "Not enough reports yet.", "custom": {"decision": decision}}])
+    send_text(page, "yes, that's right")
+    panel = page.locator("li.chat-decision[data-outcome='threshold_not_met']")
+    expect(panel.locator(".govuk-panel__title")).to_have_text("Not yet: keep reporting")
+    expect(panel.locator(".govuk-summary-list")).to_have_text(re.compile(r"we assumed\s*it goes on; told the same day$"))
+    # Still there after a reload: the words are stored with the decision.
+    page.reload()
+    expect(page.locator("li.chat-decision .govuk-panel__title")).to_have_text("Not yet: keep reporting")
 
 
 def test_no_incidents_is_a_row_of_its_own(page: Page, fake_site):

@@ -26,16 +26,6 @@ const ASK_INPUT = {
 }
 const DEFAULT_HINT = 'Type your answer and press Enter or select Send. For a new line, press Shift and Enter.'
 
-// Who an incident was reported to (CONTRACT.md, `reported_to`), in words.
-const BODY_WORDS = {
-  council: 'the council',
-  police: 'the police',
-  social_landlord: 'a social landlord',
-  private_landlord: 'a private landlord',
-  health: 'health services',
-  other: 'someone else'
-}
-
 // What a "Change" link in the check of answers sends, and what it changes (for screen readers).
 const CHANGE = {
   incidents: { message: 'change the incidents', what: 'the incidents' },
@@ -49,49 +39,24 @@ const CHANGE = {
 
 const CONSENT_WORDS = new Map([[true, 'they have agreed'], [false, 'they have said no']])
 
-// The decision's outcome in words (CONTRACT.md, Decision).
-const OUTCOME_TITLES = {
-  emergency: 'Call 999 now',
-  appeal: 'You can appeal the outcome of your case review',
-  ombudsman: 'You can take your complaint to the ombudsman',
-  complaints_procedure: 'Use the complaints procedure',
-  report_first: 'Report the anti-social behaviour first',
-  threshold_not_met: 'You cannot ask for a case review yet',
-  get_consent: 'You need their permission first',
-  apply: 'You can apply for an ASB case review'
-}
+// The words about a decision and its check come with them from the bot (the partnership's file:
+// CONTRACT.md, Decision, `words`); the page keeps no words of its own for outcomes, defaults or
+// bodies. A code with no words (a conversation stored before they were sent) shows as the code.
+const codeInWords = (code) => String(code).replace(/_/g, ' ')
 
-// The case facts the decision assumed, in words.
-const ASSUMED_WORDS = {
-  emergency: 'nobody is in danger now',
-  asb_ongoing: 'the behaviour is still happening',
-  incidents: 'no incidents reported',
-  incidents_related: 'the incidents are about the same problem',
-  on_behalf: 'you are asking for yourself',
-  consent: 'consent not asked yet',
-  staff_conduct: 'this is not a complaint about staff',
-  complaint_completed: 'no complaint has been completed',
-  complained_about: 'no organisation complained about',
-  previous_review: 'you have not had a case review before'
-}
-
-// An incident's detail the decision assumed (`incidents[0].reported_on`), in words.
-const ASSUMED_INCIDENT_WORDS = {
-  reported_on: 'each incident was reported on the day it happened',
-  reported_to: 'who each incident was reported to',
-  hate: 'the incidents were not hate incidents'
-}
-
-function assumedInWords (keys) {
+/** The decision's sentences for the defaults it relied on (`assumed`), each once. */
+function assumedInWords (keys, said) {
   const words = []
   for (const key of keys) {
-    const detail = /^incidents\[\d+\]\.(\w+)$/.exec(String(key))
-    const phrase = detail
-      ? (ASSUMED_INCIDENT_WORDS[detail[1]] || `the incidents' ${detail[1].replace(/_/g, ' ')}`)
-      : (ASSUMED_WORDS[key] || String(key).replace(/_/g, ' '))
+    const phrase = (said && typeof said[key] === 'string' && said[key]) || codeInWords(key)
     if (!words.includes(phrase)) words.push(phrase)
   }
   return words.join('; ')
+}
+
+/** A `reported_to` code as the partnership names it in a sentence. */
+function bodyInWords (code, bodies) {
+  return (bodies && typeof bodies[code] === 'string' && bodies[code]) || codeInWords(code)
 }
 
 // Letters and digits only, for telling whether two sentences say the same.
@@ -319,7 +284,8 @@ function decisionPanel (decision, text, offerApply) {
   const item = el('li', 'chat-message chat-message--bot chat-message--panel chat-decision')
   item.dataset.outcome = outcome
   const panel = el('div', 'govuk-panel govuk-panel--interruption')
-  const titleText = OUTCOME_TITLES[outcome] || 'What you can do next'
+  const words = (decision.words && typeof decision.words === 'object') ? decision.words : {}
+  const titleText = (typeof words.title === 'string' && words.title) || 'What you can do next'
   const title = el('h3', 'govuk-panel__title', titleText)
   title.tabIndex = -1
   panel.append(title)
@@ -366,7 +332,7 @@ function decisionPanel (decision, text, offerApply) {
   if (decision.window_start) summaryRow(facts, 'Counted from', longDate(decision.window_start))
   const assumed = Array.isArray(decision.assumed) ? decision.assumed : []
   if (assumed.length) {
-    summaryRow(facts, 'Where you did not say, we assumed', assumedInWords(assumed))
+    summaryRow(facts, 'Where you did not say, we assumed', assumedInWords(assumed, words.assumed))
   }
   if (facts.children.length) {
     item.append(el('h4', 'govuk-heading-s', 'What this is based on'))
@@ -409,14 +375,14 @@ function applicationPanel (application, text) {
 
 // ---- check your answers --------------------------------------------------------------
 
-/** The rows of the check of answers for the case facts `facts` (CONTRACT.md, Case facts). */
-function checkRows (facts) {
+/** The rows of the check of answers for the case facts `facts` (CONTRACT.md, Case facts); `bodies` names the bodies. */
+function checkRows (facts, bodies) {
   const rows = []
   const incidents = Array.isArray(facts.incidents) ? facts.incidents.filter((i) => i && typeof i === 'object') : []
   for (const incident of incidents) {
-    const bodies = (Array.isArray(incident.reported_to) ? incident.reported_to : [])
-      .map((body) => BODY_WORDS[body] || String(body).replace(/_/g, ' '))
-    const told = bodies.length ? `Told ${joinWords(bodies)}` : 'Not reported to anyone yet'
+    const names = (Array.isArray(incident.reported_to) ? incident.reported_to : [])
+      .map((body) => bodyInWords(body, bodies))
+    const told = names.length ? `Told ${joinWords(names)}` : 'Not reported to anyone yet'
     const when = incident.reported_on && incident.reported_on !== incident.date
       ? ` on ${longDate(incident.reported_on)}`
       : ''
@@ -437,7 +403,7 @@ function checkRows (facts) {
     : 'Yourself'
   rows.push({ key: 'Applying for', lines: [forWhom], change: CHANGE.onBehalf })
   if (facts.staff_conduct === true) {
-    const about = BODY_WORDS[facts.complained_about]
+    const about = facts.complained_about ? bodyInWords(facts.complained_about, bodies) : null
     rows.push({ key: 'A complaint about staff', lines: [about ? `Yes, about ${about}` : 'Yes'], change: CHANGE.complaint })
     rows.push({ key: 'Complaints procedure finished', lines: [facts.complaint_completed === true ? 'Yes' : 'No'], change: CHANGE.completed })
   }
@@ -474,7 +440,7 @@ function splitCheckText (text) {
 }
 
 /** The check of answers: a GOV.UK summary list, with Change links while it is the open question. */
-function checkPanel (facts, text, current) {
+function checkPanel (facts, text, current, bodies) {
   const item = el('li', 'chat-message chat-message--bot chat-message--panel chat-check')
   if (current) item.classList.add('chat-check--current')
   const box = el('div', 'chat-check__box')
@@ -485,7 +451,7 @@ function checkPanel (facts, text, current) {
   const { lead, after } = splitCheckText(text)
   if (lead) box.append(appendLinkified(el('p', 'govuk-body chat-check__lead'), lead))
   const list = el('dl', 'govuk-summary-list chat-check__list')
-  for (const row of checkRows(facts)) {
+  for (const row of checkRows(facts, bodies)) {
     const line = el('div', 'govuk-summary-list__row')
     line.append(el('dt', 'govuk-summary-list__key', row.key))
     const value = el('dd', 'govuk-summary-list__value')
@@ -527,7 +493,8 @@ function renderEntry (entry, context) {
     item = decisionPanel(custom.decision, entry.text, context.offerApply && custom.decision.outcome === 'apply')
     context.lastDecision = custom.decision
   } else if (custom.check && typeof custom.check === 'object' && !Array.isArray(custom.check)) {
-    item = checkPanel(custom.check, entry.text, context.current)
+    const words = (custom.words && typeof custom.words === 'object') ? custom.words : {}
+    item = checkPanel(custom.check, entry.text, context.current, words.bodies)
   } else {
     item = bubble('The assistant said', entry)
     // The second of several messages in a row: one "The assistant said" is enough to see.
