@@ -402,3 +402,33 @@ def test_the_bot_says_the_decisions_own_words_for_bodies_and_defaults():
     sentence = decision["words"]["assumed"]["incidents[0].reported_on"]
     assert said.count(sentence) == 1
     assert all(decision["words"]["assumed"][key] in said for key in decision["assumed"])
+
+
+# Questions answered from a few choices: the bot sends the buttons (the chat page invents none).
+CHOICE_ASKS = ("concern", "emergency", "asb_ongoing", "reported_to", "incidents_related", "on_behalf", "consent",
+               "complaint_completed", "complained_about", "previous_review", "check")
+
+
+def test_every_choice_question_the_bot_asks_comes_with_its_buttons():
+    asked = set()
+    for answers in (ANSWERS, dict(ANSWERS, on_behalf="for my mum")):
+        chat = Chat()
+        chat.say(OPENING)
+        for _ in range(20):
+            if chat.decision:
+                break
+            ask = chat.ask
+            if ask in CHOICE_ASKS:
+                asked.add(ask)
+                assert any(m.get("buttons") for m in chat.replies), (ask, chat.text())
+            chat.say(answers[ask])
+        assert chat.decision
+    assert {"emergency", "reported_to", "incidents_related", "on_behalf", "consent", "check"} <= asked
+    # The questions these conversations did not reach: their every wording in the domain has buttons.
+    import yaml
+
+    responses = yaml.safe_load((Path(__file__).resolve().parents[2] / "bot" / "domain.yml").read_text())["responses"]
+    for ask in CHOICE_ASKS:
+        for name, variants in responses.items():
+            if name == f"utter_ask_{ask}" or name.startswith(f"utter_ask_{ask}_"):
+                assert all(variant.get("buttons") for variant in variants), name
