@@ -58,9 +58,7 @@ class DateReading:
 class DateParse:
     dates: list[dt.date] = field(default_factory=list)  # on or before today, sorted, unique
     future: list[dt.date] = field(default_factory=list)  # understood, but after today
-    unreadable: list[str] = field(default_factory=list)  # fragments that are not a real date
     approximate: list[dt.date] = field(default_factory=list)  # dates in .dates picked for a vaguer phrase
-    periods: list[str] = field(default_factory=list)  # "every night since March": not a list of dates
     readings: list[DateReading] = field(default_factory=list)
 
     @property
@@ -627,15 +625,13 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
     matches = _candidates(low)
 
     readings: list[DateReading] = []
-    unreadable: list[str] = []
     month_named: DateReading | None = None  # the last date said with its month
     previous: _Match | None = None
     said_weekday: _Match | None = None  # the last weekday said without last/next
     for match in matches:
         fragment = text[match.start: match.end]
         if match.kind == "vague":
-            unreadable.append(fragment)
-            continue
+            continue  # "a while ago": no day to read
         resolved_all = _resolve(match, low, today)
         if _anaphoric(match, low, previous, month_named):
             if match.kind == "weekday":
@@ -707,20 +703,17 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
             readings.append(
                 DateReading(fragment, match.start, match.end, resolved.date, resolved.approximate, match.open_ended)
             )
-            if resolved.date is None:
-                unreadable.append(fragment)
-            elif match.kind in _MONTH_KINDS:
+            if resolved.date is not None and match.kind in _MONTH_KINDS:
                 month_named = readings[-1]
 
     readings = _named_later(readings, matches, today)
-    periods = _periods(text, low, matches)
+    # "every night since March" describes a stretch of time: no guess at a date from its words
+    describes_a_period = bool(_periods(text, low, matches))
 
-    if not matches and not periods and text.strip():
+    if not matches and not describes_a_period and text.strip():
         fallback = _fallback(text, today)
         if fallback is not None:
             readings.append(fallback)
-        else:
-            unreadable.append(_shorten(text.strip()))
 
     past = {r.date for r in readings if r.date is not None and r.date <= today}
     future = {r.date for r in readings if r.date is not None and r.date > today}
@@ -729,9 +722,7 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
     return DateParse(
         dates=sorted(past),
         future=sorted(future),
-        unreadable=_unique(unreadable),
         approximate=approximate,
-        periods=periods,
         readings=readings,
     )
 
@@ -881,8 +872,6 @@ def _fallback(text: str, today: dt.date) -> DateReading | None:
     return DateReading(stripped, start, start + len(stripped), parsed)
 
 
-def _shorten(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _unique(items) -> list:
