@@ -20,6 +20,7 @@ import yaml
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import best_match
 
+from groundwork.dates import DateError, iso_date
 from rules import ruleset, statute
 from rules.in_force import Parameter, PartnershipTexts, Value, namespace
 from rules.texts import Text, TextError, parse_text
@@ -139,8 +140,8 @@ def _parameters(raw: Dict[str, Any], where: str) -> Dict[str, Parameter]:
         for since, entry in spec["values"].items():
             at = f"{where}: parameters.{name}.values.{since}"
             try:
-                day = dt.date.fromisoformat(since)
-            except ValueError:
+                day = iso_date(since)
+            except DateError:
                 raise PartnershipError(f"{at}: {since!r} is not a date (YYYY-MM-DD)") from None
             if values and day <= values[-1].since:
                 raise PartnershipError(f"{at}: listed after {values[-1].since.isoformat()}; list the values "
