@@ -234,7 +234,7 @@ def _bodies(text: str, entities) -> List[BodyMention]:
 WEEKDAY = re.compile(r"^(on |last |this )?(mon|tues?|wed|weds|thu|thur|thurs|fri|sat|sun)(day|nesday|sday|urday|rsday)?$", re.I)
 BARE_DAY = re.compile(r"^(the )?(\d{1,2})(st|nd|rd|th)?\b(?! ?(of )?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", re.I)
 SAME_INCIDENT_GAP = re.compile(r"^\s*([-\u2013,(:]|one was|one were|ones? (was|were)|was|were|i mean|ie|i\.e\.?)?\s*"
-                               r"((i think|i'?m sure|i believe|maybe|probably|so|yes)\s*,?\s*)*((it|that) was\s+)?(on\s+)?(the\s+)?"
+                               r"((i think|i'?m sure|i believe|maybe|probably|so|yes|some ?time|sumtime|like|around|about|roughly)\s*,?\s*)*((it|that) was\s+)?(on\s+)?(the\s+)?"
                                r"((mon|tues|wednes|thurs|fri|satur|sun)day\s*,?\s+(the\s+)?)?$", re.I)
 SELF_CORRECTION = re.compile(r"\b(no,? sorry|sorry|i mean|actually|no,? wait|(i'?ve|i have|i got) (that|the|this) (\w+ ){0,3}wrong|hang on|correction|scratch that|not that|my mistake|oops|i tell a lie|i'?m wrong|i was wrong|scrap that)\b", re.I)
 
@@ -544,7 +544,7 @@ def _reported_later(text: str, dates: List[DateMention]) -> List[Tuple[dt.date, 
         if (waited or then_reported or reported_on or reported_after) and first.date < second.date and not first.start_point \
                 and not first.approximate and not second.approximate \
                 and (reported_on or reported_after or could_not or waited and re.search(r"\b(till|until|til)\b", between)
-                     or re.search(r"\b(happened|was|were|started|took place|kicked off|did it|egged|smashed|broke|broken|kicked|attacked|damaged)\b",
+                     or re.search(r"\b(happened|occurr?ed|was|were|started|took place|kicked off|did it|egged|smashed|broke|broken|kicked|attacked|damaged)\b",
                                   text[max(0, first.start - 40): first.start] + between[:30])):
             pairs.append((first.date, second.date))
     for report, incident in zip(ordered, ordered[1:]):
