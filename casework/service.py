@@ -26,8 +26,9 @@ from . import published
 from .db import transaction
 from .errors import CaseworkError, NotFound
 from .models import Application, Event, PublishedFigures, ReferenceCounter
+from .partnership import acknowledgement_working_days
 from .validation import CHANNELS, parse_date, validate_application
-from .workdays import acknowledge_by as working_days_acknowledge_by
+from .workdays import acknowledge_by
 
 log = logging.getLogger("casework")
 
@@ -95,6 +96,9 @@ def decide_for(clean: Dict[str, Any]) -> Dict[str, Any]:
 def _insert(session: Session, clean: Dict[str, Any], decision: Dict[str, Any],
             idempotency_key: Optional[str]) -> Application:
     received: dt.date = clean["received"]
+    # The promise of the partnership the decision records, as in force on the day of receipt;
+    # stored, so a later change to the file leaves this application's date as it was given.
+    within = acknowledgement_working_days(decision, received)
     reference = _next_reference(session, received.year)
     now = dt.datetime.now(dt.timezone.utc)
     applicant = clean["applicant"]
@@ -103,7 +107,7 @@ def _insert(session: Session, clean: Dict[str, Any], decision: Dict[str, Any],
         idempotency_key=idempotency_key,
         token=secrets.token_urlsafe(32),
         received=received,
-        acknowledge_by=working_days_acknowledge_by(received),
+        acknowledge_by=acknowledge_by(received, within),
         channel=clean["channel"],
         status=ev.RECEIVED,
         applicant_name=applicant.get("name"),
