@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from groundwork.clock import today
+from rules.dates import months_before  # one month arithmetic for the window and for retention
 
 from . import events as ev
 from . import published
@@ -591,18 +592,6 @@ def import_published(text: str, name: str) -> List[Dict[str, Any]]:
 
 
 # --- personal data ----------------------------------------------------------------
-
-
-def months_before(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + (day.month - 1) - months
-    year, month = divmod(index, 12)
-    month += 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def apply_retention(older_than_months: int, *, dry_run: bool = False,
