@@ -20,14 +20,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from groundwork.clock import today
+from rules.dates import months_before  # one month arithmetic for the window and for retention
 
 from . import events as ev
 from . import published
 from .db import transaction
 from .errors import CaseworkError, NotFound
 from .models import Application, Event, PublishedFigures, ReferenceCounter
+from .partnership import acknowledgement_working_days
 from .validation import CHANNELS, parse_date, validate_application
-from .workdays import acknowledge_by as working_days_acknowledge_by
+from .workdays import acknowledge_by
 
 log = logging.getLogger("casework")
 
@@ -95,6 +97,9 @@ def decide_for(clean: Dict[str, Any]) -> Dict[str, Any]:
 def _insert(session: Session, clean: Dict[str, Any], decision: Dict[str, Any],
             idempotency_key: Optional[str]) -> Application:
     received: dt.date = clean["received"]
+    # The promise of the partnership the decision records, as in force on the day of receipt;
+    # stored, so a later change to the file leaves this application's date as it was given.
+    within = acknowledgement_working_days(decision, received)
     reference = _next_reference(session, received.year)
     now = dt.datetime.now(dt.timezone.utc)
     applicant = clean["applicant"]
@@ -103,7 +108,7 @@ def _insert(session: Session, clean: Dict[str, Any], decision: Dict[str, Any],
         idempotency_key=idempotency_key,
         token=secrets.token_urlsafe(32),
         received=received,
-        acknowledge_by=working_days_acknowledge_by(received),
+        acknowledge_by=acknowledge_by(received, within),
         channel=clean["channel"],
         status=ev.RECEIVED,
         applicant_name=applicant.get("name"),
@@ -587,18 +592,6 @@ def import_published(text: str, name: str) -> List[Dict[str, Any]]:
 
 
 # --- personal data ----------------------------------------------------------------
-
-
-def months_before(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + (day.month - 1) - months
-    year, month = divmod(index, 12)
-    month += 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def apply_retention(older_than_months: int, *, dry_run: bool = False,
