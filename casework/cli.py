@@ -1,4 +1,4 @@
-"""`asbcr applications ...` and `asbcr stats` (CONTRACT.md, `asbcr`).
+"""`asbcr applications ...`, `asbcr stats` and `asbcr staff add` (CONTRACT.md, `asbcr`).
 
 asbcr/cli.py calls `register(subparsers)`. Bad input raises groundwork.errors.CommandError,
 which prints one line and exits 2.
@@ -122,6 +122,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     load.add_argument("file", metavar="FILE")
     load.set_defaults(func=_friendly(_import_published))
+
+    staff = subparsers.add_parser(
+        "staff", help="staff accounts for the console",
+        description="Accounts officers and admins sign in to the staff console with (/staff/).",
+    )
+    staff_commands = staff.add_subparsers(dest="staff_command", metavar="COMMAND")
+    staff_commands.required = True
+    add = staff_commands.add_parser(
+        "add", help="create a staff account (the password is read from standard input)",
+        description="Creates an account for NAME. The password comes from standard input (one line; "
+                    "never the command line, where other users and the shell's history would see it), "
+                    "at least 12 characters. The role is officer or admin (admins also see the audit log).",
+    )
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--email", required=True, metavar="EMAIL")
+    # Checked in _staff_add rather than by `choices`, so a bad role is one line like every other error.
+    add.add_argument("--role", required=True, metavar="officer|admin")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(func=_friendly(_staff_add))
 
 
 def _year(text: str) -> int:
@@ -332,3 +351,25 @@ def _import_published(args: argparse.Namespace) -> int:
         print(f"{season(result['year'])}: {state}")
     return 0
 
+
+
+def _read_password() -> str:
+    """One line from standard input without its line ending; from a terminal, without echo."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("Password: ")
+    line = sys.stdin.readline()
+    return line[:-2] if line.endswith("\r\n") else line[:-1] if line.endswith("\n") else line
+
+
+def _staff_add(args: argparse.Namespace) -> int:
+    from . import staff
+
+    if not args.password_stdin:
+        raise CommandError("give the password on standard input with --password-stdin (never on the command line)")
+    if args.role not in staff.ROLES:
+        raise CommandError(f"the role must be officer or admin, not {args.role[:20]!r}")
+    member = staff.add_account(args.name, args.email, args.role, _read_password())
+    print(f"Added {member.role} {member.name} <{member.email}>")
+    return 0
