@@ -32,6 +32,7 @@ def partnership(name: str) -> Dict[str, str]:
         raise CaseworkError(f"the partnership {name!r} named by the application's decision cannot be loaded: "
                             f"{error}") from None
     contact = loaded.contact
+    appeals = dict(loaded.contacts.get("pcc", {}))  # who hears an appeal against a case review
     role = contact.get("role") or contact.get("name") or ""
     organisation = contact.get("organisation") or loaded.full_name
     return {
@@ -40,4 +41,6 @@ def partnership(name: str) -> Dict[str, str]:
         "address": contact.get("address", ""),
         "phone": contact.get("phone", ""),
         "web": contact.get("web", ""),
+        "appeal_to": appeals.get("name", ""),
+        "appeal_web": appeals.get("web", ""),
     }
