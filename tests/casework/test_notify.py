@@ -245,3 +245,12 @@ def test_the_command_line_records_only_without_a_key_and_keeps_the_event_when_se
     assert "waits in the outbox" in err and "ASBCR_NOTIFY_TEMPLATES" in err
     assert service.get_application(created["reference"])["status"] == "review-held"
     assert outbox.list_messages(status="pending")[0]["event"] == "review-held"
+
+
+def test_the_example_templates_file_loads_and_names_every_event():
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "casework" / "data" / "notify-templates.example.yml"
+    templates = notify.load_templates(str(example))
+    assert set(templates) == set(outbox.MESSAGE_EVENTS)
+    assert all(set(channels) == {"email", "sms"} for channels in templates.values())
