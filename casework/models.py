@@ -125,6 +125,52 @@ class Event(Base):
     application = relationship("Application", back_populates="events")
 
 
+OUTBOX_STATUSES = ("pending", "sending", "sent", "recorded", "failed")
+OUTBOX_CHANNELS = ("email", "sms")
+
+
+def _one_of(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+class OutboxMessage(Base):
+    """One message to an applicant about one event of their application (casework.outbox).
+
+    Written in the same transaction as the application or the event, so a message is never lost
+    and never sent for something that was rolled back; sent later by casework.notify. The
+    recipient and the private link are personal data: the row goes when retention or "forget me"
+    clears the application. One message per application and event.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("application_id", "event"),
+        CheckConstraint(_one_of("status", OUTBOX_STATUSES), name="status_known"),
+        CheckConstraint(_one_of("channel", OUTBOX_CHANNELS), name="channel_known"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    application_id = Column(
+        Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    event = Column(String(30), nullable=False)
+    channel = Column(String(10), nullable=False)
+    # Personal data: the applicant's own email address or phone number, as they gave it.
+    recipient = Column(Text, nullable=False)
+    # Exactly what Notify is given to fill the template: the reference and the private link.
+    personalisation = Column(JSON, nullable=False)
+    # pending: waiting; sending: claimed by a sender until next_attempt_at; sent: Notify took it;
+    # recorded: no Notify key, kept here only; failed: refused, or out of attempts (last_error).
+    status = Column(String(12), nullable=False, index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime(timezone=True), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    finished_at = Column(DateTime(timezone=True), nullable=True)
+    template_id = Column(String(64), nullable=True)
+    notify_id = Column(String(64), nullable=True)
+    last_error = Column(Text, nullable=True)
+
+
 class PublishedFigures(Base):
     """The council's own figures for one April-March year before the service, as it published
     them (`asbcr stats import-published`). Never added to counts of recorded applications:

@@ -52,6 +52,7 @@ def partnership(name: str) -> Dict[str, str]:
     """The letterhead of the partnership called ``name`` (a file under rules/partnerships/)."""
     loaded = _load(name)
     contact = loaded.contact
+    appeals = dict(loaded.contacts.get("pcc", {}))  # who hears an appeal against a case review
     role = contact.get("role") or contact.get("name") or ""
     organisation = contact.get("organisation") or loaded.full_name
     return {
@@ -60,4 +61,6 @@ def partnership(name: str) -> Dict[str, str]:
         "address": contact.get("address", ""),
         "phone": contact.get("phone", ""),
         "web": contact.get("web", ""),
+        "appeal_to": appeals.get("name", ""),
+        "appeal_web": appeals.get("web", ""),
     }

@@ -17,13 +17,13 @@ from typing import Any, Dict, List, Optional, Union
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from groundwork.clock import today
 from rules.dates import months_before  # one month arithmetic for the window and for retention
 
 from . import events as ev
-from . import published
+from . import outbox, published
 from .db import transaction
 from .errors import CaseworkError, NotFound
 from .models import Application, Event, PublishedFigures, ReferenceCounter
@@ -130,6 +130,8 @@ def _insert(session: Session, clean: Dict[str, Any], decision: Dict[str, Any],
     session.add(row)
     session.flush()
     _append_event(session, row, ev.RECEIVED, received, note=None, ground=None, sequence=1)
+    # The acknowledgement, in the same transaction: sent later (casework.notify), never lost.
+    outbox.queue(session, row, ev.RECEIVED, private_url(row.token))
     session.flush()
     return row
 
@@ -452,6 +454,7 @@ def record_event(reference: str, event: str, date: Union[str, dt.date, None] = N
             ground = ev.check_event(history, event, day, today(), note)
             _append_event(session, row, event, day, note=note, ground=ground, sequence=len(history) + 1)
             row.status = event
+            outbox.queue(session, row, event, private_url(row.token))
             result = {"reference": row.reference, "event": event, "date": day.isoformat(), "status": row.status}
             if ground:
                 result["ground"] = ground
@@ -676,6 +679,8 @@ def forget_by_token(token: str) -> Dict[str, Any]:
 
 
 def _anonymise(row: Application) -> None:
+    # Messages hold the contact and the private link: they go too, sent or not.
+    outbox.remove_for(object_session(row), row.id)
     row.applicant_name = row.applicant_email = row.applicant_phone = row.applicant_address = None
     row.victim = None
     row.description = row.impact = None

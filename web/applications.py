@@ -153,16 +153,10 @@ def _pdf_response(content: bytes, reference: str) -> web.Response:
     return web.Response(body=content, content_type="application/pdf", headers=headers)
 
 
-RESIDENT_STATUS = {
-    "received": "Received. The partnership will decide whether the threshold for a case review is met.",
-    "threshold-met": "The threshold is met. The partnership is arranging a case review.",
-    "threshold-not-met": "The partnership decided that the threshold for a case review is not met.",
-    "rejected": "The partnership could not accept this application.",
-    "review-held": "The case review has been held.",
-    "recommendations-made": "The case review has been held and made recommendations.",
-    "appeal-received": "Your appeal has been received.",
-    "withdrawn": "This application was withdrawn.",
-}
+# Events the resident's page tells of (its words are web/templates/progress.html's): the staff's
+# decisions and receipt, never a staff note or the resident's own changes.
+PROGRESS_EVENTS = ("received", "threshold-met", "threshold-not-met", "rejected", "review-held",
+                   "recommendations-made", "appeal-received", "withdrawn")
 
 
 def _frame(org: Dict[str, str], root: str) -> Dict[str, Any]:
@@ -183,7 +177,6 @@ def render_page(application: Dict[str, Any], token: str) -> str:
         ("Reference", application["reference"]),
         ("Received", labels.long_date(application["received"])),
         ("We confirm receipt by", acknowledge_by),
-        ("Where it is now", RESIDENT_STATUS.get(application.get("status"), "Received.")),
         ("Applicant", applicant.get("name")),
         ("How we will contact you", "\n".join(contact_lines) or None),
     ]
@@ -196,12 +189,14 @@ def render_page(application: Dict[str, Any], token: str) -> str:
          "reference": item.get("reference")}
         for item in (application.get("facts") or {}).get("incidents") or [] if isinstance(item, dict)
     ]
+    done = {event["event"]: labels.long_date(event["date"])
+            for event in application.get("events") or [] if event.get("event") in PROGRESS_EVENTS}
     reasons = [reason.get("text") if isinstance(reason, dict) else reason for reason in decision.get("reasons") or []]
     return pages.render(
         "application.html", **_frame(letterhead(decision), root="../"),
         reference=application["reference"], summary=summary, incidents=incidents, reasons=reasons,
         finding=decision.get("summary") or labels.outcome(decision.get("outcome", "")),
-        acknowledge_by=acknowledge_by,
+        acknowledge_by=acknowledge_by, received=labels.long_date(application["received"]), done=done,
         pdf_href=f"{token}/application.pdf",  # relative, like every link here: works behind a path prefix
         forget_href=f"{token}/forget", form_token=form_token(token),
     )
