@@ -48,6 +48,8 @@ TARGET_P99_MICROSECONDS = 200
 
 def case_mix():
     """(facts, partnership) from the case tables: every outcome, both partnerships."""
+    # Named, not configured: the tables are written to Erewash's and Testshire's own policy (a
+    # case without `partnership`, and every precedence pair, is Erewash's, as in tests/rules).
     cases = []
     for table in ("erewash.yml", "testshire.yml"):
         with open(ROOT / "tests" / "rules" / "cases" / table, encoding="utf-8") as handle:

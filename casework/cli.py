@@ -1,4 +1,4 @@
-"""`asbcr applications ...` and `asbcr stats` (CONTRACT.md, `asbcr`).
+"""`asbcr applications ...`, `asbcr stats` and `asbcr staff add` (CONTRACT.md, `asbcr`).
 
 asbcr/cli.py calls `register(subparsers)`. Bad input raises groundwork.errors.CommandError,
 which prints one line and exits 2.
@@ -17,6 +17,7 @@ from groundwork.errors import CommandError
 from . import labels
 from .errors import CaseworkError
 from .events import REJECTION_GROUNDS, STAFF_EVENTS, STATUSES
+from .models import OUTBOX_STATUSES
 from .published import HEADER
 from .validation import CHANNELS
 
@@ -98,6 +99,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     retention.add_argument("--dry-run", action="store_true", help="only list what would be anonymised")
     retention.set_defaults(func=_friendly(_retention))
 
+    outbox = commands.add_parser(
+        "outbox", help="messages to applicants (acknowledgements and updates) and what became of them",
+        description="Each message, oldest first: the event it is about, email or text, its status (pending, "
+                    "sending, sent, recorded: kept here only because ASBCR_NOTIFY_API_KEY is not set, "
+                    "failed) and Notify's answer.",
+    )
+    outbox.add_argument("--status", choices=OUTBOX_STATUSES)
+    outbox.add_argument("--reference", metavar="REF", help="one application's messages")
+    outbox.add_argument("--json", action="store_true", help="machine-readable output (with recipients)")
+    outbox.set_defaults(func=_friendly(_outbox))
+
+    deliver = commands.add_parser(
+        "deliver", help="send the messages that are due through GOV.UK Notify",
+        description="Sends every due message in the outbox through GOV.UK Notify (ASBCR_NOTIFY_API_KEY, "
+                    "template ids from the file ASBCR_NOTIFY_TEMPLATES names). Without a key nothing leaves "
+                    "this machine: the messages are marked recorded. A failure Notify may get over (it is "
+                    "down, too busy, unreachable) is tried again later; one it refuses is marked failed. "
+                    "Exit 1 when a message failed in this run.",
+    )
+    deliver.add_argument("--watch", type=float, metavar="SECONDS",
+                         help="keep sending, looking for due messages every SECONDS")
+    deliver.add_argument("--retry-failed", action="store_true",
+                         help="first put failed messages back in the queue (after mending what failed)")
+    deliver.set_defaults(func=_friendly(_deliver))
+
     migrate = commands.add_parser(
         "migrate", help="bring the applications database to the latest schema (also done automatically)",
     )
@@ -122,6 +148,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     load.add_argument("file", metavar="FILE")
     load.set_defaults(func=_friendly(_import_published))
+
+    staff = subparsers.add_parser(
+        "staff", help="staff accounts for the console",
+        description="Accounts officers and admins sign in to the staff console with (/staff/).",
+    )
+    staff_commands = staff.add_subparsers(dest="staff_command", metavar="COMMAND")
+    staff_commands.required = True
+    add = staff_commands.add_parser(
+        "add", help="create a staff account (the password is read from standard input)",
+        description="Creates an account for NAME. The password comes from standard input (one line; "
+                    "never the command line, where other users and the shell's history would see it), "
+                    "at least 12 characters. The role is officer or admin (admins also see the audit log).",
+    )
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--email", required=True, metavar="EMAIL")
+    # Checked in _staff_add rather than by `choices`, so a bad role is one line like every other error.
+    add.add_argument("--role", required=True, metavar="officer|admin")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(func=_friendly(_staff_add))
 
 
 def _year(text: str) -> int:
@@ -223,6 +268,7 @@ def _new(args: argparse.Namespace) -> int:
 
     application = _read_json(args.file)
     result = service.create_application(application)
+    _send_now(result["reference"])
     if args.json:
         _print_json({key: value for key, value in result.items() if key != "created"})
     else:
@@ -261,7 +307,80 @@ def _record(args: argparse.Namespace) -> int:
     result = service.record_event(args.reference, args.event, args.date, args.note)
     ground = f" ({result['ground']})" if result.get("ground") else ""
     print(f"{result['reference']}: {result['event']}{ground} on {result['date']}")
+    _send_now(result["reference"])
     return 0
+
+
+def _send_now(reference: str) -> None:
+    """The applicant's message about what was just committed, sent now rather than at the next
+    `deliver`. Whatever happens here, the application or event stays recorded: a message that
+    cannot go now waits in the outbox, and the line on stderr says so."""
+    from . import notify, outbox
+
+    try:
+        notify.deliver(reference=reference)
+        messages = outbox.list_messages(reference=reference)
+    except CaseworkError as error:
+        print(f"{reference}: the message to the applicant waits in the outbox ({error})", file=sys.stderr)
+        return
+    if messages:
+        latest = messages[-1]
+        print(f"{reference}: message to the applicant ({latest['channel']}): {_message_state(latest)}", file=sys.stderr)
+
+
+def _message_state(message: dict) -> str:
+    return {
+        "pending": "not sent yet, will try again" + (f" ({message['last_error']})" if message["last_error"] else ""),
+        "sending": "being sent",
+        "sent": "sent through GOV.UK Notify",
+        "recorded": "recorded in the outbox only (ASBCR_NOTIFY_API_KEY is not set)",
+        "failed": f"FAILED ({message['last_error']})",
+    }[message["status"]]
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    from . import outbox
+
+    messages = outbox.list_messages(status=args.status, reference=args.reference)
+    if args.json:
+        _print_json(messages)
+        return 0
+    if not messages:
+        print("No messages.", file=sys.stderr)
+        return 0
+    table: List[List[str]] = [["REFERENCE", "EVENT", "BY", "WRITTEN", "STATUS"]]
+    for message in messages:
+        table.append([message["reference"], message["event"], message["channel"], message["created_at"][:16],
+                      _message_state(message)])
+    widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
+    for line in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+    return 0
+
+
+def _deliver(args: argparse.Namespace) -> int:
+    from . import notify
+
+    if args.retry_failed:
+        print(f"{notify.retry_failed()} failed message(s) queued again", file=sys.stderr)
+    if args.watch is not None:
+        if args.watch <= 0:
+            raise CommandError("--watch needs a number of seconds above 0")
+        try:
+            notify.deliver_forever(args.watch, report=_report_delivery)
+        except KeyboardInterrupt:
+            pass
+        return 0
+    return _report_delivery(notify.deliver())
+
+
+def _report_delivery(result: dict) -> int:
+    if result["sent"] or result["recorded"] or result["retrying"] or result["failed"]:
+        print(f"{result['sent']} sent, {result['recorded']} recorded only (no Notify key), "
+              f"{result['retrying']} to try again, {len(result['failed'])} failed", flush=True)
+    for failure in result["failed"]:
+        print(f"failed: {failure['reference']} {failure['event']}: {failure['error']}", file=sys.stderr, flush=True)
+    return 1 if result["failed"] else 0
 
 
 def _retention(args: argparse.Namespace) -> int:
@@ -332,3 +451,25 @@ def _import_published(args: argparse.Namespace) -> int:
         print(f"{season(result['year'])}: {state}")
     return 0
 
+
+
+def _read_password() -> str:
+    """One line from standard input without its line ending; from a terminal, without echo."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("Password: ")
+    line = sys.stdin.readline()
+    return line[:-2] if line.endswith("\r\n") else line[:-1] if line.endswith("\n") else line
+
+
+def _staff_add(args: argparse.Namespace) -> int:
+    from . import staff
+
+    if not args.password_stdin:
+        raise CommandError("give the password on standard input with --password-stdin (never on the command line)")
+    if args.role not in staff.ROLES:
+        raise CommandError(f"the role must be officer or admin, not {args.role[:20]!r}")
+    member = staff.add_account(args.name, args.email, args.role, _read_password())
+    print(f"Added {member.role} {member.name} <{member.email}>")
+    return 0

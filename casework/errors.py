@@ -16,3 +16,7 @@ class NotFound(CaseworkError):
 
 class StoreUnavailable(CaseworkError):
     """The applications database cannot be reached: nothing was written, try again later."""
+
+
+class Forbidden(CaseworkError):
+    """The member of staff asking may not see or do this (e.g. the audit log is for admins)."""

@@ -125,6 +125,52 @@ class Event(Base):
     application = relationship("Application", back_populates="events")
 
 
+OUTBOX_STATUSES = ("pending", "sending", "sent", "recorded", "failed")
+OUTBOX_CHANNELS = ("email", "sms")
+
+
+def _one_of(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+class OutboxMessage(Base):
+    """One message to an applicant about one event of their application (casework.outbox).
+
+    Written in the same transaction as the application or the event, so a message is never lost
+    and never sent for something that was rolled back; sent later by casework.notify. The
+    recipient and the private link are personal data: the row goes when retention or "forget me"
+    clears the application. One message per application and event.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("application_id", "event"),
+        CheckConstraint(_one_of("status", OUTBOX_STATUSES), name="status_known"),
+        CheckConstraint(_one_of("channel", OUTBOX_CHANNELS), name="channel_known"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    application_id = Column(
+        Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    event = Column(String(30), nullable=False)
+    channel = Column(String(10), nullable=False)
+    # Personal data: the applicant's own email address or phone number, as they gave it.
+    recipient = Column(Text, nullable=False)
+    # Exactly what Notify is given to fill the template: the reference and the private link.
+    personalisation = Column(JSON, nullable=False)
+    # pending: waiting; sending: claimed by a sender until next_attempt_at; sent: Notify took it;
+    # recorded: no Notify key, kept here only; failed: refused, or out of attempts (last_error).
+    status = Column(String(12), nullable=False, index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime(timezone=True), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    finished_at = Column(DateTime(timezone=True), nullable=True)
+    template_id = Column(String(64), nullable=True)
+    notify_id = Column(String(64), nullable=True)
+    last_error = Column(Text, nullable=True)
+
+
 class PublishedFigures(Base):
     """The council's own figures for one April-March year before the service, as it published
     them (`asbcr stats import-published`). Never added to counts of recorded applications:
@@ -149,3 +195,64 @@ class PublishedFigures(Base):
     # The name of the file they came from (no folder), for whoever asks where a figure came from.
     source = Column(String(200), nullable=False)
     imported_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class StaffAccount(Base):
+    """An officer's or an admin's own account for the staff console (`asbcr staff add`).
+    Accounts are never deleted (the audit log names them); the password is an argon2id hash."""
+
+    __tablename__ = "staff_accounts"
+    __table_args__ = (CheckConstraint("role IN ('officer', 'admin')", name="role_known"),)
+
+    id = Column(Integer, primary_key=True)
+    name = Column(Text, nullable=False)
+    # Stored lower-cased, so one person cannot get two accounts by capitals.
+    email = Column(String(320), nullable=False, unique=True)
+    role = Column(String(20), nullable=False)
+    password_hash = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class StaffSession(Base):
+    """A signed-in browser. The cookie holds a random id; only its SHA-256 is kept here, so
+    whoever reads the database cannot take over a live session."""
+
+    __tablename__ = "staff_sessions"
+
+    id_hash = Column(String(64), primary_key=True)
+    staff_id = Column(Integer, ForeignKey("staff_accounts.id", ondelete="CASCADE"), nullable=False, index=True)
+    # The session's own anti-forgery token, carried by every form (compared in constant time).
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    last_seen_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted per key ("email:<address typed>" or "address:<client IP>"), known
+    accounts and unknown emails alike, so the lock-out does not tell which emails have accounts."""
+
+    __tablename__ = "sign_in_throttles"
+
+    key = Column(String(400), primary_key=True)
+    failures = Column(Integer, nullable=False, default=0)
+    first_failure_at = Column(DateTime(timezone=True), nullable=False)
+    locked_until = Column(DateTime(timezone=True), nullable=True)
+
+
+class AuditEntry(Base):
+    """Who did what, to which application, when. Rows are only ever added: retention leaves
+    this table alone, and no application or account is linked by a foreign key, so nothing
+    that happens to them can take an entry away. No personal data of residents goes in here
+    (`reference` names the application; `detail` is an event name or the like)."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime(timezone=True), nullable=False, index=True)
+    # The account's email, or "casework system" for the machine token, or "unknown" for a
+    # failed sign-in with an email that has no account (never what was typed: it may be a password).
+    actor = Column(String(320), nullable=False, index=True)
+    action = Column(String(40), nullable=False)
+    reference = Column(String(32), nullable=True, index=True)
+    detail = Column(Text, nullable=True)
+    address = Column(String(64), nullable=True)

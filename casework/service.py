@@ -17,17 +17,19 @@ from typing import Any, Dict, List, Optional, Union
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from groundwork.clock import today
+from rules.dates import months_before  # one month arithmetic for the window and for retention
 
 from . import events as ev
-from . import published
+from . import outbox, published
 from .db import transaction
 from .errors import CaseworkError, NotFound
 from .models import Application, Event, PublishedFigures, ReferenceCounter
+from .partnership import acknowledgement_working_days
 from .validation import CHANNELS, parse_date, validate_application
-from .workdays import acknowledge_by as working_days_acknowledge_by
+from .workdays import acknowledge_by
 
 log = logging.getLogger("casework")
 
@@ -95,6 +97,9 @@ def decide_for(clean: Dict[str, Any]) -> Dict[str, Any]:
 def _insert(session: Session, clean: Dict[str, Any], decision: Dict[str, Any],
             idempotency_key: Optional[str]) -> Application:
     received: dt.date = clean["received"]
+    # The promise of the partnership the decision records, as in force on the day of receipt;
+    # stored, so a later change to the file leaves this application's date as it was given.
+    within = acknowledgement_working_days(decision, received)
     reference = _next_reference(session, received.year)
     now = dt.datetime.now(dt.timezone.utc)
     applicant = clean["applicant"]
@@ -103,7 +108,7 @@ def _insert(session: Session, clean: Dict[str, Any], decision: Dict[str, Any],
         idempotency_key=idempotency_key,
         token=secrets.token_urlsafe(32),
         received=received,
-        acknowledge_by=working_days_acknowledge_by(received),
+        acknowledge_by=acknowledge_by(received, within),
         channel=clean["channel"],
         status=ev.RECEIVED,
         applicant_name=applicant.get("name"),
@@ -125,6 +130,8 @@ def _insert(session: Session, clean: Dict[str, Any], decision: Dict[str, Any],
     session.add(row)
     session.flush()
     _append_event(session, row, ev.RECEIVED, received, note=None, ground=None, sequence=1)
+    # The acknowledgement, in the same transaction: sent later (casework.notify), never lost.
+    outbox.queue(session, row, ev.RECEIVED, private_url(row.token))
     session.flush()
     return row
 
@@ -447,6 +454,7 @@ def record_event(reference: str, event: str, date: Union[str, dt.date, None] = N
             ground = ev.check_event(history, event, day, today(), note)
             _append_event(session, row, event, day, note=note, ground=ground, sequence=len(history) + 1)
             row.status = event
+            outbox.queue(session, row, event, private_url(row.token))
             result = {"reference": row.reference, "event": event, "date": day.isoformat(), "status": row.status}
             if ground:
                 result["ground"] = ground
@@ -589,18 +597,6 @@ def import_published(text: str, name: str) -> List[Dict[str, Any]]:
 # --- personal data ----------------------------------------------------------------
 
 
-def months_before(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + (day.month - 1) - months
-    year, month = divmod(index, 12)
-    month += 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
 def apply_retention(older_than_months: int, *, dry_run: bool = False,
                     conversations_older_than_days: Optional[int] = None) -> Dict[str, Any]:
     """Remove personal details from applications closed at least `older_than_months` ago.
@@ -683,6 +679,8 @@ def forget_by_token(token: str) -> Dict[str, Any]:
 
 
 def _anonymise(row: Application) -> None:
+    # Messages hold the contact and the private link: they go too, sent or not.
+    outbox.remove_for(object_session(row), row.id)
     row.applicant_name = row.applicant_email = row.applicant_phone = row.applicant_address = None
     row.victim = None
     row.description = row.impact = None

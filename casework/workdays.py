@@ -3,6 +3,12 @@
 Bank holidays come from the maintained `holidays` library (England subdivision of
 the UK calendar), which carries one-off days such as the 2023 coronation and the
 "substitute day" rules when Christmas or New Year fall at a weekend.
+
+How many working days is the partnership's promise, a dated parameter of its file
+(`acknowledgement_working_days`, casework.partnership reads it). The calendar is not: the
+case review (s.104 of the 2014 Act) exists in England and Wales only, and the two share
+one list of bank holidays (Banking and Financial Dealings Act 1971, Schedule 1), so
+England's calendar is every partnership's.
 """
 from __future__ import annotations
 
@@ -10,8 +16,6 @@ import datetime as dt
 from functools import lru_cache
 
 import holidays
-
-ACKNOWLEDGE_WITHIN_WORKING_DAYS = 5
 
 
 @lru_cache(maxsize=64)
@@ -34,6 +38,6 @@ def add_working_days(start: dt.date, count: int) -> dt.date:
     return day
 
 
-def acknowledge_by(received: dt.date) -> dt.date:
-    """Five working days after receipt, skipping weekends and England's bank holidays."""
-    return add_working_days(received, ACKNOWLEDGE_WITHIN_WORKING_DAYS)
+def acknowledge_by(received: dt.date, working_days: int) -> dt.date:
+    """`working_days` working days after receipt, skipping weekends and England's bank holidays."""
+    return add_working_days(received, working_days)

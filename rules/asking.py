@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Dict, Iterable, List, Union
 
+from groundwork.dates import iso_date
 from rules.decision import decide
 from rules.partnership import Partnership, load_partnership
 
@@ -44,7 +45,7 @@ def worth_asking(facts: Dict[str, Any], key: str, partnership: Union[str, Partne
         partnership = load_partnership(partnership)
     base = outcome(facts, partnership, today)
     if key == "incidents":
-        as_of = dt.date.fromisoformat(facts["as_of"])
+        as_of = iso_date(facts["as_of"], "as_of")
         options: Iterable[Any] = ([], threshold_meeting_incidents(as_of, partnership))
     else:
         options = ALTERNATIVES[key]

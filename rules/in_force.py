@@ -59,6 +59,9 @@ class InForce:
         self.window_months: int = entries["window_months"].value
         self.counting_bodies: FrozenSet[str] = frozenset(entries["counting_bodies"].value)
         self.single_hate_incident: bool = entries["single_hate_incident"].value
+        # Working days after receipt by which the partnership confirms it has an application
+        # (casework's acknowledge_by, counted from the receipt date's value).
+        self.acknowledgement_working_days: int = entries["acknowledgement_working_days"].value
         self.policy: Dict[str, str] = {name: entry.policy for name, entry in entries.items()}
         self.references: Dict[str, str] = {name: entry.reference for name, entry in entries.items()}
         # Every text with the fixed values filled in, once per organisation a complaint can be about.

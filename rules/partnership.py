@@ -119,7 +119,8 @@ def partnerships(directory: Optional[Path] = None) -> List[str]:
 
 def load_partnership(name: str, directory: Optional[Path] = None) -> Partnership:
     """The partnership called ``name``, from NAME.yml (read again when the file changes)."""
-    key = (str(directory) if directory else "", name)
+    folder = Path(directory) if directory else PARTNERSHIPS_DIR
+    key = (str(folder), name)  # the folder read, so a file of that name in another folder is never returned
     last = _loaded.get(key)
     if last is not None:
         try:
@@ -131,7 +132,6 @@ def load_partnership(name: str, directory: Optional[Path] = None) -> Partnership
                 return last.partnership
     if not isinstance(name, str) or not _NAME.match(name):
         raise PartnershipError(f"{name!r} is not a partnership name (lower-case letters, digits, - and _)")
-    folder = Path(directory) if directory else PARTNERSHIPS_DIR
     path = folder / f"{name}.yml"
     try:
         status = path.stat()

@@ -6,9 +6,10 @@ the file loads, not mid-conversation.
 The cross-checks in code: the name matches the file; dates are real and listed oldest first;
 the law's floor (rules/statute.py: no threshold above three, no window under six months, at
 any date); every rule of rules/ruleset.py has its reason, quoting the policy sentences it
-applies, and every route its title, summary and next steps; every default a decision can rely
-on (rules/facts.py) has its sentence under `assumed`; texts mention only values a decision has,
-and every text can be filled in.
+applies, and every route its title, summary and next steps; the apply route's next steps quote
+the acknowledgement promise (so the days a resident reads are the days acknowledge_by counts);
+every default a decision can rely on (rules/facts.py) has its sentence under `assumed`; texts
+mention only values a decision has, and every text can be filled in.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import yaml
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import best_match
 
+from groundwork.dates import DateError, iso_date
 from rules import ruleset, statute
 from rules.facts import BODIES, INCIDENT_DEFAULTS, TOP_LEVEL_KEYS
 from rules.in_force import Parameter, PartnershipTexts, Value, namespace
@@ -53,6 +55,7 @@ DECISION_VALUES: Dict[str, Any] = {
 FLAGS = ("about", "asb_stopped", "private_landlord_only", "unrelated", "not_counted", "before_window",
          "on_behalf", "consent_refused", "single_hate_incident", "oldest_leaves_soon")
 TEXT_NAMES = STATIC_VALUES + tuple(DECISION_VALUES)
+ACKNOWLEDGEMENT = "acknowledgement_working_days"  # the parameter behind an application's acknowledge_by
 
 
 class PartnershipError(ValueError):
@@ -143,8 +146,8 @@ def _parameters(raw: Dict[str, Any], where: str) -> Dict[str, Parameter]:
         for since, entry in spec["values"].items():
             at = f"{where}: parameters.{name}.values.{since}"
             try:
-                day = dt.date.fromisoformat(since)
-            except ValueError:
+                day = iso_date(since)
+            except DateError:
                 raise PartnershipError(f"{at}: {since!r} is not a date (YYYY-MM-DD)") from None
             if values and day <= values[-1].since:
                 raise PartnershipError(f"{at}: listed after {values[-1].since.isoformat()}; list the values "
@@ -206,6 +209,10 @@ def _texts(data: Dict[str, Any], parameters: Dict[str, Parameter], where: str) -
                            _text(entry["next_steps"], f"{where}: outcomes.{route}.next_steps"))
     for name in sorted(set(raw_outcomes) - set(outcomes)):
         raise PartnershipError(f"{where}: outcomes.{name} is not a route ({', '.join(ruleset.ROUTES)})")
+    # The promise is dated like the days it states: quoting it keeps the words and the date together.
+    if ACKNOWLEDGEMENT not in outcomes["apply"][1].quoted("policy"):
+        raise PartnershipError(f"{where}: outcomes.apply.next_steps must quote {{policy.{ACKNOWLEDGEMENT}}}, "
+                               "the promise the application's acknowledge_by date is counted from")
     return reasons, outcomes
 
 

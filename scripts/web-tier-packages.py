@@ -39,8 +39,9 @@ def main() -> int:
     asyncio.run(visit_every_route())
     # What the private page, its PDF and "forget me" load, without an application to show.
     from casework import conversations, partnership, pdf  # noqa: F401
+    from rules import configured_name
 
-    partnership.partnership("erewash")
+    partnership.partnership(configured_name())  # the letterhead of the partnership this service runs
     owners = importlib.metadata.packages_distributions()
     names = {dist for module in list(sys.modules) for dist in owners.get(module.split(".")[0], [])}
     for name in sorted(names - {"asb-case-review"}, key=str.lower):

@@ -7,8 +7,9 @@ personal data; any other token gets a plain "Not found". The forget form carries
 per-page token (an HMAC of the private token under an installation key), and a request from
 another origin is refused.
 
-Staff: /staff/api/... answers JSON only with `Authorization: Bearer <ASBCR_STAFF_TOKEN>`,
-compared in constant time; with no staff token configured every staff route is closed.
+Staff: /staff/api/... answers JSON to a signed-in officer (web/staff_auth.py) or to the casework
+system with `Authorization: Bearer <ASBCR_STAFF_TOKEN>`, compared in constant time; with no staff
+token configured only a session opens them. Each view of an application and each change is audited.
 
 What an application is, and its PDF, are casework's (casework.service); this module is the HTTP
 and the pages (web/templates/application.html, forgotten.html).
@@ -21,18 +22,16 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, List, Tuple
 
 from aiohttp import web
 
 from asbcr.keys import installation_key
-from casework import labels, service
+from casework import labels, service, staff
 from casework.errors import CaseworkError, NotFound
 from casework.partnership import letterhead
-from web import pages
-
-STAFF_TOKEN_ENV = "ASBCR_STAFF_TOKEN"
+from web import pages, staff_auth
+from web.staff_auth import STAFF_TOKEN_ENV  # noqa: F401 - where it was named before the sign-in
 
 # The private link must not leak through caches, search engines or the Referer header.
 PRIVATE_HEADERS = {
@@ -52,6 +51,8 @@ log = logging.getLogger("web.applications")
 
 
 def add_routes(app: web.Application) -> None:
+    if staff_auth.CLOCK not in app:  # the sign-in and sessions the staff API also opens to
+        staff_auth.add_routes(app)
     app.router.add_get("/application/{token}", resident_page)
     app.router.add_get("/application/{token}/application.pdf", resident_pdf)
     app.router.add_post("/application/{token}/forget", resident_forget)
@@ -106,17 +107,7 @@ def form_token(private_token: str) -> str:
     return hmac.new(key, b"forget:" + private_token.encode(), hashlib.sha256).hexdigest()
 
 
-def _same_origin(request: web.Request) -> bool:
-    """False for a request a browser says came from another site. The page's no-referrer policy
-    makes browsers send `Origin: null` even from the page itself, so Sec-Fetch-Site decides where
-    it is sent; a real Origin must match. The hidden form token is what proves the page."""
-    site = request.headers.get("Sec-Fetch-Site")
-    if site is not None and site not in ("same-origin", "none"):
-        return False
-    origin = request.headers.get("Origin")
-    if origin in (None, "null"):
-        return True
-    return origin.split("://", 1)[-1] == request.host
+_same_origin = staff_auth.same_origin  # one definition of "sent from this site's own page"
 
 
 async def resident_forget(request: web.Request) -> web.Response:
@@ -162,16 +153,10 @@ def _pdf_response(content: bytes, reference: str) -> web.Response:
     return web.Response(body=content, content_type="application/pdf", headers=headers)
 
 
-RESIDENT_STATUS = {
-    "received": "Received. The partnership will decide whether the threshold for a case review is met.",
-    "threshold-met": "The threshold is met. The partnership is arranging a case review.",
-    "threshold-not-met": "The partnership decided that the threshold for a case review is not met.",
-    "rejected": "The partnership could not accept this application.",
-    "review-held": "The case review has been held.",
-    "recommendations-made": "The case review has been held and made recommendations.",
-    "appeal-received": "Your appeal has been received.",
-    "withdrawn": "This application was withdrawn.",
-}
+# Events the resident's page tells of (its words are web/templates/progress.html's): the staff's
+# decisions and receipt, never a staff note or the resident's own changes.
+PROGRESS_EVENTS = ("received", "threshold-met", "threshold-not-met", "rejected", "review-held",
+                   "recommendations-made", "appeal-received", "withdrawn")
 
 
 def _frame(org: Dict[str, str], root: str) -> Dict[str, Any]:
@@ -192,7 +177,6 @@ def render_page(application: Dict[str, Any], token: str) -> str:
         ("Reference", application["reference"]),
         ("Received", labels.long_date(application["received"])),
         ("We confirm receipt by", acknowledge_by),
-        ("Where it is now", RESIDENT_STATUS.get(application.get("status"), "Received.")),
         ("Applicant", applicant.get("name")),
         ("How we will contact you", "\n".join(contact_lines) or None),
     ]
@@ -205,12 +189,14 @@ def render_page(application: Dict[str, Any], token: str) -> str:
          "reference": item.get("reference")}
         for item in (application.get("facts") or {}).get("incidents") or [] if isinstance(item, dict)
     ]
+    done = {event["event"]: labels.long_date(event["date"])
+            for event in application.get("events") or [] if event.get("event") in PROGRESS_EVENTS}
     reasons = [reason.get("text") if isinstance(reason, dict) else reason for reason in decision.get("reasons") or []]
     return pages.render(
         "application.html", **_frame(letterhead(decision), root="../"),
         reference=application["reference"], summary=summary, incidents=incidents, reasons=reasons,
         finding=decision.get("summary") or labels.outcome(decision),
-        acknowledge_by=acknowledge_by,
+        acknowledge_by=acknowledge_by, received=labels.long_date(application["received"]), done=done,
         pdf_href=f"{token}/application.pdf",  # relative, like every link here: works behind a path prefix
         forget_href=f"{token}/forget", form_token=form_token(token),
     )
@@ -232,22 +218,10 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 def staff_only(handler: Handler) -> Handler:
+    """A signed-in officer or the casework system's token (web/staff_auth.py), and casework's
+    errors as JSON."""
     @functools.wraps(handler)
-    async def guarded(request: web.Request) -> web.StreamResponse:
-        expected = os.environ.get(STAFF_TOKEN_ENV, "").strip()
-        if not expected:
-            return _json({"error": f"staff access is closed: {STAFF_TOKEN_ENV} is not set"}, status=403)
-        header = request.headers.get("Authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not given.strip():
-            response = _json({"error": "staff token required"}, status=401)
-            response.headers["WWW-Authenticate"] = 'Bearer realm="asbcr-staff"'
-            return response
-        # Constant time: how long the answer takes says nothing about how much of a guess matched.
-        if not hmac.compare_digest(given.strip().encode("utf-8"), expected.encode("utf-8")):
-            response = _json({"error": "wrong staff token"}, status=401)
-            response.headers["WWW-Authenticate"] = 'Bearer realm="asbcr-staff", error="invalid_token"'
-            return response
+    async def answered(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
         except NotFound as error:
@@ -255,7 +229,13 @@ def staff_only(handler: Handler) -> Handler:
         except CaseworkError as error:
             return _json({"error": str(error)}, status=400)
 
-    return guarded
+    return staff_auth.require_officer(answered)
+
+
+async def _audit(request: web.Request, action: str, reference: str, detail: Any = None) -> None:
+    signed = request[staff_auth.STAFF]
+    await _run(staff.audit, signed.member, action, reference=reference, detail=detail,
+               address=staff_auth.client_address(request), now=staff_auth.clock_now(request))
 
 
 @staff_only
@@ -274,13 +254,17 @@ async def staff_list(request: web.Request) -> web.Response:
 
 @staff_only
 async def staff_show(request: web.Request) -> web.Response:
-    return _json(await _run(service.get_application, request.match_info["reference"]))
+    application = await _run(service.get_application, request.match_info["reference"])
+    await _audit(request, "viewed", application["reference"])
+    return _json(application)
 
 
 @staff_only
 async def staff_pdf(request: web.Request) -> web.Response:
     reference = service.normalise_reference(request.match_info["reference"])
-    return _pdf_response(await _run(service.pdf_bytes, reference), reference)
+    content = await _run(service.pdf_bytes, reference)
+    await _audit(request, "downloaded-pdf", reference)
+    return _pdf_response(content, reference)
 
 
 @staff_only
@@ -294,6 +278,7 @@ async def staff_record(request: web.Request) -> web.Response:
     result = await _run(
         service.record_event, request.match_info["reference"], body["event"], body.get("date"), body.get("note"),
     )
+    await _audit(request, "recorded-event", result["reference"], result["event"])
     return _json(result, status=201)
 
 

@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from groundwork.clock import today
@@ -33,23 +34,9 @@ FIELD_WORDS = {  # checked in this order: "my mum's name" is the victim's, not t
     "impact": r"impact|affect",
 }
 NOT_GIVEN = "none"
-FREE_TEXT = ("applicant_name", "address", "victim_name", "description", "impact")
 # Questions, not answers: "what is this?" is not a name or an address.
 QUESTION_WORDS = re.compile(r"^\W*(what|why|how|can i|do i|is this|are you|help)\b|\?\s*$", re.I)
-
-
-def latest(tracker: Tracker) -> Dict[str, Any]:
-    message = tracker.latest_message or {}
-    return {"text": (message.get("text") or "").strip(), "intent": (message.get("intent") or {}).get("name") or ""}
-
-
-def message_kind(text: str) -> Optional[str]:
-    if not text:
-        return "empty"
-    if not any(ch.isalnum() for ch in text):
-        return "emoji"
-    return None
-SHORT_ANSWERS = ("applicant_name", "address", "victim_name")
+SHORT_ANSWERS = ("applicant_name", "address", "victim_name")  # the answers a question is mistaken for
 
 
 def application_questions(slots: Dict[str, Any]) -> List[str]:
@@ -105,69 +92,136 @@ def application_summary(record: Dict[str, Any]) -> str:
 
 
 class ValidateApplicationForm(FormValidationAction):
+    """The application form's checks. Rasa fills the slot being asked with the resident's words
+    (its `from_text` mapping in bot/domain.yml); each validate_<slot> below reads them, keeps the
+    answer (normalised) or returns None for the slot, which the form then asks again, having said
+    why when there is something to say. A value the chat already had when the form started (the
+    story, an earlier application's answers) is not an answer to a question: it is kept as it is."""
+
     def name(self) -> Text:
         return "validate_application_form"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        message = latest(tracker)
-        requested = tracker.get_slot("requested_slot")
-        questions = application_questions({"on_behalf": tracker.get_slot("on_behalf")})
-        slots = {name: tracker.get_slot(name) for name in questions + ["story"]}
-        events: List[EventType] = []
-        text = message["text"][:READ_CHARS]
-        kind = message_kind(message["text"]) if requested else None
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> List[Text]:
+        return application_questions({"on_behalf": tracker.get_slot("on_behalf")})
 
-        def put(name: str, value: Any) -> None:
-            slots[name] = value
-            events.append(SlotSet(name, value))
-
-        if requested is None and slots.get("description") is None and slots.get("story"):
+    async def extract_description(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> Dict[Text, Any]:
+        story = tracker.get_slot("story")
+        if tracker.get_slot(REQUESTED_SLOT) is None and tracker.get_slot("description") is None and story:
             # The resident already told their story: it is the description; they can change it.
-            put("description", slots["story"])
-        elif kind in ("empty", "emoji"):
-            dispatcher.utter_message(response="utter_empty_message" if kind == "empty" else "utter_emoji_only")
-        elif requested in SHORT_ANSWERS and QUESTION_WORDS.match(text):
-            # "what is this?" is a question, not a name or an address: answer it, ask again.
-            dispatcher.utter_message(response="utter_what_is" if cue("asks.what_is")(text.lower()) else "utter_application_help")
-        elif requested == "applicant_email":
-            self._take_contact(dispatcher, text, EMAIL, "utter_invalid_email", "applicant_email", put, slots)
-        elif requested == "applicant_phone":
-            self._take_contact(dispatcher, text, UK_PHONE, "utter_invalid_phone", "applicant_phone", put, slots)
-        elif requested in FREE_TEXT and text and not text.startswith("/"):
-            put(requested, text.strip())
-        elif requested == "confirm":
-            self._confirm_or_change(dispatcher, message, text, put)
+            return {"description": story}
+        return {}
 
-        next_slot = next((name for name in questions if slots.get(name) in (None, "")), None)
-        events.append(SlotSet("requested_slot", next_slot))
-        return events
+    def validate_applicant_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> Dict[Text, Any]:
+        return {"applicant_name": _free_text("applicant_name", value, dispatcher, tracker)}
 
-    @staticmethod
-    def _take_contact(dispatcher, text, pattern, invalid_response, slot, put, slots) -> None:
-        other = "applicant_phone" if slot == "applicant_email" else "applicant_email"
-        if NONE_WORDS.match(text):
-            if slots.get(other) in (None, NOT_GIVEN) and slot == "applicant_phone":
-                dispatcher.utter_message(response="utter_need_contact")
-                return
-            put(slot, NOT_GIVEN)
-            return
-        found = pattern.search(text)
-        if found:
-            put(slot, found.group(0).strip())
-        else:
-            dispatcher.utter_message(response=invalid_response)
+    def validate_applicant_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> Dict[Text, Any]:
+        return {"applicant_email": _contact("applicant_email", value, dispatcher, tracker)}
 
-    @staticmethod
-    def _confirm_or_change(dispatcher, message, text, put) -> None:
-        if message["intent"] in ("affirm", "apply_now") or YES.match(text):
-            put("confirm", True)
-            return
+    def validate_applicant_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> Dict[Text, Any]:
+        return {"applicant_phone": _contact("applicant_phone", value, dispatcher, tracker)}
+
+    def validate_address(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                         domain: DomainDict) -> Dict[Text, Any]:
+        return {"address": _free_text("address", value, dispatcher, tracker)}
+
+    def validate_victim_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> Dict[Text, Any]:
+        return {"victim_name": _free_text("victim_name", value, dispatcher, tracker)}
+
+    def validate_description(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> Dict[Text, Any]:
+        return {"description": _free_text("description", value, dispatcher, tracker)}
+
+    def validate_impact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        domain: DomainDict) -> Dict[Text, Any]:
+        return {"impact": _free_text("impact", value, dispatcher, tracker)}
+
+    def validate_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                         domain: DomainDict) -> Dict[Text, Any]:
+        """Yes sends it; naming a field asks that again (then the summary again)."""
+        if not _asked("confirm", tracker):
+            return {"confirm": value}
+        whole = _words(value)
+        if _no_words(whole, dispatcher):
+            return {"confirm": None}
+        text = whole[:READ_CHARS]
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if intent in ("affirm", "apply_now") or YES.match(text):
+            return {"confirm": True}
         for slot, words in FIELD_WORDS.items():
             if re.search(words, text, re.I):
-                put(slot, None)  # asked again next, then the summary again
-                return
+                return {slot: None, "confirm": None}
         dispatcher.utter_message(response="utter_which_change")
+        return {"confirm": None}
 
+
+def _asked(slot: str, tracker: Tracker) -> bool:
+    """Whether the slot's value is the resident's answer to its question."""
+    return tracker.get_slot(REQUESTED_SLOT) == slot
+
+
+def _words(value: Any) -> str:
+    return (value if isinstance(value, str) else "").strip()
+
+
+def _no_words(text: str, dispatcher: CollectingDispatcher) -> bool:
+    """An empty or emoji-only message is answered, and the question asked again."""
+    if not text:
+        dispatcher.utter_message(response="utter_empty_message")
+        return True
+    if not any(ch.isalnum() for ch in text):
+        dispatcher.utter_message(response="utter_emoji_only")
+        return True
+    return False
+
+
+def _free_text(slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[str]:
+    if not _asked(slot, tracker):
+        return value
+    whole = _words(value)
+    if _no_words(whole, dispatcher):
+        return None
+    text = whole[:READ_CHARS]  # the form reads no more of an answer than the conversation does
+    if slot in SHORT_ANSWERS and QUESTION_WORDS.match(text):
+        # "what is this?" is a question, not a name or an address: answer it, ask again.
+        dispatcher.utter_message(response="utter_what_is" if cue("asks.what_is")(text.lower()) else "utter_application_help")
+        return None
+    if text.startswith("/"):
+        return None  # Rasa's command syntax never sets a slot (CONTRACT.md, Chat)
+    return text.strip()
+
+
+CONTACTS = {  # slot: (what an answer looks like, what is said when it doesn't)
+    "applicant_email": (EMAIL, "utter_invalid_email"),
+    "applicant_phone": (UK_PHONE, "utter_invalid_phone"),
+}
+
+
+def _contact(slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[str]:
+    """The email or phone pulled out of the answer, or "none" unless the other is "none" too."""
+    if not _asked(slot, tracker):
+        return value
+    whole = _words(value)
+    if _no_words(whole, dispatcher) or whole.startswith("/"):
+        return None
+    text = whole[:READ_CHARS]
+    if NONE_WORDS.match(text):
+        # email is asked first: "none" for the phone too leaves no way to contact them
+        if slot == "applicant_phone" and tracker.get_slot("applicant_email") in (None, NOT_GIVEN):
+            dispatcher.utter_message(response="utter_need_contact")
+            return None
+        return NOT_GIVEN
+    pattern, invalid_response = CONTACTS[slot]
+    found = pattern.search(text)
+    if found:
+        return found.group(0).strip()
+    dispatcher.utter_message(response=invalid_response)
+    return None
 
 
 class ActionAskConfirm(Action):

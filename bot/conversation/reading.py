@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, List, Optional, Tuple
 
 from bot.conversation.cues import cue
-from bot.nlp.dates import parse_dates
+from bot.nlp.dates import DateReading
 from bot.nlp.extract import extract
+from groundwork.dates import iso_date
 from groundwork.limits import READ_CHARS
 
 CLAUSE_BREAK = re.compile(r"[.;!?\n]|\bbut\b|\bonly\b|\bjust\b|\bexcept\b|\bthough\b|\bhowever\b|\bapart from\b", re.I)
@@ -233,7 +234,7 @@ def _bodies(text: str, entities) -> List[BodyMention]:
 WEEKDAY = re.compile(r"^(on |last |this )?(mon|tues?|wed|weds|thu|thur|thurs|fri|sat|sun)(day|nesday|sday|urday|rsday)?$", re.I)
 BARE_DAY = re.compile(r"^(the )?(\d{1,2})(st|nd|rd|th)?\b(?! ?(of )?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", re.I)
 SAME_INCIDENT_GAP = re.compile(r"^\s*([-\u2013,(:]|one was|one were|ones? (was|were)|was|were|i mean|ie|i\.e\.?)?\s*"
-                               r"((i think|i'?m sure|i believe|maybe|probably|so|yes)\s*,?\s*)*((it|that) was\s+)?(on\s+)?(the\s+)?"
+                               r"((i think|i'?m sure|i believe|maybe|probably|so|yes|some ?time|sumtime|like|around|about|roughly)\s*,?\s*)*((it|that) was\s+)?(on\s+)?(the\s+)?"
                                r"((mon|tues|wednes|thurs|fri|satur|sun)day\s*,?\s+(the\s+)?)?$", re.I)
 SELF_CORRECTION = re.compile(r"\b(no,? sorry|sorry|i mean|actually|no,? wait|(i'?ve|i have|i got) (that|the|this) (\w+ ){0,3}wrong|hang on|correction|scratch that|not that|my mistake|oops|i tell a lie|i'?m wrong|i was wrong|scrap that)\b", re.I)
 
@@ -343,11 +344,19 @@ def _tidy(readings: list, text: str) -> list:
     return tidy
 
 
-def _dates(text: str, today: dt.date) -> Tuple[List[DateMention], List[dt.date]]:
-    parsed = parse_dates(text, today)
+def _readings(entities) -> List[DateReading]:
+    """The dates the language pipeline resolved (bot/nlp/extract.py): read once, not parsed again."""
+    return [DateReading(e["text"], e["start"], e["end"], iso_date(e["value"]) if e["value"] else None,
+                        e["additional_info"]["approximate"], e["additional_info"]["open_ended"])
+            for e in entities if e["entity"] == "date"]
+
+
+def _dates(text: str, today: dt.date, entities) -> Tuple[List[DateMention], List[dt.date]]:
+    readings = _readings(entities)
+    future = sorted({r.date for r in readings if r.date is not None and r.date > today})
     mentions: List[DateMention] = []
     before_cue, after_cue = cue("start_before_date"), cue("start_after_date")
-    for reading in _tidy(parsed.readings, text):
+    for reading in _tidy(readings, text):
         if reading.date is None or reading.date > today:
             continue
         before = text[_clause_start(text, reading.start): reading.start]
@@ -375,7 +384,7 @@ def _dates(text: str, today: dt.date) -> Tuple[List[DateMention], List[dt.date]]
     exact_months = {(m.date.year, m.date.month) for m in mentions if not m.approximate}
     mentions = [m for m in mentions if m.names_incident
                 or not (m.approximate and m.date.day == 1 and (m.date.year, m.date.month) in exact_months)]
-    return mentions, list(parsed.future)
+    return mentions, future
 
 
 def _counts(text: str, entities, dates: List[DateMention]) -> Tuple[Optional[int], bool, bool]:
@@ -535,7 +544,7 @@ def _reported_later(text: str, dates: List[DateMention]) -> List[Tuple[dt.date, 
         if (waited or then_reported or reported_on or reported_after) and first.date < second.date and not first.start_point \
                 and not first.approximate and not second.approximate \
                 and (reported_on or reported_after or could_not or waited and re.search(r"\b(till|until|til)\b", between)
-                     or re.search(r"\b(happened|was|were|started|took place|kicked off|did it|egged|smashed|broke|broken|kicked|attacked|damaged)\b",
+                     or re.search(r"\b(happened|occurr?ed|was|were|started|took place|kicked off|did it|egged|smashed|broke|broken|kicked|attacked|damaged)\b",
                                   text[max(0, first.start - 40): first.start] + between[:30])):
             pairs.append((first.date, second.date))
     for report, incident in zip(ordered, ordered[1:]):
@@ -693,10 +702,10 @@ def _ongoing(text: str) -> Optional[bool]:
 def read(text: str, today: dt.date) -> Reading:
     text = (text or "")[:READ_CHARS]
     low = text.lower().replace("\u2019", "'")
-    entities = extract(text)
+    entities = extract(text, today)
     reading = Reading(text=text)
     reading.bodies = _withdrawn(_bodies(low, entities), low)
-    reading.dates, reading.future_dates = _dates(text, today)
+    reading.dates, reading.future_dates = _dates(text, today, entities)
     reading.count, reading.total_only, reading.many = _counts(low, entities, reading.dates)
     number = NUMBER_ONLY.match(low)
     if number:

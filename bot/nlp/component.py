@@ -26,6 +26,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlp import extract as _extract
+from groundwork.clock import today
 from bot.nlp import pipeline
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,8 @@ class ASBEntityExtractor(GraphComponent, EntityExtractorMixin):
         for message in messages:
             text = message.get(TEXT)
             try:
-                found = _extract.extract(text) if isinstance(text, str) else []
+                # dates resolved to ISO values as of the service's today, as Duckling's are
+                found = _extract.extract(text, today()) if isinstance(text, str) else []
             except Exception:  # a bug here must not take the conversation down: log, carry on
                 logger.exception("ASBEntityExtractor failed on a message; no entities added")
                 found = []

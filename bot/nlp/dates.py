@@ -58,9 +58,7 @@ class DateReading:
 class DateParse:
     dates: list[dt.date] = field(default_factory=list)  # on or before today, sorted, unique
     future: list[dt.date] = field(default_factory=list)  # understood, but after today
-    unreadable: list[str] = field(default_factory=list)  # fragments that are not a real date
     approximate: list[dt.date] = field(default_factory=list)  # dates in .dates picked for a vaguer phrase
-    periods: list[str] = field(default_factory=list)  # "every night since March": not a list of dates
     readings: list[DateReading] = field(default_factory=list)
 
     @property
@@ -178,7 +176,8 @@ def _grammar() -> _Grammar:
         # "the first Saturday in October", "the last Friday of August".
         ("nth_weekday", rf"\b(?:the\s+)?(?P<nth>first|1st|second|2nd|third|3rd|fourth|4th|last)\s+(?P<wd>{wd})\s+(?:in|of)\s+(?P<mon>{mon})\b"),
         # "the Friday after bonfire night", "the weekend before Christmas".
-        ("weekday_by_holiday", rf"\b(?:the\s+)?(?P<wd>{wd}|weekend)\s+(?P<rel>before|after)\s+(?:the\s+)?(?P<hol>{hol})\b"),
+        # "the Tuesday before the May bank holiday": the month picks among the bank holidays
+        ("weekday_by_holiday", rf"\b(?:the\s+)?(?P<wd>{wd}|weekend)\s+(?P<rel>before|after)\s+(?:the\s+)?(?:(?:{mon})\s+)?(?P<hol>{hol})\b"),
         # "the start of the month", "the end of last month".
         ("month_part", r"\b(?:the\s+)?(?P<pos>start|beginning|middle|end)\s+of\s+(?P<which>this|the|last)\s+month\b"),
         ("ordinal", rf"(?<![/.\d-])\b(?P<days>(?:the\s+)?{ordnum}(?:{sep}(?:the\s+)?{ordnum})*)\b"),
@@ -286,7 +285,9 @@ def _plausible(match: _Match, low: str) -> bool:
         mon = g["mon"]
         if mon in grammar.ambiguous_months and not (g.get("pos") or g.get("year") or g.get("last")):
             whole = low.strip(" .!?,") == low[match.start: match.end]
-            if not (whole or _MONTH_CONTEXT_BEFORE.search(before)):
+            # "sept sumtime like 10th?": a day of it said just after
+            day_after = mon not in ("may", "march", "mar") and re.match(r"[\s,]*(?:[a-z]+\s+){0,3}(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b", after)
+            if not (whole or _MONTH_CONTEXT_BEFORE.search(before) or day_after):
                 return False
     if match.kind == "ordinal" and not re.search(r"\d", g["days"]):
         # "the second" is an order ("the council form the second") unless it reads as a day:
@@ -627,15 +628,13 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
     matches = _candidates(low)
 
     readings: list[DateReading] = []
-    unreadable: list[str] = []
     month_named: DateReading | None = None  # the last date said with its month
     previous: _Match | None = None
     said_weekday: _Match | None = None  # the last weekday said without last/next
     for match in matches:
         fragment = text[match.start: match.end]
         if match.kind == "vague":
-            unreadable.append(fragment)
-            continue
+            continue  # "a while ago": no day to read
         resolved_all = _resolve(match, low, today)
         if _anaphoric(match, low, previous, month_named):
             if match.kind == "weekday":
@@ -655,10 +654,26 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
             dropped = readings.pop()
             if month_named is dropped:
                 month_named = None
+        pinned = False  # the day already says which date it is
+        if (match.kind == "ordinal" and previous is not None and previous.kind == "weekday_by_holiday"
+                and readings and readings[-1].start == previous.start and resolved_all and resolved_all[0].date
+                and re.fullmatch(r"[\s,(:-]*(?:(?:it was|that was|which was|on|so|i mean)\s+)?(?:the\s+)?", low[previous.end: match.start])):
+            # "the Tuesday before the May bank holiday, so the 19th": the day says which bank holiday
+            entry = _holiday_entry(previous)
+            mondays = entry.get("mondays") or ([entry["monday"]] if "monday" in entry else [])
+            wd = previous.groups["wd"]
+            weekday = 5 if wd == "weekend" else _grammar().weekday_of[_squash(wd)]
+            said = [d for d in (_weekday_by(m, weekday, previous.groups["rel"])
+                                for m in _mondays_in(mondays, {today.year, today.year - 1}, today))
+                    if d.day == resolved_all[0].date.day and d <= today]
+            if said:
+                readings.pop()
+                resolved_all = [_Resolved(max(said))]
+                pinned = True
         if (match.kind in ("day_month", "month_day", "numeric", "ordinal") and previous is not None
                 and previous.kind == "weekday_by_holiday" and "mondays" in _holiday_entry(previous)
                 and readings and readings[-1].start == previous.start
-                and re.fullmatch(r"[\s,(:-]*(?:(?:it was|that was|which was|on)\s+)?(?:the\s+)?", low[previous.end: match.start])
+                and re.fullmatch(r"[\s,(:-]*(?:(?:it was|that was|which was|on|so|i mean)\s+)?(?:the\s+)?", low[previous.end: match.start])
                 and any(r.date and any(abs((r.date - monday).days) <= 7
                                        for monday in _mondays_in(_holiday_entry(previous)["mondays"], {r.date.year}, today))
                         for r in resolved_all)):
@@ -675,7 +690,7 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
                             for r in resolved_all]
             if month_named is holiday:
                 month_named = None
-        elif match.kind == "ordinal":
+        elif match.kind == "ordinal" and not pinned:
             resolved_all = _ordinal_in_context(resolved_all, match, low, previous, readings, month_named, today)
         if match.kind == "weekday_by_holiday" and "mondays" in _holiday_entry(match) \
                 and month_named is not None and month_named.date is not None:
@@ -707,20 +722,17 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
             readings.append(
                 DateReading(fragment, match.start, match.end, resolved.date, resolved.approximate, match.open_ended)
             )
-            if resolved.date is None:
-                unreadable.append(fragment)
-            elif match.kind in _MONTH_KINDS:
+            if resolved.date is not None and match.kind in _MONTH_KINDS:
                 month_named = readings[-1]
 
     readings = _named_later(readings, matches, today)
-    periods = _periods(text, low, matches)
+    # "every night since March" describes a stretch of time: no guess at a date from its words
+    describes_a_period = bool(_periods(text, low, matches))
 
-    if not matches and not periods and text.strip():
+    if not matches and not describes_a_period and text.strip():
         fallback = _fallback(text, today)
         if fallback is not None:
             readings.append(fallback)
-        else:
-            unreadable.append(_shorten(text.strip()))
 
     past = {r.date for r in readings if r.date is not None and r.date <= today}
     future = {r.date for r in readings if r.date is not None and r.date > today}
@@ -729,9 +741,7 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
     return DateParse(
         dates=sorted(past),
         future=sorted(future),
-        unreadable=_unique(unreadable),
         approximate=approximate,
-        periods=periods,
         readings=readings,
     )
 
@@ -881,8 +891,6 @@ def _fallback(text: str, today: dt.date) -> DateReading | None:
     return DateReading(stripped, start, start + len(stripped), parsed)
 
 
-def _shorten(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _unique(items) -> list:

@@ -4,15 +4,21 @@
     [{"entity": "organisation", "value": "police", "start": 22, "end": 30, "text": "the feds"},
      {"entity": "incident_count", "value": "3", ...}, {"entity": "date", "value": "since Christmas", ...}]
 
-Labels and values: see bot/nlp/README.md. Offsets refer to the text as given.
+Given `today`, dates are resolved once, as Rasa's Duckling extractor does: one "date" entity per
+date read (bot/nlp/dates.py), its value the ISO date (None when the words name no real day),
+with `additional_info` {"approximate", "open_ended"}; the conversation reads those, never the
+words again. Labels and values: see bot/nlp/README.md. Offsets refer to the text as given.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
+from typing import Optional
 
 from groundwork.limits import READ_CHARS
 
 from bot.nlp import pipeline
+from bot.nlp.dates import parse_dates
 from bot.nlp.spacy_components import DATE_CHARS
 
 # Longer messages are read up to here: a pasted essay must not cost seconds per turn.
@@ -32,10 +38,23 @@ def clean(text: str) -> str:
     return _HTML_ENTITY.sub(lambda m: _ENTITY_CHAR.get(m.group(), " ").ljust(len(m.group())), text)
 
 
-def extract(text: str) -> list[dict]:
+def extract(text: str, today: Optional[dt.date] = None) -> list[dict]:
     if not isinstance(text, str) or not text.strip():
         return []
     original = text[:MAX_CHARS]
+    if today is not None:
+        return [e for e in _entities(original) if e["entity"] != "date"] + resolved_dates(original, today)
+    return _entities(original)
+
+
+def resolved_dates(text: str, today: dt.date) -> list[dict]:
+    """Every date in `text` as of `today`, one entity each, in the order said."""
+    return [{"entity": "date", "value": r.date.isoformat() if r.date else None, "start": r.start, "end": r.end,
+             "text": r.text, "additional_info": {"approximate": r.approximate, "open_ended": r.open_ended}}
+            for r in parse_dates(text, today).readings]
+
+
+def _entities(original: str) -> list[dict]:
     doc = pipeline.load()(clean(original))
     exact = doc.user_data.get(DATE_CHARS, {})
     found = []

@@ -1,6 +1,7 @@
 """A whole conversation through the real actions, in-process: Rasa's part (the one rule that
-sends every message to action_converse, the application form and its submit rule) played by
-a few lines, so trackers are the ones a real conversation makes, events and all."""
+sends every message to action_converse, the application form with its from_text slot mappings,
+and its submit rule) played by a few lines, so trackers are the ones a real conversation makes,
+events and all."""
 from __future__ import annotations
 
 import uuid
@@ -11,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.application import ActionAskConfirm, ActionSubmitApplication, ValidateApplicationForm
 from bot.actions.converse import ActionConverse
-from tests.bot.conftest import DOMAIN
+from tests.bot.conftest import DOMAIN, FORM_SLOTS, asked_next
 from tests.chat_client import ReadsReplies
 from tests.conversation_engine.chat import ANSWERS, OPENING  # the same plain case as the in-process tests
 from tests.run_async import run_async
@@ -40,14 +41,17 @@ class InProcessChat(ReadsReplies):
                 "active_loop": {"name": self.active_loop} if self.active_loop else {},
                 "latest_action_name": "action_listen", "latest_event_time": None}
 
-    def _run(self, action) -> List[Dict[str, Any]]:
-        dispatcher = CollectingDispatcher()
-        events = run_async(action.run(dispatcher, self.tracker(), DOMAIN))
-        self.replies += dispatcher.messages
+    def _apply(self, events: List[Dict[str, Any]]) -> None:
         for event in events:
             self.events.append(event)
             if event.get("event") == "slot":
                 self.slots[event["name"]] = event["value"]
+
+    def _run(self, action) -> List[Dict[str, Any]]:
+        dispatcher = CollectingDispatcher()
+        events = run_async(action.run(dispatcher, self.tracker(), DOMAIN))
+        self.replies += dispatcher.messages
+        self._apply(events)
         return events
 
     def say(self, text: str, intent: str = "inform") -> List[Dict[str, Any]]:
@@ -61,11 +65,22 @@ class InProcessChat(ReadsReplies):
             events = self._run(ActionConverse())
             if any(e.get("event") == "followup" and e.get("name") == "application_form" for e in events):
                 self.active_loop = "application_form"
-                self._form()
+                self._form(starting=True)
         return self.replies
 
-    def _form(self) -> None:
-        self._run(ValidateApplicationForm())
+    def _form(self, starting: bool = False) -> None:
+        """Rasa's FormAction: the slot being asked is filled with the message's text (its
+        from_text mapping) or, as the form starts, every form slot already set is handed over;
+        validate_application_form checks them; then the form asks the next question or ends."""
+        requested = None if starting else self.slots.get("requested_slot")
+        if requested:
+            self._apply([{"event": "slot", "name": requested, "value": self.latest_message["text"]}])
+        candidates = [requested] if requested else [name for name in FORM_SLOTS if self.slots.get(name) is not None]
+        self._apply([{"event": "action", "name": "application_form"}]
+                    + [{"event": "slot", "name": name, "value": self.slots[name]} for name in candidates])
+        events = self._run(ValidateApplicationForm())
+        if not any(e.get("event") == "slot" and e.get("name") == "requested_slot" for e in events):
+            self._apply([{"event": "slot", "name": "requested_slot", "value": asked_next(self.slots, events)}])
         requested = self.slots.get("requested_slot")
         if requested is None:
             self.active_loop = None

@@ -6,7 +6,7 @@ import pytest
 from bot.actions.application import ActionAskConfirm, ActionSubmitApplication, ValidateApplicationForm
 from tests.bot.chat import ANSWERS, OPENING, InProcessChat
 from tests.run_async import run_async
-from tests.bot.conftest import DOMAIN, make_tracker
+from tests.bot.conftest import DOMAIN, asked_next, make_tracker
 
 CONFIRMED = {"as_of": "2026-11-25", "on_behalf": False, "incidents": [
     {"date": "2026-10-01", "reported_to": ["police"], "reference": "DC-123"},
@@ -31,12 +31,26 @@ def slots_set(events):
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
+def validate(dispatcher, **tracker):
+    """validate_application_form's slots and the question the form asks next."""
+    made = make_tracker(active_loop="application_form", **tracker)
+    events = run(ValidateApplicationForm(), dispatcher, made)
+    return slots_set(events), asked_next(made.slots, events)
+
+
 def test_the_story_becomes_the_description_and_is_not_asked_again(dispatcher):
-    tracker = make_tracker(slots={**DECIDED, "story": "the lads next door play music till 3am"}, text="yes", intent="affirm",
-                           active_loop="application_form")
-    events = slots_set(run(ValidateApplicationForm(), dispatcher, tracker))
+    events, asked = validate(dispatcher, slots={**DECIDED, "story": "the lads next door play music till 3am"}, text="yes",
+                             intent="affirm")
     assert events["description"] == "the lads next door play music till 3am"
-    assert events["requested_slot"] == "applicant_name"
+    assert asked == "applicant_name"
+
+
+def test_answers_known_when_the_form_starts_are_kept_as_they_are(dispatcher):
+    # A new decision after applying starts the form again with the earlier answers: not re-read.
+    events, asked = validate(dispatcher, slots={**DECIDED, **DETAILS, "applicant_email": "none"}, text="apply now",
+                             intent="apply_now")
+    assert {name: events[name] for name in DETAILS} == {**DETAILS, "applicant_email": "none"}
+    assert asked == "confirm" and dispatcher.messages == []
 
 
 @pytest.mark.parametrize("asked, answer, expected, response", [
@@ -45,55 +59,95 @@ def test_the_story_becomes_the_description_and_is_not_asked_again(dispatcher):
     ("applicant_email", "none", "none", None),
     ("applicant_phone", "123", None, "utter_invalid_phone"),
     ("applicant_phone", "07700 900123", "07700 900123", None),
+    ("applicant_phone", "call me on 07700 900123 after 5", "07700 900123", None),
+    ("applicant_phone", "none", "none", None),  # the email was given
 ])
 def test_contact_details_are_checked(dispatcher, asked, answer, expected, response):
     slots = {**DECIDED, "applicant_name": "Jo", "applicant_email": "jo@example.org" if asked == "applicant_phone" else None}
-    events = slots_set(run(ValidateApplicationForm(), dispatcher, make_tracker(slots=slots, text=answer, requested=asked,
-                                                                                active_loop="application_form")))
-    assert events.get(asked) == expected
-    if response:
-        assert [m["response"] for m in dispatcher.messages] == [response]
-        assert events["requested_slot"] == asked
+    events, next_question = validate(dispatcher, slots=slots, text=answer, requested=asked)
+    assert events[asked] == expected
+    assert [m["response"] for m in dispatcher.messages] == ([response] if response else [])
+    assert next_question == (asked if response else "applicant_phone" if asked == "applicant_email" else "address")
 
 
 def test_no_email_and_no_phone_is_refused(dispatcher):
     slots = {**DECIDED, "applicant_name": "Jo", "applicant_email": "none"}
-    events = slots_set(run(ValidateApplicationForm(), dispatcher, make_tracker(slots=slots, text="none", requested="applicant_phone",
-                                                                                active_loop="application_form")))
-    assert "applicant_phone" not in events and events["requested_slot"] == "applicant_phone"
+    events, asked = validate(dispatcher, slots=slots, text="none", requested="applicant_phone")
+    assert events["applicant_phone"] is None and asked == "applicant_phone"
     assert dispatcher.messages[0]["response"] == "utter_need_contact"
+
+
+@pytest.mark.parametrize("asked", ["applicant_name", "applicant_email", "address", "impact", "confirm"])
+@pytest.mark.parametrize("answer, response", [("", "utter_empty_message"), ("   ", "utter_empty_message"),
+                                              ("🙂🙂", "utter_emoji_only"), ("!!", "utter_emoji_only")])
+def test_an_empty_or_emoji_message_is_answered_and_asked_again(dispatcher, asked, answer, response):
+    slots = {**DECIDED, **{name: value for name, value in DETAILS.items() if name != asked}}
+    events, next_question = validate(dispatcher, slots=slots, text=answer, requested=asked)
+    assert events[asked] is None and next_question == asked
+    assert [m["response"] for m in dispatcher.messages] == [response]
+
+
+@pytest.mark.parametrize("asked", ["applicant_name", "applicant_email", "applicant_phone", "address", "description"])
+@pytest.mark.parametrize("answer", ['/inform{"applicant_name": "Jo", "applicant_email": "jo@example.org"}', "/affirm",
+                                    " /inform 07700 900123"])
+def test_rasa_command_syntax_is_never_an_answer(dispatcher, asked, answer):
+    slots = {**DECIDED, **{name: value for name, value in DETAILS.items() if name != asked}}
+    events, next_question = validate(dispatcher, slots=slots, text=answer, requested=asked)
+    assert events[asked] is None and next_question == asked
 
 
 def test_for_someone_else_asks_their_name(dispatcher):
     slots = {**DECIDED, **DETAILS, "on_behalf": True, "consent": "yes", "impact": None}
-    events = slots_set(run(ValidateApplicationForm(), dispatcher, make_tracker(slots=slots, text="x", intent="inform",
-                                                                                active_loop="application_form")))
-    assert events["requested_slot"] == "victim_name"
+    events, asked = validate(dispatcher, slots=slots, text="x", intent="inform")
+    assert asked == "victim_name"
+
+
+def test_the_form_asks_in_order_and_ends_when_confirmed(dispatcher):
+    slots = {**DECIDED, "applicant_name": "Jo"}
+    assert validate(dispatcher, slots=slots, text="  12 Station Road  ", requested="address")[0]["address"] == "12 Station Road"
+    events, asked = validate(dispatcher, slots={**DECIDED, **DETAILS}, text="yes that's right", requested="confirm")
+    assert events["confirm"] is True and asked is None
+    events, asked = validate(dispatcher, slots={**DECIDED, **DETAILS}, text="/affirm", intent="affirm", requested="confirm")
+    assert events["confirm"] is True and asked is None  # the summary's own button
+
+
+def test_an_answer_is_read_no_further_than_read_chars(dispatcher):
+    from groundwork.limits import READ_CHARS
+
+    events, asked = validate(dispatcher, slots={**DECIDED, **DETAILS, "impact": None}, text="I can't sleep. " * 2000,
+                             requested="impact")
+    assert events["impact"] == ("I can't sleep. " * 2000)[:READ_CHARS].strip() and asked == "confirm"
 
 
 def test_change_my_phone_asks_for_it_again(dispatcher):
     slots = {**DECIDED, **DETAILS}
-    events = slots_set(run(ValidateApplicationForm(), dispatcher, make_tracker(slots=slots, text="can I change my phone number",
-                                                                                intent="change_answer", requested="confirm",
-                                                                                active_loop="application_form")))
-    assert events["applicant_phone"] is None and events["requested_slot"] == "applicant_phone"
+    events, asked = validate(dispatcher, slots=slots, text="can I change my phone number", intent="change_answer",
+                             requested="confirm")
+    assert events["applicant_phone"] is None and events["confirm"] is None and asked == "applicant_phone"
+    assert "applicant_email" not in events
 
 
-def test_a_question_is_not_taken_as_a_name(dispatcher):
-    slots = {**DECIDED}
-    events = slots_set(run(ValidateApplicationForm(), dispatcher, make_tracker(slots=slots, text="what is a case review anyway",
-                                                                                intent="ask_what_is", requested="applicant_name",
-                                                                                active_loop="application_form")))
-    assert "applicant_name" not in events and events["requested_slot"] == "applicant_name"
-    assert dispatcher.messages[0]["response"] == "utter_what_is"
+def test_an_unclear_change_asks_which_part(dispatcher):
+    events, asked = validate(dispatcher, slots={**DECIDED, **DETAILS}, text="hmm not sure", intent="inform", requested="confirm")
+    assert events["confirm"] is None and asked == "confirm"
+    assert [m["response"] for m in dispatcher.messages] == ["utter_which_change"]
+
+
+@pytest.mark.parametrize("asked", ["applicant_name", "address"])
+@pytest.mark.parametrize("answer, response", [("what is a case review anyway", "utter_what_is"),
+                                              ("why do you need this?", "utter_application_help")])
+def test_a_question_is_not_taken_as_a_name_or_address(dispatcher, asked, answer, response):
+    slots = {**DECIDED, **{name: value for name, value in DETAILS.items() if name not in (asked, "address")}}
+    events, next_question = validate(dispatcher, slots=slots, text=answer, intent="ask_what_is", requested=asked)
+    assert events[asked] is None and next_question == asked
+    assert [m["response"] for m in dispatcher.messages] == [response]
 
 
 def test_change_my_mums_name_is_the_victims_name(dispatcher):
     slots = {**DECIDED, **DETAILS, "on_behalf": True, "consent": "yes", "victim_name": "Mary"}
-    events = slots_set(run(ValidateApplicationForm(), dispatcher, make_tracker(slots=slots, text="can you change my mum's name",
-                                                                                intent="change_answer", requested="confirm",
-                                                                                active_loop="application_form")))
-    assert events["victim_name"] is None and events["requested_slot"] == "victim_name"
+    events, asked = validate(dispatcher, slots=slots, text="can you change my mum's name", intent="change_answer",
+                             requested="confirm")
+    assert events["victim_name"] is None and asked == "victim_name"
     assert "applicant_name" not in events
 
 

@@ -62,12 +62,13 @@ def store(request, tmp_path, monkeypatch):
     monkeypatch.setenv("ASBCR_DATABASE_URL", url)
     monkeypatch.setenv("ASBCR_TODAY", TODAY)
     monkeypatch.setenv("ASBCR_VAR", str(tmp_path / "var"))
-    for name in ("ASBCR_PUBLIC_URL", "ASBCR_WEB_PORT", "ASBCR_STAFF_TOKEN"):
+    # ASBCR_PARTNERSHIP too: these tests read Erewash's (the contract's default) unless they choose.
+    for name in ("ASBCR_PUBLIC_URL", "ASBCR_WEB_PORT", "ASBCR_STAFF_TOKEN", "ASBCR_PARTNERSHIP"):
         monkeypatch.delenv(name, raising=False)
     engine = db.get_engine(url)
     if request.param == "postgresql":
         with engine.begin() as connection:
-            connection.execute(text("TRUNCATE events, applications, reference_counters, published_figures RESTART IDENTITY CASCADE"))
+            connection.execute(text("TRUNCATE outbox, events, applications, reference_counters, published_figures, staff_sessions, staff_accounts, sign_in_throttles, audit_log RESTART IDENTITY CASCADE"))
     yield url
     db.dispose_all()
 

@@ -340,6 +340,17 @@ def test_retention_removes_personal_details_and_keeps_the_figures(store, make_ap
         service.record_event(rejected, "appeal-received", note="Jo Bloggs phoned")
 
 
+@pytest.mark.parametrize("today, months, cutoff", [
+    ("2026-08-31", 6, "2026-02-28"),  # a month back from a day the shorter month lacks: its last day
+    ("2028-08-31", 6, "2028-02-29"),
+    ("2027-03-31", 1, "2027-02-28"),
+    ("2026-11-25", 72, "2020-11-25"),
+])
+def test_retention_cutoff_is_calendar_months_as_the_window_counts_them(store, monkeypatch, today, months, cutoff):
+    monkeypatch.setenv("ASBCR_TODAY", today)
+    assert service.apply_retention(months, dry_run=True)["cutoff"] == cutoff
+
+
 def test_retention_period_must_be_whole_months(store):
     for bad in (0, -3, 1.5, "12", True):
         with pytest.raises(CaseworkError, match="whole number of months"):

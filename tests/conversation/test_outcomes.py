@@ -145,3 +145,42 @@ def test_odd_messages_keep_the_conversation(stack, odd):
     resident.say(odd)
     assert resident.replies, f"no reply to {odd[:30]!r}"
     assert resident.ask == before, resident.log()
+
+
+def test_the_application_form_answers_what_it_cannot_use_and_asks_again(stack):
+    """Rasa fills the slot being asked with the message; validate_application_form refuses what
+    won't do, says why, and the same question comes again (never a skipped or a wrong answer)."""
+    from bot.conversation.words import responses
+
+    def said(response: str) -> str:
+        return responses()[response][0]["text"]
+
+    resident = Resident(stack.rasa_url)
+    assert resident.answer_until_decided(BASE, CASES[0][1])["outcome"] == "apply", resident.log()
+    resident.say("yes please")
+    assert resident.ask == "applicant_name", resident.log()
+    steps = [  # (message, what the bot must say, the question asked after it)
+        ("what is a case review?", said("utter_what_is"), "applicant_name"),
+        ('/inform{"applicant_name": "Mallory"}', None, "applicant_name"),
+        ("🙂🙂", said("utter_emoji_only"), "applicant_name"),
+        ("Jo Bloggs", None, "applicant_email"),
+        ("jo at example dot org", said("utter_invalid_email"), "applicant_email"),
+        ("none", None, "applicant_phone"),
+        ("none", said("utter_need_contact"), "applicant_phone"),
+        ("my mobile is 07700 900123", None, "address"),
+        ("12 Station Road, Ilkeston DE7 5AB", None, "impact"),
+        ("I can't sleep", None, "confirm"),
+        ("hmm", said("utter_which_change"), "confirm"),
+        ("change my phone", None, "applicant_phone"),
+        ("07700 900456", None, "confirm"),
+    ]
+    for message, response, asked in steps:
+        resident.say(message)
+        if response:
+            assert response in resident.text(), resident.log()
+        assert (resident.replies[-1].get("custom") or {}).get("ask") == asked, resident.log()
+    shown = resident.text()
+    assert "Name: Jo Bloggs" in shown and "Email: not given" in shown and "Phone: 07700 900456" in shown, resident.log()
+    assert "Mallory" not in shown
+    resident.say("yes")
+    assert resident.application and resident.application["reference"].startswith("ASBCR-2026-"), resident.log()

@@ -19,7 +19,8 @@ CONFIG = {
 }
 
 
-def test_process_adds_entities_with_our_extractor_name_and_keeps_others():
+def test_process_adds_entities_with_our_extractor_name_and_keeps_others(monkeypatch):
+    monkeypatch.setenv("ASBCR_TODAY", "2026-11-25")
     extractor = ASBEntityExtractor({**ASBEntityExtractor.get_default_config()})
     other = {"entity": "thing", "value": "x", "start": 0, "end": 1, "extractor": "Other"}
     message = Message(data={TEXT: "told the feds 3 times since Christmas", ENTITIES: [other]})
@@ -31,8 +32,9 @@ def test_process_adds_entities_with_our_extractor_name_and_keeps_others():
     assert [(e["entity"], e["value"], e["text"]) for e in ours] == [
         ("organisation", "police", "the feds"),
         ("incident_count", "3", "3"),
-        ("date", "since Christmas", "since Christmas"),
+        ("date", "2025-12-25", "since Christmas"),  # resolved once, as of the service's today
     ]
+    assert ours[2]["additional_info"] == {"approximate": False, "open_ended": True}
     assert {e["extractor"] for e in ours} == {"ASBEntityExtractor"}
     assert empty.get(ENTITIES, []) == []
 

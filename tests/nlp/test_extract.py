@@ -51,3 +51,14 @@ def test_ten_thousand_characters_are_read_up_to_the_cap():
     assert ["organisation", "council", "the council"] in triples(found)
     assert all(e["end"] <= MAX_CHARS for e in found)
     assert any(e["start"] > MAX_CHARS - len(sentence) for e in found)  # read right up to the cap
+
+
+def test_given_today_dates_are_resolved_once_to_iso_values():
+    import datetime as dt
+
+    from bot.nlp.extract import extract
+
+    found = [e for e in extract("rang 101 on 3 june and last tuesday, going on since march", dt.date(2026, 11, 25))
+             if e["entity"] == "date"]
+    assert [(e["text"], e["value"], e["additional_info"]["open_ended"]) for e in found] == [
+        ("3 june", "2026-06-03", False), ("last tuesday", "2026-11-24", False), ("since march", "2026-03-01", True)]

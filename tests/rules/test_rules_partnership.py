@@ -38,6 +38,12 @@ def test_erewash_policy_as_published():
     assert policy.policy["appeal"] == "Appeals go to the Office of the Police and Crime Commissioner for Derbyshire."
     assert policy.references["threshold"].startswith(
         "https://www.erewash.gov.uk/community-safety-section/anti-social-behaviour-case-review.html")
+    # The page's promise, "What happens when I submit a Anti-Social Behaviour Case Review Form?".
+    assert policy.acknowledgement_working_days == 5
+    assert policy.policy["acknowledgement_working_days"] == (
+        "We will confirm receipt of a completed Anti-Social Behaviour Case Review Application Form, "
+        "within five working days.")
+    assert "What happens when I submit" in policy.references["acknowledgement_working_days"]
 
 
 def test_every_parameter_carries_its_policy_sentence_its_reference_and_the_date_it_took_effect():
@@ -75,7 +81,7 @@ def test_available_partnerships():
 
 def test_version_is_the_policy_date_and_a_hash_of_the_file():
     assert re.fullmatch(r"2014-10-20\.[0-9a-f]{8}", load_partnership("erewash").version)
-    assert re.fullmatch(r"2025-04-01\.[0-9a-f]{8}", load_partnership("testshire").version)
+    assert re.fullmatch(r"2026-04-01\.[0-9a-f]{8}", load_partnership("testshire").version)  # its latest change
     decision = decide({"as_of": "2026-11-25"}, "testshire", TODAY)
     assert decision["rule_set"] == {"name": "testshire", "version": load_partnership("testshire").version}
 
@@ -126,6 +132,9 @@ def test_the_value_in_force_on_the_day_applies():
     assert testshire.on(dt.date(2025, 4, 1)).threshold == 2
     assert testshire.on(dt.date(2025, 4, 1)).single_hate_incident is True
     assert testshire.on(TODAY).threshold == 2
+    assert testshire.on(dt.date(2026, 3, 31)).acknowledgement_working_days == 5
+    assert testshire.on(dt.date(2026, 4, 1)).acknowledgement_working_days == 3
+    assert testshire.on(dt.date(2026, 4, 1)).threshold == 2  # a later change to one parameter keeps the others
     with pytest.raises(PartnershipError, match="took effect after 2014-10-19"):
         testshire.on(dt.date(2014, 10, 19))
 
@@ -173,6 +182,14 @@ BROKEN = [
     ("    ombudsman_web: https://www.policeconduct.gov.uk\n", "",
      "complaints.police.ombudsman_web is missing: a complaint needs organisation, procedure, ombudsman, ombudsman_web"),
     ("  threshold:\n    description:", "  limit:\n    description:", "parameters.threshold is missing"),
+    ("        value: 5\n", "        value: 0\n", "acknowledgement_working_days must be a whole number of working days, 1 to 20"),
+    ("        value: 5\n", "        value: 5.5\n", "acknowledgement_working_days must be a whole number of working days"),
+    ("        value: 5\n", "", "parameters.acknowledgement_working_days.values.2014-10-20.value is missing"),
+    ("  acknowledgement_working_days:\n", "  acknowledgement_days:\n",
+     "parameters.acknowledgement_working_days is missing"),
+    ("      - \"{policy.acknowledgement_working_days}\"\n",
+     "      - We will confirm receipt of your application within five working days.\n",
+     "outcomes.apply.next_steps must quote {policy.acknowledgement_working_days}"),
 ]
 
 
