@@ -210,6 +210,7 @@ class Conversation:
 
     def answer(self, message: str) -> List[dict]:
         if message == "/greet":
+            self.__init__()  # a fresh opening, wherever the sender was (junk tests send it mid-form)
             return self.ask("concern", [{"text": "Hello. I can help you find out whether you can ask for a case review."}])
         if message == "/restart":
             self.__init__()
