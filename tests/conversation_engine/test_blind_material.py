@@ -3,7 +3,7 @@ set on their own facts, and the simulated resident plays them as the brief says:
 question with the case's words and corrects the check, truthfully, with the case's own words."""
 import pytest
 
-from asbcr.clock import today
+from groundwork.clock import today
 from evaluation.blind import load_set
 from evaluation.resident import AREAS, CONFIRM, SimulatedResident, differing_areas
 from rules import decide

@@ -95,7 +95,7 @@ def test_cases_are_complete_and_cover_every_outcome(cases):
 
 
 def test_hand_derived_outcomes_agree_with_the_rule_set(cases):
-    from asbcr.clock import today
+    from groundwork.clock import today
     from rules import decide
 
     wrong = [(c["id"], c["expected_outcome"], decide(c["facts"], "erewash", today())["outcome"]) for c in cases
