@@ -204,9 +204,17 @@ def _squash(words: str) -> str:
     return re.sub(r"\s+", " ", words.lower().replace("’", "'").replace("'", "")).strip()
 
 
+_NUMBER_WORD_HYPHEN = re.compile(r"\b(twenty|thirty)-(?=(?:one|two|three|four|five|six|seven|eight|nine|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)\b)")
+# Dictated punctuation ("the 24th of May comma then..."), each replaced by its mark padded to the same length.
+_SPOKEN_PUNCTUATION = re.compile(r"\b(comma|full stop)\b")
+
+
 def _lower_same_length(text: str) -> str:
-    """Lower case without changing any offset (some characters lower into two)."""
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    """Lower case without changing any offset (some characters lower into two); "twenty-sixth"
+    reads as "twenty sixth" and a dictated "comma" or "full stop" as its mark."""
+    low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    low = _NUMBER_WORD_HYPHEN.sub(lambda m: m.group(1) + " ", low)
+    return _SPOKEN_PUNCTUATION.sub(lambda m: ("," if m.group(1) == "comma" else ".").ljust(len(m.group(1))), low)
 
 
 # --------------------------------------------------------------------------- finding
@@ -269,6 +277,8 @@ def _plausible(match: _Match, low: str) -> bool:
             return False
     if match.kind == "month_day":
         days = g["days"]
+        if re.search(r"[.!?;]\s", low[match.start: match.end]):
+            return False  # "on Tuesday 26 May. The second was...": a sentence ends after the month
         if not re.search(r"\d(?:st|nd|rd|th)|[a-z]{4}", days) and "year" not in g:
             # "March 12" is fine at the end of a clause, not before another word ("may 2 people").
             if re.match(r"\s*[a-z]", after) and not re.match(r"\s*(?:and|&|at|in|on|when|then|but|or|last|this|,)\b", after):
@@ -631,6 +641,7 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
     month_named: DateReading | None = None  # the last date said with its month
     previous: _Match | None = None
     said_weekday: _Match | None = None  # the last weekday said without last/next
+    previous_holiday: _Match | None = None  # a holiday said just before a rough month ("bank hol weekend end of august")
     for match in matches:
         fragment = text[match.start: match.end]
         if match.kind == "vague":
@@ -644,7 +655,8 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
             said_weekday = match
 
         if (match.kind in ("day_month", "month_day", "numeric") and previous is not None and previous.kind == "holiday"
-                and readings and readings[-1].start == previous.start and re.fullmatch(r"[\s,(:-]*(?:the\s+)?", low[previous.end: match.start])
+                and readings and readings[-1].start == previous.start
+                and re.fullmatch(r"[\s,(:-]*(?:week(?:end)?[\s,(:-]*)?(?:the\s+)?", low[previous.end: match.start])
                 and readings[-1].date is not None
                 and any(r.date and (r.date.month == readings[-1].date.month
                                     or (r.date.weekday() in (0, 5, 6) and "mondays" in _holiday_entry(previous)))
@@ -654,6 +666,14 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
             dropped = readings.pop()
             if month_named is dropped:
                 month_named = None
+        if (match.kind in ("day_month", "month_day", "numeric") and said_weekday is not None and readings
+                and readings[-1].start == said_weekday.start and said_weekday is previous
+                and not re.search(r"[.!?;]|\b(?:and|then|also|again)\b", low[said_weekday.end: match.start])
+                and match.start - said_weekday.end <= 60
+                and resolved_all and resolved_all[0].date is not None
+                and resolved_all[0].date.weekday() == _grammar().weekday_of[_squash(said_weekday.groups["wd"])]):
+            # "the Saturday of the church coffee morning, the 26th of September": the date says which Saturday
+            readings.pop()
         pinned = False  # the day already says which date it is
         if (match.kind == "ordinal" and previous is not None and previous.kind == "weekday_by_holiday"
                 and readings and readings[-1].start == previous.start and resolved_all and resolved_all[0].date
@@ -683,7 +703,8 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
                 month_named = None
         if (match.kind == "ordinal" and previous is not None and previous.kind == "holiday" and readings
                 and readings[-1].start == previous.start and readings[-1].date is not None
-                and re.fullmatch(r"[\s,:()-]*(?:weekend[\s,:()-]*)?(?:(?:the|on the|it was the)\s+[a-z]+day[\s,:()-]*)?(?:the\s+)?", low[previous.end: match.start])):
+                and re.fullmatch(r"[\s,:()-]*(?:weekend[\s,:()-]*)?(?:(?:at\s+|in\s+)?(?:the\s+)?(?:start|beginning|middle|end)\s+of\s+[a-z]+[\s,:()-]*)?(?:(?:the|on the|it was the)\s+[a-z]+day[\s,:()-]*)?(?:(?:so|it was|that was|i mean)\s+)?(?:the\s+)?",
+                                 low[previous.end: match.start])):
             # "the May bank holiday weekend - the Sunday, the 24th": the day says which date it was.
             holiday = readings.pop()
             resolved_all = [_Resolved(_with_year(holiday.date.year, holiday.date.month, r.date.day)) if r.date else r
@@ -691,7 +712,17 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
             if month_named is holiday:
                 month_named = None
         elif match.kind == "ordinal" and not pinned:
+            rough_month = readings[-1] if _day_of_month_just_named(low, previous, match, readings) and readings[-1].approximate else None
             resolved_all = _ordinal_in_context(resolved_all, match, low, previous, readings, month_named, today)
+            if rough_month is not None and resolved_all and resolved_all[0].date \
+                    and (resolved_all[0].date.year, resolved_all[0].date.month) == (rough_month.date.year, rough_month.date.month):
+                # "the bank hol weekend end of august, the sunday so 30th": one date, the day says which
+                readings.pop()
+                if month_named is rough_month:
+                    month_named = None
+                if (readings and previous_holiday is not None and readings[-1].start == previous_holiday.start
+                        and readings[-1].date is not None and abs((readings[-1].date - resolved_all[0].date).days) <= 3):
+                    readings.pop()
         if match.kind == "weekday_by_holiday" and "mondays" in _holiday_entry(match) \
                 and month_named is not None and month_named.date is not None:
             # "25th May... no, the Sunday before the bank holiday": the bank holiday nearest the date said.
@@ -717,6 +748,7 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
                      if month_named.date <= d <= month_named.date + dt.timedelta(days=14)]
             if after and not _month_named_after(low[match.end: match.end + 30]):
                 resolved_all = [_Resolved(min(after))]
+        previous_holiday = match if match.kind == "holiday" else (previous_holiday if match.kind == "month" else None)
         previous = match
         for resolved in resolved_all:
             readings.append(
@@ -804,8 +836,7 @@ def _ordinal_in_context(resolved: list, match: _Match, low: str, previous: _Matc
         if candidate and candidate <= today:
             out[0] = _Resolved(candidate)
             base = candidate
-    if (previous is not None and previous.kind == "month" and readings and readings[-1].date is not None and out[0].date
-            and re.fullmatch(r"[\s,:-]*(?:(?:i think|i'?m sure|i believe|so|yes|it was|that'?s|which was|maybe|probably|on)[\s,:-]*)*", low[previous.end: match.start])):
+    if _day_of_month_just_named(low, previous, match, readings) and out[0].date:
         # "the end of May, the 25th": the day of the month just named.
         month_start = readings[-1].date.replace(day=1)
         out[0] = _Resolved(_with_year(month_start.year, month_start.month, out[0].date.day))
@@ -828,6 +859,13 @@ def _ordinal_in_context(resolved: list, match: _Match, low: str, previous: _Matc
         if r.date is not None and r.date.day > base.day:
             out[index] = _Resolved(_with_year(base.year, base.month, r.date.day))
     return out
+
+
+def _day_of_month_just_named(low: str, previous: _Match | None, match: _Match, readings: list) -> bool:
+    """"the end of May, the 25th", "end of august, the sunday so 30th": the day is of the month just named."""
+    return (previous is not None and previous.kind == "month" and bool(readings) and readings[-1].date is not None
+            and bool(re.fullmatch(r"[\s,:-]*(?:(?:i think|i'?m sure|i believe|so|yes|it was|that'?s|which was|maybe|probably|on|the [a-z]+day)[\s,:-]*)*(?:the\s+)?",
+                                  low[previous.end: match.start])))
 
 
 def _anaphoric(match: _Match, low: str, previous: _Match | None, month_named: DateReading | None) -> bool:
