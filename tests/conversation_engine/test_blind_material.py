@@ -10,7 +10,7 @@ from rules import decide
 
 ASKS = {"concern", "emergency", "asb_ongoing", "reported", "incident_count", "incident_dates", "reported_to",
         "incidents_related", "on_behalf", "consent", "complaint_completed", "complained_about", "previous_review"}
-SETS = {"first": 150, "second": 60, "third": 60, "fourth": 80, "fifth": 60, "sixth": 60, "seventh": 60, "eighth": 90, "ninth": 60, "tenth": 60}
+SETS = {"first": 150, "second": 60, "third": 60, "fourth": 80, "fifth": 60, "sixth": 60, "seventh": 60, "eighth": 90, "ninth": 60, "tenth": 60, "eleventh": 60}
 
 
 @pytest.mark.parametrize("name, size", SETS.items())
