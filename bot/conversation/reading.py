@@ -536,14 +536,17 @@ def _reported_later(text: str, dates: List[DateMention]) -> List[Tuple[dt.date, 
         # "the 19 September party reported to the council on 21 September"
         reported_on = re.match(r"^\s*([a-z']+\s+){0,2}(which i |and i |i |was |were )?(reported|rang|called|phoned|logged)( it| them| this)?\b[^.,;]{0,30}\b(on|the)\s*$", between) \
             or (re.match(r"^[\s,]*(reported|logged)( it)?( on)?( the)?( (mon|tues|wednes|thurs|fri|satur|sun)day)?\s*$", between) and (second.date - first.date).days <= 7)  # "Friday 22 May, reported Sunday 24 May"
+        # "3 June it happened but we were away, rang it in when we got back on the 8th"
+        happened_then_rang = re.match(r"^\s*(it|this|that)\s+(happened|occurr?ed|was)\b[^.;]{0,60}\b(reported|rang|rung|called|phoned|logged|told)\b[^.;]{0,40}$", between) \
+            and (second.date - first.date).days <= 14
         # "the night of 20th June, I rang 101 on the Monday after, the 22nd"
         reported_after = re.search(r"\b(reported|rang|rung|called|phoned|told|logged|emailed)\b[^.;]{0,40}\b(\w+day|day|morning|week) after\b[\s,]*(the\s*)?$", between) \
             and (second.date - first.date).days <= 7
         # "23 May, though I couldn't get through all weekend, so I reported it on the Tuesday"
         could_not = then_reported and re.search(r"\b(couldn'?t|could not|didn'?t|did not|wasn'?t able)\b", between)
-        if (waited or then_reported or reported_on or reported_after) and first.date < second.date and not first.start_point \
+        if (waited or then_reported or reported_on or reported_after or happened_then_rang) and first.date < second.date and not first.start_point \
                 and not first.approximate and not second.approximate \
-                and (reported_on or reported_after or could_not or waited and re.search(r"\b(till|until|til)\b", between)
+                and (reported_on or reported_after or happened_then_rang or could_not or waited and re.search(r"\b(till|until|til)\b", between)
                      or re.search(r"\b(happened|occurr?ed|was|were|started|took place|kicked off|did it|egged|smashed|broke|broken|kicked|attacked|damaged)\b",
                                   text[max(0, first.start - 40): first.start] + between[:30])):
             pairs.append((first.date, second.date))

@@ -845,9 +845,11 @@ def _ordinal_in_context(resolved: list, match: _Match, low: str, previous: _Matc
             and all(_WEEKDAY_ONLY.match(r.text.lower()) for r in readings if r.start > month_named.start)
             and out[0].date.day > month_named.date.day and match.start - month_named.end <= 80
             and not re.search(r"[.!?;]", low[month_named.end: match.start])
-            and re.search(r"\b(after|later|following|next)( that| it| this)?\b[\s,]*(the\s*)?$", low[month_named.end: match.start])):
-        # "20th June, I rang 101 on the Monday after, the 22nd": a day counted on from a date said with
-        # its month is in that month, not the most recent 22nd ("7 July and the 18th" is a list: the latest 18th).
+            and re.search(r"\b(after|later|following|next)( that| it| this)?\b[\s,]*(the\s*)?$"
+                          r"|\b(got|get|came|come|were|was) (back|home)\b[\s,]*(on\s*)?(the\s*)?$", low[month_named.end: match.start])):
+        # "20th June, I rang 101 on the Monday after, the 22nd", "4 June ... rang it in when we got back on
+        # the 9th": a day counted on from a date said with its month is in that month, not the most
+        # recent 22nd ("7 July and the 18th" is a list: the latest 18th).
         candidate = _with_year(month_named.date.year, month_named.date.month, out[0].date.day)
         if candidate and candidate <= today:
             out[0] = _Resolved(candidate)
