@@ -98,6 +98,7 @@ class _Grammar:
     month_of: dict[str, int]
     weekday_of: dict[str, int]
     ordinal_of: dict[str, int]
+    day_word_of: dict[str, int]
     cardinal_of: dict[str, int]
     holiday_of: dict[str, dict]
     ambiguous_months: set[str]
@@ -134,6 +135,12 @@ def _grammar() -> _Grammar:
     ordinal_of = {w.replace("-", " "): n for w, n in numbers["ordinals"].items()}
     weak = set(numbers["weak_cardinals"])
     cardinal_of = {w: n for w, n in numbers["cardinals"].items() if w not in weak}
+    # Days of the month said as plain number words before the month ("eight August", "twenty one
+    # October"), as residents writing in a second language and voice typing do.
+    units = {w: n for w, n in cardinal_of.items() if 1 <= n <= 9 and " " not in w}
+    day_word_of = {w: n for w, n in cardinal_of.items() if 1 <= n <= 31 and " " not in w and w not in ("dozen", "couple")}
+    day_word_of.update({f"twenty {w}": 20 + n for w, n in units.items()})
+    day_word_of["thirty one"] = 31
     holiday_of = {}
     for holiday in words["holidays"]:
         for word in holiday["words"]:
@@ -147,15 +154,18 @@ def _grammar() -> _Grammar:
     daynum = r"(?:[0-3]?\d)(?:st|nd|rd|th)?"
     ordnum = r"(?:[0-3]?\d)(?:st|nd|rd|th)"
     dayitem = rf"(?:the\s+)?(?:{daynum}|{ordw})\b"
+    # "the two September ones" are two incidents, not the 2nd: a number word is a day only without "the".
+    dayitem_before_month = rf"(?:(?:the\s+)?(?:{daynum}|{ordw})|(?<!the\s)(?:{_alternation(day_word_of)}))\b"
     sep = r"(?:\s*,\s*(?:and\s+|&\s*)?|\s+and\s+|\s*&\s*|\s*\+\s*|\s+n\s+|\s+(?=(?:the\s+)?[0-3]?\d(?:st|nd|rd|th)\b))"
     daylist = rf"{dayitem}(?:{sep}{dayitem})*"
+    daylist_before_month = rf"{dayitem_before_month}(?:{sep}{dayitem_before_month})*"
     year = r"(?:(?:19|20)\d{2}|['’]\d{2})"
 
     patterns = [
         ("iso", rf"\b(?P<y>(?:19|20)\d{{2}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}})\b"),
         ("numeric", rf"\b(?P<d>\d{{1,2}})[./\-](?P<m>\d{{1,2}})[./\-](?P<y>\d{{4}}|\d{{2}})\b"),
         ("numeric", r"(?<![\d./])\b(?P<d>\d{1,2})/(?P<m>\d{1,2})\b(?![./]\d)"),
-        ("day_month", rf"(?<![/.\d-])\b(?P<days>{daylist})(?:\s*(?:of\s+|-|/|\.)?\s*)(?P<mon>{mon})\b\.?(?:,?\s*(?P<year>{year})\b)?"),
+        ("day_month", rf"(?<![/.\d-])\b(?P<days>{daylist_before_month})(?:\s*(?:of\s+|-|/|\.)?\s*)(?P<mon>{mon})\b\.?(?:,?\s*(?P<year>{year})\b)?"),
         ("month_day", rf"\b(?P<mon>{mon})\b\.?\s+(?:the\s+)?(?P<days>{daylist})(?:,?\s*(?P<year>{year})\b)?"),
         ("month", rf"\b(?:(?P<last>last|this\s+past|this)\s+)?(?:(?P<pos>early|mid|middle\s+of|late|end\s+of|the\s+end\s+of|(?:the\s+)?last\s+day\s+of|start\s+of|the\s+start\s+of|beginning\s+of|the\s+beginning\s+of)\s+|mid-)?(?P<mon>{mon})\b(?:\s+(?P<year>(?:19|20)\d{{2}})\b)?"),
         ("weekday", rf"\b(?:(?P<pre>last|this\s+past|this|next)\s+)?(?P<wd>{wd})\b\.?(?:\s+(?P<post>just\s+gone|gone|just\s+past|before\s+last|last))?(?:\s+(?:night|nite|morning|afternoon|evening|eve)\b)?"),
@@ -190,6 +200,7 @@ def _grammar() -> _Grammar:
         month_of=month_of,
         weekday_of=weekday_of,
         ordinal_of=ordinal_of,
+        day_word_of=day_word_of,
         cardinal_of=cardinal_of,
         holiday_of=holiday_of,
         ambiguous_months=set(words["ambiguous_months"]),
@@ -366,6 +377,9 @@ def _day_numbers(days_text: str) -> list[int | None]:
             continue
         if item in grammar.ordinal_of:
             values.append(grammar.ordinal_of[item])
+            continue
+        if item in grammar.day_word_of:
+            values.append(grammar.day_word_of[item])
             continue
         digits = re.match(r"(\d+)(st|nd|rd|th)?$", item)
         values.append(int(digits.group(1)) if digits else None)
