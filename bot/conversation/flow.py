@@ -593,7 +593,10 @@ class Conversation:
             lines.append(f"- Incidents reported since {format_date(start)}: {len(recent)}")
             for incident in recent + older:
                 bodies = [names.get(b, b) for b in case.bodies_of(incident) if b != "landlord"]
-                line = f"  - {format_date(iso_date(incident['date']))}: told " + (join_words(bodies) or "nobody yet")
+                when = format_date(iso_date(incident["date"]))
+                if incident.get("reported_on") and incident["reported_on"] != incident["date"]:
+                    when += f", reported {format_date(iso_date(incident['reported_on']))}"  # the date that counts
+                line = f"  - {when}: told " + (join_words(bodies) or "nobody yet")
                 if incident.get("reference"):
                     line += f" (reference {incident['reference']})"
                 if incident in older:

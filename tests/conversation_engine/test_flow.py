@@ -33,6 +33,16 @@ def test_every_decision_but_999_comes_after_a_check_of_the_facts_it_is_made_on()
     assert json.loads(checked.stdout)["outcome"] == chat.decision["outcome"]
 
 
+def test_the_check_shows_the_report_date_where_it_differs_from_the_incident():
+    answers = dict(ANSWERS, incident_dates="it happened on saturday 3rd october and i reported it the next day, "
+                                           "sunday the 4th. then 20/10 and 1st nov")
+    chat = Chat().answer_until(answers, OPENING, stop="check")
+    first = chat.check["incidents"][0]
+    assert (first["date"], first.get("reported_on")) == ("2026-10-03", "2026-10-04")
+    assert "3 October 2026, reported 4 October 2026: told the police" in chat.text()
+    assert "20 October 2026: told the police" in chat.text()  # no report date where it is the same day
+
+
 def test_an_emergency_goes_straight_to_999_without_a_check():
     chat = Chat()
     chat.say("help hes outside my door with a knife right now")
