@@ -361,6 +361,8 @@ def _dates(text: str, today: dt.date, entities) -> Tuple[List[DateMention], List
             continue
         before = text[_clause_start(text, reading.start): reading.start]
         after = text[reading.end: _clause_end(text, reading.end)]
+        if cue("reason_before_date").search(before.lower()):
+            continue
         words = reading.text.lower()
         start_point = (
             reading.open_ended
@@ -375,8 +377,8 @@ def _dates(text: str, today: dt.date, entities) -> Tuple[List[DateMention], List
         if start_point and re.search(r"\b(report\w*|rang|called|phoned|told|logged|emailed)\b\s*(it|them|this|him|her)?\s*(to \w+( \w+)?)?\s*(on|in)?\s*$", before, re.I):
             start_point = bool(re.search(r"\b(since|from)\s*$", before, re.I)) or reading.open_ended
         if start_point and re.search(r"\b(report\w*|rang|ring|call\w*|phone\w*|told|tell|log\w*|email\w*|contact\w*)\b(\s+(it|them|this|that|him|her|anyone|anybody|the \w+))?"
-                                     r"\s+(till|until|til|untill)\s+(the\s+|on\s+|on\s+the\s+)?$", before, re.I):
-            start_point = False  # "I didn't report it till the 8th of June": that is when it was reported
+                                     r"\s+(till|until|til|untill)\s+(the\s+|on\s+|on\s+the\s+)?((mon|tues|wednes|thurs|fri|satur|sun)day\s+(the\s+)?)?$", before, re.I):
+            start_point = False  # "I didn't report it till (Tuesday) the 8th of June": that is when it was reported
         names_incident = bool(re.match(r"^\s*(ones?|incidents?|reports?|time)\b", after, re.I) and reading.approximate)
         # "the August one": an incident named by its month, not a date to add
         mentions.append(DateMention(reading.date, reading.start, reading.end, start_point, reading.approximate, names_incident))
@@ -529,7 +531,7 @@ def _reported_later(text: str, dates: List[DateMention]) -> List[Tuple[dt.date, 
         between = text[first.end: second.start]
         if "." in between.strip(" .")[:-1] and len(between) > 80:
             continue
-        waited = re.search(r"\b(but|and|though|although)\b[^.]{0,40}\b(didn'?t|didnt|did not|only|never got round to|wasn'?t|couldn'?t|could not)\b[^.]{0,30}"
+        waited = re.search(r"\b(but|and|though|although)\b[^.]{0,60}\b(didn'?t|didnt|did not|only|never got round to|wasn'?t|couldn'?t|could not)\b[^.]{0,30}"
                            r"\b(report|ring|rang|call|phone|tell|told|log|email|get through|get hold of|reach|speak to|contact)\w*\b[^.]{0,40}"
                            r"\b(till|until|til|on|the)\b[^.]{0,35}$", between)
         then_reported = re.search(r"\b(but|and|so) (i |we )?(only )?(reported|rang|called|phoned|told|logged|emailed)( it| them| this| that)?\b([^.,;]{0,40}|[^.,;]{0,40},\s*(the\s*)?)$", between)
