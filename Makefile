@@ -9,7 +9,7 @@ WEB_PY := .venv-web/bin/python
 # checks of deploy/ (their validators live there; the rest of the suite needs Rasa).
 WEB_TESTS := tests/test_web_limits.py tests/test_health.py tests/test_web_site.py tests/casework/test_application_pages.py tests/casework/test_resident_progress.py \
 	tests/casework/test_casework_pdf.py tests/test_groundwork.py \
-	tests/casework/test_staff_accounts.py tests/casework/test_staff_sign_in.py \
+	tests/casework/test_staff_accounts.py tests/casework/test_staff_sign_in.py tests/casework/test_staff_console.py \
 	tests/deploy
 
 .PHONY: run run-cluster test shell bootstrap web-env train nlp web-assets browser-deps nginx-deps bench bench-load load-env eval clean help

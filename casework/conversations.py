@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import os
-from typing import Iterable, Set
+from typing import Any, Dict, Iterable, List, Optional, Set
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
@@ -105,3 +106,64 @@ def expire_conversations(older_than_days: int, keep: Set[str], *, dry_run: bool 
     if not dry_run:
         remove_conversations(expired)
     return len(expired)
+
+
+# What a transcript shows of the tracker's events: what each side said, and a fresh start.
+_SAID = ("user", "bot")
+_RESTARTS = ("restart", "session_started")
+
+
+def transcript(sender_id: str) -> List[Dict[str, Any]]:
+    """One conversation's messages in the order Rasa stored them (as Rasa reads them back: by the
+    row's id). Each is {"speaker": "resident" | "assistant" | "restart", "text", "at" (aware UTC,
+    ISO), "buttons" (the titles the assistant offered), "chose" (the title of the button the
+    resident pressed, when their message was one)}. StoreUnavailable when the store cannot be read."""
+    if not sender_id or not _store_exists(tracker_url()):
+        return []
+    try:
+        with _engine(tracker_url()).connect() as connection:
+            if not _has_events_table(connection):
+                return []
+            rows = connection.execute(
+                text("SELECT type_name, timestamp, data FROM events WHERE sender_id = :sender ORDER BY id"),
+                {"sender": sender_id},
+            ).all()
+    except SQLAlchemyError as error:
+        raise StoreUnavailable(f"the conversation store is not available ({type(error).__name__})") from None
+    messages: List[Dict[str, Any]] = []
+    offered: Dict[str, str] = {}  # the last assistant message's buttons: payload -> title
+    for type_name, stamp, data in rows:
+        if type_name not in _SAID + _RESTARTS:
+            continue
+        event = _event_data(data)
+        at = dt.datetime.fromtimestamp(stamp, dt.timezone.utc).isoformat() if stamp is not None else None
+        if type_name in _RESTARTS:
+            if messages and messages[-1]["speaker"] != "restart":  # Rasa opens every conversation with one
+                messages.append({"speaker": "restart", "text": None, "at": at, "buttons": [], "chose": None})
+            continue
+        said = event.get("text") if isinstance(event.get("text"), str) else None
+        if type_name == "bot":
+            buttons = _buttons(event)
+            offered = {payload: title for title, payload in buttons}
+            messages.append({"speaker": "assistant", "text": said, "at": at,
+                             "buttons": [title for title, _ in buttons], "chose": None})
+        else:
+            messages.append({"speaker": "resident", "text": said, "at": at, "buttons": [],
+                             "chose": offered.get(said) if said is not None else None})
+    while messages and messages[-1]["speaker"] == "restart":
+        messages.pop()
+    return messages
+
+
+def _event_data(data: Optional[str]) -> Dict[str, Any]:
+    try:
+        event = json.loads(data) if data else {}
+    except ValueError:  # a row Rasa did not write: shown as a message with no text
+        return {}
+    return event if isinstance(event, dict) else {}
+
+
+def _buttons(event: Dict[str, Any]) -> List[tuple]:
+    buttons = (event.get("data") or {}).get("buttons") if isinstance(event.get("data"), dict) else None
+    return [(str(button.get("title")), str(button.get("payload")))
+            for button in buttons or [] if isinstance(button, dict) and button.get("title")]

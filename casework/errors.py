@@ -5,9 +5,17 @@ data back, because callers (the CLI, the web server, the bot) may log it.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 
 class CaseworkError(ValueError):
-    """Bad input or a request the casework rules do not allow."""
+    """Bad input or a request the casework rules do not allow. `field`, when known, names the
+    input at fault ("date", "note"), so a form can put the message beside it; the command line
+    prints the message alone."""
+
+    def __init__(self, message: str = "", *, field: Optional[str] = None):
+        super().__init__(message)
+        self.field = field
 
 
 class NotFound(CaseworkError):

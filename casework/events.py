@@ -50,15 +50,16 @@ def check_event(history: History, event: str, date: dt.date, today: dt.date,
                 note: Optional[str]) -> Optional[str]:
     """Raise CaseworkError if `event` cannot follow `history`; return a rejection's ground."""
     if event not in STAFF_EVENTS:
-        raise CaseworkError(f"unknown event {event!r}; use one of: {', '.join(STAFF_EVENTS)}")
+        raise CaseworkError(f"unknown event {event!r}; use one of: {', '.join(STAFF_EVENTS)}", field="event")
     history = [(name, day) for name, day in history if name not in RESIDENT_EVENTS]
     names = [name for name, _ in history]
     last_name, last_date = history[-1]
     if date > today:
-        raise CaseworkError(f"{event} on {date.isoformat()} lies after today ({today.isoformat()})")
+        raise CaseworkError(f"{event} on {date.isoformat()} lies after today ({today.isoformat()})", field="date")
     if date < last_date:
         raise CaseworkError(
-            f"{event} on {date.isoformat()} is before the last event ({last_name} on {last_date.isoformat()})"
+            f"{event} on {date.isoformat()} is before the last event ({last_name} on {last_date.isoformat()})",
+            field="date",
         )
 
     def has(*wanted: str) -> bool:
@@ -100,7 +101,7 @@ def check_event(history: History, event: str, date: dt.date, today: dt.date,
         ground = words[0].lower().rstrip(".,:;-") if words else ""
         if ground not in REJECTION_GROUNDS:
             raise CaseworkError(
-                "rejected needs its ground as the note: one of " + ", ".join(REJECTION_GROUNDS)
+                "rejected needs its ground as the note: one of " + ", ".join(REJECTION_GROUNDS), field="note"
             )
         return ground
     return None

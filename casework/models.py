@@ -256,3 +256,32 @@ class AuditEntry(Base):
     reference = Column(String(32), nullable=True, index=True)
     detail = Column(Text, nullable=True)
     address = Column(String(64), nullable=True)
+
+
+class Note(Base):
+    """An officer's note on an application, written in the console. Rows are only ever added. The
+    text may name people, so retention and "forget me" clear it as they clear events' notes; the
+    row (who wrote a note, when) stays, like the event it sits beside."""
+
+    __tablename__ = "notes"
+
+    id = Column(Integer, primary_key=True)
+    application_id = Column(
+        Integer, ForeignKey("applications.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    staff_id = Column(Integer, ForeignKey("staff_accounts.id", ondelete="RESTRICT"), nullable=False)
+    text = Column(Text, nullable=True)
+    written_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class Assignment(Base):
+    """The officer an application is assigned to: one row per assigned application, replaced on
+    reassignment and removed when nobody is. Who assigned whom, and when, is in the audit log."""
+
+    __tablename__ = "assignments"
+
+    application_id = Column(
+        Integer, ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    staff_id = Column(Integer, ForeignKey("staff_accounts.id", ondelete="RESTRICT"), nullable=False, index=True)
+    assigned_at = Column(DateTime(timezone=True), nullable=False)

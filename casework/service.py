@@ -23,10 +23,10 @@ from groundwork.clock import today
 from rules.dates import months_before  # one month arithmetic for the window and for retention
 
 from . import events as ev
-from . import outbox, published
+from . import labels, outbox, published
 from .db import transaction
 from .errors import CaseworkError, NotFound
-from .models import Application, Event, PublishedFigures, ReferenceCounter
+from .models import Application, Assignment, Event, Note, PublishedFigures, ReferenceCounter, StaffAccount
 from .partnership import acknowledgement_working_days
 from .validation import CHANNELS, parse_date, validate_application
 from .workdays import acknowledge_by
@@ -37,6 +37,8 @@ REFERENCE_PREFIX = "ASBCR"
 REFERENCE = re.compile(r"^ASBCR-(\d{4})-(\d{4,})$")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 DEFAULT_WEB_PORT = "8000"
+MAX_NOTE_CHARS = 2000  # an event's note and an officer's note alike
+MAX_SEARCH_CHARS = 100
 
 
 # --- creating ---------------------------------------------------------------------
@@ -294,7 +296,63 @@ def get_application(reference: str) -> Dict[str, Any]:
         result["status"] = row.status
         result["anonymised_on"] = row.anonymised_on.isoformat() if row.anonymised_on else None
         result["private_url"] = private_url(row.token) if row.token else None
+        result["overdue"] = is_overdue(row.status, row.acknowledge_by, row.anonymised_on)
+        result["assigned_to"] = _assigned_to(session, row.id)
+        result["notes"] = _notes(session, row.id)
         return result
+
+
+def _assigned_to(session: Session, application_id: int) -> Optional[Dict[str, Any]]:
+    found = session.execute(
+        select(StaffAccount).join(Assignment, Assignment.staff_id == StaffAccount.id)
+        .where(Assignment.application_id == application_id)
+    ).scalar_one_or_none()
+    return None if found is None else {"id": found.id, "name": found.name, "email": found.email}
+
+
+def _notes(session: Session, application_id: int) -> List[Dict[str, Any]]:
+    rows = session.execute(
+        select(Note, StaffAccount.name).join(StaffAccount, StaffAccount.id == Note.staff_id)
+        .where(Note.application_id == application_id).order_by(Note.id)
+    ).all()
+    return [{"author": name, "written_at": _aware(note.written_at).isoformat(), "text": note.text}
+            for note, name in rows]
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """SQLite gives back naive datetimes; every one stored here is UTC."""
+    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+
+
+def is_overdue(status: str, acknowledge_by_day: dt.date, anonymised_on: Optional[dt.date] = None,
+               day: Optional[dt.date] = None) -> bool:
+    """The day by which the partnership promised to confirm receipt has passed and nobody has
+    recorded anything since: the application is still only `received`."""
+    return status == ev.RECEIVED and anonymised_on is None and acknowledge_by_day < (day or today())
+
+
+def conversation_transcript(reference: str) -> Dict[str, Any]:
+    """The chat that made the application, from the tracker store, for staff. `state` says what
+    there is: "found" (`messages` in order), "not-chat" (no conversation is linked: it came
+    another way), "removed" (retention or "forget me" removed it with the personal details),
+    "empty" (linked, but the store holds nothing for it) or "unavailable" (the store cannot be
+    reached). The conversation's id is a resident's key to their chat, so it is never returned."""
+    from . import conversations
+
+    with transaction(write=False) as session:
+        row = _load(session, reference)
+        removed_on = row.anonymised_on
+        sender = conversations.sender_of(row.idempotency_key)
+    if removed_on is not None:
+        return {"state": "removed", "removed_on": removed_on.isoformat(), "messages": []}
+    if sender is None:
+        return {"state": "not-chat", "messages": []}
+    try:
+        messages = conversations.transcript(sender)
+    except CaseworkError as error:  # StoreUnavailable: the page says so, the rest still shows
+        log.warning("the conversation of %s cannot be read: %s", row.reference, error)
+        return {"state": "unavailable", "messages": []}
+    return {"state": "found" if messages else "empty", "messages": messages}
 
 
 def get_application_by_token(token: str) -> Dict[str, Any]:
@@ -392,9 +450,13 @@ def current_financial_year(day: Optional[dt.date] = None) -> int:
 
 
 def list_applications(*, status: Optional[str] = None, year: Optional[int] = None,
-                      channel: Optional[str] = None) -> List[Dict[str, Any]]:
+                      channel: Optional[str] = None, overdue: bool = False, assigned_to: Optional[int] = None,
+                      search: Optional[str] = None) -> List[Dict[str, Any]]:
     """Summaries, newest first. `status` is an event name, `open` or `closed`; `year`
-    is the April-to-March year of receipt, as in the published figures."""
+    is the April-to-March year of receipt, as in the published figures; `overdue` only those
+    past their acknowledge-by day with nothing recorded (is_overdue); `assigned_to` a staff
+    account's id; `search` a reference (whole, or its start from "ASBCR-") or part of the
+    applicant's name, in any case."""
     query = select(Application)
     if status is not None:
         if status == "open":
@@ -404,16 +466,31 @@ def list_applications(*, status: Optional[str] = None, year: Optional[int] = Non
         elif status in ev.STATUSES:
             query = query.where(Application.status == status)
         else:
-            raise CaseworkError(f"unknown status {status!r}; use open, closed or one of: {', '.join(ev.STATUSES)}")
+            raise CaseworkError(f"unknown status {status!r}; use open, closed or one of: {', '.join(ev.STATUSES)}",
+                                field="status")
     if year is not None:
         first, last = financial_year(year)
         query = query.where(Application.received.between(first, last))
     if channel is not None:
         if channel not in CHANNELS:
-            raise CaseworkError(f"unknown channel {channel!r}; use one of: {', '.join(CHANNELS)}")
+            raise CaseworkError(f"unknown channel {channel!r}; use one of: {', '.join(CHANNELS)}", field="channel")
         query = query.where(Application.channel == channel)
+    if overdue:
+        query = query.where(Application.status == ev.RECEIVED, Application.anonymised_on.is_(None),
+                            Application.acknowledge_by < today())
+    if assigned_to is not None:
+        query = query.where(Application.id.in_(select(Assignment.application_id)
+                                               .where(Assignment.staff_id == assigned_to)))
+    if search is not None:
+        query = query.where(_matches(search))
     query = query.order_by(Application.received.desc(), Application.id.desc())
     with transaction(write=False) as session:
+        rows = list(session.execute(query).scalars())
+        officers = dict(session.execute(
+            select(Assignment.application_id, StaffAccount.name)
+            .join(StaffAccount, StaffAccount.id == Assignment.staff_id)
+            .where(Assignment.application_id.in_([row.id for row in rows]))
+        ).all()) if rows else {}
         return [
             {
                 "reference": row.reference,
@@ -422,10 +499,29 @@ def list_applications(*, status: Optional[str] = None, year: Optional[int] = Non
                 "channel": row.channel,
                 "status": row.status,
                 "outcome": row.outcome,
+                "outcome_title": labels.outcome(row.decision),  # in the decision's own words
                 "anonymised": row.anonymised_on is not None,
+                "overdue": is_overdue(row.status, row.acknowledge_by, row.anonymised_on),
+                "assigned_to": officers.get(row.id),
             }
-            for row in session.execute(query).scalars()
+            for row in rows
         ]
+
+
+def _matches(search: Any):
+    """The WHERE clause of a search; CaseworkError (field "q") for a search that cannot be one."""
+    if not isinstance(search, str):
+        raise CaseworkError("the search must be text", field="q")
+    text = " ".join(search.split())
+    if not text:
+        raise CaseworkError("enter a reference or part of a name to search for", field="q")
+    if len(text) > MAX_SEARCH_CHARS:
+        raise CaseworkError(f"search for at most {MAX_SEARCH_CHARS} characters", field="q")
+    if any(not character.isprintable() for character in text):
+        raise CaseworkError("the search has characters that are not letters, digits or punctuation", field="q")
+    if text.upper().startswith(REFERENCE_PREFIX + "-"):
+        return Application.reference.startswith(text.upper(), autoescape=True)
+    return func.lower(Application.applicant_name).contains(text.lower(), autoescape=True)
 
 
 # --- casework ---------------------------------------------------------------------
@@ -437,10 +533,10 @@ def record_event(reference: str, event: str, date: Union[str, dt.date, None] = N
     day = parse_date(date, "date") if date is not None else today()
     if note is not None:
         if not isinstance(note, str):
-            raise CaseworkError("note must be text")
+            raise CaseworkError("note must be text", field="note")
         note = note.strip() or None
-        if note and len(note) > 2000:
-            raise CaseworkError("note is longer than 2000 characters")
+        if note and len(note) > MAX_NOTE_CHARS:
+            raise CaseworkError(f"note is longer than {MAX_NOTE_CHARS} characters", field="note")
     try:
         with transaction() as session:
             row = _load(session, reference, for_update=True)
@@ -461,6 +557,60 @@ def record_event(reference: str, event: str, date: Union[str, dt.date, None] = N
     except IntegrityError:
         raise CaseworkError("another event was recorded for this application at the same time; try again") from None
     log.info("event %s recorded for %s on %s", event, result["reference"], result["date"])
+    return result
+
+
+def assign(reference: str, staff_id: Optional[int], now: Optional[dt.datetime] = None) -> Dict[str, Any]:
+    """Assign the application to the staff account `staff_id`, or to nobody with None. Returns
+    the officer now assigned (None for nobody) and the one before."""
+    if staff_id is not None and (isinstance(staff_id, bool) or not isinstance(staff_id, int)):
+        raise CaseworkError("choose an officer from the list", field="officer")
+    with transaction() as session:
+        row = _load(session, reference, for_update=True)
+        before = _assigned_to(session, row.id)
+        current = session.get(Assignment, row.id)
+        if staff_id is None:
+            if current is not None:
+                session.delete(current)
+            after = None
+        else:
+            account = session.get(StaffAccount, staff_id)
+            if account is None:
+                raise CaseworkError("choose an officer from the list: that account does not exist", field="officer")
+            if current is None:
+                session.add(Assignment(application_id=row.id, staff_id=account.id,
+                                       assigned_at=now or dt.datetime.now(dt.timezone.utc)))
+            elif current.staff_id != account.id:
+                current.staff_id, current.assigned_at = account.id, now or dt.datetime.now(dt.timezone.utc)
+            after = {"id": account.id, "name": account.name, "email": account.email}
+        result = {"reference": row.reference, "assigned_to": after, "before": before}
+    log.info("application %s assigned to staff account %s", result["reference"], after["id"] if after else "none")
+    return result
+
+
+def add_note(reference: str, staff_id: int, text: Any, now: Optional[dt.datetime] = None) -> Dict[str, Any]:
+    """An officer's note on the application, kept beside its events (and cleared with their notes
+    by retention); refused once the personal details were removed, as an event's note is."""
+    if not isinstance(text, str):
+        raise CaseworkError("the note must be text", field="note")
+    text = text.strip()
+    if not text:
+        raise CaseworkError("enter the note", field="note")
+    if len(text) > MAX_NOTE_CHARS:
+        raise CaseworkError(f"the note is longer than {MAX_NOTE_CHARS} characters", field="note")
+    written_at = now or dt.datetime.now(dt.timezone.utc)
+    with transaction() as session:
+        row = _load(session, reference, for_update=True)
+        if row.anonymised_on is not None:
+            raise CaseworkError(
+                f"{row.reference}: personal details were removed on {row.anonymised_on.isoformat()}; "
+                "nothing more can be recorded", field="note"
+            )
+        if session.get(StaffAccount, staff_id) is None:
+            raise CaseworkError("only a member of staff with an account can add a note")
+        session.add(Note(application_id=row.id, staff_id=staff_id, text=text, written_at=written_at))
+        result = {"reference": row.reference, "written_at": written_at.isoformat()}
+    log.info("a note was added to application %s", result["reference"])
     return result
 
 
@@ -696,4 +846,5 @@ def _anonymise(row: Application) -> None:
     row.facts = facts
     for event in row.events:
         event.note = None
+    object_session(row).execute(update(Note).where(Note.application_id == row.id).values(text=None))
     row.anonymised_on = today()

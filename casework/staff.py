@@ -23,7 +23,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .db import transaction
@@ -152,6 +152,13 @@ def add_account(name: Any, email: Any, role: Any, password: Any, *, now: Optiona
         raise CaseworkError(f"a staff account with the email {address} already exists") from None
     log.info("staff account %d added (%s)", member.id, member.role)
     return member
+
+
+def list_accounts() -> List[StaffMember]:
+    """Every staff account, by name (the console's "assign an officer" list)."""
+    with transaction(write=False) as session:
+        return [_member(row) for row in
+                session.execute(select(StaffAccount).order_by(StaffAccount.name, StaffAccount.id)).scalars()]
 
 
 def account_by_email(email: Any) -> Optional[StaffMember]:
@@ -297,14 +304,31 @@ def audit(actor: Union[StaffMember, str], action: str, *, reference: Optional[st
                                detail=detail, address=address[:64] if address else None))
 
 
-def audit_log(viewer: StaffMember, *, reference: Optional[str] = None, limit: int = 200) -> List[Dict[str, Any]]:
-    """The newest entries first (for one application when `reference` is given). Admins only."""
-    if not isinstance(viewer, StaffMember) or not viewer.is_admin:
-        raise Forbidden("the audit log is for admins only")
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(max(1, min(int(limit), 1000)))
+def audit_log(viewer: StaffMember, *, reference: Optional[str] = None, limit: int = 200,
+              offset: int = 0) -> List[Dict[str, Any]]:
+    """The newest entries first (for one application when `reference` is given), `offset` of
+    them left out (the console pages through it). Admins only."""
+    _admins_only(viewer)
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(max(1, min(int(limit), 1000))) \
+        .offset(max(0, int(offset)))
     if reference:
         query = query.where(AuditEntry.reference == reference)
     with transaction(write=False) as session:
         return [{"at": _aware(row.at).isoformat(), "actor": row.actor, "action": row.action,
                  "reference": row.reference, "detail": row.detail, "address": row.address}
                 for row in session.execute(query).scalars()]
+
+
+def audit_count(viewer: StaffMember, *, reference: Optional[str] = None) -> int:
+    """How many entries audit_log has to page through. Admins only."""
+    _admins_only(viewer)
+    query = select(func.count(AuditEntry.id))
+    if reference:
+        query = query.where(AuditEntry.reference == reference)
+    with transaction(write=False) as session:
+        return session.execute(query).scalar_one()
+
+
+def _admins_only(viewer: Any) -> None:
+    if not isinstance(viewer, StaffMember) or not viewer.is_admin:
+        raise Forbidden("the audit log is for admins only")

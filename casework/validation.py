@@ -34,7 +34,7 @@ def parse_date(value: Any, key: str) -> dt.date:
     try:
         return iso_date(value, key)
     except DateError as error:
-        raise CaseworkError(str(error)) from None
+        raise CaseworkError(str(error), field=key) from None
 
 
 def validate_application(raw: Any) -> Dict[str, Any]:

@@ -26,7 +26,7 @@ from groundwork.clock import today
 from groundwork.dates import iso_date
 from rules import load_partnership
 
-from web import applications, limits, pages  # limits: the chat relay's rate limits and in-flight bounds
+from web import applications, console, limits, pages  # limits: the chat relay's rate limits and in-flight bounds
 from web.site import SiteError, load_site  # noqa: F401 - SiteError: what create_app raises for a bad site
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -259,6 +259,7 @@ def create_app(rasa_url: Optional[str] = None, site: Optional[Dict[str, Any]] = 
     app.on_startup.append(_open_http)
     app.on_cleanup.append(_close_http)
     applications.add_routes(app)  # a resident's private application page and the staff API
+    console.add_routes(app)  # the staff console's pages
     return app
 
 

@@ -116,7 +116,7 @@ def _json(data: Any, status: int = 200) -> web.Response:
                         content_type="application/json", headers=STAFF_HEADERS)
 
 
-def _root(request: web.Request) -> str:
+def root_of(request: web.Request) -> str:
     """From the page's place back to the site's root: /staff/ and /staff/sign-in are one step."""
     return "../" * max(1, request.path.count("/") - 1)
 
@@ -128,7 +128,7 @@ def render_staff_page(request: web.Request, template: str, *, status: int = 200,
     member = signed.member if signed and signed.via == "session" else None
     values.setdefault("staff", member)
     values.setdefault("csrf_token", signed.csrf_token if signed else "")
-    text = pages.render(template, root=_root(request), home_name="ASB Case Review", home_url=None, **values)
+    text = pages.render(template, root=root_of(request), home_name="ASB Case Review", home_url=None, **values)
     headers = dict(STAFF_HEADERS, **{"Content-Security-Policy": STAFF_CSP})
     return web.Response(status=status, text=text, content_type="text/html", charset="utf-8", headers=headers)
 
@@ -141,7 +141,7 @@ def _message(request: web.Request, status: int, heading: str, message: str, link
 def _sign_in_again(request: web.Request) -> web.Response:
     return _message(request, 403, "This form has expired",
                     "For your security, the form could not be sent. Open the page again and send it once more.",
-                    {"href": f"{_root(request)}staff/sign-in", "text": "Go to the sign-in page"})
+                    {"href": f"{root_of(request)}staff/sign-in", "text": "Go to the sign-in page"})
 
 
 def _safe_next(value: Any) -> str:
@@ -302,7 +302,8 @@ def _sign_in_form_token(value: str) -> str:
     return hmac.new(_form_key(), b"staff-sign-in:" + value.encode(), hashlib.sha256).hexdigest()
 
 
-def _london(moment: dt.datetime) -> str:
+def london_time(moment: dt.datetime) -> str:
+    """"09:15 on 25 November 2026", in the council's own time (the sign-in's lock-out, the console)."""
     try:
         from zoneinfo import ZoneInfo
 
@@ -352,7 +353,7 @@ class PasswordSignIn(SignInMethod):
         except SignInRefused as refused:
             if refused.locked_until:
                 message = ("There have been too many attempts to sign in. You can try again after "
-                           f"{_london(refused.locked_until)}.")
+                           f"{london_time(refused.locked_until)}.")
             else:
                 message = "The email address or password is not right"
             # One message for an unknown email and a wrong password: the form does not say which emails have accounts.
@@ -456,7 +457,7 @@ async def sign_out(request: web.Request) -> web.StreamResponse:
 
 @require_officer
 async def home(request: web.Request) -> web.Response:
-    return render_staff_page(request, "staff_home.html")
+    return render_staff_page(request, "staff_home.html")  # links to the console's pages (web/console.py)
 
 
 @require_officer(role=ADMIN)

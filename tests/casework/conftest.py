@@ -68,7 +68,7 @@ def store(request, tmp_path, monkeypatch):
     engine = db.get_engine(url)
     if request.param == "postgresql":
         with engine.begin() as connection:
-            connection.execute(text("TRUNCATE outbox, events, applications, reference_counters, published_figures, staff_sessions, staff_accounts, sign_in_throttles, audit_log RESTART IDENTITY CASCADE"))
+            connection.execute(text("TRUNCATE notes, assignments, outbox, events, applications, reference_counters, published_figures, staff_sessions, staff_accounts, sign_in_throttles, audit_log RESTART IDENTITY CASCADE"))
     yield url
     db.dispose_all()
 

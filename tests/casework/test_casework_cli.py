@@ -198,7 +198,7 @@ def test_retention_command(store, make_application, capsys, monkeypatch):
 
 def test_migrate_reports_the_revision(store, capsys):
     code, out, _ = asbcr(capsys, "applications", "migrate")
-    assert code == 0 and "revision 0004 (up to date; latest 0004)" in out
+    assert code == 0 and "revision 0005 (up to date; latest 0005)" in out
     code, out, _ = asbcr(capsys, "applications", "migrate", "--status")
     assert code == 0 and "up to date" in out
 
@@ -206,9 +206,9 @@ def test_migrate_reports_the_revision(store, capsys):
 def test_migrate_status_on_a_new_database_and_unreachable_databases(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ASBCR_DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.db'}")
     code, out, _ = asbcr(capsys, "applications", "migrate", "--status")
-    assert code == 0 and "revision none (needs upgrading; latest 0004)" in out
+    assert code == 0 and "revision none (needs upgrading; latest 0005)" in out
     code, out, _ = asbcr(capsys, "applications", "migrate")
-    assert code == 0 and "revision 0004 (up to date" in out
+    assert code == 0 and "revision 0005 (up to date" in out
 
     monkeypatch.setenv("ASBCR_DATABASE_URL", "postgresql://nobody:hunter2@127.0.0.1:1/none")
     code, out, err = asbcr(capsys, "applications", "list")

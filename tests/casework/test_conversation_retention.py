@@ -173,3 +173,37 @@ def test_a_tracker_store_that_is_down_anonymises_nothing(store, make_application
     with pytest.raises(service.CaseworkError, match="conversation store is not available"):
         service.apply_retention(24)
     assert service.get_application(retained["reference"])["applicant"]["name"] == "Jo Bloggs"
+
+
+def test_staff_read_the_transcript_rasa_stored_in_order_and_never_its_id(store, tracker_store, make_application):
+    """What the console shows (casework.conversations.transcript) from rows Rasa's own
+    SQLTrackerStore wrote: the resident's words, the bot's with the buttons it offered, a pressed
+    button by its title; the sender id stays on the server."""
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from tests.run_async import run_async
+
+    created = chat_application(make_application, "resident-9", "2026-11-20")
+    stamp = dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc).timestamp()
+    tracker = DialogueStateTracker("resident-9", [])
+    for number, event in enumerate([
+        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+        BotUttered("Can I help?", data={"buttons": [{"title": "Check my case", "payload": "/start"}]}),
+        UserUttered("/start"),
+        BotUttered("What has been happening?"),
+        UserUttered("loud music at number 16"),
+    ]):
+        event.timestamp = stamp + number
+        tracker.update(event)
+    run_async(tracker_store.save(tracker))
+
+    shown = service.conversation_transcript(created["reference"])
+    assert shown["state"] == "found"
+    assert [(m["speaker"], m["text"], m["buttons"], m["chose"]) for m in shown["messages"]] == [
+        ("assistant", "Can I help?", ["Check my case"], None),
+        ("resident", "/start", [], "Check my case"),
+        ("assistant", "What has been happening?", [], None),
+        ("resident", "loud music at number 16", [], None),
+    ]
+    assert shown["messages"][0]["at"] == "2026-11-20T12:00:03+00:00"
+    assert "resident-9" not in repr(shown)

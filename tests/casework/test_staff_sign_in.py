@@ -24,7 +24,7 @@ from casework import service, staff
 from casework.db import transaction
 from casework.models import AuditEntry, StaffAccount
 from tests.run_async import run_async
-from web import applications, staff_auth
+from web import applications, console, staff_auth
 
 PASSWORD = "correct horse battery staple"
 ADMIN_PASSWORD = "another long pass phrase"
@@ -96,6 +96,7 @@ def make_app(clock, method=None):
     app = web.Application()
     staff_auth.add_routes(app, clock=clock, method=method)
     applications.add_routes(app)
+    console.add_routes(app)  # the console's pages: every route is in the checks below
     return app
 
 
@@ -281,7 +282,9 @@ def test_every_staff_page_and_api_is_refused_without_a_session_and_with_the_wron
     app = make_app(Clock())
     routes = staff_routes(app)
     assert {("GET", "/staff/", "officer"), ("POST", "/staff/sign-out", "officer"),
-            ("GET", "/staff/api/audit", "admin"), ("GET", "/staff/api/applications", "officer")} <= set(routes)
+            ("GET", "/staff/api/audit", "admin"), ("GET", "/staff/api/applications", "officer"),
+            ("GET", "/staff/applications/ASBCR-2026-0001", "officer"), ("GET", "/staff/audit", "admin"),
+            ("POST", "/staff/applications/ASBCR-2026-0001/notes", "officer")} <= set(routes)
     assert all(role in ("officer", "admin") for _, _, role in routes)
 
     async def scenario(browser):
