@@ -312,9 +312,9 @@ def _plausible(match: _Match, low: str) -> bool:
                 return False
     if match.kind == "ordinal" and not re.search(r"\d", g["days"]):
         # "the second" is an order ("the council form the second") unless it reads as a day:
-        # "on the second", "it was the third", or the whole answer.
+        # "on the second", "it was the third", "the Wednesday, the second", or the whole answer.
         whole = low.strip(" .!?,") == low[match.start: match.end]
-        if not (whole or re.search(r"\b(?:on|was|were|it's|its|from|by)\s+$", before)):
+        if not (whole or re.search(r"\b(?:on|was|were|it's|its|from|by)\s+$|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day[\s,]*$", before)):
             return False
     if match.kind == "weekday":
         wd = g["wd"]
@@ -844,7 +844,7 @@ def _ordinal_in_context(resolved: list, match: _Match, low: str, previous: _Matc
     base = None
     out = list(resolved)
     if (month_named is not None and month_named.date is not None and out[0].date is not None
-            and re.search(r"\b(no,? sorry|sorry|actually|no wait|i mean|correction|my mistake|oops)\b|\bno\s*,\s*$", low[month_named.end: match.start])):
+            and re.search(r"\b(no,? sorry|sorry|actually|no wait|i mean|correction|my mistake|oops|beg your pardon|pardon me)\b|\bno\s*,\s*$", low[month_named.end: match.start])):
         # "25 May... actually no, it was the Sunday, the 24th": the correction keeps the month.
         candidate = _with_year(month_named.date.year, month_named.date.month, out[0].date.day)
         if candidate and candidate <= today:
