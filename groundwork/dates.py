@@ -33,16 +33,16 @@ def iso_date(value: object, name: str = "date") -> dt.date:
     """`value` as a date: a date itself, or text written YYYY-MM-DD (surrounding spaces are
     ignored). Anything else, a datetime included, is a DateError:
     "NAME must be a date as YYYY-MM-DD, not '25/11/2026'"."""
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
     no_such_day = None
-    if isinstance(value, str):
+    if isinstance(value, str):  # first: text is what nearly every caller passes
         text = value.strip()
         if _ISO_DATE.fullmatch(text):
             try:
                 return dt.date.fromisoformat(text)
             except ValueError as error:  # 2026-02-30: the right shape, no such day
                 no_such_day = str(error)
+    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
     raise DateError(f"{name} must be a date as YYYY-MM-DD, not {value!r}", no_such_day)
 
 

@@ -190,11 +190,11 @@ def _incident(index: int, raw: Any, as_of: dt.date) -> Incident:
 
 def _date(value: Any, key: str) -> dt.date:
     """groundwork's one ISO reading, with a message for each way a value is not a date."""
-    if isinstance(value, dt.datetime):  # from a Python caller: the day it names
-        return value.date()
     try:
         return iso_date(value, key)
     except DateError as error:
+        if isinstance(value, dt.datetime):  # from a Python caller: the day it names
+            return value.date()
         if not isinstance(value, str):
             raise CaseFactsError(key, f"must be a date as YYYY-MM-DD, not {_shown(value)}") from None
         if error.no_such_day:
