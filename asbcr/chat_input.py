@@ -16,9 +16,8 @@ from groundwork.limits import MESSAGE_CHARS
 
 # Browser-made session ids (crypto.randomUUID) and test ids; nothing that could be a path or markup.
 SENDER_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
-MAX_MESSAGE_CHARS = MESSAGE_CHARS  # the bot reads the start of a longer message (groundwork/limits.py)
-# What a resident is told at either limit, the message's or the body's.
-TOO_LONG = f"Your message is too long: keep it under {MAX_MESSAGE_CHARS} characters."
+# What a resident is told at either limit, the message's (groundwork/limits.py) or the body's.
+TOO_LONG = f"Your message is too long: keep it under {MESSAGE_CHARS} characters."
 # A 10,000-character message written as JSON escapes is at most ~120 kB.
 MAX_BODY_BYTES = 256 * 1024
 # Characters nobody types: control characters other than tab and line breaks (NUL included),
@@ -49,7 +48,7 @@ def body_too_large() -> ChatRequestError:
 def read_chat_request(body: bytes) -> Tuple[str, str]:
     """The sender id and the message text of a request body, or a ChatRequestError.
 
-    The message may be empty or longer than MAX_MESSAGE_CHARS: each edge says what it does then.
+    The message may be empty or longer than MESSAGE_CHARS: each edge says what it does then.
     """
     if len(body) > MAX_BODY_BYTES:
         raise body_too_large()

@@ -26,10 +26,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from asbcr import private_logs
-from asbcr.chat_input import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, ChatRequestError, body_too_large, read_chat_request
+from asbcr.chat_input import MAX_BODY_BYTES, ChatRequestError, body_too_large, read_chat_request
 from bot import rasa_speedups
 from bot.conversation.flow import partnership_words
 from bot.conversation.words import responses
+from groundwork.limits import MESSAGE_CHARS
 from rules import load_partnership
 from rules.partnership import configured_name
 
@@ -145,7 +146,7 @@ class RestInput(rest.RestInput):
             except ChatRequestError as refused:
                 return response.json(refused.as_json(), status=refused.status)
             # A pasted essay is kept (the bot reads the start of it) but cannot slow the bot down.
-            text = text[:MAX_MESSAGE_CHARS]
+            text = text[:MESSAGE_CHARS]
             collector = WholeMessageCollector()
             try:
                 parse_data = await commands_as_text(request.app.ctx.agent, sender, text)

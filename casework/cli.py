@@ -224,7 +224,7 @@ def _show(args: argparse.Namespace) -> int:
     lines.append(f"Incidents:       {len(incidents)}")
     for incident in incidents:
         reference = f" ref {incident['reference']}" if incident.get("reference") else ""
-        lines.append(f"  {incident.get('date', '?')}  {labels.reported_to(incident.get('reported_to'))}{reference}")
+        lines.append(f"  {incident.get('date', '?')}  {labels.reported_to(incident.get('reported_to'), decision)}{reference}")
     rule_set = decision.get("rule_set", {})
     lines.append(f"Assistant's view: {decision.get('outcome')} (rule set {rule_set.get('name')} {rule_set.get('version')})")
     for reason in decision.get("reasons") or []:

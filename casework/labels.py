@@ -1,7 +1,8 @@
 """Words for the codes in applications, shared by the PDF, the web page and the CLI.
 
-The words about a decision (its outcome's title, what each default means) are the decision's
-own, from its partnership's file (casework.partnership.words); this module only arranges them.
+The words about a decision (its outcome's title, what each default means, the bodies' names)
+are the decision's own, from its partnership's file (casework.partnership.words); this module
+only arranges them.
 """
 from __future__ import annotations
 
@@ -11,15 +12,6 @@ from typing import Any, Dict, List
 from groundwork import dates
 
 from .partnership import words
-
-REPORTED_TO = {
-    "council": "Council",
-    "police": "Police",
-    "social_landlord": "Social landlord",
-    "private_landlord": "Private landlord",
-    "health": "Health services",
-    "other": "Other",
-}
 
 CHANNELS = {
     "chat": "Online chat",
@@ -49,12 +41,17 @@ def outcome(decision: Dict[str, Any]) -> str:
     return words(decision).get("title") or code.replace("_", " ").capitalize()
 
 
-def reported_to(codes) -> str:
+def reported_to(codes, decision: Dict[str, Any]) -> str:
+    """The bodies an incident was reported to, named as ``decision``'s partnership names them
+    ("The police and the council"), in the order given; a code with no words shows as the code."""
     if not codes:
         return "Not recorded"
     if isinstance(codes, str):
         codes = [codes]
-    return ", ".join(REPORTED_TO.get(code, str(code)) for code in codes)
+    names = words(decision).get("bodies") or {}
+    said = [names.get(str(code)) or str(code) for code in codes]
+    joined = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+    return joined[:1].upper() + joined[1:]
 
 
 def consent(on_behalf: bool, value) -> str:

@@ -112,7 +112,7 @@ def _section(number: int, title: str, body: List[Any], styles) -> List[Any]:
     return [CondPageBreak(35 * mm), heading] + body
 
 
-def _incidents(facts: Dict[str, Any], styles) -> List[Any]:
+def _incidents(facts: Dict[str, Any], decision: Dict[str, Any], styles) -> List[Any]:
     incidents = facts.get("incidents") or []
     if not incidents:
         return [Paragraph("No incidents were recorded with this application.", styles["body"])]
@@ -125,7 +125,7 @@ def _incidents(facts: Dict[str, Any], styles) -> List[Any]:
         data.append([
             Paragraph(str(number), styles["cell"]),
             Paragraph(_text(labels.long_date(when) if when else None, "Not known"), styles["cell"]),
-            Paragraph(escape(labels.reported_to(incident.get("reported_to"))), styles["cell"]),
+            Paragraph(escape(labels.reported_to(incident.get("reported_to"), decision)), styles["cell"]),
             Paragraph(_text(labels.long_date(reported_on) if reported_on else None, "Not known"), styles["cell"]),
             Paragraph(_text(incident.get("reference"), "None given"), styles["cell"]),
         ])
@@ -298,7 +298,7 @@ def render_application(application: Dict[str, Any]) -> bytes:
     affected_rows.append(("Consent", escape(labels.consent(on_behalf, application.get("consent")))))
     story += _section(2, "Person affected and consent", [_summary(affected_rows, styles)], styles)
 
-    story += _section(3, "Incidents", _incidents(facts, styles), styles)
+    story += _section(3, "Incidents", _incidents(facts, decision, styles), styles)
     story += _section(4, "Description of the anti-social behaviour",
                       [Paragraph(_text(application.get("description")), styles["body"])], styles)
     story += _section(5, "Impact on the person affected",

@@ -12,21 +12,22 @@ from dateutil.relativedelta import relativedelta
 
 _ONE_DAY = dt.timedelta(days=1)
 
+# Each (day, months) is worked out once: relativedelta's arithmetic costs tens of times a
+# cached look-up and decide() needs it two or three times (bench/rules.py), while the days
+# asked about are few: as_of is today for almost every decision, and reports lie in the window.
+_DAYS_KEPT = 4096
 
-@lru_cache(maxsize=None)
-def _months(months: int) -> relativedelta:
-    # Building a relativedelta costs more than adding one: a few distinct month counts are ever used.
-    return relativedelta(months=months)
 
-
+@lru_cache(maxsize=_DAYS_KEPT)
 def months_before(day: dt.date, months: int) -> dt.date:
     """The same day ``months`` calendar months earlier (the last day of a shorter month)."""
-    return day + _months(-months)
+    return day + relativedelta(months=-months)
 
 
+@lru_cache(maxsize=_DAYS_KEPT)
 def months_after(day: dt.date, months: int) -> dt.date:
     """The same day ``months`` calendar months later (the last day of a shorter month)."""
-    return day + _months(months)
+    return day + relativedelta(months=months)
 
 
 def leaves_window(report: dt.date, months: int) -> dt.date:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import re
 from typing import Any, FrozenSet, NamedTuple, Optional, Tuple
+
+from groundwork.dates import DateError, iso_date
 
 BODIES = ("council", "police", "social_landlord", "private_landlord", "health", "other")
 COMPLAINED_ABOUT = ("council", "police", "social_landlord")
@@ -36,8 +37,6 @@ _BOOLEAN_DEFAULTS = {
 }
 # The contract's defaults for yes/no facts: what a missing answer means (and is listed in `assumed`).
 BOOLEAN_DEFAULTS = dict(_BOOLEAN_DEFAULTS)
-_fromisoformat = dt.date.fromisoformat
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _JSON_TYPE_NAMES = {str: "text", int: "a number", float: "a number", bool: "true or false",
                     list: "a list", dict: "an object", type(None): "null"}
 
@@ -190,19 +189,17 @@ def _incident(index: int, raw: Any, as_of: dt.date) -> Incident:
 
 
 def _date(value: Any, key: str) -> dt.date:
-    if value.__class__ is str:
-        if len(value) == 10 and value[4] == "-" and value[7] == "-" and value.isascii():
-            try:
-                return _fromisoformat(value)
-            except ValueError as error:
-                if _ISO_DATE.match(value):
-                    raise CaseFactsError(key, f"{value!r} is not a real date ({error})") from None
-        raise CaseFactsError(key, f"{value[:40]!r} is not a date: write it as YYYY-MM-DD, for example 2026-09-02")
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    raise CaseFactsError(key, f"must be a date as YYYY-MM-DD, not {_shown(value)}")
+    """groundwork's one ISO reading, with a message for each way a value is not a date."""
+    try:
+        return iso_date(value, key)
+    except DateError as error:
+        if isinstance(value, dt.datetime):  # from a Python caller: the day it names
+            return value.date()
+        if not isinstance(value, str):
+            raise CaseFactsError(key, f"must be a date as YYYY-MM-DD, not {_shown(value)}") from None
+        if error.no_such_day:
+            raise CaseFactsError(key, f"{value!r} is not a real date ({error.no_such_day})") from None
+        raise CaseFactsError(key, f"{value[:40]!r} is not a date: write it as YYYY-MM-DD, for example 2026-09-02") from None
 
 
 def _type_name(value: Any) -> str:

@@ -54,6 +54,18 @@ def test_anything_else_is_refused_in_one_sentence_naming_the_key(value):
         iso_date(value, "received")
     assert str(refused.value) == f"received must be a date as YYYY-MM-DD, not {value!r}"
     assert isinstance(refused.value, ValueError)  # callers that catch ValueError keep catching it
+    assert (refused.value.no_such_day is not None) == (value == "2026-02-30")  # only a real shape says why
+
+
+@pytest.mark.parametrize("value, why", [
+    ("2026-02-30", "day is out of range for month"),
+    (" 2026-13-01", "month must be in 1..12"),
+])
+def test_a_value_of_the_right_shape_that_names_no_day_says_why(value, why):
+    """So a caller can word its own message (rules/facts.py: "'2026-02-30' is not a real date")."""
+    with pytest.raises(DateError) as refused:
+        iso_date(value, "date")
+    assert refused.value.no_such_day == why
 
 
 @pytest.mark.parametrize("day, words", [

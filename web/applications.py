@@ -185,7 +185,7 @@ def render_page(application: Dict[str, Any], token: str) -> str:
         summary.append(("Their consent", labels.consent(True, application.get("consent"))))
     incidents = [
         {"date": labels.long_date(item["date"]) if item.get("date") else None,
-         "reported_to": labels.reported_to(item.get("reported_to")),
+         "reported_to": labels.reported_to(item.get("reported_to"), decision),
          "reference": item.get("reference")}
         for item in (application.get("facts") or {}).get("incidents") or [] if isinstance(item, dict)
     ]

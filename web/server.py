@@ -20,10 +20,10 @@ from typing import Any, Dict, List, Optional
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from asbcr import private_logs
-from asbcr.chat_input import (MAX_BODY_BYTES, MAX_MESSAGE_CHARS, TOO_LONG, ChatRequestError,
-                              body_too_large, read_chat_request)
+from asbcr.chat_input import MAX_BODY_BYTES, TOO_LONG, ChatRequestError, body_too_large, read_chat_request
 from groundwork.clock import today
 from groundwork.dates import iso_date
+from groundwork.limits import MESSAGE_CHARS
 from rules import load_partnership
 
 from web import applications, console, limits, pages  # limits: the chat relay's rate limits and in-flight bounds
@@ -96,7 +96,7 @@ async def chat(request: web.Request) -> web.Response:
         return error_response(refused.status, refused.code, refused.message)
     if not message.strip():
         return error_response(400, "empty_message", "Type a message before sending it.")
-    if len(message) > MAX_MESSAGE_CHARS:
+    if len(message) > MESSAGE_CHARS:
         return error_response(400, "message_too_long", TOO_LONG)
 
     # Only these two go on: a resident's input_channel, metadata or query never reach Rasa.

@@ -21,9 +21,6 @@ from bot.nlp import pipeline
 from bot.nlp.dates import parse_dates
 from bot.nlp.spacy_components import DATE_CHARS
 
-# Longer messages are read up to here: a pasted essay must not cost seconds per turn.
-MAX_CHARS = READ_CHARS  # the conversation never passes more (groundwork/limits.py)
-
 _TAG = re.compile(r"<[^<>]{0,300}>")
 _HTML_ENTITY = re.compile(r"&(?:amp|lt|gt|quot|apos|nbsp|#\d{1,6}|#x[0-9a-fA-F]{1,6});")
 _ENTITY_CHAR = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
@@ -41,7 +38,7 @@ def clean(text: str) -> str:
 def extract(text: str, today: Optional[dt.date] = None) -> list[dict]:
     if not isinstance(text, str) or not text.strip():
         return []
-    original = text[:MAX_CHARS]
+    original = text[:READ_CHARS]  # a pasted essay must not cost seconds per turn (groundwork/limits.py)
     if today is not None:
         return [e for e in _entities(original) if e["entity"] != "date"] + resolved_dates(original, today)
     return _entities(original)

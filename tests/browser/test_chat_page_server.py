@@ -11,6 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from asbcr.stack import free_port, web_python  # the page runs on its own environment
+from groundwork.limits import MESSAGE_CHARS
 from tests.run_async import run_async
 from chat_helpers import ROOT
 from web import server
@@ -60,7 +61,7 @@ def test_chat_relays_the_message_and_returns_rasas_list():
     ({"sender": SENDER, "message": 7}, "empty_message"),
     ({"sender": "../../etc", "message": "hi"}, "bad_sender"),
     ({"message": "hi"}, "bad_sender"),
-    ({"sender": SENDER, "message": "x" * (server.MAX_MESSAGE_CHARS + 1)}, "message_too_long"),
+    ({"sender": SENDER, "message": "x" * (MESSAGE_CHARS + 1)}, "message_too_long"),
     (["not", "an", "object"], "bad_request"),
 ])
 def test_bad_requests_get_a_clear_400(payload, code):

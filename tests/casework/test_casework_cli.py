@@ -91,7 +91,7 @@ def test_list_show_and_filters(store, make_application, capsys):
     assert code == 0
     assert out.startswith(f"{newer}  (received)\n")
     assert "Applicant:       Jo Bloggs" in out
-    assert "2026-09-02  Police, Council ref DC-123" in out
+    assert "2026-09-02  The police and the council ref DC-123" in out
     assert "Resident's link: http://localhost:8000/application/" in out
     code, out, _ = asbcr(capsys, "applications", "show", newer, "--json")
     assert json.loads(out)["status"] == "received"

@@ -52,8 +52,8 @@ def test_the_form_has_the_council_headings_in_order_and_the_application(store, m
         "Paper form",
         "Jo Bloggs", "jo.bloggs@example.org", "07700 900123", "12 Station Road, Ilkeston DE7 5AB",
         "Edna Smith", "Neighbour", "Given",
-        "2 September 2026", "Police, Council", "DC-123",
-        "10 October 2026", "Social landlord", "NCHA-77",
+        "2 September 2026", "The police and the council", "DC-123",  # the partnership file's body names
+        "10 October 2026", "A social landlord", "NCHA-77",
         "Loud music from number 16",
         "I cannot sleep",
         f"version {result['decision']['rule_set']['version']}",
@@ -175,3 +175,20 @@ def test_a_decision_stored_before_it_carried_words_gets_them_from_its_partnershi
                                                                   "incidents[1].reported_on": "same day"}})
     assert labels.outcome(carried) == "Not yet"
     assert labels.assumed(carried) == ["it goes on", "same day (incident 2)"]
+
+
+def test_the_bodies_an_incident_was_reported_to_are_named_as_the_decision_names_them():
+    from casework import labels
+    from rules import load_partnership
+
+    stored = {"outcome": "apply", "rule_set": {"name": "testshire", "version": "old"}}
+    bodies = load_partnership("testshire").bodies
+    said = labels.reported_to(["police", "council"], stored)
+    assert said == (bodies["police"] + " and " + bodies["council"]).capitalize()
+    carried = dict(stored, words={"bodies": {"police": "the constabulary", "council": "the borough",
+                                             "health": "the surgery"}})
+    assert labels.reported_to(["health", "police", "council"], carried) == "The surgery, the constabulary and the borough"
+    assert labels.reported_to("council", carried) == "The borough"
+    # A code the decision has no words for shows as the code; no bodies at all is said so.
+    assert labels.reported_to(["police", "fire_service"], carried) == "The constabulary and fire_service"
+    assert labels.reported_to([], carried) == "Not recorded"

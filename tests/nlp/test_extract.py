@@ -43,14 +43,14 @@ def test_non_text_gives_nothing(bad):
 
 def test_ten_thousand_characters_are_read_up_to_the_cap():
     # Speed is measured by `python -m bot.nlp.bench`, not asserted here.
-    from bot.nlp.extract import MAX_CHARS
+    from groundwork.limits import READ_CHARS
 
     sentence = "ey up me duck the lads next door were at it again every night and I told the council 3 times. "
     text = (sentence * 120)[:10000]
     found = extract(text)
     assert ["organisation", "council", "the council"] in triples(found)
-    assert all(e["end"] <= MAX_CHARS for e in found)
-    assert any(e["start"] > MAX_CHARS - len(sentence) for e in found)  # read right up to the cap
+    assert all(e["end"] <= READ_CHARS for e in found)
+    assert any(e["start"] > READ_CHARS - len(sentence) for e in found)  # read right up to the cap
 
 
 def test_given_today_dates_are_resolved_once_to_iso_values():

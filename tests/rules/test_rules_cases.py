@@ -120,6 +120,10 @@ def test_python_dates_are_accepted_as_well_as_text():
                        "incidents": [{"date": dt.datetime(2026, 9, 2, 14, 30), "reported_to": ["police"]}]},
                       "erewash", TODAY)
     assert as_dates == as_text
+    # groundwork.dates.iso_date, the project's one ISO reading, ignores spaces around a date.
+    padded = decide({"as_of": " 2026-11-25", "incidents": [{"date": "2026-09-02\n", "reported_to": ["police"]}]},
+                    "erewash", TODAY)
+    assert padded == as_text
 
 
 def test_trace_explains_each_incident_and_each_rule_in_words():
