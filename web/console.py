@@ -33,7 +33,6 @@ from markupsafe import Markup, escape
 from casework import events as ev
 from casework import labels, published, service, staff
 from casework.errors import CaseworkError, Forbidden, NotFound, StoreUnavailable
-from casework.partnership import words
 from web import staff_auth
 from web.staff_auth import STAFF, render_staff_page, require_officer
 
@@ -173,8 +172,6 @@ async def _show(request: web.Request, reference: str, *, status: int = 200, erro
     transcript = await _run(service.conversation_transcript, reference)
     officers = await _run(staff.list_accounts)
     decision = application.get("decision") or {}
-    said = words(decision)
-    bodies = said.get("bodies") or {}
     incidents = []
     for number, incident in enumerate((application.get("facts") or {}).get("incidents") or [], start=1):
         incident = incident if isinstance(incident, dict) else {}
@@ -184,7 +181,7 @@ async def _show(request: web.Request, reference: str, *, status: int = 200, erro
         incidents.append({
             "number": number,
             "date": labels.long_date(incident["date"]) if incident.get("date") else None,
-            "bodies": [bodies.get(code, str(code)) for code in codes],
+            "bodies": labels.reported_to(codes, decision),  # one way of naming them, the PDF's and the private page's
             "reported_on": labels.long_date(reported_on) if reported_on else None,
             "reference": incident.get("reference"),
             "hate": incident.get("hate"),

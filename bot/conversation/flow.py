@@ -292,7 +292,7 @@ class Conversation:
                     case.consent = "not_asked"
             answered = case.consent is not None
         if r.references:
-            self.take_references(r)
+            self.take_references(r, ask)
         if asked in RELEVANT_TO:
             # Progress on a question is a change in what it asks about, not in something else
             # the same words happened to say ("all the same night" is not a date).
@@ -473,14 +473,18 @@ class Conversation:
             case.dates_complete = True
             case.count = len(case.incidents)
 
-    def take_references(self, r: Reading) -> None:
-        """Each reference to its incident: the date told just before it, else the message's dates in order."""
+    def take_references(self, r: Reading, ask: Optional[Ask] = None) -> None:
+        """Each reference to its incident: the date told just before it, else the message's dates in
+        order, else the one incident the question was about."""
         by_date = {incident["date"]: incident for incident in self.case.incidents}
         pairs = [(reference, day.isoformat()) for reference, day in r.reference_dates if day.isoformat() in by_date]
         if not pairs:
             dated = [d.isoformat() for d in r.report_dates if d.isoformat() in by_date]
             if len(dated) == len(r.references):
                 pairs = list(zip(r.references, dated))
+        if not pairs and ask is not None and ask.incident is not None and len(r.references) == 1 \
+                and 0 <= ask.incident < len(self.case.incidents):
+            pairs = [(r.references[0], self.case.incidents[ask.incident]["date"])]
         for reference, day in pairs:
             by_date[day]["reference"] = reference
 

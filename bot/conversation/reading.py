@@ -523,6 +523,20 @@ def _groups(bodies: List[BodyMention], dates: List[DateMention], text: str = "",
     return [([day], bodies) for day, bodies in sorted(merged.items()) if day in exact]
 
 
+POLICE_LOG_BEFORE_DATE = re.compile(
+    r"\b(?:ref(?:erence)?|crime|incident|log|case|report)\s*(?:no\.?|number|num|#)?\s*(?:is|was|:|-)?\s*(\d{1,5})\s+of\s+$", re.I)
+
+
+def _police_log_numbers(text: str, dates: List[DateMention]) -> List[Tuple[str, DateMention]]:
+    """Police logs are numbered by the day: "log 482 of 3 Sept", "ref 654 of the 14th"."""
+    found = []
+    for date in dates:
+        match = POLICE_LOG_BEFORE_DATE.search(text[max(0, date.start - 40): date.start])
+        if match:
+            found.append((f"{match.group(1)} of {text[date.start:date.end]}", date))
+    return found
+
+
 def _reported_later(text: str, dates: List[DateMention]) -> List[Tuple[dt.date, dt.date]]:
     """"It happened on the Saturday but I didn't ring till the Monday, the 25th": (23rd, 25th)."""
     pairs = []
@@ -711,6 +725,10 @@ def read(text: str, today: dt.date) -> Reading:
     reading = Reading(text=text)
     reading.bodies = _withdrawn(_bodies(low, entities), low)
     reading.dates, reading.future_dates = _dates(text, today, entities)
+    log_numbers = _police_log_numbers(text, reading.dates)
+    # "ref 654 of the 14th": a day said only as part of a police log number repeats the log's day;
+    # it is no incident of its own.
+    reading.dates = [d for d in reading.dates if not any(d is date and BARE_DAY.match(text[d.start:d.end]) for _, date in log_numbers)]
     reading.count, reading.total_only, reading.many = _counts(low, entities, reading.dates)
     number = NUMBER_ONLY.match(low)
     if number:
@@ -742,6 +760,10 @@ def read(text: str, today: dt.date) -> Reading:
     reading.references = unique(m.group(1) or m.group(2) or m.group(3) for m in REFERENCE.finditer(text)
                                  if any(ch.isdigit() for ch in (m.group(1) or m.group(2) or m.group(3))))
     reading.references = [r for r in reading.references if not re.fullmatch(r"\d{1,2}[/-]\d{1,2}([/-]\d{2,4})?", r)]
+    for number, date in log_numbers:
+        reading.references.append(number)
+        if date in reading.dates:
+            reading.reference_dates.append((number, date.date))
     for match in REFERENCE.finditer(text):
         value = match.group(1) or match.group(2) or match.group(3)
         if value not in reading.references:

@@ -176,9 +176,9 @@ def test_an_officer_takes_an_application_from_the_chat_to_a_review_and_the_figur
     cells = [no_tags(line) for line in re.findall(r"<tr class=\"govuk-table__row\">(.*?)</tr>", incidents, re.S)][1:]
     bodies = decision["words"]["bodies"]
     assert cells == [
-        f"1 2 September 2026 {bodies['police']}, {bodies['council']} 2 September 2026 DC-123",
-        f"2 10 October 2026 {bodies['council']} 10 October 2026 None given",
-        f"3 1 November 2026 {bodies['social_landlord']} 1 November 2026 NCHA-77",
+        f"1 2 September 2026 {bodies['police'].capitalize()} and {bodies['council']} 2 September 2026 DC-123",
+        f"2 10 October 2026 {bodies['council'].capitalize()} 10 October 2026 None given",
+        f"3 1 November 2026 {bodies['social_landlord'].capitalize()} 1 November 2026 NCHA-77",
     ]
     assert f"The assistant's view: {html(decision['words']['title'])}" in page
     assert html(decision["summary"]) in page
