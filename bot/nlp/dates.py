@@ -307,7 +307,9 @@ def _plausible(match: _Match, low: str) -> bool:
         if mon in grammar.ambiguous_months and not (g.get("pos") or g.get("year") or g.get("last")):
             whole = low.strip(" .!?,") == low[match.start: match.end]
             # "sept sumtime like 10th?": a day of it said just after
-            day_after = mon not in ("may", "march", "mar") and re.match(r"[\s,]*(?:[a-z]+\s+){0,3}(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b", after)
+            # ("march sometime the 14th": a verb is not followed by "sometime the 14th")
+            day_after = re.match(r"[\s,]*(?:[a-z]+\s+){0,3}(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b", after) if mon not in ("may", "march", "mar") \
+                else re.match(r"[\s,]*(?:sometime|some time|i think|around|about)[\s,]+(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b", after)
             if not (whole or _MONTH_CONTEXT_BEFORE.search(before) or day_after):
                 return False
     if match.kind == "ordinal" and not re.search(r"\d", g["days"]):
@@ -880,7 +882,7 @@ def _ordinal_in_context(resolved: list, match: _Match, low: str, previous: _Matc
 def _day_of_month_just_named(low: str, previous: _Match | None, match: _Match, readings: list) -> bool:
     """"the end of May, the 25th", "end of august, the sunday so 30th": the day is of the month just named."""
     return (previous is not None and previous.kind == "month" and bool(readings) and readings[-1].date is not None
-            and bool(re.fullmatch(r"[\s,:-]*(?:(?:i think|i'?m sure|i believe|so|yes|it was|that'?s|which was|maybe|probably|on|the [a-z]+day)[\s,:-]*)*(?:the\s+)?",
+            and bool(re.fullmatch(r"[\s,:-]*(?:(?:i think|i'?m sure|i believe|so|yes|it was|that'?s|which was|maybe|probably|on|sometime|some time|around|about|roughly|the [a-z]+day)[\s,:-]*)*(?:the\s+)?",
                                   low[previous.end: match.start])))
 
 
