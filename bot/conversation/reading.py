@@ -291,7 +291,11 @@ def _tidy(readings: list, text: str) -> list:
             denied_at.add(reading.start)
             # "the 18th of May, not the 28th": the date after "not" is the one to take away.
             day = reading.date.day
-            tidy = [r for r in tidy if r.date.day != day or (r.date.month != reading.date.month and not BARE_DAY.match(reading.text.strip()))]
+            bare = bool(BARE_DAY.match(reading.text.strip()))
+            # "3rd June, 3rd August ... August was the 13th not the 3rd": a bare day is the one in
+            # the month it was read in, where there is one; only otherwise every date on that day.
+            same_month = [r for r in tidy if r.date.day == day and r.date.month == reading.date.month]
+            tidy = [r for r in tidy if r.date.day != day or (r.date.month != reading.date.month and (not bare or same_month))]
             continue
         if previous and WEEKDAY.match(reading.text.strip()) and re.match(r"^\s*,?\s*((it|that|which) (was|were) )?(a |on a )?$", gap, re.I):
             continue  # "13th June, it was a Saturday": the weekday names the date before it
@@ -718,8 +722,17 @@ def _ongoing(text: str) -> Optional[bool]:
     return True
 
 
+SPEAKER_LABEL = re.compile(r"(?:^|(?<=[\s.!?,]))(?!(?:REF|NB|PS|RE|FYI|CAD|URN|ID|NO|TEL|PH|DOB|ASB|PC|PCSO)\s?:)([A-Z]{2,12})\s?:(?=\s)")
+
+
+def _without_speaker_labels(text: str) -> str:
+    """"DAVE: 3rd June ... SUE: no Dave, August was the 13th": two people typing in turns. Each
+    label becomes a sentence end of the same length, so every position in the text still holds."""
+    return SPEAKER_LABEL.sub(lambda m: ("." if m.start() else " ") + " " * (len(m.group()) - 1), text)
+
+
 def read(text: str, today: dt.date) -> Reading:
-    text = (text or "")[:READ_CHARS]
+    text = _without_speaker_labels((text or "")[:READ_CHARS])
     low = text.lower().replace("\u2019", "'")
     entities = extract(text, today)
     reading = Reading(text=text)

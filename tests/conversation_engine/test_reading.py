@@ -23,7 +23,7 @@ def claims(text):
         "on_behalf": r.on_behalf, "consent": r.consent, "danger": r.danger,
         "groups": [[[d.isoformat() for d in dates], bodies] for dates, bodies in r.groups],
         "reported_later": [[a.isoformat(), b.isoformat()] for a, b in r.reported_later],
-        "references": r.references, "asks": r.asks, "yes": r.yes, "related": r.related,
+        "references": r.references, "asks": r.asks, "yes": r.yes, "no": r.no, "related": r.related,
         "complaint_done": r.complaint_done, "no_danger_now": r.no_danger_now, "past_review": r.past_review,
         "by_order": [[w if isinstance(w, str) else list(w), b] for w, b in r.ordinal_bodies],
     }
