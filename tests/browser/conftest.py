@@ -1,4 +1,4 @@
-"""Browser tests of the resident's chat page: Playwright driving Debian's Chromium.
+"""Browser tests of the resident's chat page and the staff console: Playwright driving Debian's Chromium.
 
 The browser is /usr/bin/chromium (scripts/browser-deps.sh installs it with apt-get;
 ASBCR_CHROMIUM names another). No test tool downloads a browser. The page's assets are built

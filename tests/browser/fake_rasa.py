@@ -10,6 +10,11 @@ tests can check that the page shows it as text), or, when that first message is 
 acknowledges it first: two bot messages in a row. One question sends its `custom` payload as a
 separate message, as Rasa's stock REST channel does.
 
+By default the application it confirms is a made-up one. Given `make_application`, it makes the
+application as the real bot's action does (the answers and the confirmed facts, keyed by the
+conversation); given `tracker`, every turn is also written where Rasa keeps conversations
+(tests/browser/casework_chat.py has both).
+
 Run on its own: .venv/bin/python tests/browser/fake_rasa.py --port 5005
 """
 from __future__ import annotations
@@ -17,11 +22,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import functools
 import re
 import sys
 import threading
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from aiohttp import web
 
@@ -122,8 +128,14 @@ def is_yes(message: str) -> bool:
     return text in ("/affirm", "/apply_now", "apply now") or text.startswith(("y", "i have", "i rang", "it is", "still"))
 
 
+# Makes the application from the contract's Application JSON; answers {reference, acknowledge_by, private_url}.
+Submit = Callable[[dict], dict]
+
+
 class Conversation:
-    def __init__(self) -> None:
+    def __init__(self, submit: Optional[Submit] = None) -> None:
+        self.submit = submit
+        self.answers: Dict[str, str] = {}  # the application's questions, as answered
         self.asking: Optional[str] = None
         self.phase = "case"
         self.reported = True
@@ -155,6 +167,18 @@ class Conversation:
         if self.on_behalf and self.consent is not None:
             facts["consent"] = self.consent
         return facts
+
+    def application_record(self) -> dict:
+        """The contract's Application JSON, built as the real bot's action_submit_application builds it."""
+        from groundwork.clock import today
+
+        facts = self.facts()
+        return {"received": today().isoformat(), "channel": "chat",
+                "applicant": {"name": self.answers.get("applicant_name"), "email": self.answers.get("applicant_email"),
+                              "phone": None, "address": self.answers.get("address")},
+                "on_behalf": self.on_behalf, "victim": None,
+                "consent": facts.get("consent") if self.on_behalf else None,
+                "facts": facts, "description": "", "impact": ""}
 
     def check(self, before: Optional[List[dict]] = None) -> List[dict]:
         """The check of answers, as the bot words it: a plain-text list, the facts in `custom.check`."""
@@ -210,10 +234,10 @@ class Conversation:
 
     def answer(self, message: str) -> List[dict]:
         if message == "/greet":
-            self.__init__()  # a fresh opening, wherever the sender was (junk tests send it mid-form)
+            self.__init__(self.submit)  # a fresh opening, wherever the sender was (junk tests send it mid-form)
             return self.ask("concern", [{"text": "Hello. I can help you find out whether you can ask for a case review."}])
         if message == "/restart":
-            self.__init__()
+            self.__init__(self.submit)
             return self.ask("concern", [{"text": "Let's start again."}])
         if self.decided and self.phase == "case":
             if is_yes(message):
@@ -224,10 +248,14 @@ class Conversation:
             if self.asking == "confirm":
                 self.asking = None
                 self.phase = "done"
-                application = {"reference": "ASB-2026-0007", "acknowledge_by": "2026-12-02",
-                               "private_url": "/application/test-token-123"}
-                return [{"text": "Your application has been sent. Your reference is ASB-2026-0007.",
+                if self.submit is not None:
+                    application = self.submit(self.application_record())
+                else:
+                    application = {"reference": "ASB-2026-0007", "acknowledge_by": "2026-12-02",
+                                   "private_url": "/application/test-token-123"}
+                return [{"text": f"Your application has been sent. Your reference is {application['reference']}.",
                          "custom": {"application": application}}]
+            self.answers[self.asking] = message
             following = APPLICATION_ORDER[APPLICATION_ORDER.index(self.asking) + 1]
             return self.ask(following)
         if self.asking == "check":
@@ -268,8 +296,11 @@ class Conversation:
 class FakeRasa:
     """The fake server, run in a thread of its own; `stop()` and `start()` make it (un)reachable."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *, make_application: Optional[Callable[[str, dict], dict]] = None,
+                 tracker: Optional[Callable[[str, str, List[dict]], Awaitable[Any]]] = None) -> None:
         self.port = port
+        self.make_application = make_application  # (sender id, Application JSON) -> the confirmation's application
+        self.tracker = tracker  # awaited with (sender id, the message, the replies) after each turn
         self.conversations: Dict[str, Conversation] = {}
         self.received: List[dict] = []
         self.delay = 0.15  # long enough for the page's typing indicator to show
@@ -295,8 +326,13 @@ class FakeRasa:
         sender, message = body["sender"], body["message"]
         self.received.append({"sender": sender, "message": message})
         await asyncio.sleep(self.delay)
-        conversation = self.conversations.setdefault(sender, Conversation())
+        conversation = self.conversations.get(sender)
+        if conversation is None:
+            submit = functools.partial(self.make_application, sender) if self.make_application else None
+            conversation = self.conversations[sender] = Conversation(submit)
         replies = conversation.answer(message)
+        if self.tracker is not None:
+            await self.tracker(sender, message, replies)
         return web.json_response([dict(recipient_id=sender, **reply) for reply in replies])
 
     async def _start(self) -> None:
