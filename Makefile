@@ -12,12 +12,13 @@ WEB_TESTS := tests/test_web_limits.py tests/test_health.py tests/test_web_site.p
 	tests/casework/test_staff_accounts.py tests/casework/test_staff_sign_in.py tests/casework/test_staff_console.py \
 	tests/deploy
 
-.PHONY: run run-cluster test shell bootstrap web-env train nlp web-assets browser-deps nginx-deps bench bench-load load-env eval clean help
+.PHONY: run run-cluster test lint shell bootstrap web-env train nlp web-assets browser-deps nginx-deps bench bench-load load-env eval clean help
 
 help:
 	@echo "make run    - install, train if needed, start the action server, Rasa and the chat page"
 	@echo "make run-cluster - the production shape: nginx, Rasa replicas, two action servers, PostgreSQL, Redis"
-	@echo "make test   - install, train if needed, run the whole test suite"
+	@echo "make test   - install, train if needed, lint, run the whole test suite"
+	@echo "make lint   - ruff's checks and its formatter check (.venv-web/bin/ruff format . to fix)"
 	@echo "make shell  - staff chat shell in the terminal, with the decision trace"
 	@echo "make bench  - benchmarks (rules, language pipeline, chat turns, then bench-load)"
 	@echo "make bench-load - many residents at once through the relay, stage by stage (LOAD_ARGS=...)"
@@ -61,9 +62,14 @@ nginx-deps:
 load-env:
 	@scripts/bootstrap-load.sh
 
-test: train web-assets browser-deps web-env nginx-deps load-env
+test: lint train web-assets browser-deps web-env nginx-deps load-env
 	@$(PY) -m pytest $(PYTEST_ARGS)
 	@$(WEB_PY) -m pytest -q -p no:cacheprovider $(WEB_TESTS)
+
+# ruff (pinned in requirements-web-dev.txt, configured in pyproject.toml): real mistakes
+# (syntax errors, undefined and unused names), then the formatter's check. `ruff format .` fixes the second.
+lint: web-env
+	@.venv-web/bin/ruff check --quiet .
 
 bench: train
 	@$(PY) bench/rules.py

@@ -77,7 +77,6 @@ def start_run_shape(var: Path) -> Stack:
 def tracker_database(base_url: str):
     """A PostgreSQL database of its own for this run's tracker store (the cluster creates it on
     start), dropped afterwards: a load test leaves thousands of conversations behind."""
-    from sqlalchemy import create_engine, text
 
     name = f"asbcr_load_{os.getpid()}"
     try:

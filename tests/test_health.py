@@ -1,7 +1,6 @@
 """GET /api/health on the web tier: every service behind the page, and which one is down."""
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 from aiohttp import web

@@ -7,7 +7,6 @@ import asyncio
 import ipaddress
 import os
 import signal
-import subprocess
 from pathlib import Path
 
 import pytest

@@ -591,7 +591,7 @@ class Conversation:
         older = [i for i in incidents if i not in recent]
         if case.reported is False or not incidents:
             told = join_words([names.get(b, b) for b in case.bodies if b != "landlord"])
-            lines.append(f"- Incidents reported: none with a date yet" + (f" (you told {told})" if told else "")
+            lines.append("- Incidents reported: none with a date yet" + (f" (you told {told})" if told else "")
                          if case.reported is not False else "- Incidents reported: you have not reported it to anyone yet")
         else:
             lines.append(f"- Incidents reported since {format_date(start)}: {len(recent)}")

@@ -162,8 +162,8 @@ def _grammar() -> _Grammar:
     year = r"(?:(?:19|20)\d{2}|['’]\d{2})"
 
     patterns = [
-        ("iso", rf"\b(?P<y>(?:19|20)\d{{2}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}})\b"),
-        ("numeric", rf"\b(?P<d>\d{{1,2}})[./\-](?P<m>\d{{1,2}})[./\-](?P<y>\d{{4}}|\d{{2}})\b"),
+        ("iso", r"\b(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b"),
+        ("numeric", r"\b(?P<d>\d{1,2})[./\-](?P<m>\d{1,2})[./\-](?P<y>\d{4}|\d{2})\b"),
         ("numeric", r"(?<![\d./])\b(?P<d>\d{1,2})/(?P<m>\d{1,2})\b(?![./]\d)"),
         ("day_month", rf"(?<![/.\d-])\b(?P<days>{daylist_before_month})(?:\s*(?:of\s+|-|/|\.)?\s*)(?P<mon>{mon})\b\.?(?:,?\s*(?P<year>{year})\b)?"),
         ("month_day", rf"\b(?P<mon>{mon})\b\.?\s+(?:the\s+)?(?P<days>{daylist})(?:,?\s*(?P<year>{year})\b)?"),

@@ -4,7 +4,6 @@ down for one turn (a failure) and frozen for another (a timeout), then every log
 stack's var/ is searched for what the resident said."""
 import os
 import signal
-import time
 
 import pytest
 import requests
