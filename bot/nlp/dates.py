@@ -165,6 +165,10 @@ def _grammar() -> _Grammar:
         ("iso", r"\b(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b"),
         ("numeric", r"\b(?P<d>\d{1,2})[./\-](?P<m>\d{1,2})[./\-](?P<y>\d{4}|\d{2})\b"),
         ("numeric", r"(?<![\d./])\b(?P<d>\d{1,2})/(?P<m>\d{1,2})\b(?![./]\d)"),
+        # "on 3.10", "15.11": day and month with a dot, as much of Europe writes them; not a time
+        # ("at 3.10", "3.10pm") or an amount ("£3.10", "2.5 hours")
+        ("numeric", r"(?<![\d./£$€,])(?<!\bat\s)(?<!\bby\s)(?<!\bpast\s)(?<!\btill\s)(?<!\buntil\s)(?<!\bfrom\s)(?<!\babout\s)(?<!\baround\s)"
+                    r"\b(?P<d>[0-3]?\d)\.(?P<m>0?[1-9]|1[0-2])\b(?![./]\d)(?!\s*(?:am|pm|a\.m|p\.m|hrs?|hours?|mins?|minutes?|o'?clock|ish|at night|in the|miles?|km|kg|metres?|meters?|m|feet|foot|ft|inch(?:es)?|cm|yards?|litres?|pints?|mph|stone|%|percent|million|k)\b)"),
         ("day_month", rf"(?<![/.\d-])\b(?P<days>{daylist_before_month})(?:\s*(?:of\s+|-|/|\.)?\s*)(?P<mon>{mon})\b\.?(?:,?\s*(?P<year>{year})\b)?"),
         ("month_day", rf"\b(?P<mon>{mon})\b\.?\s+(?:the\s+)?(?P<days>{daylist})(?:,?\s*(?P<year>{year})\b)?"),
         ("month", rf"\b(?:(?P<last>last|this\s+past|this)\s+)?(?:(?P<pos>early|mid|middle\s+of|late|end\s+of|the\s+end\s+of|(?:the\s+)?last\s+day\s+of|start\s+of|the\s+start\s+of|beginning\s+of|the\s+beginning\s+of)\s+|mid-)?(?P<mon>{mon})\b(?:\s+(?P<year>(?:19|20)\d{{2}})\b)?"),
@@ -174,6 +178,8 @@ def _grammar() -> _Grammar:
         ("yesterday", r"\blast\s+(?:night|nite|nyt|evening)\b"),
         ("today", r"\b(?:today|tonight|tonite|2nite|2day|this\s+morning|this\s+afternoon|this\s+evening|earlier\s+today|earlier\s+on)\b"),
         ("ago", rf"\b(?P<n>\d{{1,3}}|{cardw}|an?|a\s+couple\s+of|a\s+couple|couple\s+of|a\s+few|few|several)\s+(?P<unit>days?|nights?|weeks?|wks?|months?|mnths?|years?|yrs?|fortnights?)\s+(?:ago|back)\b"),
+        # "the weekend before last", "the week before last": a week further back than "last weekend"
+        ("last_unit", r"\b(?:the\s+)?(?P<unit>week|weekend)\s+(?P<before>before\s+last)\b"),
         ("last_unit", r"\blast\s+(?P<unit>week|weekend|month)\b"),
         ("other_day", r"\bthe\s+other\s+(?:day|night)\b"),
         ("future", r"\b(?:tomorrow|tomoz|tmrw|tmw|2moro|2morrow|2mrw)\b"),
@@ -452,13 +458,14 @@ def _resolve(match: _Match, low: str, today: dt.date) -> list[_Resolved]:
         return [_resolve_ago(g["n"], g["unit"], today)]
     if kind == "last_unit":
         unit = g["unit"]
+        further = 7 if g.get("before") else 0
         if unit == "week":
-            return [_Resolved(today - dt.timedelta(days=7), approximate=True)]
+            return [_Resolved(today - dt.timedelta(days=7 + further), approximate=True)]
         if unit == "weekend":
             back = (today.weekday() - 5) % 7 or 7
             if today.weekday() == 6:
                 back = 8
-            return [_Resolved(today - dt.timedelta(days=back), approximate=True)]
+            return [_Resolved(today - dt.timedelta(days=back + further), approximate=True)]
         return [_Resolved(today - relativedelta(months=1), approximate=True)]
     if kind == "other_day":
         return [_Resolved(today - dt.timedelta(days=2), approximate=True)]
