@@ -193,6 +193,10 @@ def _bodies(text: str, entities) -> List[BodyMention]:
     for match in re.finditer(r"\bhousing (officer|office|team|department|dept|people|lady|man)( at| from| with| for)( the)? (council|erewash)\b|\b(erewash|council'?s?|borough) housing\b", text):
         found = [b for b in found if not (b.start < match.end() and match.start() < b.end)]
         found.append(BodyMention("social_landlord", match.start(), match.end()))
+    # "the PCSO at the surgery", "the police outside the school": where a body was met, not another told.
+    found = [m for m in found if not (
+        m.body in ("health", "other") and re.search(r"\b(at|outside|near|by)\s+((the|my|our|a)\s+)?$", text[max(0, m.start - 12): m.start])
+        and any(o.body != m.body and o.end <= m.start and m.start - o.end <= 25 for o in found))]
     for match in cue("social_landlord_words").finditer(text):
         for mention in found:
             if mention.body == "landlord" and mention.start < match.end() + 30 and match.start() < mention.end + 30:
