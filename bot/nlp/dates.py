@@ -169,6 +169,8 @@ def _grammar() -> _Grammar:
         # ("at 3.10", "3.10pm") or an amount ("£3.10", "2.5 hours")
         ("numeric", r"(?<![\d./£$€,])(?<!\bat\s)(?<!\bby\s)(?<!\bpast\s)(?<!\btill\s)(?<!\buntil\s)(?<!\bfrom\s)(?<!\babout\s)(?<!\baround\s)"
                     r"\b(?P<d>[0-3]?\d)\.(?P<m>0?[1-9]|1[0-2])\b(?![./]\d)(?!\s*(?:am|pm|a\.m|p\.m|hrs?|hours?|mins?|minutes?|o'?clock|ish|at night|in the|miles?|km|kg|metres?|meters?|m|feet|foot|ft|inch(?:es)?|cm|yards?|litres?|pints?|mph|stone|%|percent|million|k)\b)"),
+        # "the night of 5-6 September", "5th to 6th Sept": one night, the first day's date
+        ("day_month", rf"(?<![/.\d-])\b(?P<days>[0-3]?\d(?:st|nd|rd|th)?)\s*(?:-|–|to|into)\s*[0-3]?\d(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{mon})\b\.?(?:,?\s*(?P<year>{year})\b)?"),
         ("day_month", rf"(?<![/.\d-])\b(?P<days>{daylist_before_month})(?:\s*(?:of\s+|-|/|\.)?\s*)(?P<mon>{mon})\b\.?(?:,?\s*(?P<year>{year})\b)?"),
         ("month_day", rf"\b(?P<mon>{mon})\b\.?\s+(?:the\s+)?(?P<days>{daylist})(?:,?\s*(?P<year>{year})\b)?"),
         ("month", rf"\b(?:(?P<last>last|this\s+past|this)\s+)?(?:(?P<pos>early|mid|middle\s+of|late|end\s+of|the\s+end\s+of|(?:the\s+)?last\s+day\s+of|start\s+of|the\s+start\s+of|beginning\s+of|the\s+beginning\s+of)\s+|mid-)?(?P<mon>{mon})\b(?:\s+(?P<year>(?:19|20)\d{{2}})\b)?"),

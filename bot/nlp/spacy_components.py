@@ -307,8 +307,8 @@ class IncidentCounts(_DataComponent):
             if j < n and words[j] in self.nouns and words[j] != "x" or (j < n and words[j] == "x" and not weak):
                 if self._frequency_after(words, j + 1):
                     return None
-                if words[j] == "time" and value != 1 and words[i].isdigit():
-                    return None  # "3 time" is rare; "at 3 time" is noise
+                if words[j] == "time" and value != 1 and words[i].isdigit() and i > 0 and words[i - 1] in ("at", "by", "about", "around", "till", "until"):
+                    return None  # "at 3 time" is a time of day; "3 time i call police" (a second language) is a count
                 return i, end, str(value)
         return None
 
