@@ -617,6 +617,12 @@ def _ordinal_bodies(text: str, bodies: List[BodyMention], dates: List[DateMentio
             which = "first"
         elif re.match(r"^\s*(for |about |on )?the (first|1st) (two|2|three|3)\b", near_after):
             which = "first_" + re.match(r"^\s*(for |about |on )?the (first|1st) (two|2|three|3)", near_after).group(3).replace("two", "2").replace("three", "3")
+        elif re.match(r"^\s*(for |about |on )?the (first|1st)(,|,? and) (the )?(second|2nd)\b", near_after):
+            # "the police the first and second time", "the first, second and third"
+            which = "first_3" if re.match(r"^\s*(for |about |on )?the (first|1st)(,|,? and) (the )?(second|2nd)(,|,? and) (the )?(third|3rd)\b", near_after) else "first_2"
+        elif re.search(r"\bthe (first|1st) (two|2|three|3) (ones|times)( were| was| went to| to)?( the)?\s*$", near_before):
+            # "the first 2 times the police"
+            which = "first_" + re.search(r"\bthe (first|1st) (two|2|three|3) (ones|times)", near_before).group(2).replace("two", "2").replace("three", "3")
         elif re.match(r"^\s*(for |about |on )?the (first|1st)( one| time| incident)?\b", near_after) or re.search(r"\bthe (first|1st) (one|time)( was| went to| to)?( the)?\s*$", near_before):
             which = "first"
         elif re.match(r"^\s*(for |about |on )?the (last|latest|most recent)( one| time)?\b", near_after) or re.search(r"\bthe (last|latest) (one|time)( only| just)?( was| went to| to)?( the)?\s*$", near_before):
