@@ -9,6 +9,7 @@
                                      └─> nginx, 127.0.0.1:ASBCR_ACTIONS_PORT (5055): failover
                                            └─> action servers 1 and 2, 127.0.0.1:5056, 5057
                  the action servers and the web server share the applications database (PostgreSQL)
+                 with the Notify sender, which sends its outbox through GOV.UK Notify (when configured)
 
 Every child is started, watched and restarted by `asbcr.stack.Stack` (backoff, PR_SET_PDEATHSIG,
 private var/, a taken port named at once); this module only says which children there are.
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from asbcr.stack import DEFAULT_MODEL, LOOPBACK, Stack, StackError, make_private, write_private
+from asbcr.stack import DEFAULT_MODEL, DELIVER, LABELS, LOOPBACK, STARTUP_SECONDS, Stack, StackError, make_private, write_private
 from groundwork.paths import ROOT
 
 # The contract's defaults (CONTRACT.md, `make run-cluster`): the local test server for the
@@ -50,7 +51,7 @@ STORE_CHECK_SECONDS = 5
 NGINX_LIMITS = {"client": (200, 20), "chat": (120, 15), "connections": 100}
 LIMITS_SETTING = "ASBCR_CLUSTER_LIMITS"
 
-STARTUP = {"actions": 90.0, "rasa": 240.0, "web": 60.0, "nginx": 30.0}
+STARTUP = {"actions": 90.0, "rasa": 240.0, "web": 60.0, "nginx": 30.0, DELIVER: STARTUP_SECONDS[DELIVER]}
 PLACEHOLDER = re.compile(r"@@([A-Z_]+)@@")
 
 
@@ -238,8 +239,10 @@ class Cluster(Stack):
     # --- the children ---------------------------------------------------------------
 
     def wanted(self) -> List[str]:
+        # One Notify sender is enough: each message is claimed before it is sent (casework/notify.py).
         return ([f"actions-{i}" for i in range(1, ACTION_SERVERS + 1)] + ["nginx"]
-                + [f"rasa-{i}" for i in range(1, self.replicas + 1)] + ["web"])
+                + [f"rasa-{i}" for i in range(1, self.replicas + 1)] + ["web"]
+                + ([DELIVER] if self.with_deliver else []))
 
     @staticmethod
     def kind(name: str) -> str:
@@ -255,7 +258,7 @@ class Cluster(Stack):
             return f"action server {self.number(name)}"
         if kind == "rasa":
             return f"Rasa replica {self.number(name)}"
-        return {"web": "the chat page server", "nginx": "nginx"}[kind]
+        return {"web": "the chat page server", "nginx": "nginx", DELIVER: LABELS[DELIVER]}[kind]
 
     def startup_seconds(self, name: str) -> float:
         return STARTUP[self.kind(name)]
@@ -269,6 +272,8 @@ class Cluster(Stack):
         return self.web_port
 
     def ports_of(self, name: str) -> List[tuple]:
+        if name == DELIVER:
+            return []
         if name == "nginx":
             ports = [(self.public_host, self.public_port), (LOOPBACK, self.rasa_port), (LOOPBACK, self.actions_port)]
             return ports + ([(self.public_host, self.tls.port)] if self.tls else [])
@@ -282,13 +287,17 @@ class Cluster(Stack):
             return self.rasa_command(port=self.own_port(name), endpoints=self.endpoints_file(f"endpoints-{name}.yml"))
         if kind == "web":
             return self.web_command()
+        if kind == DELIVER:
+            return self.deliver_command()
         return [self.nginx, "-p", str(self.nginx_dir), "-c", str(self.nginx_config_file()), "-e", "stderr"]
 
     def child_env(self, name: str) -> Dict[str, str]:
         return super().child_env(self.kind(name))
 
-    def ready_url(self, name: str) -> str:
+    def ready_url(self, name: str) -> Optional[str]:
         kind = self.kind(name)
+        if name == DELIVER:
+            return None
         if name == "nginx":
             return f"http://{LOOPBACK}:{self.actions_port}/nginx-ready"
         if kind == "actions":
@@ -317,6 +326,8 @@ class Cluster(Stack):
         if not self.model.exists():
             raise StackError(f"no trained model at {self.model}: run `make train`")
         self.check_web_python()
+        if self.with_deliver:
+            self.check_notify()
         make_private(self.var)
         for name in self.wanted():  # every port first: a second start says so at once
             self.check_port_free(name)

@@ -26,8 +26,13 @@ def _stop_on_hangup_or_term() -> None:
 def serve() -> int:
     _stop_on_hangup_or_term()
     os.umask(PRIVATE_UMASK)  # var/ and everything in it: the service's user only
-    stack = Stack()
-    print("Starting the action server, the Rasa server and the chat page (logs in var/run/)...", flush=True)
+    try:
+        stack = Stack()
+    except StackError as error:  # e.g. ASBCR_DELIVER_EVERY is not a number
+        print(f"Could not start: {error}", file=sys.stderr)
+        return 1
+    rest = ", the chat page and the Notify sender" if stack.with_deliver else " and the chat page"
+    print(f"Starting the action server, the Rasa server{rest} (logs in var/run/)...", flush=True)
     try:
         stack.start()  # stops whatever it started if it fails or is interrupted
     except StackError as error:
@@ -38,6 +43,7 @@ def serve() -> int:
     print(f"\nThe resident chat page is at {stack.web_url}", flush=True)
     print(f"Rasa ({stack.rasa_url}) and the action server ({stack.actions_url}) listen on this machine only. "
           "Ctrl-C stops everything.", flush=True)
+    print(stack.delivery_note, flush=True)
     try:
         stack.supervise()  # restarts a child that dies; returns only on Ctrl-C, SIGTERM or SIGHUP
     except KeyboardInterrupt:
@@ -58,8 +64,9 @@ def serve_cluster() -> int:
     except StackError as error:
         print(f"Could not start: {error}", file=sys.stderr)
         return 1
-    print(f"Starting nginx, {cluster.replicas} Rasa replicas, {len(cluster.action_server_ports)} action servers "
-          "and the chat page server (logs in var/run/)...", flush=True)
+    rest = ", the chat page server and the Notify sender" if cluster.with_deliver else " and the chat page server"
+    print(f"Starting nginx, {cluster.replicas} Rasa replicas, {len(cluster.action_server_ports)} action servers{rest} "
+          "(logs in var/run/)...", flush=True)
     started = time.monotonic()
     try:
         cluster.start()
@@ -78,6 +85,7 @@ def serve_cluster() -> int:
     print(f"Conversations: {shown(cluster.env['ASBCR_TRACKER_URL'])}; locks: {shown(cluster.env['ASBCR_LOCK_URL'])}; "
           f"applications: {shown(cluster.env['ASBCR_DATABASE_URL'])} (set the same ASBCR_TRACKER_URL and "
           "ASBCR_DATABASE_URL for `asbcr` commands on this cluster).", flush=True)
+    print(cluster.delivery_note, flush=True)
     try:
         cluster.supervise()
     except KeyboardInterrupt:
@@ -109,7 +117,7 @@ def shell() -> int:
     decision trace after each decision on this channel."""
     _stop_on_hangup_or_term()
     os.umask(PRIVATE_UMASK)
-    stack = Stack(with_rasa=False, with_web=False)
+    stack = Stack(with_rasa=False, with_web=False, with_deliver=False)  # `make run` sends messages, not the staff shell
     try:
         stack.start()
     except StackError as error:

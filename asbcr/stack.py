@@ -1,4 +1,5 @@
-"""Starts, watches and stops the three servers behind the chat: action server, Rasa, chat page.
+"""Starts, watches and stops the three servers behind the chat (action server, Rasa, chat page)
+and the Notify sender that delivers the messages to applicants.
 
 One supervisor serves `make run`, `make shell`, the whole-conversation tests and the
 benchmarks, so all of them run the stack exactly as residents meet it.
@@ -13,6 +14,9 @@ benchmarks, so all of them run the stack exactly as residents meet it.
 - A port already taken stops the start at once, naming the port.
 - Everything under var/ is private to the service's user: umask 077 in the children,
   directories 0700, files 0600 (see `make_private`).
+- The Notify sender (`asbcr applications deliver --watch ASBCR_DELIVER_EVERY`) runs only when
+  GOV.UK Notify is configured (casework/notify.py); without a key the outbox alone keeps the
+  messages and `delivery_note` says so. It listens on no port: it is up while it runs.
 """
 from __future__ import annotations
 
@@ -45,9 +49,15 @@ DEFAULT_MODEL = ROOT / "models" / "asbcr.tar.gz"
 LOOPBACK = "127.0.0.1"
 PRIVATE_UMASK = 0o077
 
-LABELS = {"actions": "the action server", "rasa": "the Rasa server", "web": "the chat page server"}
-# How long a (re)started child may take before it answers. Rasa loads its model first.
-STARTUP_SECONDS = {"actions": 90.0, "rasa": 240.0, "web": 60.0}
+DELIVER = "deliver"
+LABELS = {"actions": "the action server", "rasa": "the Rasa server", "web": "the chat page server",
+          DELIVER: "the Notify sender"}
+# How long a (re)started child may take before it answers. Rasa loads its model first. The
+# Notify sender answers nothing: it counts as up once it is running.
+STARTUP_SECONDS = {"actions": 90.0, "rasa": 240.0, "web": 60.0, DELIVER: 0.0}
+# How often the Notify sender looks for due messages: an acknowledgement leaves within about this.
+DELIVER_EVERY_ENV = "ASBCR_DELIVER_EVERY"
+DEFAULT_DELIVER_SECONDS = 30.0
 # Pauses before restarting a child that failed 1, 2, 3... times in a row; the last repeats.
 BACKOFF_SECONDS = (1, 2, 4, 8, 16, 32, 60)
 STABLE_SECONDS = 60.0  # up this long, a child's failures are forgiven and the pause starts at 1 s again
@@ -146,6 +156,27 @@ def web_python(env: Optional[Dict[str, str]] = None) -> Path:
     return Path(given) if given else WEB_VENV / "bin" / "python"
 
 
+def deliver_every(env: Dict[str, str]) -> float:
+    """ASBCR_DELIVER_EVERY's seconds (default 30); StackError when it is not a number above 0."""
+    given = env.get(DELIVER_EVERY_ENV, "").strip()
+    if not given:
+        return DEFAULT_DELIVER_SECONDS
+    try:
+        seconds = float(given)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise StackError(f"{DELIVER_EVERY_ENV} must be a number of seconds above 0, not {given!r}")
+    return seconds
+
+
+def notify_configured(env: Dict[str, str]) -> bool:
+    """Whether messages are to leave the machine, decided as `deliver` decides it."""
+    from casework import notify
+
+    return notify.api_key(env) is not None
+
+
 def describe_exit(code: int) -> str:
     if code < 0:
         with contextlib.suppress(ValueError):
@@ -208,6 +239,7 @@ class Stack:
         with_rasa: bool = True,
         with_actions: bool = True,
         with_web: bool = True,
+        with_deliver: bool = True,
         var: Optional[Path] = None,
         env: Optional[Dict[str, str]] = None,
         quiet: bool = True,
@@ -219,6 +251,10 @@ class Stack:
         self.web_port = web_port or int(self.env.get("ASBCR_WEB_PORT", 8000))
         self.web_host = self.env.get("ASBCR_WEB_HOST") or LOOPBACK
         self.with_rasa, self.with_actions, self.with_web = with_rasa, with_actions, with_web
+        # Asked for and configured: without a Notify key there is nothing for it to send.
+        self.with_deliver = with_deliver and notify_configured(self.env)
+        self.skipped_deliver = with_deliver and not self.with_deliver
+        self.deliver_every = deliver_every(self.env) if self.with_deliver else DEFAULT_DELIVER_SECONDS
         self.var = Path(var) if var else var_dir()
         self.quiet = quiet
         self.processes: Dict[str, subprocess.Popen] = {}
@@ -278,8 +314,13 @@ class Stack:
     def web_command(self) -> List[str]:
         return [str(web_python(self.env)), "-m", "web.server", "--port", str(self.web_port), "--host", self.web_host]
 
+    def deliver_command(self) -> List[str]:
+        # Rasa's environment: the Notify client is installed there (casework/notify.py).
+        return [sys.executable, "-m", "asbcr.cli", "applications", "deliver", "--watch", f"{self.deliver_every:g}"]
+
     def command(self, name: str) -> List[str]:
-        return {"actions": self.actions_command, "rasa": self.rasa_command, "web": self.web_command}[name]()
+        return {"actions": self.actions_command, "rasa": self.rasa_command, "web": self.web_command,
+                DELIVER: self.deliver_command}[name]()
 
     def child_env(self, name: str) -> Dict[str, str]:
         if name == "actions":
@@ -287,11 +328,17 @@ class Stack:
             return {**self.env, "SANIC_HOST": LOOPBACK}
         return self.env
 
-    def ready_url(self, name: str) -> str:
+    def ready_url(self, name: str) -> Optional[str]:
+        """Where the child answers once it is ready; None for one that answers nothing (the Notify sender)."""
         return {"actions": f"{self.actions_url}/health",
                 # Answers only once the model is loaded (asbcr.rasa_server).
                 "rasa": f"{self.rasa_url}/webhooks/rest/",
-                "web": self.web_url}[name]
+                "web": self.web_url,
+                DELIVER: None}[name]
+
+    def ready(self, name: str) -> bool:
+        url = self.ready_url(name)
+        return answers(url, timeout=1) if url else True
 
     def log_path(self, name: str) -> Path:
         return self.run_dir / f"{name}.log"
@@ -332,8 +379,13 @@ class Stack:
         self._wait_ready(name)
 
     def _wait_ready(self, name: str) -> None:
-        _wait_http(self.ready_url(name), self.processes[name], self.startup_seconds(name), self.label(name),
-                   self.log_path(name))
+        url, process = self.ready_url(name), self.processes[name]
+        if url is None:  # up while it runs; one that dies later is restarted by `supervise`
+            if process.poll() is not None:
+                raise StackError(f"{self.label(name)} stopped ({describe_exit(process.returncode)}); "
+                                 f"see {self.log_path(name)}")
+            return
+        _wait_http(url, process, self.startup_seconds(name), self.label(name), self.log_path(name))
 
     def port_of(self, name: str) -> tuple:
         return {"actions": (LOOPBACK, self.actions_port), "rasa": (LOOPBACK, self.rasa_port),
@@ -341,7 +393,7 @@ class Stack:
 
     def ports_of(self, name: str) -> List[tuple]:
         """Every (host, port) the child listens on."""
-        return [self.port_of(name)]
+        return [] if name == DELIVER else [self.port_of(name)]
 
     # Said when a port is taken: what else may hold it, and how to choose others.
     PORTS_TAKEN_HINT = ("is another `make run` still running? Stop it, or choose other ports "
@@ -372,9 +424,34 @@ class Stack:
         self.check_port_free("web")
         self._start_and_wait("web")
 
+    def check_notify(self) -> None:
+        """A wrong Notify configuration stops the start, said once, rather than a sender that
+        fails and is restarted every minute."""
+        from casework import notify
+        from casework.errors import CaseworkError
+
+        try:
+            notify.check_configuration(self.env)
+        except CaseworkError as error:
+            raise StackError(f"messages to applicants: {error}") from None
+
+    def start_deliver(self) -> None:
+        self._start_and_wait(DELIVER)
+
+    @property
+    def delivery_note(self) -> Optional[str]:
+        """What the console says once about messages to applicants (None: no sender was asked for)."""
+        if self.with_deliver:
+            return (f"Messages to applicants go through GOV.UK Notify: the Notify sender looks for due ones every "
+                    f"{self.deliver_every:g}s (log: {self.log_path(DELIVER)}).")
+        if self.skipped_deliver:
+            return ("Messages to applicants are kept in the outbox only: ASBCR_NOTIFY_API_KEY is not set, so no "
+                    "Notify sender was started (README, \"Messages to applicants\").")
+        return None
+
     def wanted(self) -> List[str]:
         return [name for name, wanted in (("actions", self.with_actions), ("rasa", self.with_rasa),
-                                          ("web", self.with_web)) if wanted]
+                                          ("web", self.with_web), (DELIVER, self.with_deliver)) if wanted]
 
     def start(self) -> "Stack":
         make_private(self.var)
@@ -382,9 +459,12 @@ class Stack:
             self.check_port_free(name)
         if self.with_web:
             self.check_web_python()
+        if self.with_deliver:
+            self.check_notify()
         try:
             for name in self.wanted():
-                {"actions": self.start_actions, "rasa": self.start_rasa, "web": self.start_web}[name]()
+                {"actions": self.start_actions, "rasa": self.start_rasa, "web": self.start_web,
+                 DELIVER: self.start_deliver}[name]()
         except BaseException:
             self.stop()
             raise
@@ -462,9 +542,9 @@ class Stack:
             self._failed(name, watch, now, f"{self.label(name)} stopped ({describe_exit(code)})")
             return
         if watch.starting_since is not None:
-            if answers(self.ready_url(name), timeout=1):
+            if self.ready(name):
                 watch.starting_since, watch.up_since = None, now
-                self.log_event(f"{self.label(name)} is answering again")
+                self.log_event(f"{self.label(name)} is {'answering' if self.ready_url(name) else 'running'} again")
             elif now - watch.starting_since > self.startup_seconds(name):
                 self.stop_one(name)
                 self._failed(name, watch, now,

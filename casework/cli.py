@@ -366,12 +366,36 @@ def _deliver(args: argparse.Namespace) -> int:
     if args.watch is not None:
         if args.watch <= 0:
             raise CommandError("--watch needs a number of seconds above 0")
+        _log_as_a_service()
         try:
-            notify.deliver_forever(args.watch, report=_report_delivery)
+            notify.deliver_forever(args.watch, report=_log_delivery)
         except KeyboardInterrupt:
             pass
         return 0
     return _report_delivery(notify.deliver())
+
+
+def _log_as_a_service() -> None:
+    """`deliver --watch` runs as long as the service does (the supervisor starts it, asbcr/stack.py):
+    what it does goes to stderr as log lines, through the same check as every other process of the
+    service (asbcr/private_logs.py), so no recipient or other personal detail reaches its log."""
+    import logging
+
+    from asbcr import private_logs
+
+    private_logs.install()
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+
+
+def _log_delivery(result: dict) -> None:
+    """A round's counts; each message's outcome is logged by casework.notify as it is sent."""
+    import logging
+
+    if result["sent"] or result["recorded"] or result["retrying"] or result["failed"]:
+        logging.getLogger("casework.deliver").info(
+            "%d sent, %d recorded only (no Notify key), %d to try again, %d failed",
+            result["sent"], result["recorded"], result["retrying"], len(result["failed"]))
 
 
 def _report_delivery(result: dict) -> int:

@@ -26,7 +26,7 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Mapping, Optional
 
 import yaml
 from sqlalchemy import select, update
@@ -59,14 +59,29 @@ API_KEY = re.compile(rf"^.+-{_UUID}-{_UUID}$")
 DUE = ("pending", "sending")
 
 
-def api_key() -> Optional[str]:
-    return os.environ.get(API_KEY_ENV, "").strip() or None
+def api_key(env: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """The Notify key, or None: Notify is not configured and nothing leaves the machine."""
+    return (os.environ if env is None else env).get(API_KEY_ENV, "").strip() or None
 
 
-def load_templates(path: Optional[str] = None) -> Dict[str, Dict[str, str]]:
+def check_configuration(env: Optional[Mapping[str, str]] = None) -> None:
+    """CaseworkError (one line) for what `deliver` would refuse on its first run, so the supervisor
+    can say it before starting a sender (asbcr/stack.py); nothing to check without a key."""
+    key = api_key(env)
+    if key is not None:
+        _check_key(key)
+        load_templates(env=env)
+
+
+def _check_key(key: str) -> None:
+    if not API_KEY.match(key):
+        raise CaseworkError(f"{API_KEY_ENV} is not a Notify API key (name-<service id>-<secret>)")
+
+
+def load_templates(path: Optional[str] = None, env: Optional[Mapping[str, str]] = None) -> Dict[str, Dict[str, str]]:
     """{event: {"email": id, "sms": id}} from the templates file; CaseworkError (one line) when it
     is missing or wrong. An event or channel may be left out: its messages then fail, named."""
-    path = path or os.environ.get(TEMPLATES_ENV, "").strip()
+    path = path or (os.environ if env is None else env).get(TEMPLATES_ENV, "").strip()
     if not path:
         raise CaseworkError(f"{API_KEY_ENV} is set but {TEMPLATES_ENV} names no file of Notify template ids "
                             "(see casework/data/notify-templates.example.yml)")
@@ -93,8 +108,7 @@ def load_templates(path: Optional[str] = None) -> Dict[str, Dict[str, str]]:
 
 
 def make_client(key: str) -> Any:
-    if not API_KEY.match(key):
-        raise CaseworkError(f"{API_KEY_ENV} is not a Notify API key (name-<service id>-<secret>)")
+    _check_key(key)
     try:
         from notifications_python_client.notifications import NotificationsAPIClient
     except ImportError:
@@ -277,4 +291,4 @@ def deliver_forever(interval: float, *, should_stop: Callable[[], bool] = lambda
         time.sleep(interval)
 
 
-__all__ = ["deliver", "deliver_forever", "retry_failed", "load_templates", "api_key"]
+__all__ = ["deliver", "deliver_forever", "retry_failed", "load_templates", "api_key", "check_configuration"]

@@ -4,7 +4,9 @@ It listens on 127.0.0.1 (a free port) and answers POST /v2/notifications/email a
 documents them, after checking what the real service would: a Bearer JWT signed HS256 with the
 key's secret whose `iss` is the key's service id and whose `iat` is recent, a JSON body with a
 template_id and the recipient, and personalisation as an object. Every request it took, good or
-bad, is kept in `requests`; `fail_next(status, ...)` makes the next answers errors.
+bad, is kept in `requests`; `fail_next(status, ...)` makes the next answers errors, and
+`wait_for_good(count, timeout)` waits until that many good requests have been answered (for a
+sender in another process).
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ class NotifyStandIn:
         self.requests: List[Dict[str, Any]] = []
         self._failures: List[tuple] = []
         self._lock = threading.Lock()
+        self._answered = threading.Condition()
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -42,13 +45,17 @@ class NotifyStandIn:
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                status, answer = stand_in._answer(self.path, dict(self.headers), body)
+                record: Dict[str, Any] = {"path": self.path, "headers": dict(self.headers), "problems": []}
+                status, answer = stand_in._answer(record, body)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+                with stand_in._answered:
+                    record["answered"], record["status"] = True, status
+                    stand_in._answered.notify_all()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -66,8 +73,8 @@ class NotifyStandIn:
         with self._lock:
             self._failures.extend([(status, error, message)] * times)
 
-    def _answer(self, path: str, headers: Dict[str, str], body: bytes) -> tuple:
-        record: Dict[str, Any] = {"path": path, "headers": headers, "problems": []}
+    def _answer(self, record: Dict[str, Any], body: bytes) -> tuple:
+        path, headers = record["path"], record["headers"]
         with self._lock:
             self.requests.append(record)
             failure = self._failures.pop(0) if self._failures else None
@@ -116,6 +123,18 @@ class NotifyStandIn:
 
     def good_requests(self) -> List[Dict[str, Any]]:
         return [request for request in self.requests if not request["problems"]]
+
+    def wait_for_good(self, count: int, timeout: float) -> List[Dict[str, Any]]:
+        """The good requests once `count` of them have been answered; AssertionError after timeout
+        seconds without them."""
+        def answered_good() -> List[Dict[str, Any]]:
+            return [request for request in self.good_requests() if request.get("answered")]
+
+        with self._answered:
+            if not self._answered.wait_for(lambda: len(answered_good()) >= count, timeout):
+                raise AssertionError(f"Notify's stand-in got {len(answered_good())} good request(s) in {timeout:.0f}s, "
+                                     f"not {count} (all requests: {[r['problems'] for r in self.requests]})")
+        return answered_good()
 
 
 def closed_port_url() -> str:

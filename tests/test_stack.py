@@ -185,3 +185,156 @@ def test_rasa_telemetry_and_error_reports_are_off_for_every_child(tmp_path):
     # Rasa reads ~/.config/rasa/global.yml, which may say yes: the environment must say no.
     stack = Stack(var=tmp_path, env={"RASA_TELEMETRY_ENABLED": "true"})
     assert stack.env["RASA_TELEMETRY_ENABLED"] == "false"
+
+
+# --- the Notify sender ----------------------------------------------------------------
+
+APPLICANT_EMAIL = "jo.bloggs@example.org"
+
+
+def application(name: str = "Jo Bloggs") -> dict:
+    """A chat application (CONTRACT.md) whose acknowledgement goes by email."""
+    return {
+        "received": "2026-11-20", "channel": "chat",
+        "applicant": {"name": name, "email": APPLICANT_EMAIL, "phone": "07700 900123",
+                      "address": "12 Station Road, Ilkeston DE7 5AB"},
+        "on_behalf": False, "victim": None, "consent": None,
+        "facts": {"incidents": [{"date": "2026-09-02", "reported_to": ["police"]},
+                                {"date": "2026-10-10", "reported_to": ["council"]},
+                                {"date": "2026-11-01", "reported_to": ["social_landlord"]}]},
+        "description": "Loud music from number 16 most nights until 3am.",
+        "impact": "I cannot sleep.",
+    }
+
+
+@pytest.fixture
+def applications_store(tmp_path, monkeypatch):
+    """An SQLite applications store that this test process writes and the stack's children read."""
+    from casework import db
+
+    monkeypatch.setenv("ASBCR_DATABASE_URL", f"sqlite:///{tmp_path / 'var' / 'applications.db'}")
+    monkeypatch.setenv("ASBCR_VAR", str(tmp_path / "var"))
+    monkeypatch.setenv("ASBCR_TODAY", "2026-11-25")
+    for name in ("ASBCR_PUBLIC_URL", "ASBCR_PARTNERSHIP", "ASBCR_NOTIFY_API_KEY", "ASBCR_NOTIFY_TEMPLATES",
+                 "ASBCR_NOTIFY_URL", "ASBCR_DELIVER_EVERY"):
+        monkeypatch.delenv(name, raising=False)
+    yield tmp_path / "var"
+    db.dispose_all()
+
+
+def notify_env(stand_in, tmp_path, **more) -> dict:
+    from tests.notify_stand_in import API_KEY, write_templates
+
+    return {**os.environ, "ASBCR_NOTIFY_API_KEY": API_KEY, "ASBCR_NOTIFY_URL": stand_in.url,
+            "ASBCR_NOTIFY_TEMPLATES": str(write_templates(tmp_path / "templates.yml")), **more}
+
+
+def sender_stack(var, env) -> Stack:
+    """The Notify sender alone: the servers are not needed to send what the outbox holds."""
+    return Stack(var=var, env=env, with_rasa=False, with_actions=False, with_web=False)
+
+
+def test_an_acknowledgement_reaches_notify_through_the_supervised_sender_which_is_restarted_and_stopped(
+        tmp_path, applications_store):
+    from casework import outbox, service
+    from tests.notify_stand_in import TEMPLATE_IDS, NotifyStandIn
+
+    with NotifyStandIn() as notify_api:
+        with sender_stack(applications_store, notify_env(notify_api, tmp_path, ASBCR_DELIVER_EVERY="0.2")) as stack:
+            assert stack.wanted() == ["deliver"]
+            assert stack.processes["deliver"].args[1:] == ["-m", "asbcr.cli", "applications", "deliver", "--watch", "0.2"]
+            first = service.create_application(application(), idempotency_key="chat:conversation-0001")
+            # Nobody runs `deliver`: the supervised sender finds the acknowledgement in the outbox.
+            [request] = notify_api.wait_for_good(1, timeout=60)
+            assert request["path"] == "/v2/notifications/email"
+            assert request["json"] == {
+                "email_address": APPLICANT_EMAIL, "template_id": TEMPLATE_IDS["received"]["email"],
+                "reference": f"{first['reference']}/received",
+                "personalisation": {"reference": first["reference"], "link": first["private_url"],
+                                    "acknowledge_by": "27 November 2026"}}
+            assert _eventually(lambda: [m["status"] for m in outbox.list_messages()] == ["sent"])
+
+            sender = stack.processes["deliver"]
+            sender.kill()
+            stack.supervise(should_stop=lambda: "the Notify sender is running again" in supervisor_lines(stack), poll=0.05)
+            assert supervisor_lines(stack)[0].startswith("the Notify sender stopped (killed by SIGKILL); restarting in 1s")
+            restarted = stack.processes["deliver"]
+            assert restarted.pid != sender.pid and restarted.poll() is None
+            second = service.create_application(application("Sam Second"), idempotency_key="chat:conversation-0002")
+            requests = notify_api.wait_for_good(2, timeout=60)
+            assert [r["json"]["reference"] for r in requests] == [f"{first['reference']}/received",
+                                                                 f"{second['reference']}/received"]
+            sent_line = f"message about received for {second['reference']} (email): sent"
+            assert _eventually(lambda: sent_line in stack.log_path("deliver").read_text())
+        assert stack.processes == {} and restarted.poll() is not None  # stopped with the stack
+        assert not (stack.run_dir / "deliver.pid").exists()
+    log = stack.log_path("deliver").read_text()
+    for resident_text in (APPLICANT_EMAIL, "Jo Bloggs", "Sam Second", first["private_url"], "Station Road"):
+        assert resident_text not in log
+
+
+def test_the_senders_log_withholds_an_address_even_when_notify_quotes_it(tmp_path, applications_store):
+    from casework import outbox, service
+    from tests.notify_stand_in import NotifyStandIn
+
+    with NotifyStandIn() as notify_api:
+        notify_api.fail_next(400, "BadRequestError", f"email_address {APPLICANT_EMAIL} is not on the guest list")
+        with sender_stack(applications_store, notify_env(notify_api, tmp_path, ASBCR_DELIVER_EVERY="0.2")) as stack:
+            created = service.create_application(application(), idempotency_key="chat:conversation-0001")
+            [request] = notify_api.wait_for_good(1, timeout=60)
+            assert request["status"] == 400
+            assert _eventually(lambda: [m["status"] for m in outbox.list_messages()] == ["failed"])
+            assert _eventually(lambda: "FAILED" in stack.log_path("deliver").read_text())
+    log = stack.log_path("deliver").read_text()
+    assert f"message about received for {created['reference']} (email): FAILED (400 BadRequestError: " \
+           "email_address [withheld] is not on the guest list)" in log
+    assert APPLICANT_EMAIL not in log
+    # Staff still see Notify's whole answer where they look after failed messages.
+    assert APPLICANT_EMAIL in outbox.list_messages()[0]["last_error"]
+
+
+def test_without_a_notify_key_no_sender_is_started_and_the_note_for_the_console_says_so(tmp_path, applications_store):
+    stack = sender_stack(applications_store, {**os.environ, "ASBCR_DELIVER_EVERY": "not checked"})
+    assert "deliver" not in stack.wanted()
+    assert stack.delivery_note.startswith("Messages to applicants are kept in the outbox only: ASBCR_NOTIFY_API_KEY is not set")
+    with stack:
+        assert stack.processes == {}
+    assert Stack(var=tmp_path, env={}, with_deliver=False).delivery_note is None  # `make shell`: nothing to say
+    running = Stack(var=tmp_path, env={"ASBCR_NOTIFY_API_KEY": "x"})
+    assert running.wanted()[-1] == "deliver" and running.ports_of("deliver") == []
+    assert running.command("deliver")[-4:] == ["applications", "deliver", "--watch", "30"]  # the default
+    assert "every 30s" in running.delivery_note
+
+
+@pytest.mark.parametrize("every", ["0", "-5", "soon", "nan", "inf"])
+def test_a_wrong_delivery_interval_is_named(tmp_path, every):
+    with pytest.raises(StackError, match=f"ASBCR_DELIVER_EVERY must be a number of seconds above 0, not '{every}'"):
+        Stack(var=tmp_path, env={"ASBCR_NOTIFY_API_KEY": "x", "ASBCR_DELIVER_EVERY": every})
+
+
+def test_a_wrong_notify_configuration_stops_the_start_before_anything_runs(tmp_path, applications_store):
+    from tests.notify_stand_in import API_KEY
+
+    cases = [({"ASBCR_NOTIFY_API_KEY": API_KEY}, "ASBCR_NOTIFY_TEMPLATES names no file"),
+             ({"ASBCR_NOTIFY_API_KEY": API_KEY, "ASBCR_NOTIFY_TEMPLATES": str(tmp_path / "missing.yml")}, "no such file"),
+             ({"ASBCR_NOTIFY_API_KEY": "not-a-key"}, "ASBCR_NOTIFY_API_KEY is not a Notify API key")]
+    for settings, problem in cases:
+        stack = sender_stack(applications_store, {**os.environ, **settings})
+        with pytest.raises(StackError, match=f"^messages to applicants: .*{problem}"):
+            stack.start()
+        assert stack.processes == {} and not stack.log_path("deliver").exists()
+
+
+def test_the_cluster_runs_one_sender_without_a_port(tmp_path):
+    from asbcr.cluster import Cluster
+
+    ports = dict(rasa_port=free_port(), actions_port=free_port(), web_port=free_port(), public_port=free_port())
+    cluster = Cluster(var=tmp_path / "var", env={"PATH": os.environ["PATH"], "ASBCR_NOTIFY_API_KEY": "x",
+                                                 "ASBCR_DELIVER_EVERY": "5"}, **ports)
+    assert cluster.wanted().count("deliver") == 1 and cluster.wanted()[-1] == "deliver"
+    assert cluster.label("deliver") == "the Notify sender" and cluster.ports_of("deliver") == []
+    assert cluster.ready_url("deliver") is None and cluster.ready("deliver")
+    assert cluster.command("deliver") == Stack(var=tmp_path / "var", env={"ASBCR_NOTIFY_API_KEY": "x",
+                                                                          "ASBCR_DELIVER_EVERY": "5"}).deliver_command()
+    assert cluster.command("deliver")[-4:] == ["applications", "deliver", "--watch", "5"]
+    assert "deliver" not in Cluster(var=tmp_path / "var", env={"PATH": os.environ["PATH"]}, **ports).wanted()
