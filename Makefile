@@ -70,6 +70,7 @@ test: lint train web-assets browser-deps web-env nginx-deps load-env
 # (syntax errors, undefined and unused names), then the formatter's check. `ruff format .` fixes the second.
 lint: web-env
 	@.venv-web/bin/ruff check --quiet .
+	@.venv-web/bin/ruff format --check --quiet . || { echo "make lint: run '.venv-web/bin/ruff format .'"; exit 1; }
 
 bench: train
 	@$(PY) bench/rules.py

@@ -6,6 +6,7 @@ The body is `{"sender": ID, "message": TEXT}` (CONTRACT.md, Chat); every other k
 (`input_channel`, `metadata`, ...) is dropped here and never reaches Rasa. Standard library
 only: the public web tier uses it without Rasa.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,7 +67,9 @@ def read_chat_request(body: bytes) -> Tuple[str, str]:
     if not isinstance(message, str):
         raise ChatRequestError(400, "empty_message", "Type a message before sending it.")
     if UNREADABLE.search(message):
-        raise ChatRequestError(400, "unreadable_message",
-                               "Your message has characters we cannot read (control or formatting "
-                               "characters). Type it again without them.")
+        raise ChatRequestError(
+            400,
+            "unreadable_message",
+            "Your message has characters we cannot read (control or formatting characters). Type it again without them.",
+        )
     return sender, message

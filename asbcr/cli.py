@@ -3,6 +3,7 @@
 Each area registers its own subcommands, so the decision commands live beside the
 rule set and the casework commands beside the casework package.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         register(commands)
     return parser
 
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -38,6 +40,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -16,6 +16,7 @@ private var/, a taken port named at once); this module only says which children 
 nginx's configuration is rendered from asbcr/nginx/*.template into var/nginx/ (private) each
 time nginx starts.
 """
+
 from __future__ import annotations
 
 import os
@@ -82,8 +83,10 @@ def nginx_limits(setting: Optional[str] = None) -> dict:
         except ValueError:
             ok = False
         if not ok:
-            raise StackError(f"{LIMITS_SETTING}: {item!r} is not client=BURST/PER_SECOND, chat=BURST/PER_SECOND "
-                             f"or connections=N (whole numbers, 1 or more)")
+            raise StackError(
+                f"{LIMITS_SETTING}: {item!r} is not client=BURST/PER_SECOND, chat=BURST/PER_SECOND "
+                f"or connections=N (whole numbers, 1 or more)"
+            )
     return limits
 
 
@@ -92,6 +95,7 @@ def fill(template: str, values: Dict[str, str]) -> str:
         if match.group(1) not in values:
             raise StackError(f"nginx template: nothing to put in @@{match.group(1)}@@")
         return values[match.group(1)]
+
     return PLACEHOLDER.sub(value, template)
 
 
@@ -99,9 +103,19 @@ def listen_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def nginx_config(*, nginx_dir: Path, public_host: str, public_port: int, web_port: int, rasa_port: int,
-                 replica_ports: Sequence[int], actions_port: int, action_server_ports: Sequence[int],
-                 limits: Optional[dict] = None, tls: Optional[Tls] = None) -> str:
+def nginx_config(
+    *,
+    nginx_dir: Path,
+    public_host: str,
+    public_port: int,
+    web_port: int,
+    rasa_port: int,
+    replica_ports: Sequence[int],
+    actions_port: int,
+    action_server_ports: Sequence[int],
+    limits: Optional[dict] = None,
+    tls: Optional[Tls] = None,
+) -> str:
     """nginx.conf for the cluster, from asbcr/nginx/*.template."""
     limits = limits or dict(NGINX_LIMITS)
 
@@ -110,39 +124,50 @@ def nginx_config(*, nginx_dir: Path, public_host: str, public_port: int, web_por
         # loopback refuses at once and proxy_next_upstream takes the request to the other
         return "\n".join(f"        server {LOOPBACK}:{port} max_fails=0;" for port in ports)
 
-    public_server = fill((TEMPLATES / "public.conf.template").read_text(), {
-        "CONNECTIONS_PER_CLIENT": str(limits["connections"]),
-        "CLIENT_BURST": str(limits["client"][0]),
-        "CHAT_BURST": str(limits["chat"][0]),
-    }).rstrip("\n")
-    tls_values = {"TLS_LISTEN": listen_address(public_host, tls.port if tls else DEFAULT_TLS_PORT),
-                  "TLS_CERT": tls.certificate if tls else "/etc/ssl/asbcr/fullchain.pem",
-                  "TLS_KEY": tls.key if tls else "/etc/ssl/asbcr/privkey.pem",
-                  "PUBLIC_SERVER": public_server}
+    public_server = fill(
+        (TEMPLATES / "public.conf.template").read_text(),
+        {
+            "CONNECTIONS_PER_CLIENT": str(limits["connections"]),
+            "CLIENT_BURST": str(limits["client"][0]),
+            "CHAT_BURST": str(limits["chat"][0]),
+        },
+    ).rstrip("\n")
+    tls_values = {
+        "TLS_LISTEN": listen_address(public_host, tls.port if tls else DEFAULT_TLS_PORT),
+        "TLS_CERT": tls.certificate if tls else "/etc/ssl/asbcr/fullchain.pem",
+        "TLS_KEY": tls.key if tls else "/etc/ssl/asbcr/privkey.pem",
+        "PUBLIC_SERVER": public_server,
+    }
     tls_server = fill((TEMPLATES / "tls.conf.template").read_text(), tls_values).rstrip("\n")
     if tls:
         shown_port = "" if tls.port == 443 else f":{tls.port}"
-        plain_server = ("        # HTTPS is configured: plain HTTP only sends residents there.\n"
-                        f"        location / {{\n            return 301 https://$host{shown_port}$request_uri;\n        }}")
+        plain_server = (
+            "        # HTTPS is configured: plain HTTP only sends residents there.\n"
+            f"        location / {{\n            return 301 https://$host{shown_port}$request_uri;\n        }}"
+        )
     else:
         plain_server = public_server
-        tls_server = ("    # HTTPS is ready but off: set ASBCR_CLUSTER_TLS_CERT and ASBCR_CLUSTER_TLS_KEY (and\n"
-                      "    # ASBCR_CLUSTER_TLS_PORT, default 8443) and this server is rendered with them.\n"
-                      + "\n".join(f"    # {line[4:]}" if line.strip() else "    #"
-                                  for line in tls_server.splitlines()))
-    return fill((TEMPLATES / "nginx.conf.template").read_text(), {
-        "NGINX_DIR": str(nginx_dir),
-        "PUBLIC_LISTEN": listen_address(public_host, public_port),
-        "WEB_PORT": str(web_port),
-        "RASA_PORT": str(rasa_port),
-        "ACTIONS_PORT": str(actions_port),
-        "RASA_SERVERS": servers(replica_ports),
-        "ACTION_SERVERS": servers(action_server_ports),
-        "CLIENT_RATE": str(limits["client"][1]),
-        "CHAT_RATE": str(limits["chat"][1]),
-        "PUBLIC_SERVER": plain_server,
-        "TLS_SERVER": tls_server,
-    })
+        tls_server = (
+            "    # HTTPS is ready but off: set ASBCR_CLUSTER_TLS_CERT and ASBCR_CLUSTER_TLS_KEY (and\n"
+            "    # ASBCR_CLUSTER_TLS_PORT, default 8443) and this server is rendered with them.\n"
+            + "\n".join(f"    # {line[4:]}" if line.strip() else "    #" for line in tls_server.splitlines())
+        )
+    return fill(
+        (TEMPLATES / "nginx.conf.template").read_text(),
+        {
+            "NGINX_DIR": str(nginx_dir),
+            "PUBLIC_LISTEN": listen_address(public_host, public_port),
+            "WEB_PORT": str(web_port),
+            "RASA_PORT": str(rasa_port),
+            "ACTIONS_PORT": str(actions_port),
+            "RASA_SERVERS": servers(replica_ports),
+            "ACTION_SERVERS": servers(action_server_ports),
+            "CLIENT_RATE": str(limits["client"][1]),
+            "CHAT_RATE": str(limits["chat"][1]),
+            "PUBLIC_SERVER": plain_server,
+            "TLS_SERVER": tls_server,
+        },
+    )
 
 
 def shown(url: str) -> str:
@@ -168,8 +193,10 @@ class Cluster(Stack):
     The ports Stack knows as Rasa's and the action server's (ASBCR_PORT, ASBCR_ACTIONS_PORT) are
     nginx's private balancers in front of them, so the relay and Rasa each have one address."""
 
-    PORTS_TAKEN_HINT = ("is another `make run-cluster` (or `make run`) still running? Stop it, or choose other "
-                        "ports (ASBCR_CLUSTER_PORT, ASBCR_PORT, ASBCR_ACTIONS_PORT, ASBCR_WEB_PORT).")
+    PORTS_TAKEN_HINT = (
+        "is another `make run-cluster` (or `make run`) still running? Stop it, or choose other "
+        "ports (ASBCR_CLUSTER_PORT, ASBCR_PORT, ASBCR_ACTIONS_PORT, ASBCR_WEB_PORT)."
+    )
 
     def __init__(
         self,
@@ -189,11 +216,15 @@ class Cluster(Stack):
         quiet: bool = True,
     ) -> None:
         env = dict(os.environ if env is None else env)
-        for name, default in (("ASBCR_DATABASE_URL", DEFAULT_DATABASE_URL), ("ASBCR_TRACKER_URL", DEFAULT_TRACKER_URL),
-                              ("ASBCR_LOCK_URL", DEFAULT_LOCK_URL)):
+        for name, default in (
+            ("ASBCR_DATABASE_URL", DEFAULT_DATABASE_URL),
+            ("ASBCR_TRACKER_URL", DEFAULT_TRACKER_URL),
+            ("ASBCR_LOCK_URL", DEFAULT_LOCK_URL),
+        ):
             env[name] = env.get(name) or default
-        super().__init__(model=model, rasa_port=rasa_port, actions_port=actions_port, web_port=web_port,
-                         var=var, env=env, quiet=quiet)
+        super().__init__(
+            model=model, rasa_port=rasa_port, actions_port=actions_port, web_port=web_port, var=var, env=env, quiet=quiet
+        )
         try:
             self.replicas = int(replicas or self.env.get("ASBCR_REPLICAS") or DEFAULT_REPLICAS)
             self.public_port = int(public_port or self.env.get("ASBCR_CLUSTER_PORT") or DEFAULT_PUBLIC_PORT)
@@ -205,8 +236,7 @@ class Cluster(Stack):
         self.public_host = public_host or self.env.get("ASBCR_CLUSTER_HOST") or "0.0.0.0"
         self.web_host = LOOPBACK  # behind nginx, whatever ASBCR_WEB_HOST says
         self.replica_ports = list(replica_ports or [self.rasa_port + i for i in range(1, self.replicas + 1)])
-        self.action_server_ports = list(action_server_ports or
-                                        [self.actions_port + i for i in range(1, ACTION_SERVERS + 1)])
+        self.action_server_ports = list(action_server_ports or [self.actions_port + i for i in range(1, ACTION_SERVERS + 1)])
         if len(self.replica_ports) != self.replicas or len(self.action_server_ports) != ACTION_SERVERS:
             raise StackError(f"give a port for each of the {self.replicas} replicas and {ACTION_SERVERS} action servers")
         self.tls = tls or self._tls_from_env()
@@ -223,8 +253,11 @@ class Cluster(Stack):
             return None
         if not (certificate and key):
             raise StackError("HTTPS needs both ASBCR_CLUSTER_TLS_CERT and ASBCR_CLUSTER_TLS_KEY")
-        return Tls(str(Path(certificate).resolve()), str(Path(key).resolve()),
-                   int(self.env.get("ASBCR_CLUSTER_TLS_PORT") or DEFAULT_TLS_PORT))
+        return Tls(
+            str(Path(certificate).resolve()),
+            str(Path(key).resolve()),
+            int(self.env.get("ASBCR_CLUSTER_TLS_PORT") or DEFAULT_TLS_PORT),
+        )
 
     @property
     def public_url(self) -> str:
@@ -240,9 +273,13 @@ class Cluster(Stack):
 
     def wanted(self) -> List[str]:
         # One Notify sender is enough: each message is claimed before it is sent (casework/notify.py).
-        return ([f"actions-{i}" for i in range(1, ACTION_SERVERS + 1)] + ["nginx"]
-                + [f"rasa-{i}" for i in range(1, self.replicas + 1)] + ["web"]
-                + ([DELIVER] if self.with_deliver else []))
+        return (
+            [f"actions-{i}" for i in range(1, ACTION_SERVERS + 1)]
+            + ["nginx"]
+            + [f"rasa-{i}" for i in range(1, self.replicas + 1)]
+            + ["web"]
+            + ([DELIVER] if self.with_deliver else [])
+        )
 
     @staticmethod
     def kind(name: str) -> str:
@@ -310,19 +347,28 @@ class Cluster(Stack):
         for folder in ("", "tmp"):
             (self.nginx_dir / folder).mkdir(mode=0o700, parents=True, exist_ok=True)
         path = self.nginx_dir / "nginx.conf"
-        write_private(path, nginx_config(
-            nginx_dir=self.nginx_dir, public_host=self.public_host, public_port=self.public_port,
-            web_port=self.web_port, rasa_port=self.rasa_port, replica_ports=self.replica_ports,
-            actions_port=self.actions_port, action_server_ports=self.action_server_ports,
-            limits=self.limits, tls=self.tls))
+        write_private(
+            path,
+            nginx_config(
+                nginx_dir=self.nginx_dir,
+                public_host=self.public_host,
+                public_port=self.public_port,
+                web_port=self.web_port,
+                rasa_port=self.rasa_port,
+                replica_ports=self.replica_ports,
+                actions_port=self.actions_port,
+                action_server_ports=self.action_server_ports,
+                limits=self.limits,
+                tls=self.tls,
+            ),
+        )
         return path
 
     # --- starting -------------------------------------------------------------------
 
     def start(self) -> "Cluster":
         if not os.access(self.nginx, os.X_OK):
-            raise StackError(f"no nginx at {self.nginx}: run scripts/nginx-deps.sh (make run-cluster does), "
-                             "or set ASBCR_NGINX")
+            raise StackError(f"no nginx at {self.nginx}: run scripts/nginx-deps.sh (make run-cluster does), or set ASBCR_NGINX")
         if not self.model.exists():
             raise StackError(f"no trained model at {self.model}: run `make train`")
         self.check_web_python()
@@ -347,15 +393,16 @@ class Cluster(Stack):
         """Every store answers before anything starts (a replica would otherwise wait for its
         tracker store without a word), the tracker store's database exists, and the applications
         database is migrated once here rather than by three processes at once."""
-        tracker, applications, lock = (self.env[name] for name in
-                                       ("ASBCR_TRACKER_URL", "ASBCR_DATABASE_URL", "ASBCR_LOCK_URL"))
+        tracker, applications, lock = (self.env[name] for name in ("ASBCR_TRACKER_URL", "ASBCR_DATABASE_URL", "ASBCR_LOCK_URL"))
         if not tracker.startswith("postgresql"):
             raise StackError(f"ASBCR_TRACKER_URL must be a PostgreSQL URL for several replicas, not {shown(tracker)}")
         if not lock.startswith("redis"):
             raise StackError(f"ASBCR_LOCK_URL must be a Redis URL for several replicas, not {shown(lock)}")
         if applications.startswith("postgresql") and _database_key(applications) == _database_key(tracker):
-            raise StackError("ASBCR_TRACKER_URL and ASBCR_DATABASE_URL name the same database: Rasa's tracker "
-                             "store and the applications both have an `events` table, so give each its own")
+            raise StackError(
+                "ASBCR_TRACKER_URL and ASBCR_DATABASE_URL name the same database: Rasa's tracker "
+                "store and the applications both have an `events` table, so give each its own"
+            )
         self._ensure_tracker_database(tracker)
         self._migrate_applications(applications)
         self._ping_redis(lock)
@@ -364,6 +411,7 @@ class Cluster(Stack):
     def _ensure_tracker_database(url: str) -> None:
         from sqlalchemy import create_engine, text
         from sqlalchemy.exc import OperationalError
+
         options = {"connect_args": {"connect_timeout": STORE_CHECK_SECONDS}}
         engine = create_engine(_sqlalchemy_url(url), **options)
         try:
@@ -373,8 +421,9 @@ class Cluster(Stack):
         except OperationalError as error:
             missing = "does not exist" in str(error.orig)
             if not missing:
-                raise StackError(f"the tracker store at {shown(url)} cannot be reached: "
-                                 f"{str(error.orig).strip().splitlines()[0]}") from None
+                raise StackError(
+                    f"the tracker store at {shown(url)} cannot be reached: {str(error.orig).strip().splitlines()[0]}"
+                ) from None
         finally:
             engine.dispose()
         database = _database_key(url)[2]
@@ -386,8 +435,10 @@ class Cluster(Stack):
                 quoted = database.replace('"', '""')
                 connection.execute(text(f'CREATE DATABASE "{quoted}"'))
         except OperationalError as error:
-            raise StackError(f"the tracker store's database {database!r} does not exist and cannot be created "
-                             f"({str(error.orig).strip().splitlines()[0]}): create it, or set ASBCR_TRACKER_URL") from None
+            raise StackError(
+                f"the tracker store's database {database!r} does not exist and cannot be created "
+                f"({str(error.orig).strip().splitlines()[0]}): create it, or set ASBCR_TRACKER_URL"
+            ) from None
         finally:
             admin.dispose()
 
@@ -395,6 +446,7 @@ class Cluster(Stack):
     def _migrate_applications(url: str) -> None:
         from casework import db
         from casework.errors import CaseworkError
+
         try:
             db.get_engine(url)
         except CaseworkError as error:
@@ -405,8 +457,8 @@ class Cluster(Stack):
     @staticmethod
     def _ping_redis(url: str) -> None:
         import redis
+
         try:
-            redis.Redis.from_url(url, socket_connect_timeout=STORE_CHECK_SECONDS,
-                                 socket_timeout=STORE_CHECK_SECONDS).ping()
+            redis.Redis.from_url(url, socket_connect_timeout=STORE_CHECK_SECONDS, socket_timeout=STORE_CHECK_SECONDS).ping()
         except redis.RedisError as error:
             raise StackError(f"the lock store at {shown(url)} cannot be reached: {error}") from None

@@ -9,6 +9,7 @@ networks (deploy/compose.yaml), and only nginx is published. Keys and database U
 the environment (a Kubernetes Secret), never from var/ files a replica would make for itself:
 a missing one stops the start at once, naming it.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,14 @@ PORTS = {"rasa": ("ASBCR_PORT", 5005), "actions": ("ASBCR_ACTIONS_PORT", 5055), 
 REQUIRED_ENV = {
     "rasa": ("ASBCR_ACTION_CALL_KEY", "ASBCR_ACTIONS_URL", "ASBCR_TRACKER_URL", "ASBCR_LOCK_URL"),
     "actions": ("ASBCR_ACTION_CALL_KEY", "ASBCR_ACTION_SECRET", "ASBCR_DATABASE_URL", "ASBCR_PUBLIC_URL"),
-    "web": ("ASBCR_RASA_URL", "ASBCR_ACTIONS_URL", "ASBCR_DATABASE_URL", "ASBCR_TRACKER_URL",
-            "ASBCR_LOCK_URL", "ASBCR_PAGE_FORM_KEY"),
+    "web": (
+        "ASBCR_RASA_URL",
+        "ASBCR_ACTIONS_URL",
+        "ASBCR_DATABASE_URL",
+        "ASBCR_TRACKER_URL",
+        "ASBCR_LOCK_URL",
+        "ASBCR_PAGE_FORM_KEY",
+    ),
 }
 # The same switches as the supervisor's children (asbcr.stack.Stack), whatever the image's config says.
 FIXED_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
@@ -53,9 +60,22 @@ def rasa_command(env: Dict[str, str]) -> List[str]:
     run.mkdir(mode=0o700, parents=True, exist_ok=True)
     endpoints = run / "endpoints.yml"
     write_private(endpoints, yaml.safe_dump(config))  # may hold the tracker store's password
-    return [sys.executable, "-m", "asbcr.rasa_server", "run", "--model", str(Path(env.get("ASBCR_MODEL") or DEFAULT_MODEL)),
-            "--endpoints", str(endpoints), "--interface", POD_ADDRESS,
-            "--credentials", str(ROOT / "bot" / "credentials.yml"), "--port", port("rasa", env)]
+    return [
+        sys.executable,
+        "-m",
+        "asbcr.rasa_server",
+        "run",
+        "--model",
+        str(Path(env.get("ASBCR_MODEL") or DEFAULT_MODEL)),
+        "--endpoints",
+        str(endpoints),
+        "--interface",
+        POD_ADDRESS,
+        "--credentials",
+        str(ROOT / "bot" / "credentials.yml"),
+        "--port",
+        port("rasa", env),
+    ]
 
 
 def actions_command(env: Dict[str, str]) -> List[str]:

@@ -5,6 +5,7 @@ a file in var/ created once with a random value and readable by the service user
 survives restarts and every process on the machine agrees. Keys are never logged and never on
 a command line.
 """
+
 from __future__ import annotations
 
 import os

@@ -19,6 +19,7 @@ their input. So every log record is checked before any handler sees it:
 or Sanic configure later. The Rasa server installs it when it loads bot/channels.py, the action
 server when it imports bot.actions, the web tier in web/server.py's main.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,6 +49,7 @@ def _own(name: str) -> bool:
 def scrub(text: str, *, quoted: bool = True) -> str:
     """`text` with personal-looking parts withheld."""
     if quoted:
+
         def keep_identifiers(match: re.Match) -> str:
             inner = match.group(1) if match.group(1) is not None else match.group(2)
             return match.group(0) if IDENTIFIER.match(inner) else f"'{WITHHELD}'"
@@ -70,8 +72,10 @@ def _structlog_event(message: str) -> Optional[str]:
         return None
     event = fields["event"] if IDENTIFIER.match(fields["event"].replace(".", "_")) else WITHHELD
     withheld = fields.get("withheld") if isinstance(fields.get("withheld"), list) else []
-    others = sorted({str(key) for key in withheld} | {key for key in fields
-                     if key not in ("event", "level", "log_level", "timestamp", "withheld")})
+    others = sorted(
+        {str(key) for key in withheld}
+        | {key for key in fields if key not in ("event", "level", "log_level", "timestamp", "withheld")}
+    )
     return f"{event} (fields withheld: {', '.join(others)})" if others else event
 
 
@@ -137,6 +141,7 @@ def install() -> None:
     _install_structlog()  # again on every call: Rasa may configure structlog after an early install
     if _installed:
         return
+
     def handle(self: logging.Logger, record: logging.LogRecord) -> None:
         if make_safe(record):
             _original_handle(self, record)

@@ -12,6 +12,7 @@ pooled connections are checked before use.
 
 Run as ``python -m asbcr.rasa_server run --model ... --port ...`` (any `rasa` arguments).
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """`make run`, `make run-cluster` and `make shell`: start the servers, say where to go, stop everything on Ctrl-C."""
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,11 @@ def serve() -> int:
     except KeyboardInterrupt:
         return 130
     print(f"\nThe resident chat page is at {stack.web_url}", flush=True)
-    print(f"Rasa ({stack.rasa_url}) and the action server ({stack.actions_url}) listen on this machine only. "
-          "Ctrl-C stops everything.", flush=True)
+    print(
+        f"Rasa ({stack.rasa_url}) and the action server ({stack.actions_url}) listen on this machine only. "
+        "Ctrl-C stops everything.",
+        flush=True,
+    )
     print(stack.delivery_note, flush=True)
     try:
         stack.supervise()  # restarts a child that dies; returns only on Ctrl-C, SIGTERM or SIGHUP
@@ -65,8 +69,11 @@ def serve_cluster() -> int:
         print(f"Could not start: {error}", file=sys.stderr)
         return 1
     rest = ", the chat page server and the Notify sender" if cluster.with_deliver else " and the chat page server"
-    print(f"Starting nginx, {cluster.replicas} Rasa replicas, {len(cluster.action_server_ports)} action servers{rest} "
-          "(logs in var/run/)...", flush=True)
+    print(
+        f"Starting nginx, {cluster.replicas} Rasa replicas, {len(cluster.action_server_ports)} action servers{rest} "
+        "(logs in var/run/)...",
+        flush=True,
+    )
     started = time.monotonic()
     try:
         cluster.start()
@@ -76,15 +83,24 @@ def serve_cluster() -> int:
     except KeyboardInterrupt:
         return 130
     cluster.log_event(f"the cluster answered {time.monotonic() - started:.0f}s after the start")
-    print(f"\nThe resident chat page is at {cluster.public_url} (nginx, on {cluster.public_host}: the only "
-          "listener meant for the public).", flush=True)
-    print(f"Behind it, on 127.0.0.1 only: the chat page server ({cluster.web_port}), the Rasa replicas "
-          f"({', '.join(map(str, cluster.replica_ports))}, through nginx at {cluster.rasa_port}) and the action servers "
-          f"({', '.join(map(str, cluster.action_server_ports))}, through nginx at {cluster.actions_port}). "
-          "Ctrl-C stops everything.", flush=True)
-    print(f"Conversations: {shown(cluster.env['ASBCR_TRACKER_URL'])}; locks: {shown(cluster.env['ASBCR_LOCK_URL'])}; "
-          f"applications: {shown(cluster.env['ASBCR_DATABASE_URL'])} (set the same ASBCR_TRACKER_URL and "
-          "ASBCR_DATABASE_URL for `asbcr` commands on this cluster).", flush=True)
+    print(
+        f"\nThe resident chat page is at {cluster.public_url} (nginx, on {cluster.public_host}: the only "
+        "listener meant for the public).",
+        flush=True,
+    )
+    print(
+        f"Behind it, on 127.0.0.1 only: the chat page server ({cluster.web_port}), the Rasa replicas "
+        f"({', '.join(map(str, cluster.replica_ports))}, through nginx at {cluster.rasa_port}) and the action servers "
+        f"({', '.join(map(str, cluster.action_server_ports))}, through nginx at {cluster.actions_port}). "
+        "Ctrl-C stops everything.",
+        flush=True,
+    )
+    print(
+        f"Conversations: {shown(cluster.env['ASBCR_TRACKER_URL'])}; locks: {shown(cluster.env['ASBCR_LOCK_URL'])}; "
+        f"applications: {shown(cluster.env['ASBCR_DATABASE_URL'])} (set the same ASBCR_TRACKER_URL and "
+        "ASBCR_DATABASE_URL for `asbcr` commands on this cluster).",
+        flush=True,
+    )
     print(cluster.delivery_note, flush=True)
     try:
         cluster.supervise()

@@ -18,6 +18,7 @@ benchmarks, so all of them run the stack exactly as residents meet it.
   GOV.UK Notify is configured (casework/notify.py); without a key the outbox alone keeps the
   messages and `delivery_note` says so. It listens on no port: it is up while it runs.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -50,8 +51,7 @@ LOOPBACK = "127.0.0.1"
 PRIVATE_UMASK = 0o077
 
 DELIVER = "deliver"
-LABELS = {"actions": "the action server", "rasa": "the Rasa server", "web": "the chat page server",
-          DELIVER: "the Notify sender"}
+LABELS = {"actions": "the action server", "rasa": "the Rasa server", "web": "the chat page server", DELIVER: "the Notify sender"}
 # How long a (re)started child may take before it answers. Rasa loads its model first. The
 # Notify sender answers nothing: it counts as up once it is running.
 STARTUP_SECONDS = {"actions": 90.0, "rasa": 240.0, "web": 60.0, DELIVER: 0.0}
@@ -209,18 +209,21 @@ def _wait_http(url: str, process: subprocess.Popen, timeout: float, name: str, l
 def _die_with_parent(parent: int) -> Callable[[], None]:
     """Runs in each child between fork and exec. PR_SET_PDEATHSIG fires when the thread that
     started the child ends, so children are only ever started from the supervisor's main thread."""
+
     def setup() -> None:
         _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent:  # the supervisor died before prctl took hold
             os._exit(1)
+
     return setup
 
 
 @dataclass
 class _Watch:
     """One child's restart state in `Stack.supervise`."""
-    failures: int = 0            # failures in a row
-    due: float = 0.0             # when a stopped child is started again
+
+    failures: int = 0  # failures in a row
+    due: float = 0.0  # when a stopped child is started again
     starting_since: Optional[float] = None  # (re)started, not answering yet
     up_since: Optional[float] = None
 
@@ -298,15 +301,23 @@ class Stack:
     # --- the children ---------------------------------------------------------------
 
     def actions_command(self, port: Optional[int] = None) -> List[str]:
-        return [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
-                "--port", str(port or self.actions_port)]
+        return [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "bot.actions", "--port", str(port or self.actions_port)]
 
-    def rasa_command(self, subcommand: str = "run", port: Optional[int] = None,
-                     endpoints: Optional[Path] = None) -> List[str]:
+    def rasa_command(self, subcommand: str = "run", port: Optional[int] = None, endpoints: Optional[Path] = None) -> List[str]:
         # No --enable-api: its token would sit on the command line (readable in /proc) and
         # travel in query strings. No --cors: no web page may call Rasa, only the relay.
-        command = [sys.executable, "-m", "asbcr.rasa_server", subcommand, "--model", str(self.model),
-                   "--endpoints", str(endpoints or self.endpoints_file()), "--interface", LOOPBACK]
+        command = [
+            sys.executable,
+            "-m",
+            "asbcr.rasa_server",
+            subcommand,
+            "--model",
+            str(self.model),
+            "--endpoints",
+            str(endpoints or self.endpoints_file()),
+            "--interface",
+            LOOPBACK,
+        ]
         if subcommand == "run":
             command += ["--credentials", str(ROOT / "bot" / "credentials.yml"), "--port", str(port or self.rasa_port)]
         return command
@@ -319,8 +330,12 @@ class Stack:
         return [sys.executable, "-m", "asbcr.cli", "applications", "deliver", "--watch", f"{self.deliver_every:g}"]
 
     def command(self, name: str) -> List[str]:
-        return {"actions": self.actions_command, "rasa": self.rasa_command, "web": self.web_command,
-                DELIVER: self.deliver_command}[name]()
+        return {
+            "actions": self.actions_command,
+            "rasa": self.rasa_command,
+            "web": self.web_command,
+            DELIVER: self.deliver_command,
+        }[name]()
 
     def child_env(self, name: str) -> Dict[str, str]:
         if name == "actions":
@@ -330,11 +345,13 @@ class Stack:
 
     def ready_url(self, name: str) -> Optional[str]:
         """Where the child answers once it is ready; None for one that answers nothing (the Notify sender)."""
-        return {"actions": f"{self.actions_url}/health",
-                # Answers only once the model is loaded (asbcr.rasa_server).
-                "rasa": f"{self.rasa_url}/webhooks/rest/",
-                "web": self.web_url,
-                DELIVER: None}[name]
+        return {
+            "actions": f"{self.actions_url}/health",
+            # Answers only once the model is loaded (asbcr.rasa_server).
+            "rasa": f"{self.rasa_url}/webhooks/rest/",
+            "web": self.web_url,
+            DELIVER: None,
+        }[name]
 
     def ready(self, name: str) -> bool:
         url = self.ready_url(name)
@@ -355,7 +372,10 @@ class Stack:
             stream = os.fdopen(os.open(self.log_path(name), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
         try:
             process = subprocess.Popen(
-                command, cwd=ROOT, env=self.child_env(name), stdout=stream,
+                command,
+                cwd=ROOT,
+                env=self.child_env(name),
+                stdout=stream,
                 stderr=subprocess.STDOUT if stream else None,
                 start_new_session=True,  # Ctrl-C reaches the supervisor, which stops them in order
                 umask=PRIVATE_UMASK,
@@ -382,28 +402,30 @@ class Stack:
         url, process = self.ready_url(name), self.processes[name]
         if url is None:  # up while it runs; one that dies later is restarted by `supervise`
             if process.poll() is not None:
-                raise StackError(f"{self.label(name)} stopped ({describe_exit(process.returncode)}); "
-                                 f"see {self.log_path(name)}")
+                raise StackError(f"{self.label(name)} stopped ({describe_exit(process.returncode)}); see {self.log_path(name)}")
             return
         _wait_http(url, process, self.startup_seconds(name), self.label(name), self.log_path(name))
 
     def port_of(self, name: str) -> tuple:
-        return {"actions": (LOOPBACK, self.actions_port), "rasa": (LOOPBACK, self.rasa_port),
-                "web": (self.web_host, self.web_port)}[name]
+        return {
+            "actions": (LOOPBACK, self.actions_port),
+            "rasa": (LOOPBACK, self.rasa_port),
+            "web": (self.web_host, self.web_port),
+        }[name]
 
     def ports_of(self, name: str) -> List[tuple]:
         """Every (host, port) the child listens on."""
         return [] if name == DELIVER else [self.port_of(name)]
 
     # Said when a port is taken: what else may hold it, and how to choose others.
-    PORTS_TAKEN_HINT = ("is another `make run` still running? Stop it, or choose other ports "
-                        "(ASBCR_PORT, ASBCR_ACTIONS_PORT, ASBCR_WEB_PORT).")
+    PORTS_TAKEN_HINT = (
+        "is another `make run` still running? Stop it, or choose other ports (ASBCR_PORT, ASBCR_ACTIONS_PORT, ASBCR_WEB_PORT)."
+    )
 
     def check_port_free(self, name: str) -> None:
         for host, port in self.ports_of(name):
             if port_in_use(port, host):
-                raise StackError(f"port {port} ({self.label(name)}) is already in use on {host}: "
-                                 f"{self.PORTS_TAKEN_HINT}")
+                raise StackError(f"port {port} ({self.label(name)}) is already in use on {host}: {self.PORTS_TAKEN_HINT}")
 
     def start_actions(self) -> None:
         self.check_port_free("actions")
@@ -417,8 +439,9 @@ class Stack:
 
     def check_web_python(self) -> None:
         if not os.access(web_python(self.env), os.X_OK):
-            raise StackError(f"no web tier environment at {web_python(self.env)}: run scripts/bootstrap-web.sh "
-                             "(make run and make test do)")
+            raise StackError(
+                f"no web tier environment at {web_python(self.env)}: run scripts/bootstrap-web.sh (make run and make test do)"
+            )
 
     def start_web(self) -> None:
         self.check_port_free("web")
@@ -442,16 +465,28 @@ class Stack:
     def delivery_note(self) -> Optional[str]:
         """What the console says once about messages to applicants (None: no sender was asked for)."""
         if self.with_deliver:
-            return (f"Messages to applicants go through GOV.UK Notify: the Notify sender looks for due ones every "
-                    f"{self.deliver_every:g}s (log: {self.log_path(DELIVER)}).")
+            return (
+                f"Messages to applicants go through GOV.UK Notify: the Notify sender looks for due ones every "
+                f"{self.deliver_every:g}s (log: {self.log_path(DELIVER)})."
+            )
         if self.skipped_deliver:
-            return ("Messages to applicants are kept in the outbox only: ASBCR_NOTIFY_API_KEY is not set, so no "
-                    "Notify sender was started (README, \"Messages to applicants\").")
+            return (
+                "Messages to applicants are kept in the outbox only: ASBCR_NOTIFY_API_KEY is not set, so no "
+                "Notify sender was started (README, \"Messages to applicants\")."
+            )
         return None
 
     def wanted(self) -> List[str]:
-        return [name for name, wanted in (("actions", self.with_actions), ("rasa", self.with_rasa),
-                                          ("web", self.with_web), (DELIVER, self.with_deliver)) if wanted]
+        return [
+            name
+            for name, wanted in (
+                ("actions", self.with_actions),
+                ("rasa", self.with_rasa),
+                ("web", self.with_web),
+                (DELIVER, self.with_deliver),
+            )
+            if wanted
+        ]
 
     def start(self) -> "Stack":
         make_private(self.var)
@@ -463,8 +498,9 @@ class Stack:
             self.check_notify()
         try:
             for name in self.wanted():
-                {"actions": self.start_actions, "rasa": self.start_rasa, "web": self.start_web,
-                 DELIVER: self.start_deliver}[name]()
+                {"actions": self.start_actions, "rasa": self.start_rasa, "web": self.start_web, DELIVER: self.start_deliver}[
+                    name
+                ]()
         except BaseException:
             self.stop()
             raise
@@ -512,8 +548,10 @@ class Stack:
         of 1, 2, 4 ... up to 60 s; the others are left alone."""
         now = time.monotonic()
         # A wanted child that is not running (stopped by hand, or not yet back) is due now.
-        watches = {name: _Watch(up_since=now) if name in self.processes else _Watch(due=now)
-                   for name in dict.fromkeys([*self.wanted(), *self.processes])}
+        watches = {
+            name: _Watch(up_since=now) if name in self.processes else _Watch(due=now)
+            for name in dict.fromkeys([*self.wanted(), *self.processes])
+        }
         while not should_stop():
             for name, watch in watches.items():
                 self._watch_one(name, watch, time.monotonic())
@@ -547,8 +585,7 @@ class Stack:
                 self.log_event(f"{self.label(name)} is {'answering' if self.ready_url(name) else 'running'} again")
             elif now - watch.starting_since > self.startup_seconds(name):
                 self.stop_one(name)
-                self._failed(name, watch, now,
-                             f"{self.label(name)} did not answer within {self.startup_seconds(name):.0f}s")
+                self._failed(name, watch, now, f"{self.label(name)} did not answer within {self.startup_seconds(name):.0f}s")
         elif watch.failures and watch.up_since is not None and now - watch.up_since >= STABLE_SECONDS:
             watch.failures = 0
 
@@ -556,5 +593,6 @@ class Stack:
         watch.failures += 1
         pause = BACKOFF_SECONDS[min(watch.failures, len(BACKOFF_SECONDS)) - 1]
         watch.due, watch.starting_since, watch.up_since = now + pause, None, None
-        self.log_event(f"{what.rstrip('.')}; restarting in {pause}s (failure {watch.failures} in a row; "
-                       f"see {self.log_path(name)})")
+        self.log_event(
+            f"{what.rstrip('.')}; restarting in {pause}s (failure {watch.failures} in a row; see {self.log_path(name)})"
+        )

@@ -20,6 +20,7 @@ this tree has the cluster (asbcr/cluster.py).
     .venv-load/bin/python bench/load.py --url http://127.0.0.1:8000 --conversations talks.json
     .venv-load/bin/python bench/load.py --smoke 5 --url ... --conversations ...   # tests/conversation/test_load_harness.py
 """
+
 from __future__ import annotations
 
 from gevent import monkey
@@ -70,6 +71,7 @@ SHAPES = {
 
 # --- what the residents did ------------------------------------------------------------
 
+
 class Stuck(Exception):
     """The conversation cannot go on: the bot asked something the resident has no answer for."""
 
@@ -77,8 +79,11 @@ class Stuck(Exception):
 @dataclass
 class Tally:
     """Every turn and conversation since the last `reset` (one stage's measuring window)."""
+
     latencies: List[float] = field(default_factory=list)  # seconds, answered turns only
-    by_turn: Dict[str, List[float]] = field(default_factory=lambda: collections.defaultdict(list))  # "opening" or the ask answered
+    by_turn: Dict[str, List[float]] = field(
+        default_factory=lambda: collections.defaultdict(list)
+    )  # "opening" or the ask answered
     errors: "collections.Counter[str]" = field(default_factory=collections.Counter)
     decided: int = 0
     wrong_outcomes: List[str] = field(default_factory=list)
@@ -173,8 +178,13 @@ class Resident(FastHttpUser):
         # A new connection for every message: a resident thinks longer than nginx keeps an idle
         # connection (15 s), and a message sent down a connection the server is closing would be
         # counted as the service's error.
-        with self.client.post("/api/chat", json={"sender": sender, "message": text}, name="/api/chat",
-                              headers={"Connection": "close"}, catch_response=True) as response:
+        with self.client.post(
+            "/api/chat",
+            json={"sender": sender, "message": text},
+            name="/api/chat",
+            headers={"Connection": "close"},
+            catch_response=True,
+        ) as response:
             elapsed = time.perf_counter() - start
             if response.status_code != 200:
                 kind = f"HTTP {response.status_code}" if response.status_code else type(response.error).__name__
@@ -195,6 +205,7 @@ class Resident(FastHttpUser):
 
 
 # --- the servers' processes ----------------------------------------------------------
+
 
 def _tree(pid: int) -> List[psutil.Process]:
     try:
@@ -222,7 +233,7 @@ def _rss_mb(processes: Sequence[psutil.Process]) -> float:
             total += process.memory_info().rss
         except psutil.Error:
             continue
-    return total / 2 ** 20
+    return total / 2**20
 
 
 class Watch:
@@ -259,15 +270,22 @@ class Watch:
         seconds = time.monotonic() - self._t0
         cpu = {name: 100 * (_cpu_seconds(self.processes(name)) - self._cpu0[name]) / seconds for name in self.names}
         machine = psutil.cpu_times()
-        busy = sum(getattr(machine, f) - getattr(self._machine0, f) for f in ("user", "nice", "system", "irq", "softirq", "steal"))
+        busy = sum(
+            getattr(machine, f) - getattr(self._machine0, f) for f in ("user", "nice", "system", "irq", "softirq", "steal")
+        )
         idle = sum(getattr(machine, f) - getattr(self._machine0, f) for f in ("idle", "iowait"))
         machine_busy = 100 * psutil.cpu_count() * busy / max(busy + idle, 1e-9)
         # The machine is shared: what else ran meanwhile (PostgreSQL and Redis count here too).
-        return {"cpu_percent": cpu, "rss_mb": dict(self.peak), "machine_busy_percent": machine_busy,
-                "others_percent": max(0.0, machine_busy - sum(cpu.values()))}
+        return {
+            "cpu_percent": cpu,
+            "rss_mb": dict(self.peak),
+            "machine_busy_percent": machine_busy,
+            "others_percent": max(0.0, machine_busy - sum(cpu.values())),
+        }
 
 
 # --- py-spy: where the time goes ------------------------------------------------------
+
 
 def start_profiles(pids: Dict[str, int], seconds: float, folder: Path) -> Dict[str, Tuple[subprocess.Popen, Path]]:
     """py-spy on every Python server (not nginx) for `seconds`, without pausing them."""
@@ -278,8 +296,23 @@ def start_profiles(pids: Dict[str, int], seconds: float, folder: Path) -> Dict[s
         out = folder / f"{name}.txt"
         # --gil: only samples where Python holds the GIL, i.e. Python at work (Rasa and the action
         # server wait in uvloop's C code, which py-spy would otherwise count as running).
-        command = [str(PY_SPY), "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", str(PROFILE_RATE),
-                   "--format", "raw", "--function", "--gil", "--nonblocking", "--output", str(out)]
+        command = [
+            str(PY_SPY),
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(int(seconds)),
+            "--rate",
+            str(PROFILE_RATE),
+            "--format",
+            "raw",
+            "--function",
+            "--gil",
+            "--nonblocking",
+            "--output",
+            str(out),
+        ]
         running[name] = (subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out)
     return running
 
@@ -293,7 +326,7 @@ def _package(frame: str) -> str:
     `bot/nlp`; a stdlib module by its file (`asyncio`, `json`)."""
     if "(" not in frame:
         return frame
-    parts = frame[frame.rfind("(") + 1:].rstrip(")").split(":")[0].split("/")
+    parts = frame[frame.rfind("(") + 1 :].rstrip(")").split(":")[0].split("/")
     if parts[0] in SPLIT_BY_FOLDER and len(parts) > 2:
         return "/".join(parts[:2])
     return parts[0].replace(".py", "")
@@ -332,13 +365,15 @@ def summarize_profile(path: Path, top: int = 6) -> Optional[Dict[str, Any]]:
 
 # --- stages ---------------------------------------------------------------------------
 
+
 def percentile(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))] if ordered else float("nan")
 
 
-def run_stages(url: str, talks: List[Dict[str, Any]], pids: Dict[str, int], args: argparse.Namespace,
-               label: str) -> List[Dict[str, Any]]:
+def run_stages(
+    url: str, talks: List[Dict[str, Any]], pids: Dict[str, int], args: argparse.Namespace, label: str
+) -> List[Dict[str, Any]]:
     smoke(url, talks, len(talks), (0, 0), timeout=180)  # warm-up, not counted: a new server's first turns are slow
     Resident.talks, Resident.think, Resident.conversations_each = talks, tuple(args.think), None
     environment = Environment(user_classes=[Resident], host=url)
@@ -346,8 +381,11 @@ def run_stages(url: str, talks: List[Dict[str, Any]], pids: Dict[str, int], args
     results: List[Dict[str, Any]] = []
     watch = Watch(pids)
     previous = 0
-    print(f"\n{label}\n{'residents':>9} {'turns/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'errors':>6} "
-          f"{'decided':>7}  CPU (% of one core) and peak RSS per process", flush=True)
+    print(
+        f"\n{label}\n{'residents':>9} {'turns/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'errors':>6} "
+        f"{'decided':>7}  CPU (% of one core) and peak RSS per process",
+        flush=True,
+    )
     try:
         for residents in args.stages:
             # New residents arrive over ramp seconds; each waits up to one think time before its
@@ -364,11 +402,19 @@ def run_stages(url: str, talks: List[Dict[str, Any]], pids: Dict[str, int], args
             gevent.sleep(args.window)
             seconds = time.monotonic() - TALLY.started_at
             processes = watch.stop()
-            stage = {"residents": residents, "window_seconds": seconds, "turns": len(TALLY.latencies), "turns_per_second": len(TALLY.latencies) / seconds,
-                     "p50_ms": 1000 * percentile(TALLY.latencies, .5), "p95_ms": 1000 * percentile(TALLY.latencies, .95),
-                     "errors": dict(TALLY.errors), "decided": TALLY.decided, "wrong_outcomes": list(TALLY.wrong_outcomes),
-                     "p95_ms_by_turn": {turn: 1000 * percentile(values, .95) for turn, values in TALLY.by_turn.items()},
-                     **processes}
+            stage = {
+                "residents": residents,
+                "window_seconds": seconds,
+                "turns": len(TALLY.latencies),
+                "turns_per_second": len(TALLY.latencies) / seconds,
+                "p50_ms": 1000 * percentile(TALLY.latencies, 0.5),
+                "p95_ms": 1000 * percentile(TALLY.latencies, 0.95),
+                "errors": dict(TALLY.errors),
+                "decided": TALLY.decided,
+                "wrong_outcomes": list(TALLY.wrong_outcomes),
+                "p95_ms_by_turn": {turn: 1000 * percentile(values, 0.95) for turn, values in TALLY.by_turn.items()},
+                **processes,
+            }
             for name, (process, out) in profiles.items():
                 process.wait()
                 stage.setdefault("profile", {})[name] = summarize_profile(out)
@@ -387,11 +433,15 @@ def passes(stage: Dict[str, Any], target_seconds: float) -> bool:
 
 def print_stage(stage: Dict[str, Any]) -> None:
     errors = sum(stage["errors"].values())
-    servers = "  ".join(f"{name} {stage['cpu_percent'][name]:.0f}% {stage['rss_mb'][name]:.0f} MB"
-                        for name in stage["cpu_percent"])
-    print(f"{stage['residents']:>9} {stage['turns_per_second']:>8.2f} {stage['p50_ms']:>7.0f} {stage['p95_ms']:>7.0f} "
-          f"{errors:>6} {stage['decided']:>7}  {servers}  (machine {stage['machine_busy_percent']:.0f}% of "
-          f"{100 * psutil.cpu_count()}%, others {stage['others_percent']:.0f}%)", flush=True)
+    servers = "  ".join(
+        f"{name} {stage['cpu_percent'][name]:.0f}% {stage['rss_mb'][name]:.0f} MB" for name in stage["cpu_percent"]
+    )
+    print(
+        f"{stage['residents']:>9} {stage['turns_per_second']:>8.2f} {stage['p50_ms']:>7.0f} {stage['p95_ms']:>7.0f} "
+        f"{errors:>6} {stage['decided']:>7}  {servers}  (machine {stage['machine_busy_percent']:.0f}% of "
+        f"{100 * psutil.cpu_count()}%, others {stage['others_percent']:.0f}%)",
+        flush=True,
+    )
     slowest = sorted(stage["p95_ms_by_turn"].items(), key=lambda item: -item[1])[:3]
     print(f"{'':>9} slowest turns (p95): " + ", ".join(f"{turn} {ms:.0f} ms" for turn, ms in slowest), flush=True)
     if stage["errors"]:
@@ -403,8 +453,11 @@ def print_stage(stage: Dict[str, Any]) -> None:
             print(f"{'':>9} py-spy {name}: no samples", flush=True)
             continue
         busy = 100 * profile["samples"] / (PROFILE_RATE * stage["window_seconds"])
-        print(f"{'':>9} py-spy {name}: Python busy {busy:.0f}% of the window; inclusive: "
-              + ", ".join(f"{p} {s}%" for p, s in profile["inclusive"]), flush=True)
+        print(
+            f"{'':>9} py-spy {name}: Python busy {busy:.0f}% of the window; inclusive: "
+            + ", ".join(f"{p} {s}%" for p, s in profile["inclusive"]),
+            flush=True,
+        )
         print(f"{'':>9}   running: " + ", ".join(f"{p} {s}%" for p, s in profile["self"]), flush=True)
         print(f"{'':>9}   functions: " + ", ".join(f"{p} {s}%" for p, s in profile["functions"][:4]), flush=True)
 
@@ -421,11 +474,11 @@ def capacity(stages: List[Dict[str, Any]], target_seconds: float) -> Optional[Di
 
 # --- the shapes -----------------------------------------------------------------------
 
+
 def start_shape(shape: str, log: Path) -> Tuple[subprocess.Popen, Dict[str, Any]]:
     kind, replicas, _ = SHAPES[shape]
     command = [str(PROJECT_PYTHON), str(STACK_HELPER), "--shape", kind, "--replicas", str(replicas)]
-    helper = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=log.open("ab"), text=True)
+    helper = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log.open("ab"), text=True)
     line = ""
     with gevent.Timeout(STARTUP_SECONDS, False):
         line = helper.stdout.readline()
@@ -451,34 +504,44 @@ def available_shapes() -> List[str]:
 
 
 def report(results: Dict[str, List[Dict[str, Any]]], target_seconds: float, think: Sequence[float]) -> None:
-    print(f"\nMost residents at once with p95 under {target_seconds:g} s and no errors "
-          f"(think time {think[0]:g}-{think[1]:g} s):")
+    print(f"\nMost residents at once with p95 under {target_seconds:g} s and no errors (think time {think[0]:g}-{think[1]:g} s):")
     best = {shape: capacity(stages, target_seconds) for shape, stages in results.items()}
     for shape, stage in best.items():
         if stage is None:
             first = results[shape][0] if results[shape] else None
-            why = f"p95 {first['p95_ms']:.0f} ms, {sum(first['errors'].values())} errors at {first['residents']}" if first else "not run"
+            why = (
+                f"p95 {first['p95_ms']:.0f} ms, {sum(first['errors'].values())} errors at {first['residents']}"
+                if first
+                else "not run"
+            )
             print(f"  {shape:<9} none ({why})")
         else:
-            print(f"  {shape:<9} {stage['residents']} residents, {stage['turns_per_second']:.2f} turns/s, "
-                  f"p50 {stage['p50_ms']:.0f} ms, p95 {stage['p95_ms']:.0f} ms")
+            print(
+                f"  {shape:<9} {stage['residents']} residents, {stage['turns_per_second']:.2f} turns/s, "
+                f"p50 {stage['p50_ms']:.0f} ms, p95 {stage['p95_ms']:.0f} ms"
+            )
     one = best.get("cluster1") or (None if "cluster1" in results else best.get("run"))
     two = best.get("cluster2")
     if "cluster2" in results:
         baseline = "cluster1" if "cluster1" in results else "run"
         if one and two:
-            print(f"  two replicas / one ({baseline}): residents {two['residents'] / one['residents']:.2f}x, "
-                  f"turns/s {two['turns_per_second'] / one['turns_per_second']:.2f}x")
+            print(
+                f"  two replicas / one ({baseline}): residents {two['residents'] / one['residents']:.2f}x, "
+                f"turns/s {two['turns_per_second'] / one['turns_per_second']:.2f}x"
+            )
         else:
             print(f"  two replicas / one ({baseline}): no ratio (a shape passed no stage)")
     for shape, stage in best.items():
         target = TARGET_RESIDENTS_PER_REPLICA * (SHAPES[shape][1] if shape in SHAPES else 1)
         if stage is None or stage["residents"] < target:
-            print(f"  {shape}: the target ({TARGET_RESIDENTS_PER_REPLICA} residents per replica, {target} here) "
-                  f"is not shown on this machine")
+            print(
+                f"  {shape}: the target ({TARGET_RESIDENTS_PER_REPLICA} residents per replica, {target} here) "
+                f"is not shown on this machine"
+            )
 
 
 # --- smoke: a handful of conversations to their decisions ------------------------------
+
 
 def smoke(url: str, talks: List[Dict[str, Any]], residents: int, think: Sequence[float], timeout: float) -> Dict[str, Any]:
     Resident.talks, Resident.think, Resident.conversations_each = talks, tuple(think), 1
@@ -490,26 +553,44 @@ def smoke(url: str, talks: List[Dict[str, Any]], residents: int, think: Sequence
     while TALLY.decided + sum(TALLY.errors.values()) < residents and time.monotonic() < deadline:
         gevent.sleep(0.2)
     runner.quit()
-    return {"residents": residents, "decided": TALLY.decided, "turns": len(TALLY.latencies),
-            "errors": dict(TALLY.errors), "wrong_outcomes": TALLY.wrong_outcomes}
+    return {
+        "residents": residents,
+        "decided": TALLY.decided,
+        "turns": len(TALLY.latencies),
+        "errors": dict(TALLY.errors),
+        "wrong_outcomes": TALLY.wrong_outcomes,
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shapes", default=",".join(available_shapes()),
-                        help=f"comma-separated, of {', '.join(SHAPES)} (default: every one this tree has)")
-    parser.add_argument("--stages", default=",".join(map(str, DEFAULT_STAGES)),
-                        help="residents at once, stage by stage; stops after the first stage that fails")
+    parser.add_argument(
+        "--shapes",
+        default=",".join(available_shapes()),
+        help=f"comma-separated, of {', '.join(SHAPES)} (default: every one this tree has)",
+    )
+    parser.add_argument(
+        "--stages",
+        default=",".join(map(str, DEFAULT_STAGES)),
+        help="residents at once, stage by stage; stops after the first stage that fails",
+    )
     parser.add_argument("--window", type=float, default=60, help="seconds measured per stage")
     parser.add_argument("--ramp", type=float, default=10, help="seconds over which a stage's new residents arrive")
-    parser.add_argument("--think", default=f"{THINK_SECONDS[0]:g},{THINK_SECONDS[1]:g}",
-                        help="seconds between a resident's messages, MIN,MAX")
+    parser.add_argument(
+        "--think", default=f"{THINK_SECONDS[0]:g},{THINK_SECONDS[1]:g}", help="seconds between a resident's messages, MIN,MAX"
+    )
     parser.add_argument("--target", type=float, default=TARGET_P95_SECONDS, help="p95 turn latency that passes (s)")
     parser.add_argument("--all-stages", action="store_true", help="go on after a stage fails")
-    parser.add_argument("--profile-at", metavar="N|all", help="profile every server with py-spy during the stage of "
-                        "N residents (or every stage; py-spy costs a few percent of a core a process)")
+    parser.add_argument(
+        "--profile-at",
+        metavar="N|all",
+        help="profile every server with py-spy during the stage of "
+        "N residents (or every stage; py-spy costs a few percent of a core a process)",
+    )
     parser.add_argument("--url", help="a relay already running: drive it instead of starting the shapes")
-    parser.add_argument("--conversations", type=Path, help="with --url: the conversations (bench/load_stack.py --conversations-only)")
+    parser.add_argument(
+        "--conversations", type=Path, help="with --url: the conversations (bench/load_stack.py --conversations-only)"
+    )
     parser.add_argument("--smoke", type=int, metavar="N", help="with --url: N residents, one conversation each; JSON out")
     parser.add_argument("--json", type=Path, help="write every figure here too")
     args = parser.parse_args()
@@ -533,14 +614,18 @@ def main() -> int:
         if unknown:
             parser.error(f"unknown shape(s): {', '.join(unknown)}")
         log = Path(tempfile.gettempdir()) / f"asbcr-load-{os.getpid()}.log"
-        print(f"{time.strftime('%Y-%m-%d %H:%M')}, {psutil.cpu_count()} cores, "
-              f"{psutil.virtual_memory().total / 2 ** 30:.0f} GB; think time {args.think[0]:g}-{args.think[1]:g} s, "
-              f"{args.window:g} s measured per stage; the servers' logs in {log}", flush=True)
+        print(
+            f"{time.strftime('%Y-%m-%d %H:%M')}, {psutil.cpu_count()} cores, "
+            f"{psutil.virtual_memory().total / 2**30:.0f} GB; think time {args.think[0]:g}-{args.think[1]:g} s, "
+            f"{args.window:g} s measured per stage; the servers' logs in {log}",
+            flush=True,
+        )
         for shape in shapes:
             helper, ready = start_shape(shape, log)
             try:
-                results[shape] = run_stages(ready["url"], ready["conversations"], ready["pids"], args,
-                                            f"{shape}: {SHAPES[shape][2]}")
+                results[shape] = run_stages(
+                    ready["url"], ready["conversations"], ready["pids"], args, f"{shape}: {SHAPES[shape][2]}"
+                )
             finally:
                 stop_shape(helper)
     report(results, args.target, args.think)

@@ -10,6 +10,7 @@ bench/load.py, has finished or died); then it stops them.
     .venv/bin/python bench/load_stack.py --shape cluster --replicas 2  # make run-cluster, via nginx
     .venv/bin/python bench/load_stack.py --conversations-only
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,12 @@ OPEN_RELAY_LIMITS = "client=1000000/1000000"
 OPEN_NGINX_LIMITS = "client=100000/100000,chat=100000/100000,connections=10000"  # nginx: connections below 65536
 # A handful of tuned cases of the first blind set (no longer blind), of three other outcomes,
 # that a resident who confirms the check takes to their decision in 5 to 9 messages.
-BLIND_CASES = ("a-001-kirkhallam-football-door-police", "a-003-sandiacre-private-landlord-councillor",
-               "c-027-churchwarden-foodbank-pcc-not-asked", "a-017-longeaton-three-different-things")
+BLIND_CASES = (
+    "a-001-kirkhallam-football-door-police",
+    "a-003-sandiacre-private-landlord-councillor",
+    "c-027-churchwarden-foodbank-pcc-not-asked",
+    "a-017-longeaton-three-different-things",
+)
 
 
 def conversations() -> List[Dict[str, Any]]:
@@ -44,24 +49,35 @@ def conversations() -> List[Dict[str, Any]]:
     per-incident answers for follow-ups that name an incident, and the outcome it should reach."""
     from tests.conversation_engine.chat import ANSWERS, OPENING  # the plain case of the tests
 
-    plain = {"id": "plain", "opening": OPENING, "answers": dict(ANSWERS), "incident_answers": [],
-             "expected_outcome": "apply"}
-    cases = {case["id"]: case for path in sorted((ROOT / "tests" / "blind" / "first").glob("*.yml"))
-             for case in yaml.safe_load(path.read_text())}
+    plain = {"id": "plain", "opening": OPENING, "answers": dict(ANSWERS), "incident_answers": [], "expected_outcome": "apply"}
+    cases = {
+        case["id"]: case
+        for path in sorted((ROOT / "tests" / "blind" / "first").glob("*.yml"))
+        for case in yaml.safe_load(path.read_text())
+    }
     chosen = [plain]
     for case_id in BLIND_CASES:
         case = cases[case_id]
-        chosen.append({"id": case_id, "opening": case["opening"], "answers": dict(case.get("answers") or {}),
-                       "incident_answers": [{k: v for k, v in answer.items() if k in ("when", "reported_to")}
-                                            for answer in case.get("incident_answers") or []],
-                       "expected_outcome": case["expected_outcome"]})
+        chosen.append(
+            {
+                "id": case_id,
+                "opening": case["opening"],
+                "answers": dict(case.get("answers") or {}),
+                "incident_answers": [
+                    {k: v for k, v in answer.items() if k in ("when", "reported_to")}
+                    for answer in case.get("incident_answers") or []
+                ],
+                "expected_outcome": case["expected_outcome"],
+            }
+        )
     return chosen
 
 
 def _env(var: Path) -> Dict[str, str]:
     env = dict(os.environ)
-    env.update(ASBCR_TODAY=TODAY, ASBCR_DATABASE_URL=f"sqlite:///{var / 'applications.db'}",
-               ASBCR_WEB_RATE_LIMITS=OPEN_RELAY_LIMITS)
+    env.update(
+        ASBCR_TODAY=TODAY, ASBCR_DATABASE_URL=f"sqlite:///{var / 'applications.db'}", ASBCR_WEB_RATE_LIMITS=OPEN_RELAY_LIMITS
+    )
     return env
 
 
@@ -88,8 +104,9 @@ def tracker_database(base_url: str):
 def _drop_database(base_url: str, name: str) -> None:
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(f"postgresql+psycopg2://{base_url.split('://', 1)[1].rstrip('/')}/postgres",
-                           isolation_level="AUTOCOMMIT")
+    engine = create_engine(
+        f"postgresql+psycopg2://{base_url.split('://', 1)[1].rstrip('/')}/postgres", isolation_level="AUTOCOMMIT"
+    )
     try:
         with engine.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -103,13 +120,25 @@ def start_cluster_shape(var: Path, replicas: int, tracker_url: str):
     if not (ROOT / "asbcr" / "cluster.py").exists():
         raise StackError("this tree has no cluster shape (asbcr/cluster.py, `make run-cluster`)")
     from asbcr.cluster import ACTION_SERVERS, Cluster
+
     env = _env(var)
-    env.update(ASBCR_TRACKER_URL=tracker_url, ASBCR_CLUSTER_LIMITS=OPEN_NGINX_LIMITS, ASBCR_CLUSTER_HOST="127.0.0.1",
-               ASBCR_LOCK_URL=os.environ.get("ASBCR_LOAD_LOCK_URL", "redis://127.0.0.1:6379/2"))
-    cluster = Cluster(replicas=replicas, var=var, env=env, public_port=free_port(), rasa_port=free_port(),
-                      actions_port=free_port(), web_port=free_port(),
-                      replica_ports=[free_port() for _ in range(replicas)],
-                      action_server_ports=[free_port() for _ in range(ACTION_SERVERS)])
+    env.update(
+        ASBCR_TRACKER_URL=tracker_url,
+        ASBCR_CLUSTER_LIMITS=OPEN_NGINX_LIMITS,
+        ASBCR_CLUSTER_HOST="127.0.0.1",
+        ASBCR_LOCK_URL=os.environ.get("ASBCR_LOAD_LOCK_URL", "redis://127.0.0.1:6379/2"),
+    )
+    cluster = Cluster(
+        replicas=replicas,
+        var=var,
+        env=env,
+        public_port=free_port(),
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        web_port=free_port(),
+        replica_ports=[free_port() for _ in range(replicas)],
+        action_server_ports=[free_port() for _ in range(ACTION_SERVERS)],
+    )
     return cluster.start()
 
 
@@ -118,8 +147,11 @@ def main() -> int:
     parser.add_argument("--shape", choices=("run", "cluster"), default="run")
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--conversations-only", action="store_true", help="print the conversations and exit")
-    parser.add_argument("--postgres", default=os.environ.get("ASBCR_LOAD_POSTGRES", "postgresql://postgres@127.0.0.1:5432"),
-                        help="the PostgreSQL server for the cluster's tracker store (a database is created and dropped)")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("ASBCR_LOAD_POSTGRES", "postgresql://postgres@127.0.0.1:5432"),
+        help="the PostgreSQL server for the cluster's tracker store (a database is created and dropped)",
+    )
     args = parser.parse_args()
     if args.conversations_only:
         print(json.dumps(conversations()))
@@ -140,8 +172,9 @@ def main() -> int:
             # var/ goes with this process: the servers' last words to the caller's log (stderr)
             # first. Nothing a resident said is in them: no resident has come yet.
             for log in sorted((var / "run").glob("*.log")):
-                print(f"--- {log.name}, last lines", *log.read_text(errors="replace").splitlines()[-20:],
-                      sep="\n", file=sys.stderr)
+                print(
+                    f"--- {log.name}, last lines", *log.read_text(errors="replace").splitlines()[-20:], sep="\n", file=sys.stderr
+                )
             print(json.dumps({"error": str(error)}), flush=True)
             return 1
         try:

@@ -19,6 +19,7 @@ call, in CPU time and in wall-clock time (on a shared machine the wall clock mos
 the other processes). Targets (CONTRACT issue 2):
 decide() at least 20,000 decisions per second on one core, p99 under 200 microseconds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -78,9 +79,11 @@ def engine_facts(facts, partnership):
 
 def raw_durable_rules(name):
     """The same rules registered the ordinary way, through durable.lang's host."""
+
     def recorder(rule_name):
         def action(c):  # one argument: durable_rules takes two-argument actions as asynchronous
             c.s.fired = (c.s.fired or []) + [rule_name]
+
         return action
 
     definition = {}
@@ -208,23 +211,36 @@ def main() -> int:
     timer_cost = _timer_cost(cpu_ns)
 
     load = os.getloadavg()
-    print(f"ASB Case Review rules: {n} cases (tests/rules/cases), {args.rounds} rounds of {args.seconds:g} s "
-          f"of CPU time per variant, one thread. Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}.")
-    print(f"Rates are per second of CPU time (one core), median (and best) of the rounds; latency percentiles are "
-          f"per call, in CPU time (reading the clock costs ~{timer_cost / 1000:.1f} us of each) and wall-clock.")
+    print(
+        f"ASB Case Review rules: {n} cases (tests/rules/cases), {args.rounds} rounds of {args.seconds:g} s "
+        f"of CPU time per variant, one thread. Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}."
+    )
+    print(
+        f"Rates are per second of CPU time (one core), median (and best) of the rounds; latency percentiles are "
+        f"per call, in CPU time (reading the clock costs ~{timer_cost / 1000:.1f} us of each) and wall-clock."
+    )
     print()
-    print(f"{'variant':<24}{'decisions/s':>12}{'best/s':>10}{'p50 us':>9}{'p99 us':>9}{'wall p50':>10}"
-          f"{'wall p99':>10}{'vs wrapper':>12}{'vs decide()':>13}")
+    print(
+        f"{'variant':<24}{'decisions/s':>12}{'best/s':>10}{'p50 us':>9}{'p99 us':>9}{'wall p50':>10}"
+        f"{'wall p99':>10}{'vs wrapper':>12}{'vs decide()':>13}"
+    )
     summary = {}
     for name, _ in variants:
         rate = statistics.median(rates[name])
-        summary[name] = (rate, _percentile(cpu_latency[name], 50), _percentile(cpu_latency[name], 99),
-                         _percentile(wall_latency[name], 50), _percentile(wall_latency[name], 99))
+        summary[name] = (
+            rate,
+            _percentile(cpu_latency[name], 50),
+            _percentile(cpu_latency[name], 99),
+            _percentile(wall_latency[name], 50),
+            _percentile(wall_latency[name], 99),
+        )
     wrapper_rate, decide_rate = summary["wrapper"][0], summary["decide()"][0]
     for name, (rate, p50, p99, wall_p50, wall_p99) in summary.items():
-        print(f"{name:<24}{rate:>12,.0f}{max(rates[name]):>10,.0f}{p50:>9.1f}{p99:>9.1f}{wall_p50:>10.1f}"
-              f"{wall_p99:>10.1f}{rate / wrapper_rate:>11.2f}x{rate / decide_rate:>12.2f}x")
+        print(
+            f"{name:<24}{rate:>12,.0f}{max(rates[name]):>10,.0f}{p50:>9.1f}{p99:>9.1f}{wall_p50:>10.1f}"
+            f"{wall_p99:>10.1f}{rate / wrapper_rate:>11.2f}x{rate / decide_rate:>12.2f}x"
+        )
     print()
     rate, _, p99 = summary["decide()"][:3]
     w_rate, _, w_p99 = summary["wrapper"][:3]
@@ -232,10 +248,14 @@ def main() -> int:
     for label, (r, p) in (("decide()", (rate, p99)), ("wrapper", (w_rate, w_p99))):
         verdict_rate = "met" if r >= TARGET_PER_SECOND else f"missed by {1 - r / TARGET_PER_SECOND:.0%}"
         verdict_p99 = "met" if p < TARGET_P99_MICROSECONDS else f"missed by {p / TARGET_P99_MICROSECONDS - 1:.0%}"
-        print(f"target {TARGET_PER_SECOND:,}/s, {label}: {r:,.0f}/s ({verdict_rate}); "
-              f"p99 under {TARGET_P99_MICROSECONDS} us: {p:.1f} us ({verdict_p99})")
-    print(f"durable_rules' share of a decide(): {share:.0%} of its time "
-          f"(decide() with plain rules runs {summary['decide(), plain rules'][0] / rate:.2f}x as many).")
+        print(
+            f"target {TARGET_PER_SECOND:,}/s, {label}: {r:,.0f}/s ({verdict_rate}); "
+            f"p99 under {TARGET_P99_MICROSECONDS} us: {p:.1f} us ({verdict_p99})"
+        )
+    print(
+        f"durable_rules' share of a decide(): {share:.0%} of its time "
+        f"(decide() with plain rules runs {summary['decide(), plain rules'][0] / rate:.2f}x as many)."
+    )
     return 0
 
 

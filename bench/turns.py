@@ -7,6 +7,7 @@ resident, server memory under 1 GB. Printed as figures and ratios; nothing is as
 
     .venv/bin/python bench/turns.py [--conversations 10] [--skip-training]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -96,8 +97,7 @@ def peak_memory_mb(pid: int) -> float:
 
 
 def example_bot(workdir: Path) -> Path:
-    subprocess.run([str(RASA), "init", "--no-prompt", "--init-dir", str(workdir)], check=True,
-                   capture_output=True, cwd=workdir)
+    subprocess.run([str(RASA), "init", "--no-prompt", "--init-dir", str(workdir)], check=True, capture_output=True, cwd=workdir)
     models = sorted((workdir / "models").glob("*.tar.gz"))
     return models[-1]
 
@@ -108,9 +108,13 @@ def serve_example(workdir: Path, model: Path, port: int) -> subprocess.Popen:
         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
         f"action_endpoint:\n  url: http://127.0.0.1:{free_port()}/webhook\n"
     )
-    process = subprocess.Popen([str(RASA), "run", "--model", str(model), "--port", str(port),
-                                "--endpoints", str(workdir / "endpoints.yml")],
-                               cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        [str(RASA), "run", "--model", str(model), "--port", str(port), "--endpoints", str(workdir / "endpoints.yml")],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         try:
@@ -124,9 +128,11 @@ def serve_example(workdir: Path, model: Path, port: int) -> subprocess.Popen:
 
 def report(name: str, ours: List[float], theirs: List[float]) -> None:
     our_p50, their_p50 = statistics.median(ours), statistics.median(theirs)
-    print(f"{name:<22} ours p50 {our_p50:7.1f} ms  p95 {percentile(ours, .95):7.1f} ms | "
-          f"example p50 {their_p50:7.1f} ms  p95 {percentile(theirs, .95):7.1f} ms | "
-          f"ratio p50 {our_p50 / their_p50:4.2f}x  p95 {percentile(ours, .95) / percentile(theirs, .95):4.2f}x  (n={len(ours)})")
+    print(
+        f"{name:<22} ours p50 {our_p50:7.1f} ms  p95 {percentile(ours, 0.95):7.1f} ms | "
+        f"example p50 {their_p50:7.1f} ms  p95 {percentile(theirs, 0.95):7.1f} ms | "
+        f"ratio p50 {our_p50 / their_p50:4.2f}x  p95 {percentile(ours, 0.95) / percentile(theirs, 0.95):4.2f}x  (n={len(ours)})"
+    )
 
 
 def main() -> int:
@@ -141,9 +147,25 @@ def main() -> int:
         if not args.skip_training:
             start = time.perf_counter()
             # A cold training: an empty cache, as on a fresh clone.
-            subprocess.run([str(RASA), "train", "--config", "config.yml", "--domain", "bot/domain.yml", "--data", "bot/data",
-                            "--out", str(tmp_path / "models"), "--quiet"], cwd=ROOT, check=True, capture_output=True,
-                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_CACHE_DIRECTORY": str(tmp_path / "cache")})
+            subprocess.run(
+                [
+                    str(RASA),
+                    "train",
+                    "--config",
+                    "config.yml",
+                    "--domain",
+                    "bot/domain.yml",
+                    "--data",
+                    "bot/data",
+                    "--out",
+                    str(tmp_path / "models"),
+                    "--quiet",
+                ],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_CACHE_DIRECTORY": str(tmp_path / "cache")},
+            )
             results["training_s"] = time.perf_counter() - start
 
         example_dir = tmp_path / "example"
@@ -158,8 +180,18 @@ def main() -> int:
                 example_url = f"http://127.0.0.1:{example_port}"
                 print(f"Turn latency, {args.conversations} conversations of {len(OUR_CONVERSATION)} turns each\n")
                 for residents in (1, 20):
-                    ours = measure(stack.rasa_url, OUR_CONVERSATION, residents, args.conversations if residents == 1 else max(args.conversations, 20))
-                    theirs = measure(example_url, EXAMPLE_CONVERSATION, residents, args.conversations if residents == 1 else max(args.conversations, 20))
+                    ours = measure(
+                        stack.rasa_url,
+                        OUR_CONVERSATION,
+                        residents,
+                        args.conversations if residents == 1 else max(args.conversations, 20),
+                    )
+                    theirs = measure(
+                        example_url,
+                        EXAMPLE_CONVERSATION,
+                        residents,
+                        args.conversations if residents == 1 else max(args.conversations, 20),
+                    )
                     report(f"{residents} resident(s)", ours, theirs)
                 rasa_memory = peak_memory_mb(stack.processes["rasa"].pid)
                 actions_memory = peak_memory_mb(stack.processes["actions"].pid)
@@ -172,8 +204,10 @@ def main() -> int:
     print()
     if "training_s" in results:
         print(f"training time (rasa train, cold cache, 2 cores): {results['training_s']:.1f} s")
-    print(f"peak memory: Rasa server {rasa_memory:.0f} MB (example bot {example_memory:.0f} MB, "
-          f"ratio {rasa_memory / example_memory:.2f}x); action server {actions_memory:.0f} MB")
+    print(
+        f"peak memory: Rasa server {rasa_memory:.0f} MB (example bot {example_memory:.0f} MB, "
+        f"ratio {rasa_memory / example_memory:.2f}x); action server {actions_memory:.0f} MB"
+    )
     return 0
 
 

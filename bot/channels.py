@@ -10,6 +10,7 @@ reaches Rasa; `input_channel` and `metadata` from the request are dropped (the s
 trace is for the terminal shell's own "cmdline" channel only); `?stream=true` is refused; and
 Rasa's command syntax counts only as the contract says (`commands_as_text`).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -125,9 +126,7 @@ class RestInput(rest.RestInput):
     def name(cls) -> Text:
         return "rest"
 
-    def blueprint(
-        self, on_new_message: Callable[[channel.UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[channel.UserMessage], Awaitable[Any]]) -> Blueprint:
         module = inspect.getmodule(self)
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
 
@@ -140,8 +139,9 @@ class RestInput(rest.RestInput):
             try:
                 if str(request.args.get("stream", "false")).lower() == "true":
                     # Rasa's streamed answer could hang on a bad request; the page never asks for it.
-                    raise ChatRequestError(400, "no_stream", "Streamed answers are not offered: send the "
-                                                             "message without ?stream=true.")
+                    raise ChatRequestError(
+                        400, "no_stream", "Streamed answers are not offered: send the message without ?stream=true."
+                    )
                 sender, text = read_chat_request(await read_body(request))
             except ChatRequestError as refused:
                 return response.json(refused.as_json(), status=refused.status)
@@ -151,8 +151,9 @@ class RestInput(rest.RestInput):
             try:
                 parse_data = await commands_as_text(request.app.ctx.agent, sender, text)
                 # input_channel is always this channel's own name; a resident's metadata is never kept.
-                await on_new_message(channel.UserMessage(text, collector, sender, parse_data=parse_data,
-                                                         input_channel=self.name(), metadata=None))
+                await on_new_message(
+                    channel.UserMessage(text, collector, sender, parse_data=parse_data, input_channel=self.name(), metadata=None)
+                )
             except asyncio.CancelledError:
                 log.error("rest channel: the turn timed out")  # never the resident's text
             except Exception as error:

@@ -6,6 +6,7 @@ that was 74% of the Rasa server's time (bench/turns.py; docs/decisions/0034). He
 validator is built once; every response is still validated against the same schema, and an
 invalid one still fails with Rasa's own message.
 """
+
 from __future__ import annotations
 
 import functools

@@ -3,6 +3,7 @@
 asbcr/cli.py calls `register(subparsers)`. Bad input raises groundwork.errors.CommandError,
 which prints one line and exits 2.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,8 @@ def _friendly(function: Callable[[argparse.Namespace], int]) -> Callable[[argpar
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     applications = subparsers.add_parser(
-        "applications", help="ASB Case Review applications: list, show, enter, export, record events",
+        "applications",
+        help="ASB Case Review applications: list, show, enter, export, record events",
         description="Applications for an ASB Case Review, as staff see them.",
     )
     commands = applications.add_subparsers(dest="applications_command", metavar="COMMAND")
@@ -58,9 +60,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.set_defaults(func=_friendly(_show))
 
     new = commands.add_parser(
-        "new", help="enter an application that came on paper, by phone or by email",
+        "new",
+        help="enter an application that came on paper, by phone or by email",
         description="Reads application JSON (CONTRACT.md) from FILE, or stdin with '-', "
-                    "computes the rule set's decision and prints the new reference.",
+        "computes the rule set's decision and prints the new reference.",
     )
     new.add_argument("file", metavar="FILE")
     new.add_argument("--json", action="store_true", help="print reference, acknowledge_by, private_url and decision as JSON")
@@ -73,9 +76,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(func=_friendly(_export))
 
     record = commands.add_parser(
-        "record", help="record what happened to an application",
-        description="EVENT is one of: " + ", ".join(STAFF_EVENTS) + ". A rejection needs --note with its ground: "
-                    + ", ".join(REJECTION_GROUNDS) + ".",
+        "record",
+        help="record what happened to an application",
+        description="EVENT is one of: "
+        + ", ".join(STAFF_EVENTS)
+        + ". A rejection needs --note with its ground: "
+        + ", ".join(REJECTION_GROUNDS)
+        + ".",
     )
     record.add_argument("reference", metavar="REF")
     record.add_argument("event", metavar="EVENT", help=", ".join(STAFF_EVENTS))
@@ -84,26 +91,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     record.set_defaults(func=_friendly(_record))
 
     retention = commands.add_parser(
-        "retention", help="remove personal details from applications closed long ago",
+        "retention",
+        help="remove personal details from applications closed long ago",
         description="Clears names, contact details, addresses, the person affected, description, impact, "
-                    "notes and incident references from applications whose last event closed them at least "
-                    "--older-than-months ago, with their conversations in the tracker store, and removes "
-                    "conversations that led to no application after --conversations-older-than-days. "
-                    "The published figures stay the same.",
+        "notes and incident references from applications whose last event closed them at least "
+        "--older-than-months ago, with their conversations in the tracker store, and removes "
+        "conversations that led to no application after --conversations-older-than-days. "
+        "The published figures stay the same.",
     )
-    retention.add_argument("--older-than-months", type=int, default=DEFAULT_RETENTION_MONTHS, metavar="N",
-                           help=f"retention period after closure (default {DEFAULT_RETENTION_MONTHS})")
-    retention.add_argument("--conversations-older-than-days", type=int, default=None, metavar="DAYS",
-                           help="remove conversations that led to no application after this many days "
-                                "(default: casework.conversations.CONVERSATION_RETENTION_DAYS, 30)")
+    retention.add_argument(
+        "--older-than-months",
+        type=int,
+        default=DEFAULT_RETENTION_MONTHS,
+        metavar="N",
+        help=f"retention period after closure (default {DEFAULT_RETENTION_MONTHS})",
+    )
+    retention.add_argument(
+        "--conversations-older-than-days",
+        type=int,
+        default=None,
+        metavar="DAYS",
+        help="remove conversations that led to no application after this many days "
+        "(default: casework.conversations.CONVERSATION_RETENTION_DAYS, 30)",
+    )
     retention.add_argument("--dry-run", action="store_true", help="only list what would be anonymised")
     retention.set_defaults(func=_friendly(_retention))
 
     outbox = commands.add_parser(
-        "outbox", help="messages to applicants (acknowledgements and updates) and what became of them",
+        "outbox",
+        help="messages to applicants (acknowledgements and updates) and what became of them",
         description="Each message, oldest first: the event it is about, email or text, its status (pending, "
-                    "sending, sent, recorded: kept here only because ASBCR_NOTIFY_API_KEY is not set, "
-                    "failed) and Notify's answer.",
+        "sending, sent, recorded: kept here only because ASBCR_NOTIFY_API_KEY is not set, "
+        "failed) and Notify's answer.",
     )
     outbox.add_argument("--status", choices=OUTBOX_STATUSES)
     outbox.add_argument("--reference", metavar="REF", help="one application's messages")
@@ -111,27 +130,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     outbox.set_defaults(func=_friendly(_outbox))
 
     deliver = commands.add_parser(
-        "deliver", help="send the messages that are due through GOV.UK Notify",
+        "deliver",
+        help="send the messages that are due through GOV.UK Notify",
         description="Sends every due message in the outbox through GOV.UK Notify (ASBCR_NOTIFY_API_KEY, "
-                    "template ids from the file ASBCR_NOTIFY_TEMPLATES names). Without a key nothing leaves "
-                    "this machine: the messages are marked recorded. A failure Notify may get over (it is "
-                    "down, too busy, unreachable) is tried again later; one it refuses is marked failed. "
-                    "Exit 1 when a message failed in this run.",
+        "template ids from the file ASBCR_NOTIFY_TEMPLATES names). Without a key nothing leaves "
+        "this machine: the messages are marked recorded. A failure Notify may get over (it is "
+        "down, too busy, unreachable) is tried again later; one it refuses is marked failed. "
+        "Exit 1 when a message failed in this run.",
     )
-    deliver.add_argument("--watch", type=float, metavar="SECONDS",
-                         help="keep sending, looking for due messages every SECONDS")
-    deliver.add_argument("--retry-failed", action="store_true",
-                         help="first put failed messages back in the queue (after mending what failed)")
+    deliver.add_argument("--watch", type=float, metavar="SECONDS", help="keep sending, looking for due messages every SECONDS")
+    deliver.add_argument(
+        "--retry-failed", action="store_true", help="first put failed messages back in the queue (after mending what failed)"
+    )
     deliver.set_defaults(func=_friendly(_deliver))
 
     migrate = commands.add_parser(
-        "migrate", help="bring the applications database to the latest schema (also done automatically)",
+        "migrate",
+        help="bring the applications database to the latest schema (also done automatically)",
     )
     migrate.add_argument("--status", action="store_true", help="only show the current and latest revision")
     migrate.set_defaults(func=_friendly(_migrate))
 
     stats = subparsers.add_parser(
-        "stats", help="the published ASB Case Review figures for an April-March year",
+        "stats",
+        help="the published ASB Case Review figures for an April-March year",
         description="Counts by the date of each event (receipt for applications), April YEAR to March YEAR+1.",
     )
     stats.add_argument("--year", type=_year, help="the year the April-March period starts (default: the current one)")
@@ -139,27 +161,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     stats.set_defaults(func=_friendly(_stats))
     stats_commands = stats.add_subparsers(dest="stats_command", metavar="COMMAND")
     load = stats_commands.add_parser(
-        "import-published", help="load the figures the council published for years before the service",
+        "import-published",
+        help="load the figures the council published for years before the service",
         description="Reads CSV with the header " + ",".join(HEADER) + " (year 2022 means April 2022 - "
-                    "March 2023; '-' reads stdin). All or nothing: a doubtful cell, a year twice, a year "
-                    "already imported with other figures or a year with applications recorded here refuses "
-                    "the whole file. Importing the same file again changes nothing. "
-                    "The figures the council published are in casework/data/published-figures.csv.",
+        "March 2023; '-' reads stdin). All or nothing: a doubtful cell, a year twice, a year "
+        "already imported with other figures or a year with applications recorded here refuses "
+        "the whole file. Importing the same file again changes nothing. "
+        "The figures the council published are in casework/data/published-figures.csv.",
     )
     load.add_argument("file", metavar="FILE")
     load.set_defaults(func=_friendly(_import_published))
 
     staff = subparsers.add_parser(
-        "staff", help="staff accounts for the console",
+        "staff",
+        help="staff accounts for the console",
         description="Accounts officers and admins sign in to the staff console with (/staff/).",
     )
     staff_commands = staff.add_subparsers(dest="staff_command", metavar="COMMAND")
     staff_commands.required = True
     add = staff_commands.add_parser(
-        "add", help="create a staff account (the password is read from standard input)",
+        "add",
+        help="create a staff account (the password is read from standard input)",
         description="Creates an account for NAME. The password comes from standard input (one line; "
-                    "never the command line, where other users and the shell's history would see it), "
-                    "at least 12 characters. The role is officer or admin (admins also see the audit log).",
+        "never the command line, where other users and the shell's history would see it), "
+        "at least 12 characters. The role is officer or admin (admins also see the audit log).",
     )
     add.add_argument("name", metavar="NAME")
     add.add_argument("--email", required=True, metavar="EMAIL")
@@ -219,7 +244,9 @@ def _show(args: argparse.Namespace) -> int:
     ]
     if application["on_behalf"]:
         victim = application["victim"] or {}
-        lines.append(f"On behalf of:    {victim.get('name') or '-'} (consent: {labels.consent(True, application['consent']).lower()})")
+        lines.append(
+            f"On behalf of:    {victim.get('name') or '-'} (consent: {labels.consent(True, application['consent']).lower()})"
+        )
     incidents = (application["facts"] or {}).get("incidents") or []
     lines.append(f"Incidents:       {len(incidents)}")
     for incident in incidents:
@@ -350,8 +377,9 @@ def _outbox(args: argparse.Namespace) -> int:
         return 0
     table: List[List[str]] = [["REFERENCE", "EVENT", "BY", "WRITTEN", "STATUS"]]
     for message in messages:
-        table.append([message["reference"], message["event"], message["channel"], message["created_at"][:16],
-                      _message_state(message)])
+        table.append(
+            [message["reference"], message["event"], message["channel"], message["created_at"][:16], _message_state(message)]
+        )
     widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
     for line in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
@@ -384,8 +412,7 @@ def _log_as_a_service() -> None:
     from asbcr import private_logs
 
     private_logs.install()
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
 
 
 def _log_delivery(result: dict) -> None:
@@ -395,13 +422,20 @@ def _log_delivery(result: dict) -> None:
     if result["sent"] or result["recorded"] or result["retrying"] or result["failed"]:
         logging.getLogger("casework.deliver").info(
             "%d sent, %d recorded only (no Notify key), %d to try again, %d failed",
-            result["sent"], result["recorded"], result["retrying"], len(result["failed"]))
+            result["sent"],
+            result["recorded"],
+            result["retrying"],
+            len(result["failed"]),
+        )
 
 
 def _report_delivery(result: dict) -> int:
     if result["sent"] or result["recorded"] or result["retrying"] or result["failed"]:
-        print(f"{result['sent']} sent, {result['recorded']} recorded only (no Notify key), "
-              f"{result['retrying']} to try again, {len(result['failed'])} failed", flush=True)
+        print(
+            f"{result['sent']} sent, {result['recorded']} recorded only (no Notify key), "
+            f"{result['retrying']} to try again, {len(result['failed'])} failed",
+            flush=True,
+        )
     for failure in result["failed"]:
         print(f"failed: {failure['reference']} {failure['event']}: {failure['error']}", file=sys.stderr, flush=True)
     return 1 if result["failed"] else 0
@@ -410,8 +444,9 @@ def _report_delivery(result: dict) -> int:
 def _retention(args: argparse.Namespace) -> int:
     from . import service
 
-    result = service.apply_retention(args.older_than_months, dry_run=args.dry_run,
-                                     conversations_older_than_days=args.conversations_older_than_days)
+    result = service.apply_retention(
+        args.older_than_months, dry_run=args.dry_run, conversations_older_than_days=args.conversations_older_than_days
+    )
     verb = "Would remove" if args.dry_run else "Removed"
     count = len(result["references"])
     print(f"{verb} personal details from {count} application(s) closed on or before {result['cutoff']}.")
@@ -474,7 +509,6 @@ def _import_published(args: argparse.Namespace) -> int:
         state = "imported" if result["imported"] else "already imported, the same figures (unchanged)"
         print(f"{season(result['year'])}: {state}")
     return 0
-
 
 
 def _read_password() -> str:

@@ -8,6 +8,7 @@ removes conversations that led to no application after CONVERSATION_RETENTION_DA
 the store on every message, so a removed conversation cannot come back: the next message starts
 an empty one.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,14 +42,14 @@ def tracker_url() -> str:
 @functools.lru_cache(maxsize=4)
 def _engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg2://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg2://" + url[len("postgresql://") :]
     return create_engine(url, pool_pre_ping=True)
 
 
 def _store_exists(url: str) -> bool:
     """A SQLite store that was never created has no conversations (and connecting would create it)."""
     if url.startswith("sqlite:///"):
-        return os.path.exists(url[len("sqlite:///"):])
+        return os.path.exists(url[len("sqlite:///") :])
     return True
 
 
@@ -60,7 +61,7 @@ def _has_events_table(connection) -> bool:
 
 def sender_of(idempotency_key: str | None) -> str | None:
     if idempotency_key and idempotency_key.startswith(CHAT_KEY_PREFIX):
-        return idempotency_key[len(CHAT_KEY_PREFIX):]
+        return idempotency_key[len(CHAT_KEY_PREFIX) :]
     return None
 
 
@@ -75,10 +76,11 @@ def remove_conversations(sender_ids: Iterable[str]) -> int:
                 return 0
             removed = 0
             for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
+                chunk = ids[start : start + 500]
                 marks = ", ".join(f":s{i}" for i in range(len(chunk)))
-                result = connection.execute(text(f"DELETE FROM events WHERE sender_id IN ({marks})"),
-                                            {f"s{i}": sender for i, sender in enumerate(chunk)})
+                result = connection.execute(
+                    text(f"DELETE FROM events WHERE sender_id IN ({marks})"), {f"s{i}": sender for i, sender in enumerate(chunk)}
+                )
                 removed += result.rowcount or 0
             return removed
     except SQLAlchemyError as error:
@@ -96,10 +98,13 @@ def expire_conversations(older_than_days: int, keep: Set[str], *, dry_run: bool 
         with _engine(tracker_url()).begin() as connection:
             if not _has_events_table(connection):
                 return 0
-            stale = [row[0] for row in connection.execute(
-                text("SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff"),
-                {"cutoff": cutoff},
-            )]
+            stale = [
+                row[0]
+                for row in connection.execute(
+                    text("SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff"),
+                    {"cutoff": cutoff},
+                )
+            ]
     except SQLAlchemyError as error:
         raise StoreUnavailable(f"the conversation store is not available ({type(error).__name__})") from None
     expired = [sender for sender in stale if sender not in keep]
@@ -145,11 +150,19 @@ def transcript(sender_id: str) -> List[Dict[str, Any]]:
         if type_name == "bot":
             buttons = _buttons(event)
             offered = {payload: title for title, payload in buttons}
-            messages.append({"speaker": "assistant", "text": said, "at": at,
-                             "buttons": [title for title, _ in buttons], "chose": None})
+            messages.append(
+                {"speaker": "assistant", "text": said, "at": at, "buttons": [title for title, _ in buttons], "chose": None}
+            )
         else:
-            messages.append({"speaker": "resident", "text": said, "at": at, "buttons": [],
-                             "chose": offered.get(said) if said is not None else None})
+            messages.append(
+                {
+                    "speaker": "resident",
+                    "text": said,
+                    "at": at,
+                    "buttons": [],
+                    "chose": offered.get(said) if said is not None else None,
+                }
+            )
     while messages and messages[-1]["speaker"] == "restart":
         messages.pop()
     return messages
@@ -165,5 +178,8 @@ def _event_data(data: Optional[str]) -> Dict[str, Any]:
 
 def _buttons(event: Dict[str, Any]) -> List[tuple]:
     buttons = (event.get("data") or {}).get("buttons") if isinstance(event.get("data"), dict) else None
-    return [(str(button.get("title")), str(button.get("payload")))
-            for button in buttons or [] if isinstance(button, dict) and button.get("title")]
+    return [
+        (str(button.get("title")), str(button.get("payload")))
+        for button in buttons or []
+        if isinstance(button, dict) and button.get("title")
+    ]

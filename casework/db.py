@@ -5,6 +5,7 @@ is the SQLite file var/applications.db. The first time a process opens a URL the
 Alembic migrations are brought to head, so there is never a manual setup step; staff
 can also run them (and see where a database stands) with `asbcr applications migrate`.
 """
+
 from __future__ import annotations
 
 import os
@@ -53,8 +54,7 @@ def get_engine(url: Optional[str] = None) -> Engine:
             except OperationalError as error:
                 engine.dispose()
                 raise StoreUnavailable(
-                    f"cannot open the applications database ({_safe_url(engine)}): "
-                    f"{_first_line(error.orig)}"
+                    f"cannot open the applications database ({_safe_url(engine)}): {_first_line(error.orig)}"
                 ) from None
             _engines[url] = engine
     return engine
@@ -151,9 +151,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         connection.execution_options(casework_write=True)
         with connection.begin():
             if connection.dialect.name == "postgresql":
-                connection.exec_driver_sql(
-                    f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})"
-                )
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
 
@@ -168,7 +166,9 @@ def current_revision(engine: Optional[Engine] = None) -> Optional[str]:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
     except OperationalError as error:
-        raise StoreUnavailable(f"cannot open the applications database ({_safe_url(engine)}): {_first_line(error.orig)}") from None
+        raise StoreUnavailable(
+            f"cannot open the applications database ({_safe_url(engine)}): {_first_line(error.orig)}"
+        ) from None
 
 
 def describe(engine: Optional[Engine] = None) -> str:

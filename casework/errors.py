@@ -3,6 +3,7 @@
 Its message is a single line a member of staff can act on; it never quotes personal
 data back, because callers (the CLI, the web server, the bot) may log it.
 """
+
 from __future__ import annotations
 
 from typing import Optional

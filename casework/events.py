@@ -6,6 +6,7 @@ published grounds; only a met threshold leads to a review, and only a held revie
 recommendations. An appeal needs something to appeal against. A withdrawal ends an
 application that is still open.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,8 +47,7 @@ REJECTION_GROUNDS = ("prejudicial", "discriminatory", "malicious", "unreasonable
 History = Sequence[Tuple[str, dt.date]]
 
 
-def check_event(history: History, event: str, date: dt.date, today: dt.date,
-                note: Optional[str]) -> Optional[str]:
+def check_event(history: History, event: str, date: dt.date, today: dt.date, note: Optional[str]) -> Optional[str]:
     """Raise CaseworkError if `event` cannot follow `history`; return a rejection's ground."""
     if event not in STAFF_EVENTS:
         raise CaseworkError(f"unknown event {event!r}; use one of: {', '.join(STAFF_EVENTS)}", field="event")
@@ -88,9 +88,7 @@ def check_event(history: History, event: str, date: dt.date, today: dt.date,
             raise CaseworkError("recommendations come from a review: record review-held first")
     elif event == APPEAL_RECEIVED:
         if not has(THRESHOLD_NOT_MET, REJECTED, REVIEW_HELD):
-            raise CaseworkError(
-                "an appeal needs a decision to appeal against: threshold-not-met, rejected or review-held"
-            )
+            raise CaseworkError("an appeal needs a decision to appeal against: threshold-not-met, rejected or review-held")
     elif event == WITHDRAWN:
         if last_name not in OPEN_STATUSES:
             raise CaseworkError(f"the application is already closed ({last_name}); it cannot be withdrawn")
@@ -100,8 +98,6 @@ def check_event(history: History, event: str, date: dt.date, today: dt.date,
         words = (note or "").split()
         ground = words[0].lower().rstrip(".,:;-") if words else ""
         if ground not in REJECTION_GROUNDS:
-            raise CaseworkError(
-                "rejected needs its ground as the note: one of " + ", ".join(REJECTION_GROUNDS), field="note"
-            )
+            raise CaseworkError("rejected needs its ground as the note: one of " + ", ".join(REJECTION_GROUNDS), field="note")
         return ground
     return None

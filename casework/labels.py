@@ -4,6 +4,7 @@ The words about a decision (its outcome's title, what each default means, the bo
 are the decision's own, from its partnership's file (casework.partnership.words); this module
 only arranges them.
 """
+
 from __future__ import annotations
 
 import re
@@ -69,7 +70,6 @@ def long_date(iso: str) -> str:
         return str(iso)
 
 
-
 def _numbers(values) -> str:
     """1, 2, 3, 5 -> "1 to 3 and 5"."""
     values = sorted(set(values))
@@ -95,5 +95,7 @@ def assumed(decision: Dict[str, Any]) -> List[str]:
         match = re.fullmatch(r"incidents\[(\d+)\]\.\w+", key)
         if match:
             numbers.append(int(match.group(1)) + 1)
-    return [f"{sentence} (incident{'s' if len(numbers) > 1 else ''} {_numbers(numbers)})" if numbers else sentence
-            for sentence, numbers in sentences.items()]
+    return [
+        f"{sentence} (incident{'s' if len(numbers) > 1 else ''} {_numbers(numbers)})" if numbers else sentence
+        for sentence, numbers in sentences.items()
+    ]

@@ -9,6 +9,7 @@ event notes) so that retention can clear exactly those and nothing the statistic
 Any change here needs a new Alembic revision in casework/migrations/versions; a test
 compares these models with the migrated schema.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -108,9 +109,7 @@ class Event(Base):
     __table_args__ = (UniqueConstraint("application_id", "sequence"),)
 
     id = Column(Integer, primary_key=True)
-    application_id = Column(
-        Integer, ForeignKey("applications.id", ondelete="RESTRICT"), nullable=False, index=True
-    )
+    application_id = Column(Integer, ForeignKey("applications.id", ondelete="RESTRICT"), nullable=False, index=True)
     # Position in the application's history (1 = received); unique per application,
     # so two staff recording at once cannot both append "the next" event.
     sequence = Column(Integer, nullable=False)
@@ -150,9 +149,7 @@ class OutboxMessage(Base):
     )
 
     id = Column(Integer, primary_key=True)
-    application_id = Column(
-        Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    application_id = Column(Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True)
     event = Column(String(30), nullable=False)
     channel = Column(String(10), nullable=False)
     # Personal data: the applicant's own email address or phone number, as they gave it.
@@ -180,8 +177,11 @@ class PublishedFigures(Base):
     __table_args__ = tuple(
         CheckConstraint(f"{column} >= 0", name=f"{column}_not_negative")
         for column in (
-            "applications_received", "threshold_not_met", "reviews_carried_out",
-            "reviews_with_recommendations", "appeals_received",
+            "applications_received",
+            "threshold_not_met",
+            "reviews_carried_out",
+            "reviews_with_recommendations",
+            "appeals_received",
         )
     )
 
@@ -266,9 +266,7 @@ class Note(Base):
     __tablename__ = "notes"
 
     id = Column(Integer, primary_key=True)
-    application_id = Column(
-        Integer, ForeignKey("applications.id", ondelete="RESTRICT"), nullable=False, index=True
-    )
+    application_id = Column(Integer, ForeignKey("applications.id", ondelete="RESTRICT"), nullable=False, index=True)
     staff_id = Column(Integer, ForeignKey("staff_accounts.id", ondelete="RESTRICT"), nullable=False)
     text = Column(Text, nullable=True)
     written_at = Column(DateTime(timezone=True), nullable=False)
@@ -280,8 +278,6 @@ class Assignment(Base):
 
     __tablename__ = "assignments"
 
-    application_id = Column(
-        Integer, ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
-    )
+    application_id = Column(Integer, ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
     staff_id = Column(Integer, ForeignKey("staff_accounts.id", ondelete="RESTRICT"), nullable=False, index=True)
     assigned_at = Column(DateTime(timezone=True), nullable=False)

@@ -18,6 +18,7 @@ Configuration (README, "Messages to applicants"):
 The Notify client (notifications-python-client) is installed in Rasa's environment, .venv, where
 its needs (requests, PyJWT, docopt) were already pinned; the web tier only writes the outbox.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,8 +48,14 @@ URL_ENV = "ASBCR_NOTIFY_URL"
 # down, rate-limited, the network): about a day in all, then the message is `failed` for staff.
 LEASE = dt.timedelta(minutes=5)
 TIMEOUT_SECONDS = 20
-RETRY_AFTER = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30),
-               dt.timedelta(hours=2), dt.timedelta(hours=6), dt.timedelta(hours=16))
+RETRY_AFTER = (
+    dt.timedelta(minutes=1),
+    dt.timedelta(minutes=5),
+    dt.timedelta(minutes=30),
+    dt.timedelta(hours=2),
+    dt.timedelta(hours=6),
+    dt.timedelta(hours=16),
+)
 MAX_ATTEMPTS = len(RETRY_AFTER) + 1
 BATCH = 100
 
@@ -83,8 +90,10 @@ def load_templates(path: Optional[str] = None, env: Optional[Mapping[str, str]] 
     is missing or wrong. An event or channel may be left out: its messages then fail, named."""
     path = path or (os.environ if env is None else env).get(TEMPLATES_ENV, "").strip()
     if not path:
-        raise CaseworkError(f"{API_KEY_ENV} is set but {TEMPLATES_ENV} names no file of Notify template ids "
-                            "(see casework/data/notify-templates.example.yml)")
+        raise CaseworkError(
+            f"{API_KEY_ENV} is set but {TEMPLATES_ENV} names no file of Notify template ids "
+            "(see casework/data/notify-templates.example.yml)"
+        )
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -96,8 +105,7 @@ def load_templates(path: Optional[str] = None, env: Optional[Mapping[str, str]] 
     templates: Dict[str, Dict[str, str]] = {}
     for event, channels in data.items():
         if event not in MESSAGE_EVENTS:
-            raise CaseworkError(f"{path}: {event!r} is not an event residents are told about "
-                                f"({', '.join(MESSAGE_EVENTS)})")
+            raise CaseworkError(f"{path}: {event!r} is not an event residents are told about ({', '.join(MESSAGE_EVENTS)})")
         if not isinstance(channels, dict) or not set(channels) <= {"email", "sms"}:
             raise CaseworkError(f"{path}: {event}: give email: and/or sms: template ids")
         for channel, template_id in channels.items():
@@ -112,8 +120,10 @@ def make_client(key: str) -> Any:
     try:
         from notifications_python_client.notifications import NotificationsAPIClient
     except ImportError:
-        raise CaseworkError("notifications-python-client is not installed in this environment: "
-                            "send messages from Rasa's environment (.venv/bin/asbcr applications deliver)") from None
+        raise CaseworkError(
+            "notifications-python-client is not installed in this environment: "
+            "send messages from Rasa's environment (.venv/bin/asbcr applications deliver)"
+        ) from None
     options: Dict[str, Any] = {"timeout": TIMEOUT_SECONDS}
     url = os.environ.get(URL_ENV, "").strip()
     if url:
@@ -121,8 +131,9 @@ def make_client(key: str) -> Any:
     return NotificationsAPIClient(key, **options)
 
 
-def deliver(*, reference: Optional[str] = None, now: Optional[dt.datetime] = None,
-            client_factory: Callable[[str], Any] = make_client) -> Dict[str, Any]:
+def deliver(
+    *, reference: Optional[str] = None, now: Optional[dt.datetime] = None, client_factory: Callable[[str], Any] = make_client
+) -> Dict[str, Any]:
     """Send every message that is due (only `reference`'s with one). Returns the counts and the
     messages that failed for good in this run, as {"reference", "event", "error"}."""
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -139,8 +150,7 @@ def deliver(*, reference: Optional[str] = None, now: Optional[dt.datetime] = Non
             continue  # another sender has it
         outcome = _finish(message_id, claimed, _send(client, claimed, templates), now)
         if outcome["status"] == "failed":
-            result["failed"].append({"reference": claimed["reference"], "event": claimed["event"],
-                                     "error": outcome["error"]})
+            result["failed"].append({"reference": claimed["reference"], "event": claimed["event"], "error": outcome["error"]})
         elif outcome["status"] == "pending":
             result["retrying"] += 1
         else:
@@ -163,8 +173,9 @@ def _record_only(reference: Optional[str], now: dt.datetime) -> int:
     with transaction() as session:
         ids = list(session.execute(_due_filter(select(OutboxMessage.id), reference, now)).scalars())
         if ids:
-            session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(
-                status="recorded", finished_at=now, last_error=None))
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(status="recorded", finished_at=now, last_error=None)
+            )
     if ids:
         log.info("%d message(s) recorded in the outbox only: %s is not set", len(ids), API_KEY_ENV)
     return len(ids)
@@ -181,8 +192,7 @@ def _claim(message_id: int, now: dt.datetime) -> Optional[Dict[str, Any]]:
     with transaction() as session:
         taken = session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status.in_(DUE),
-                   OutboxMessage.next_attempt_at <= now)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status.in_(DUE), OutboxMessage.next_attempt_at <= now)
             .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now + LEASE)
         ).rowcount
         if taken != 1:
@@ -192,32 +202,44 @@ def _claim(message_id: int, now: dt.datetime) -> Optional[Dict[str, Any]]:
             .join(Application, Application.id == OutboxMessage.application_id)
             .where(OutboxMessage.id == message_id)
         ).one()
-        return {"reference": reference, "event": message.event, "channel": message.channel,
-                "recipient": message.recipient, "personalisation": dict(message.personalisation),
-                "attempts": message.attempts}
+        return {
+            "reference": reference,
+            "event": message.event,
+            "channel": message.channel,
+            "recipient": message.recipient,
+            "personalisation": dict(message.personalisation),
+            "attempts": message.attempts,
+        }
 
 
 def _send(client: Any, message: Dict[str, Any], templates: Dict[str, Dict[str, str]]) -> Dict[str, Any]:
     template_id = templates.get(message["event"], {}).get(message["channel"])
     if template_id is None:
-        return {"status": "failed", "error": f"no Notify template id for {message['event']} by "
-                                             f"{message['channel']} in {os.environ.get(TEMPLATES_ENV)}"}
+        return {
+            "status": "failed",
+            "error": f"no Notify template id for {message['event']} by {message['channel']} in {os.environ.get(TEMPLATES_ENV)}",
+        }
     # Notify's own reference: ours and the event, never anything about the person.
     notify_reference = f"{message['reference']}/{message['event']}"
     try:
         if message["channel"] == "email":
             response = client.send_email_notification(
-                email_address=message["recipient"], template_id=template_id,
-                personalisation=message["personalisation"], reference=notify_reference)
+                email_address=message["recipient"],
+                template_id=template_id,
+                personalisation=message["personalisation"],
+                reference=notify_reference,
+            )
         else:
             response = client.send_sms_notification(
-                phone_number=message["recipient"], template_id=template_id,
-                personalisation=message["personalisation"], reference=notify_reference)
+                phone_number=message["recipient"],
+                template_id=template_id,
+                personalisation=message["personalisation"],
+                reference=notify_reference,
+            )
     except Exception as error:  # noqa: BLE001 - every failure is recorded on the message, none is lost
         status_code = getattr(error, "status_code", None)
         retry = status_code is None or status_code == 429 or status_code >= 500
-        return {"status": "retry" if retry else "failed", "error": _error_text(error, status_code),
-                "template_id": template_id}
+        return {"status": "retry" if retry else "failed", "error": _error_text(error, status_code), "template_id": template_id}
     notify_id = response.get("id") if isinstance(response, dict) else None
     return {"status": "sent", "notify_id": str(notify_id)[:64] if notify_id else None, "template_id": template_id}
 
@@ -227,8 +249,9 @@ def _error_text(error: Exception, status_code: Optional[int]) -> str:
     recipient), or the kind of failure; at most 300 characters."""
     detail = getattr(error, "message", None)
     if isinstance(detail, list):
-        detail = "; ".join(f"{item.get('error', '')}: {item.get('message', '')}" if isinstance(item, dict) else str(item)
-                           for item in detail)
+        detail = "; ".join(
+            f"{item.get('error', '')}: {item.get('message', '')}" if isinstance(item, dict) else str(item) for item in detail
+        )
     if not detail:
         detail = type(error).__name__
     text = f"{status_code} {detail}" if status_code is not None else str(detail)
@@ -245,20 +268,26 @@ def _finish(message_id: int, claimed: Dict[str, Any], outcome: Dict[str, Any], n
     if status == "sent":
         values.update(status="sent", notify_id=outcome["notify_id"], finished_at=now, last_error=None)
     elif status == "retry":
-        values.update(status="pending", last_error=outcome["error"],
-                      next_attempt_at=now + RETRY_AFTER[claimed["attempts"] - 1])
+        values.update(status="pending", last_error=outcome["error"], next_attempt_at=now + RETRY_AFTER[claimed["attempts"] - 1])
         status = "pending"
     else:
         values.update(status="failed", last_error=outcome["error"], finished_at=now)
     outcome = dict(outcome, status=status)
     with transaction() as session:
         # Only while it is still ours: retention may have removed it meanwhile.
-        session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id,
-                                                    OutboxMessage.status == "sending").values(**values))
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "sending").values(**values)
+        )
     level = logging.WARNING if status == "failed" else logging.INFO
-    log.log(level, "message about %s for %s (%s): %s%s", claimed["event"], claimed["reference"], claimed["channel"],
-            {"sent": "sent", "pending": "not sent, will try again", "failed": "FAILED"}[status],
-            f" ({outcome['error']})" if status != "sent" else "")
+    log.log(
+        level,
+        "message about %s for %s (%s): %s%s",
+        claimed["event"],
+        claimed["reference"],
+        claimed["channel"],
+        {"sent": "sent", "pending": "not sent, will try again", "failed": "FAILED"}[status],
+        f" ({outcome['error']})" if status != "sent" else "",
+    )
     return outcome
 
 
@@ -271,16 +300,24 @@ def retry_failed(reference: Optional[str] = None) -> int:
             from .service import normalise_reference
 
             query = query.join(Application, Application.id == OutboxMessage.application_id).where(
-                Application.reference == normalise_reference(reference))
+                Application.reference == normalise_reference(reference)
+            )
         ids = list(session.execute(query).scalars())
         if ids:
-            session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(
-                status="pending", attempts=0, next_attempt_at=now, finished_at=None))
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
+                .values(status="pending", attempts=0, next_attempt_at=now, finished_at=None)
+            )
     return len(ids)
 
 
-def deliver_forever(interval: float, *, should_stop: Callable[[], bool] = lambda: False,
-                    report: Callable[[Dict[str, Any]], None] = lambda result: None) -> None:
+def deliver_forever(
+    interval: float,
+    *,
+    should_stop: Callable[[], bool] = lambda: False,
+    report: Callable[[Dict[str, Any]], None] = lambda result: None,
+) -> None:
     """`deliver --watch`: every `interval` seconds. The database being away is waited out; a wrong
     configuration (CaseworkError) stops it, since waiting would not mend it."""
     while not should_stop():

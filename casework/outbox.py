@@ -13,6 +13,7 @@ it, as it already does from the chat. It goes to the applicant's email address w
 otherwise to their phone by text; an applicant who gave neither gets no message (the partnership
 writes to them).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,9 +54,15 @@ def queue(session: Session, row: Application, event: str, link: str) -> Optional
         return None
     now = dt.datetime.now(dt.timezone.utc)
     message = OutboxMessage(
-        application_id=row.id, event=event, channel=channel, recipient=recipient,
-        personalisation=personalisation(row, event, link), status="pending", attempts=0,
-        next_attempt_at=now, created_at=now,
+        application_id=row.id,
+        event=event,
+        channel=channel,
+        recipient=recipient,
+        personalisation=personalisation(row, event, link),
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
     )
     session.add(message)
     return message

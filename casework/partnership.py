@@ -6,6 +6,7 @@ letterhead and its own acknowledge_by without a code change. The partnership is 
 decision records (`rule_set.name`), never a default: an application whose decision names none,
 or names one that has no file, is refused with the reason.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,8 +35,10 @@ def acknowledgement_working_days(decision: Dict[str, Any], received: dt.date) ->
 def _deciding_name(decision: Dict[str, Any], unknown: str) -> str:
     name = ((decision or {}).get("rule_set") or {}).get("name")
     if not isinstance(name, str) or not name.strip():
-        raise CaseworkError("the application's decision does not say which partnership's rule set made it "
-                            f"(rule_set.name), so {unknown} is unknown")
+        raise CaseworkError(
+            "the application's decision does not say which partnership's rule set made it "
+            f"(rule_set.name), so {unknown} is unknown"
+        )
     return name
 
 
@@ -44,8 +47,7 @@ def _load(name: str) -> Partnership:
     try:
         return load_partnership(name)
     except PartnershipError as error:
-        raise CaseworkError(f"the partnership {name!r} named by the application's decision cannot be loaded: "
-                            f"{error}") from None
+        raise CaseworkError(f"the partnership {name!r} named by the application's decision cannot be loaded: {error}") from None
 
 
 def partnership(name: str) -> Dict[str, str]:

@@ -5,6 +5,7 @@ incidents, description, impact, the eligibility decision and why, declaration. E
 piece of text from an application is escaped before it reaches reportlab's paragraph
 markup, so a name like "<b>Jo" prints as typed.
 """
+
 from __future__ import annotations
 
 import io
@@ -59,8 +60,11 @@ def _register_fonts() -> Tuple[str, str]:
             pdfmetrics.registerFont(TTFont("CaseworkSans", regular))
             pdfmetrics.registerFont(TTFont("CaseworkSans-Bold", bold))
             pdfmetrics.registerFontFamily(
-                "CaseworkSans", normal="CaseworkSans", bold="CaseworkSans-Bold",
-                italic="CaseworkSans", boldItalic="CaseworkSans-Bold",
+                "CaseworkSans",
+                normal="CaseworkSans",
+                bold="CaseworkSans-Bold",
+                italic="CaseworkSans",
+                boldItalic="CaseworkSans-Bold",
             )
             _fonts = ("CaseworkSans", "CaseworkSans-Bold")
             return _fonts
@@ -94,14 +98,18 @@ def _summary(rows: List[Tuple[str, str]], styles) -> Table:
     """A two-column key/value list, like the GOV.UK summary list."""
     data = [[Paragraph(escape(key), styles["label"]), Paragraph(value, styles["body"])] for key, value in rows]
     table = Table(data, colWidths=[56 * mm, None], hAlign="LEFT")
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 6),
-        ("TOPPADDING", (0, 0), (-1, -1), 4),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            ]
+        )
+    )
     return table
 
 
@@ -122,22 +130,28 @@ def _incidents(facts: Dict[str, Any], decision: Dict[str, Any], styles) -> List[
         incident = incident if isinstance(incident, dict) else {}
         when = incident.get("date")
         reported_on = incident.get("reported_on") or when
-        data.append([
-            Paragraph(str(number), styles["cell"]),
-            Paragraph(_text(labels.long_date(when) if when else None, "Not known"), styles["cell"]),
-            Paragraph(escape(labels.reported_to(incident.get("reported_to"), decision)), styles["cell"]),
-            Paragraph(_text(labels.long_date(reported_on) if reported_on else None, "Not known"), styles["cell"]),
-            Paragraph(_text(incident.get("reference"), "None given"), styles["cell"]),
-        ])
+        data.append(
+            [
+                Paragraph(str(number), styles["cell"]),
+                Paragraph(_text(labels.long_date(when) if when else None, "Not known"), styles["cell"]),
+                Paragraph(escape(labels.reported_to(incident.get("reported_to"), decision)), styles["cell"]),
+                Paragraph(_text(labels.long_date(reported_on) if reported_on else None, "Not known"), styles["cell"]),
+                Paragraph(_text(incident.get("reference"), "None given"), styles["cell"]),
+            ]
+        )
     table = Table(data, colWidths=[8 * mm, 37 * mm, 44 * mm, 37 * mm, None], repeatRows=1, hAlign="LEFT")
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
-        ("LEFTPADDING", (0, 0), (-1, -1), 4),
-        ("TOPPADDING", (0, 0), (-1, -1), 4),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.5, RULE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 4),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            ]
+        )
+    )
     notes = []
     if facts.get("incidents_related") is False:
         notes.append(Paragraph("The applicant said these incidents are not all about the same problem.", styles["small"]))
@@ -164,15 +178,19 @@ def _decision(decision: Dict[str, Any], styles) -> List[Any]:
     assumed = labels.assumed(decision)
     if assumed:
         body.append(Spacer(1, 4))
-        body.append(Paragraph(
-            "Assumed, because the applicant did not say otherwise: " + escape("; ".join(assumed)) + ".",
-            styles["small"],
-        ))
+        body.append(
+            Paragraph(
+                "Assumed, because the applicant did not say otherwise: " + escape("; ".join(assumed)) + ".",
+                styles["small"],
+            )
+        )
     body.append(Spacer(1, 4))
-    body.append(Paragraph(
-        "This is the assistant's view from the facts given. The partnership makes the threshold decision.",
-        styles["small"],
-    ))
+    body.append(
+        Paragraph(
+            "This is the assistant's view from the facts given. The partnership makes the threshold decision.",
+            styles["small"],
+        )
+    )
     return body
 
 
@@ -185,10 +203,12 @@ def _declaration(application: Dict[str, Any], org: Dict[str, str], styles) -> Li
     )
     body: List[Any] = [Paragraph(text, styles["body"]), Spacer(1, 6)]
     if application.get("channel") == "chat":
-        body.append(Paragraph(
-            f"Confirmed online by the applicant on {escape(labels.long_date(application['received']))}.",
-            styles["body"],
-        ))
+        body.append(
+            Paragraph(
+                f"Confirmed online by the applicant on {escape(labels.long_date(application['received']))}.",
+                styles["body"],
+            )
+        )
     else:
         lines = Table(
             [["Signed", "", "", "Date", ""]],
@@ -197,13 +217,17 @@ def _declaration(application: Dict[str, Any], org: Dict[str, str], styles) -> Li
             hAlign="LEFT",
         )
         regular, bold = _register_fonts()
-        lines.setStyle(TableStyle([
-            ("FONT", (0, 0), (-1, -1), bold, 10),
-            ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
-            ("LINEBELOW", (1, 0), (1, 0), 0.75, INK),
-            ("LINEBELOW", (4, 0), (4, 0), 0.75, INK),
-            ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ]))
+        lines.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, -1), bold, 10),
+                    ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                    ("LINEBELOW", (1, 0), (1, 0), 0.75, INK),
+                    ("LINEBELOW", (4, 0), (4, 0), 0.75, INK),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ]
+            )
+        )
         body.append(lines)
     return body
 
@@ -270,20 +294,33 @@ def render_application(application: Dict[str, Any]) -> bytes:
         Paragraph(escape(org["name"]), styles["org"]),
         Paragraph("Anti-social Behaviour Case Review application", styles["title"]),
     ]
-    header = _summary([
-        ("Reference", f"<b>{escape(reference)}</b>"),
-        ("Received", escape(labels.long_date(application["received"]))),
-        ("How it arrived", escape(labels.CHANNELS.get(application.get("channel"), str(application.get("channel"))))),
-        ("Receipt confirmed by", escape(labels.long_date(application["acknowledge_by"]))),
-    ], styles)
+    header = _summary(
+        [
+            ("Reference", f"<b>{escape(reference)}</b>"),
+            ("Received", escape(labels.long_date(application["received"]))),
+            ("How it arrived", escape(labels.CHANNELS.get(application.get("channel"), str(application.get("channel"))))),
+            ("Receipt confirmed by", escape(labels.long_date(application["acknowledge_by"]))),
+        ],
+        styles,
+    )
     story += [header, Spacer(1, 4)]
 
-    story += _section(1, "Applicant", [_summary([
-        ("Name", _text(applicant.get("name"))),
-        ("Email", _text(applicant.get("email"))),
-        ("Telephone", _text(applicant.get("phone"))),
-        ("Address", _text(applicant.get("address"))),
-    ], styles)], styles)
+    story += _section(
+        1,
+        "Applicant",
+        [
+            _summary(
+                [
+                    ("Name", _text(applicant.get("name"))),
+                    ("Email", _text(applicant.get("email"))),
+                    ("Telephone", _text(applicant.get("phone"))),
+                    ("Address", _text(applicant.get("address"))),
+                ],
+                styles,
+            )
+        ],
+        styles,
+    )
 
     on_behalf = bool(application.get("on_behalf"))
     affected_rows = [("Applying for someone else", "Yes" if on_behalf else "No")]
@@ -291,18 +328,19 @@ def render_application(application: Dict[str, Any]) -> bytes:
         affected_rows += [
             ("Person, business or group affected", _text(victim.get("name"))),
             ("Relationship to applicant", _text(victim.get("relationship"))),
-            ("Their contact details", _text(
-                "\n".join(victim[key] for key in ("address", "phone", "email") if victim.get(key)) or None
-            )),
+            (
+                "Their contact details",
+                _text("\n".join(victim[key] for key in ("address", "phone", "email") if victim.get(key)) or None),
+            ),
         ]
     affected_rows.append(("Consent", escape(labels.consent(on_behalf, application.get("consent")))))
     story += _section(2, "Person affected and consent", [_summary(affected_rows, styles)], styles)
 
     story += _section(3, "Incidents", _incidents(facts, decision, styles), styles)
-    story += _section(4, "Description of the anti-social behaviour",
-                      [Paragraph(_text(application.get("description")), styles["body"])], styles)
-    story += _section(5, "Impact on the person affected",
-                      [Paragraph(_text(application.get("impact")), styles["body"])], styles)
+    story += _section(
+        4, "Description of the anti-social behaviour", [Paragraph(_text(application.get("description")), styles["body"])], styles
+    )
+    story += _section(5, "Impact on the person affected", [Paragraph(_text(application.get("impact")), styles["body"])], styles)
     story += _section(6, "Eligibility decision and why", _decision(decision, styles), styles)
     story += _section(7, "Declaration", _declaration(application, org, styles), styles)
     events = application.get("events") or []

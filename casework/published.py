@@ -4,6 +4,7 @@ council's page printed it (casework/data/README.md says where they come from).
 The database side (storing, refusing a year that also has recorded applications) is in
 casework.service; this module touches no database.
 """
+
 from __future__ import annotations
 
 import csv
@@ -57,9 +58,7 @@ def parse_csv(text: str, name: str) -> List[PublishedYear]:
         if tuple(cell.strip() for cell in header) != HEADER:
             found = ",".join(header)
             found = found if len(found) <= 120 else found[:117] + "..."
-            raise CaseworkError(
-                f"{name} line {rows.line_num}: the header must be {','.join(HEADER)}, not {found!r}"
-            )
+            raise CaseworkError(f"{name} line {rows.line_num}: the header must be {','.join(HEADER)}, not {found!r}")
         years: List[PublishedYear] = []
         seen: Dict[int, int] = {}
         for row in rows:
@@ -80,8 +79,7 @@ def _parse_row(row: List[str], line: int, name: str, seen: Dict[int, int]) -> Pu
     cells = [cell.strip() for cell in row]
     if not _YEAR.fullmatch(cells[0]) or not FIRST_YEAR <= int(cells[0]) <= LAST_YEAR:
         raise CaseworkError(
-            f"{where}: year must be the year its April falls in, like 2022 for April 2022 - March 2023, "
-            f"not {_shown(cells[0])}"
+            f"{where}: year must be the year its April falls in, like 2022 for April 2022 - March 2023, not {_shown(cells[0])}"
         )
     year = int(cells[0])
     if year in seen:
@@ -124,7 +122,7 @@ def page_blocks() -> Dict[int, Tuple[str, Tuple[str, ...]]]:
         heading = _HEADING.fullmatch(line)
         if not heading:
             continue
-        counted = [text for text in lines[index + 1:index + 1 + 1 + len(COUNTS)] if text]
+        counted = [text for text in lines[index + 1 : index + 1 + 1 + len(COUNTS)] if text]
         tails = [_COUNT_LINE.fullmatch(text) for text in counted]
         if len(tails) != len(COUNTS) or not all(tails):
             raise AssertionError(f"{PAGE_COPY.name}: the year under {line!r} does not have its five count lines")

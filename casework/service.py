@@ -4,6 +4,7 @@ Every function takes and returns plain JSON-ready dicts and raises CaseworkError
 line) for bad input. Logs name applications by reference only, never by a person's
 name, email, phone or address.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -75,8 +76,11 @@ def create_application(application: Dict[str, Any], *, idempotency_key: Optional
         raise
     log.info(
         "application %s created (channel %s, outcome %s, rule set %s %s)",
-        result["reference"], clean["channel"], decision["outcome"],
-        decision["rule_set"]["name"], decision["rule_set"]["version"],
+        result["reference"],
+        clean["channel"],
+        decision["outcome"],
+        decision["rule_set"]["name"],
+        decision["rule_set"]["version"],
     )
     return result
 
@@ -96,8 +100,7 @@ def decide_for(clean: Dict[str, Any]) -> Dict[str, Any]:
     return decision
 
 
-def _insert(session: Session, clean: Dict[str, Any], decision: Dict[str, Any],
-            idempotency_key: Optional[str]) -> Application:
+def _insert(session: Session, clean: Dict[str, Any], decision: Dict[str, Any], idempotency_key: Optional[str]) -> Application:
     received: dt.date = clean["received"]
     # The promise of the partnership the decision records, as in force on the day of receipt;
     # stored, so a later change to the file leaves this application's date as it was given.
@@ -148,18 +151,15 @@ def _next_reference(session: Session, year: int) -> str:
         session.add(ReferenceCounter(year=year, last_number=0))
         session.flush()
     session.execute(
-        update(ReferenceCounter)
-        .where(ReferenceCounter.year == year)
-        .values(last_number=ReferenceCounter.last_number + 1)
+        update(ReferenceCounter).where(ReferenceCounter.year == year).values(last_number=ReferenceCounter.last_number + 1)
     )
-    number = session.execute(
-        select(ReferenceCounter.last_number).where(ReferenceCounter.year == year)
-    ).scalar_one()
+    number = session.execute(select(ReferenceCounter.last_number).where(ReferenceCounter.year == year)).scalar_one()
     return f"{REFERENCE_PREFIX}-{year}-{number:04d}"
 
 
-def _append_event(session: Session, row: Application, name: str, date: dt.date, *,
-                  note: Optional[str], ground: Optional[str], sequence: int) -> Event:
+def _append_event(
+    session: Session, row: Application, name: str, date: dt.date, *, note: Optional[str], ground: Optional[str], sequence: int
+) -> Event:
     event = Event(
         application=row,
         sequence=sequence,
@@ -175,9 +175,7 @@ def _append_event(session: Session, row: Application, name: str, date: dt.date, 
 
 def _find_by_idempotency_key(key: str) -> Optional[Dict[str, Any]]:
     with transaction(write=False) as session:
-        row = session.execute(
-            select(Application).where(Application.idempotency_key == key)
-        ).scalar_one_or_none()
+        row = session.execute(select(Application).where(Application.idempotency_key == key)).scalar_one_or_none()
         return None if row is None else _creation_result(row, created=False)
 
 
@@ -238,8 +236,15 @@ def update_chat_application(reference: str, application: Dict[str, Any], *, idem
             row.victim, row.description, row.impact = clean["victim"], clean["description"], clean["impact"]
             row.on_behalf, row.consent, row.facts = clean["on_behalf"], clean["consent"], clean["facts"]
             row.decision, row.outcome = decision, decision["outcome"]
-            _append_event(session, row, ev.RESIDENT_UPDATED, today(), note="changed: " + ", ".join(changed),
-                          ground=None, sequence=len(row.events) + 1)
+            _append_event(
+                session,
+                row,
+                ev.RESIDENT_UPDATED,
+                today(),
+                note="changed: " + ", ".join(changed),
+                ground=None,
+                sequence=len(row.events) + 1,
+            )
         result = dict(_creation_result(row, created=False), changed=changed)
     if changed:
         log.info("application %s updated from its conversation (%d part(s) changed)", reference, len(changed))
@@ -253,10 +258,16 @@ def note_chat_change(reference: str, idempotency_key: str, outcome: str) -> None
         row = _chat_row(session, reference, idempotency_key)
         if row.anonymised_on is not None:
             return
-        _append_event(session, row, ev.RESIDENT_UPDATED, today(),
-                      note=f"answers changed in the chat after applying; the assistant's view is now "
-                           f"{str(outcome)[:40]}; the application was not changed",
-                      ground=None, sequence=len(row.events) + 1)
+        _append_event(
+            session,
+            row,
+            ev.RESIDENT_UPDATED,
+            today(),
+            note=f"answers changed in the chat after applying; the assistant's view is now "
+            f"{str(outcome)[:40]}; the application was not changed",
+            ground=None,
+            sequence=len(row.events) + 1,
+        )
     log.info("application %s: the resident's answers changed after applying", reference)
 
 
@@ -304,7 +315,8 @@ def get_application(reference: str) -> Dict[str, Any]:
 
 def _assigned_to(session: Session, application_id: int) -> Optional[Dict[str, Any]]:
     found = session.execute(
-        select(StaffAccount).join(Assignment, Assignment.staff_id == StaffAccount.id)
+        select(StaffAccount)
+        .join(Assignment, Assignment.staff_id == StaffAccount.id)
         .where(Assignment.application_id == application_id)
     ).scalar_one_or_none()
     return None if found is None else {"id": found.id, "name": found.name, "email": found.email}
@@ -312,11 +324,12 @@ def _assigned_to(session: Session, application_id: int) -> Optional[Dict[str, An
 
 def _notes(session: Session, application_id: int) -> List[Dict[str, Any]]:
     rows = session.execute(
-        select(Note, StaffAccount.name).join(StaffAccount, StaffAccount.id == Note.staff_id)
-        .where(Note.application_id == application_id).order_by(Note.id)
+        select(Note, StaffAccount.name)
+        .join(StaffAccount, StaffAccount.id == Note.staff_id)
+        .where(Note.application_id == application_id)
+        .order_by(Note.id)
     ).all()
-    return [{"author": name, "written_at": _aware(note.written_at).isoformat(), "text": note.text}
-            for note, name in rows]
+    return [{"author": name, "written_at": _aware(note.written_at).isoformat(), "text": note.text} for note, name in rows]
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -324,8 +337,9 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
 
 
-def is_overdue(status: str, acknowledge_by_day: dt.date, anonymised_on: Optional[dt.date] = None,
-               day: Optional[dt.date] = None) -> bool:
+def is_overdue(
+    status: str, acknowledge_by_day: dt.date, anonymised_on: Optional[dt.date] = None, day: Optional[dt.date] = None
+) -> bool:
     """The day by which the partnership promised to confirm receipt has passed and nobody has
     recorded anything since: the application is still only `received`."""
     return status == ev.RECEIVED and anonymised_on is None and acknowledge_by_day < (day or today())
@@ -449,9 +463,15 @@ def current_financial_year(day: Optional[dt.date] = None) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
-def list_applications(*, status: Optional[str] = None, year: Optional[int] = None,
-                      channel: Optional[str] = None, overdue: bool = False, assigned_to: Optional[int] = None,
-                      search: Optional[str] = None) -> List[Dict[str, Any]]:
+def list_applications(
+    *,
+    status: Optional[str] = None,
+    year: Optional[int] = None,
+    channel: Optional[str] = None,
+    overdue: bool = False,
+    assigned_to: Optional[int] = None,
+    search: Optional[str] = None,
+) -> List[Dict[str, Any]]:
     """Summaries, newest first. `status` is an event name, `open` or `closed`; `year`
     is the April-to-March year of receipt, as in the published figures; `overdue` only those
     past their acknowledge-by day with nothing recorded (is_overdue); `assigned_to` a staff
@@ -466,8 +486,9 @@ def list_applications(*, status: Optional[str] = None, year: Optional[int] = Non
         elif status in ev.STATUSES:
             query = query.where(Application.status == status)
         else:
-            raise CaseworkError(f"unknown status {status!r}; use open, closed or one of: {', '.join(ev.STATUSES)}",
-                                field="status")
+            raise CaseworkError(
+                f"unknown status {status!r}; use open, closed or one of: {', '.join(ev.STATUSES)}", field="status"
+            )
     if year is not None:
         first, last = financial_year(year)
         query = query.where(Application.received.between(first, last))
@@ -476,21 +497,27 @@ def list_applications(*, status: Optional[str] = None, year: Optional[int] = Non
             raise CaseworkError(f"unknown channel {channel!r}; use one of: {', '.join(CHANNELS)}", field="channel")
         query = query.where(Application.channel == channel)
     if overdue:
-        query = query.where(Application.status == ev.RECEIVED, Application.anonymised_on.is_(None),
-                            Application.acknowledge_by < today())
+        query = query.where(
+            Application.status == ev.RECEIVED, Application.anonymised_on.is_(None), Application.acknowledge_by < today()
+        )
     if assigned_to is not None:
-        query = query.where(Application.id.in_(select(Assignment.application_id)
-                                               .where(Assignment.staff_id == assigned_to)))
+        query = query.where(Application.id.in_(select(Assignment.application_id).where(Assignment.staff_id == assigned_to)))
     if search is not None:
         query = query.where(_matches(search))
     query = query.order_by(Application.received.desc(), Application.id.desc())
     with transaction(write=False) as session:
         rows = list(session.execute(query).scalars())
-        officers = dict(session.execute(
-            select(Assignment.application_id, StaffAccount.name)
-            .join(StaffAccount, StaffAccount.id == Assignment.staff_id)
-            .where(Assignment.application_id.in_([row.id for row in rows]))
-        ).all()) if rows else {}
+        officers = (
+            dict(
+                session.execute(
+                    select(Assignment.application_id, StaffAccount.name)
+                    .join(StaffAccount, StaffAccount.id == Assignment.staff_id)
+                    .where(Assignment.application_id.in_([row.id for row in rows]))
+                ).all()
+            )
+            if rows
+            else {}
+        )
         return [
             {
                 "reference": row.reference,
@@ -527,8 +554,9 @@ def _matches(search: Any):
 # --- casework ---------------------------------------------------------------------
 
 
-def record_event(reference: str, event: str, date: Union[str, dt.date, None] = None,
-                 note: Optional[str] = None) -> Dict[str, Any]:
+def record_event(
+    reference: str, event: str, date: Union[str, dt.date, None] = None, note: Optional[str] = None
+) -> Dict[str, Any]:
     """Append what happened to an application; refuse it when it is out of order."""
     day = parse_date(date, "date") if date is not None else today()
     if note is not None:
@@ -578,8 +606,9 @@ def assign(reference: str, staff_id: Optional[int], now: Optional[dt.datetime] =
             if account is None:
                 raise CaseworkError("choose an officer from the list: that account does not exist", field="officer")
             if current is None:
-                session.add(Assignment(application_id=row.id, staff_id=account.id,
-                                       assigned_at=now or dt.datetime.now(dt.timezone.utc)))
+                session.add(
+                    Assignment(application_id=row.id, staff_id=account.id, assigned_at=now or dt.datetime.now(dt.timezone.utc))
+                )
             elif current.staff_id != account.id:
                 current.staff_id, current.assigned_at = account.id, now or dt.datetime.now(dt.timezone.utc)
             after = {"id": account.id, "name": account.name, "email": account.email}
@@ -604,7 +633,8 @@ def add_note(reference: str, staff_id: int, text: Any, now: Optional[dt.datetime
         if row.anonymised_on is not None:
             raise CaseworkError(
                 f"{row.reference}: personal details were removed on {row.anonymised_on.isoformat()}; "
-                "nothing more can be recorded", field="note"
+                "nothing more can be recorded",
+                field="note",
             )
         if session.get(StaffAccount, staff_id) is None:
             raise CaseworkError("only a member of staff with an account can add a note")
@@ -643,7 +673,7 @@ def stats(year: int) -> str:
 
 
 def stats_source(year: int) -> str:
-    """"published" when `year`'s figures are the council's imported ones, else "recorded"."""
+    """ "published" when `year`'s figures are the council's imported ones, else "recorded"."""
     return _figures(year)[0]
 
 
@@ -660,14 +690,10 @@ def _figures(year: Any) -> tuple:
 
 
 def _recorded_counts(session: Session, first: dt.date, last: dt.date) -> Dict[str, int]:
-    received = session.execute(
-        select(func.count(Application.id)).where(Application.received.between(first, last))
-    ).scalar_one()
+    received = session.execute(select(func.count(Application.id)).where(Application.received.between(first, last))).scalar_one()
     by_event = dict(
         session.execute(
-            select(Event.name, func.count(Event.id))
-            .where(Event.date.between(first, last))
-            .group_by(Event.name)
+            select(Event.name, func.count(Event.id)).where(Event.date.between(first, last)).group_by(Event.name)
         ).all()
     )
     return {
@@ -684,17 +710,27 @@ def _published_counts(row: PublishedFigures) -> Dict[str, int]:
 
 
 def _both_message(year: int, recorded: Dict[str, int], *, importing: bool = False) -> str:
-    counted = ", ".join(f"{value} {label}" for label, value in (
-        ("received", recorded["received"]), ("threshold not met", recorded["not_met"]),
-        ("reviews", recorded["reviews"]), ("with recommendations", recorded["recommendations"]),
-        ("appeals", recorded["appeals"]),
-    ) if value)
+    counted = ", ".join(
+        f"{value} {label}"
+        for label, value in (
+            ("received", recorded["received"]),
+            ("threshold not met", recorded["not_met"]),
+            ("reviews", recorded["reviews"]),
+            ("with recommendations", recorded["recommendations"]),
+            ("appeals", recorded["appeals"]),
+        )
+        if value
+    )
     season = published.season(year)
     if importing:
-        return (f"{season} already has applications recorded here ({counted}); published figures for it "
-                f"would count them twice, so nothing was imported (see asbcr applications list --year {year})")
-    return (f"{season} has the council's published figures and also applications recorded here ({counted}); "
-            f"the two are not added up (see asbcr applications list --year {year})")
+        return (
+            f"{season} already has applications recorded here ({counted}); published figures for it "
+            f"would count them twice, so nothing was imported (see asbcr applications list --year {year})"
+        )
+    return (
+        f"{season} has the council's published figures and also applications recorded here ({counted}); "
+        f"the two are not added up (see asbcr applications list --year {year})"
+    )
 
 
 def import_published(text: str, name: str) -> List[Dict[str, Any]]:
@@ -732,23 +768,32 @@ def import_published(text: str, name: str) -> List[Dict[str, Any]]:
                 recorded = _recorded_counts(session, first, last)
                 if any(recorded.values()):
                     raise CaseworkError(f"{name} line {item.line}: " + _both_message(item.year, recorded, importing=True))
-                session.add(PublishedFigures(
-                    year=item.year, source=source, imported_at=now,
-                    **dict(zip(published.COUNTS, item.counts)),
-                ))
+                session.add(
+                    PublishedFigures(
+                        year=item.year,
+                        source=source,
+                        imported_at=now,
+                        **dict(zip(published.COUNTS, item.counts)),
+                    )
+                )
                 results.append({"year": item.year, "imported": True})
     except IntegrityError:
         raise CaseworkError("another import of published figures ran at the same time; run this one again") from None
-    log.info("published figures from %s: %d year(s) imported, %d already held", source,
-             sum(r["imported"] for r in results), sum(not r["imported"] for r in results))
+    log.info(
+        "published figures from %s: %d year(s) imported, %d already held",
+        source,
+        sum(r["imported"] for r in results),
+        sum(not r["imported"] for r in results),
+    )
     return results
 
 
 # --- personal data ----------------------------------------------------------------
 
 
-def apply_retention(older_than_months: int, *, dry_run: bool = False,
-                    conversations_older_than_days: Optional[int] = None) -> Dict[str, Any]:
+def apply_retention(
+    older_than_months: int, *, dry_run: bool = False, conversations_older_than_days: Optional[int] = None
+) -> Dict[str, Any]:
     """Remove personal details from applications closed at least `older_than_months` ago.
 
     Closed means the latest event ends the partnership's part (see casework.events);
@@ -763,17 +808,16 @@ def apply_retention(older_than_months: int, *, dry_run: bool = False,
 
     if conversations_older_than_days is None:
         conversations_older_than_days = conversations.CONVERSATION_RETENTION_DAYS
-    if isinstance(conversations_older_than_days, bool) or not isinstance(conversations_older_than_days, int) \
-            or conversations_older_than_days < 1:
+    if (
+        isinstance(conversations_older_than_days, bool)
+        or not isinstance(conversations_older_than_days, int)
+        or conversations_older_than_days < 1
+    ):
         raise CaseworkError("the conversation retention period must be a whole number of days, at least 1")
     if isinstance(older_than_months, bool) or not isinstance(older_than_months, int) or older_than_months < 1:
         raise CaseworkError("the retention period must be a whole number of months, at least 1")
     cutoff = months_before(today(), older_than_months)
-    last_event = (
-        select(Event.application_id, func.max(Event.date).label("last_date"))
-        .group_by(Event.application_id)
-        .subquery()
-    )
+    last_event = select(Event.application_id, func.max(Event.date).label("last_date")).group_by(Event.application_id).subquery()
     query = (
         select(Application)
         .join(last_event, last_event.c.application_id == Application.id)
@@ -801,10 +845,12 @@ def apply_retention(older_than_months: int, *, dry_run: bool = False,
     expired = conversations.expire_conversations(conversations_older_than_days, keep, dry_run=dry_run)
     log.info(
         "retention %s %d closed application(s) closed on or before %s and %d conversation(s) without one",
-        "would anonymise" if dry_run else "anonymised", len(references), cutoff.isoformat(), expired,
+        "would anonymise" if dry_run else "anonymised",
+        len(references),
+        cutoff.isoformat(),
+        expired,
     )
-    return {"cutoff": cutoff.isoformat(), "dry_run": dry_run, "references": references,
-            "conversations_removed": expired}
+    return {"cutoff": cutoff.isoformat(), "dry_run": dry_run, "references": references, "conversations_removed": expired}
 
 
 def forget_by_token(token: str) -> Dict[str, Any]:
@@ -839,8 +885,7 @@ def _anonymise(row: Application) -> None:
     facts = dict(row.facts or {})
     if isinstance(facts.get("incidents"), list):
         facts["incidents"] = [
-            {key: value for key, value in incident.items() if key != "reference"}
-            if isinstance(incident, dict) else incident
+            {key: value for key, value in incident.items() if key != "reference"} if isinstance(incident, dict) else incident
             for incident in facts["incidents"]
         ]
     row.facts = facts

@@ -12,6 +12,7 @@ The console's HTTP side is web/staff_auth.py; this module is what it stores and 
 Times are passed in by the caller (`now`, aware UTC), so the web tier's clock decides and tests
 move it instead of waiting.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -143,8 +144,9 @@ def add_account(name: Any, email: Any, role: Any, password: Any, *, now: Optiona
         with transaction() as session:
             if session.execute(select(StaffAccount.id).where(StaffAccount.email == address)).first():
                 raise CaseworkError(f"a staff account with the email {address} already exists")
-            row = StaffAccount(name=name.strip(), email=address, role=role, password_hash=password_hash,
-                               created_at=now or utc_now())
+            row = StaffAccount(
+                name=name.strip(), email=address, role=role, password_hash=password_hash, created_at=now or utc_now()
+            )
             session.add(row)
             session.flush()
             member = _member(row)
@@ -157,8 +159,9 @@ def add_account(name: Any, email: Any, role: Any, password: Any, *, now: Optiona
 def list_accounts() -> List[StaffMember]:
     """Every staff account, by name (the console's "assign an officer" list)."""
     with transaction(write=False) as session:
-        return [_member(row) for row in
-                session.execute(select(StaffAccount).order_by(StaffAccount.name, StaffAccount.id)).scalars()]
+        return [
+            _member(row) for row in session.execute(select(StaffAccount).order_by(StaffAccount.name, StaffAccount.id)).scalars()
+        ]
 
 
 def account_by_email(email: Any) -> Optional[StaffMember]:
@@ -172,8 +175,7 @@ def account_by_email(email: Any) -> Optional[StaffMember]:
 
 
 def _throttle_keys(email: str, address: str) -> Dict[str, int]:
-    return {f"email:{email[:320]}": ACCOUNT_FAILURES_BEFORE_LOCK,
-            f"address:{address[:64]}": ADDRESS_FAILURES_BEFORE_LOCK}
+    return {f"email:{email[:320]}": ACCOUNT_FAILURES_BEFORE_LOCK, f"address:{address[:64]}": ADDRESS_FAILURES_BEFORE_LOCK}
 
 
 def sign_in_with_password(email: Any, password: Any, address: str, now: dt.datetime) -> StaffMember:
@@ -182,8 +184,11 @@ def sign_in_with_password(email: Any, password: Any, address: str, now: dt.datet
     typed = normalise_email(email)
     keys = _throttle_keys(typed, address)
     with transaction(write=False) as session:
-        locks = [_aware(row.locked_until) for row in session.execute(
-            select(SignInThrottle).where(SignInThrottle.key.in_(keys))).scalars() if row.locked_until]
+        locks = [
+            _aware(row.locked_until)
+            for row in session.execute(select(SignInThrottle).where(SignInThrottle.key.in_(keys))).scalars()
+            if row.locked_until
+        ]
         row = session.execute(select(StaffAccount).where(StaffAccount.email == typed)).scalar_one_or_none()
         account = (_member(row), row.password_hash) if row else None
     actor = account[0].email if account else UNKNOWN_ACTOR
@@ -224,8 +229,9 @@ def _count_failure(keys: Dict[str, int], now: dt.datetime) -> Optional[dt.dateti
             locked_until = None
             with transaction() as session:
                 for key, limit in keys.items():
-                    row = session.execute(select(SignInThrottle).where(SignInThrottle.key == key)
-                                          .with_for_update()).scalar_one_or_none()
+                    row = session.execute(
+                        select(SignInThrottle).where(SignInThrottle.key == key).with_for_update()
+                    ).scalar_one_or_none()
                     if row is None:
                         row = SignInThrottle(key=key, failures=0, first_failure_at=now)
                         session.add(row)
@@ -258,10 +264,16 @@ def open_session(member: StaffMember, now: dt.datetime) -> Tuple[str, str]:
     past their expiry, anyone's, are removed on the way."""
     session_id, csrf_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     with transaction() as session:
-        session.execute(delete(StaffSession).where(or_(StaffSession.last_seen_at < now - IDLE_TIMEOUT,
-                                                       StaffSession.created_at < now - ABSOLUTE_TIMEOUT)))
-        session.add(StaffSession(id_hash=_id_hash(session_id), staff_id=member.id, csrf_token=csrf_token,
-                                 created_at=now, last_seen_at=now))
+        session.execute(
+            delete(StaffSession).where(
+                or_(StaffSession.last_seen_at < now - IDLE_TIMEOUT, StaffSession.created_at < now - ABSOLUTE_TIMEOUT)
+            )
+        )
+        session.add(
+            StaffSession(
+                id_hash=_id_hash(session_id), staff_id=member.id, csrf_token=csrf_token, created_at=now, last_seen_at=now
+            )
+        )
     return session_id, csrf_token
 
 
@@ -291,8 +303,15 @@ def close_session(session_id: Any) -> None:
 # --- the audit log ----------------------------------------------------------------
 
 
-def audit(actor: Union[StaffMember, str], action: str, *, reference: Optional[str] = None,
-          detail: Optional[str] = None, address: Optional[str] = None, now: Optional[dt.datetime] = None) -> None:
+def audit(
+    actor: Union[StaffMember, str],
+    action: str,
+    *,
+    reference: Optional[str] = None,
+    detail: Optional[str] = None,
+    address: Optional[str] = None,
+    now: Optional[dt.datetime] = None,
+) -> None:
     """Add one entry: `actor` is the member of staff (or MACHINE_ACTOR), `action` a short name
     ("viewed", "recorded-event", ...), `reference` the application's, `detail` what changed
     (an event's name, never a resident's words)."""
@@ -300,23 +319,37 @@ def audit(actor: Union[StaffMember, str], action: str, *, reference: Optional[st
     if not who or not isinstance(action, str) or not action or len(action) > 40:
         raise CaseworkError("an audit entry needs who and a short action")
     with transaction() as session:
-        session.add(AuditEntry(at=now or utc_now(), actor=who[:320], action=action, reference=reference,
-                               detail=detail, address=address[:64] if address else None))
+        session.add(
+            AuditEntry(
+                at=now or utc_now(),
+                actor=who[:320],
+                action=action,
+                reference=reference,
+                detail=detail,
+                address=address[:64] if address else None,
+            )
+        )
 
 
-def audit_log(viewer: StaffMember, *, reference: Optional[str] = None, limit: int = 200,
-              offset: int = 0) -> List[Dict[str, Any]]:
+def audit_log(viewer: StaffMember, *, reference: Optional[str] = None, limit: int = 200, offset: int = 0) -> List[Dict[str, Any]]:
     """The newest entries first (for one application when `reference` is given), `offset` of
     them left out (the console pages through it). Admins only."""
     _admins_only(viewer)
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(max(1, min(int(limit), 1000))) \
-        .offset(max(0, int(offset)))
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(max(1, min(int(limit), 1000))).offset(max(0, int(offset)))
     if reference:
         query = query.where(AuditEntry.reference == reference)
     with transaction(write=False) as session:
-        return [{"at": _aware(row.at).isoformat(), "actor": row.actor, "action": row.action,
-                 "reference": row.reference, "detail": row.detail, "address": row.address}
-                for row in session.execute(query).scalars()]
+        return [
+            {
+                "at": _aware(row.at).isoformat(),
+                "actor": row.actor,
+                "action": row.action,
+                "reference": row.reference,
+                "detail": row.detail,
+                "address": row.address,
+            }
+            for row in session.execute(query).scalars()
+        ]
 
 
 def audit_count(viewer: StaffMember, *, reference: Optional[str] = None) -> int:

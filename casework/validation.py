@@ -4,6 +4,7 @@ Each problem is one line that names the key. Messages never repeat the value of 
 personal field (callers may log them); the case facts themselves are checked by the
 rule set, which names the faulty key too.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,15 @@ from .errors import CaseworkError
 
 CHANNELS = ("chat", "paper", "phone", "email", "in_person")
 TOP_LEVEL_KEYS = {
-    "received", "channel", "applicant", "on_behalf", "victim", "consent",
-    "facts", "description", "impact",
+    "received",
+    "channel",
+    "applicant",
+    "on_behalf",
+    "victim",
+    "consent",
+    "facts",
+    "description",
+    "impact",
 }
 # `export` adds these; an export fed back to `new` would silently become a copy.
 EXPORT_ONLY_KEYS = {"reference", "acknowledge_by", "decision", "events", "status", "private_url"}
@@ -49,9 +57,7 @@ def validate_application(raw: Any) -> Dict[str, Any]:
         )
     unknown = sorted(raw.keys() - TOP_LEVEL_KEYS)
     if unknown:
-        raise CaseworkError(
-            f"unknown key {unknown[0]!r}; an application has: {', '.join(sorted(TOP_LEVEL_KEYS))}"
-        )
+        raise CaseworkError(f"unknown key {unknown[0]!r}; an application has: {', '.join(sorted(TOP_LEVEL_KEYS))}")
 
     received = parse_date(raw["received"], "received") if raw.get("received") is not None else today()
     if received > today():

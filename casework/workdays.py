@@ -10,6 +10,7 @@ case review (s.104 of the 2014 Act) exists in England and Wales only, and the tw
 one list of bank holidays (Banking and Financial Dealings Act 1971, Schedule 1), so
 England's calendar is every partnership's.
 """
+
 from __future__ import annotations
 
 import datetime as dt

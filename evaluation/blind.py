@@ -7,6 +7,7 @@ the first check, questions asked a third time with no progress, and the median t
 decision; `--misses` prints each wrong conversation. Nothing here is a test: the figures are
 measured, not asserted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -121,12 +122,14 @@ def report(cases: List[Dict[str, Any]], runs: List[Run], misses: bool = False) -
     }
     print(f"right outcome: {len(right)}/{len(runs)} = {figures['right_outcome_rate']:.1%}")
     if checked:
-        print(f"facts right at the first check: {figures['facts_right_at_first_check']}/{len(checked)}"
-              f" = {figures['facts_right_at_first_check'] / len(checked):.1%}"
-              f" (everything shown right, what was never collected because the outcome cannot turn on it not counted: {figures['shown_facts_right_at_first_check']}/{len(checked)}"
-              f" = {figures['shown_facts_right_at_first_check'] / len(checked):.1%};"
-              f" what the outcome turns on: {figures['material_facts_right_at_first_check']}/{len(checked)}"
-              f" = {figures['material_facts_right_at_first_check'] / len(checked):.1%})")
+        print(
+            f"facts right at the first check: {figures['facts_right_at_first_check']}/{len(checked)}"
+            f" = {figures['facts_right_at_first_check'] / len(checked):.1%}"
+            f" (everything shown right, what was never collected because the outcome cannot turn on it not counted: {figures['shown_facts_right_at_first_check']}/{len(checked)}"
+            f" = {figures['shown_facts_right_at_first_check'] / len(checked):.1%};"
+            f" what the outcome turns on: {figures['material_facts_right_at_first_check']}/{len(checked)}"
+            f" = {figures['material_facts_right_at_first_check'] / len(checked):.1%})"
+        )
     else:
         print("facts right at the first check: no check was shown")
     print(f"conversations asking a question a third time with no progress: {figures['third_asks_without_progress']}")
@@ -137,8 +140,10 @@ def report(cases: List[Dict[str, Any]], runs: List[Run], misses: bool = False) -
     wrong = [r for r in runs if r.outcome != by_id[r.case_id]["expected_outcome"]]
     for run in wrong:
         case = by_id[run.case_id]
-        print(f"  wrong: {run.case_id}: expected {case['expected_outcome']}, got {run.outcome}"
-              + (f" ({run.stuck})" if run.stuck else ""))
+        print(
+            f"  wrong: {run.case_id}: expected {case['expected_outcome']}, got {run.outcome}"
+            + (f" ({run.stuck})" if run.stuck else "")
+        )
         if misses:
             print("\n".join("      " + line for line in run.transcript))
             print(f"      first check differed in: {run.checks[0] if run.checks else 'no check'}")
@@ -149,8 +154,11 @@ def main(argv: List[str] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("set", nargs="?", default="first", help="folder under tests/blind (default: first)")
     parser.add_argument("--rasa-url", help="a running Rasa server to use instead of starting the stack")
-    parser.add_argument("--in-process", action="store_true",
-                        help="call the conversation engine directly instead of through Rasa (for quick checks)")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="call the conversation engine directly instead of through Rasa (for quick checks)",
+    )
     parser.add_argument("--misses", action="store_true", help="print each wrong conversation")
     parser.add_argument("--only", help="comma-separated case ids")
     parser.add_argument("--json", type=Path, help="write the figures to this file")

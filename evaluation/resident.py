@@ -5,6 +5,7 @@ for it, and answers "check your answers" truthfully: it compares the facts shown
 facts and, where they differ, types the case's own correction for that area. It never invents
 words of its own except "yes, that's right" to confirm a correct check.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,12 +26,26 @@ NOT_COUNTING = {"private_landlord", "other"}
 # The blind sets are written from Erewash's policy (tests/blind/BRIEF.md), whatever the service runs.
 BLIND_SETS_PARTNERSHIP = "erewash"
 DEFAULTS = {
-    "emergency": False, "asb_ongoing": True, "incidents_related": True, "on_behalf": False,
-    "consent": None, "staff_conduct": False, "complaint_completed": False, "previous_review": False,
+    "emergency": False,
+    "asb_ongoing": True,
+    "incidents_related": True,
+    "on_behalf": False,
+    "consent": None,
+    "staff_conduct": False,
+    "complaint_completed": False,
+    "previous_review": False,
 }
 # The areas of a check, in the order a resident reads them; each has the case's own correction.
-AREAS = ("incidents", "asb_ongoing", "on_behalf", "consent", "staff_conduct", "complaint_completed",
-         "previous_review", "incidents_related")
+AREAS = (
+    "incidents",
+    "asb_ongoing",
+    "on_behalf",
+    "consent",
+    "staff_conduct",
+    "complaint_completed",
+    "previous_review",
+    "incidents_related",
+)
 MAX_CORRECTIONS_PER_AREA = 2
 
 
@@ -55,8 +70,9 @@ def _close(a: dt.date, b: dt.date, edge: dt.date) -> bool:
 COUNTING = {"council", "police", "social_landlord", "health"}
 
 
-def incidents_agree(shown: Sequence[Mapping[str, Any]], true: Sequence[Mapping[str, Any]], as_of: dt.date,
-                    material: bool = False) -> bool:
+def incidents_agree(
+    shown: Sequence[Mapping[str, Any]], true: Sequence[Mapping[str, Any]], as_of: dt.date, material: bool = False
+) -> bool:
     """The incidents reported in the window (give or take the tolerance) match one for one: each
     date and who was told. `material`: only what the outcome turns on, the dates of the incidents
     told to a body that counts."""
@@ -64,8 +80,10 @@ def incidents_agree(shown: Sequence[Mapping[str, Any]], true: Sequence[Mapping[s
     since = edge - dt.timedelta(days=DATE_TOLERANCE_DAYS + 7)
 
     def relevant(incidents):
-        return sorted((i for i in incidents if _report_date(i) >= since
-                       and (not material or COUNTING & set(i.get("reported_to") or []))), key=_report_date)
+        return sorted(
+            (i for i in incidents if _report_date(i) >= since and (not material or COUNTING & set(i.get("reported_to") or []))),
+            key=_report_date,
+        )
 
     a, b = relevant(shown), relevant(true)
     if len(a) != len(b):
@@ -73,8 +91,9 @@ def incidents_agree(shown: Sequence[Mapping[str, Any]], true: Sequence[Mapping[s
     return all(_close(_report_date(x), _report_date(y), edge) and (material or _bodies(x) == _bodies(y)) for x, y in zip(a, b))
 
 
-def differing_areas(shown: Mapping[str, Any], true: Mapping[str, Any], material: bool = False,
-                    shown_only: bool = False) -> List[str]:
+def differing_areas(
+    shown: Mapping[str, Any], true: Mapping[str, Any], material: bool = False, shown_only: bool = False
+) -> List[str]:
     """The check's areas where the facts shown are not the true ones, in reading order.
     `shown_only`: incidents, consent, for whom or whether it goes on, never collected because the outcome cannot turn on
     them (an appeal, an ombudsman case), are not counted as wrong; everything shown must be right."""
@@ -97,7 +116,9 @@ def differing_areas(shown: Mapping[str, Any], true: Mapping[str, Any], material:
                 continue  # not asked because the outcome cannot turn on it
             if value(true, "on_behalf") and value(shown, "on_behalf") and value(shown, "consent") != value(true, "consent"):
                 wrong.append(area)
-        elif area in ("on_behalf", "asb_ongoing") and shown_only and shown.get(area) is None and not _outcome_turns_on(true, area):
+        elif (
+            area in ("on_behalf", "asb_ongoing") and shown_only and shown.get(area) is None and not _outcome_turns_on(true, area)
+        ):
             continue  # not asked because the outcome cannot turn on it, and not shown
         elif area == "complaint_completed":
             if value(true, "staff_conduct") and bool(value(shown, area)) != bool(value(true, area)):
@@ -112,8 +133,11 @@ def _outcome_turns_on(true: Mapping[str, Any], area: str) -> bool:
     from rules.asking import worth_asking
 
     facts = {k: (str(v) if k == "as_of" else v) for k, v in true.items() if k != area}
-    facts["incidents"] = [{k: str(v) if k in ("date", "reported_on") else v for k, v in i.items()}
-                          for i in (true.get("incidents") or [])] if area != "incidents" else []
+    facts["incidents"] = (
+        [{k: str(v) if k in ("date", "reported_on") else v for k, v in i.items()} for i in (true.get("incidents") or [])]
+        if area != "incidents"
+        else []
+    )
     return worth_asking(facts, area, BLIND_SETS_PARTNERSHIP, iso_date(true["as_of"], "as_of"))  # the case's own day
 
 

@@ -3,6 +3,7 @@
 Staff and tests set ASBCR_TODAY=YYYY-MM-DD to replay a decision as of another day
 (CONTRACT.md, Environment); everything else asks this module.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -5,14 +5,27 @@ Python's own `date.fromisoformat` accepts more shapes on 3.11+ (the web tier's 3
 names come from a table, not `%B`, so the words are English whatever the machine's locale,
 and the day has no leading zero without the platform-only `%-d`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
 from typing import Optional
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 

@@ -5,5 +5,6 @@ refuse a longer one with a clear message. The conversation reads the start of it
 and keeps the rest in the tracker store: a long story is never lost, but no message can make
 the language code work on more than this.
 """
+
 MESSAGE_CHARS = 10_000
 READ_CHARS = 2_000

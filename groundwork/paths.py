@@ -1,4 +1,5 @@
 """Where the project keeps its files: the repository root and the runtime folder var/."""
+
 from __future__ import annotations
 
 import contextlib

@@ -7,6 +7,7 @@
 The policy of each partnership is data (rules/partnerships/NAME.yml); the rules
 (rules/ruleset.py) run in durable_rules through rules/engine.py.
 """
+
 from rules.decision import decide
 from rules.engine import RuleActionError, RuleEngineError
 from rules.facts import CaseFactsError

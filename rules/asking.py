@@ -5,6 +5,7 @@ take: if any value gives another outcome, the fact is worth asking; if none does
 is as good as the answer (and the decision lists it in `assumed`). Nothing here re-encodes the
 precedence table.
 """
+
 from __future__ import annotations
 
 import datetime as dt

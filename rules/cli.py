@@ -7,6 +7,7 @@
 
 Every malformed input ends with one line on stderr and exit status 2, never a traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,23 +41,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "check",
         help="decide case facts: can this person apply for an ASB Case Review?",
         description="Read case facts (JSON: one object, or a list of them) from FILE or stdin, or build "
-                    "one case from the options below, and print the decision as JSON.",
-        epilog="example: asbcr check --incident 2026-10-01:police --incident 2026-10-20:council,police "
-               "--on-behalf --consent no",
+        "one case from the options below, and print the decision as JSON.",
+        epilog="example: asbcr check --incident 2026-10-01:police --incident 2026-10-20:council,police --on-behalf --consent no",
     )
     parser.add_argument("file", nargs="?", metavar="FILE", help="case facts as JSON (default: stdin; - for stdin)")
     parser.add_argument("--explain", action="store_true", help="add the rule trace in words")
-    parser.add_argument("--partnership", metavar="NAME",
-                        help=f"whose policy to apply (default: ${ENV_VAR}, as for the whole service)")
+    parser.add_argument(
+        "--partnership", metavar="NAME", help=f"whose policy to apply (default: ${ENV_VAR}, as for the whole service)"
+    )
     facts = parser.add_argument_group("case facts by hand (instead of FILE)")
     facts.add_argument("--as-of", metavar="YYYY-MM-DD", help="the date of the decision (default: today)")
-    facts.add_argument("--incident", action="append", default=[], metavar="DATE[:BODIES][:REPORTED_ON][:hate]",
-                       help="an incident: the date it happened, who it was reported to (comma-separated: "
-                            f"{', '.join(BODIES)}), optionally the date it was reported and 'hate'; repeat "
-                            "for each incident")
+    facts.add_argument(
+        "--incident",
+        action="append",
+        default=[],
+        metavar="DATE[:BODIES][:REPORTED_ON][:hate]",
+        help="an incident: the date it happened, who it was reported to (comma-separated: "
+        f"{', '.join(BODIES)}), optionally the date it was reported and 'hate'; repeat "
+        "for each incident",
+    )
     for key, help_text in _BOOLEAN_FLAGS:
-        facts.add_argument("--" + key.replace("_", "-"), dest=key, action=argparse.BooleanOptionalAction,
-                           default=None, help=help_text)
+        facts.add_argument(
+            "--" + key.replace("_", "-"), dest=key, action=argparse.BooleanOptionalAction, default=None, help=help_text
+        )
     facts.add_argument("--consent", choices=tuple(_CONSENT), help="the consent of the person applied for")
     facts.add_argument("--complained-about", choices=COMPLAINED_ABOUT, help="who the complaint is about")
     parser.set_defaults(func=run_check)
@@ -107,8 +114,9 @@ def _decide_all(cases: list, partnership: Partnership, today: dt.date, explain: 
         except CaseFactsError as error:
             problems.append(f"case {number} of {len(cases)}: {error}")
     if problems:
-        more = f" (and {len(problems) - 1} more case{'s' if len(problems) > 2 else ''} with problems)" \
-            if len(problems) > 1 else ""
+        more = (
+            f" (and {len(problems) - 1} more case{'s' if len(problems) > 2 else ''} with problems)" if len(problems) > 1 else ""
+        )
         raise CommandError(problems[0] + more)
     return decisions
 
@@ -116,8 +124,9 @@ def _decide_all(cases: list, partnership: Partnership, today: dt.date, explain: 
 def _read_json(path: Optional[str]) -> Any:
     if path is None or path == "-":
         if sys.stdin is None or sys.stdin.isatty():
-            raise CommandError("no case facts: give a FILE, pipe JSON to stdin, or use --incident and the "
-                               "other options (asbcr check --help)")
+            raise CommandError(
+                "no case facts: give a FILE, pipe JSON to stdin, or use --incident and the other options (asbcr check --help)"
+            )
         name = "stdin"
         try:
             text = sys.stdin.buffer.read()
@@ -177,8 +186,10 @@ def _incident(spec: str, number: int) -> dict:
         elif extra.strip() and "reported_on" not in incident:
             incident["reported_on"] = extra.strip()
         else:
-            raise CommandError(f"--incident {spec!r} (incident {number}): expected "
-                               "DATE[:BODIES][:REPORTED_ON][:hate], for example 2026-10-20:council,police")
+            raise CommandError(
+                f"--incident {spec!r} (incident {number}): expected "
+                "DATE[:BODIES][:REPORTED_ON][:hate], for example 2026-10-20:council,police"
+            )
     return incident
 
 

@@ -3,6 +3,7 @@
 "Within the last six months" on 31 August runs from 28 (or 29) February: a month back from a
 day the shorter month lacks is that month's last day.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -4,6 +4,7 @@ Python prepares the facts (checks them, fills defaults, counts the qualifying in
 shapes the decision; which rules fire, and so the outcome and routes, is decided by the rule
 set in rules/ruleset.py running in durable_rules.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -69,9 +70,20 @@ class Count:
     """Which incidents count towards the threshold, and why the others do not; and how many
     the statute itself would count (s.104(11), rules/statute.py), to say which count met it."""
 
-    __slots__ = ("window_start", "reported", "in_window", "before_window", "not_counted",
-                 "private_landlord_only", "qualifying", "hate", "oldest", "leaves_window", "leaving_first",
-                 "statutory")
+    __slots__ = (
+        "window_start",
+        "reported",
+        "in_window",
+        "before_window",
+        "not_counted",
+        "private_landlord_only",
+        "qualifying",
+        "hate",
+        "oldest",
+        "leaves_window",
+        "leaving_first",
+        "statutory",
+    )
 
     def __init__(self, case: CaseFacts, policy: InForce):
         bodies = policy.counting_bodies
@@ -97,8 +109,9 @@ class Count:
                     hate.append(incident)
         self.before_window = len(reported) - len(in_window)
         self.leaving_first = 0  # how many counting reports leave the window on `leaves_window`
-        statutory_start = (window_start if policy.window_months == statute.WINDOW_MONTHS
-                           else months_before(case.as_of, statute.WINDOW_MONTHS))
+        statutory_start = (
+            window_start if policy.window_months == statute.WINDOW_MONTHS else months_before(case.as_of, statute.WINDOW_MONTHS)
+        )
         statutory = sum(1 for i in in_window if statute.qualifies(i.date, i.reported_on, statutory_start))
         # Unrelated incidents do not add up under either count (see below).
         self.statutory = statutory if case.incidents_related else min(statutory, 1)
@@ -114,8 +127,9 @@ class Count:
             self.qualifying = 1
             self.oldest = max(incident.reported_on for incident in in_window)
         self.leaves_window = leaves_window(self.oldest, policy.window_months)
-        self.leaving_first = (sum(1 for incident in in_window if incident.reported_on == self.oldest)
-                              if case.incidents_related else 1)
+        self.leaving_first = (
+            sum(1 for incident in in_window if incident.reported_on == self.oldest) if case.incidents_related else 1
+        )
 
 
 def threshold_met_by(policy: InForce, count: Count) -> Optional[str]:
@@ -141,8 +155,15 @@ def _were(n: int) -> Optional[str]:
     return None if n == 0 else ("1 incident was" if n == 1 else f"{n} incidents were")
 
 
-def _shape(case: CaseFacts, partnership: Partnership, policy: InForce, count: Count,
-           engine_facts: Dict[str, Any], fired: tuple, explain: bool) -> dict:
+def _shape(
+    case: CaseFacts,
+    partnership: Partnership,
+    policy: InForce,
+    count: Count,
+    engine_facts: Dict[str, Any],
+    fired: tuple,
+    explain: bool,
+) -> dict:
     primary = _ROUTE_OF[fired[0]]
     if "incidents" in case.defaulted and primary not in INCIDENT_ROUTES:
         # A route that rests only on reports nobody was asked about is not known to apply: with no
@@ -158,8 +179,7 @@ def _shape(case: CaseFacts, partnership: Partnership, policy: InForce, count: Co
     values = TextValues(case, policy, count, texts.static)
     reasons = []
     for name in fired:
-        reason = {"rule": name, "text": " ".join(texts.reasons[name].render(values)),
-                  "references": _references(policy, name)}
+        reason = {"rule": name, "text": " ".join(texts.reasons[name].render(values)), "references": _references(policy, name)}
         if name == "threshold_not_met":
             reason["more_needed"] = max(policy.threshold - count.qualifying, 0)
             reason["oldest_leaves_window"] = count.leaves_window.isoformat() if count.leaves_window else None
@@ -234,12 +254,14 @@ _TEXT_VALUES = {
     "in_window_phrase": lambda case, policy, count: _incidents(len(count.in_window), case.incidents_related),
     "more_needed_phrase": lambda case, policy, count: _more_needed_phrase(policy, count),
     "more_needed_after_phrase": lambda case, policy, count: _more_needed_phrase(policy, count, after_oldest_leaves=True),
-    "oldest_leaves_soon": lambda case, policy, count: bool(count.leaves_window)
-    and (count.leaves_window - case.as_of).days <= LEAVES_SOON_DAYS and count.qualifying < policy.threshold,
+    "oldest_leaves_soon": lambda case, policy, count: (
+        bool(count.leaves_window)
+        and (count.leaves_window - case.as_of).days <= LEAVES_SOON_DAYS
+        and count.qualifying < policy.threshold
+    ),
     "oldest_report": lambda case, policy, count: long_date(count.oldest) if count.oldest else None,
     "oldest_leaves_window": lambda case, policy, count: long_date(count.leaves_window) if count.leaves_window else None,
-    "hate_report": lambda case, policy, count: (long_date(max(i.reported_on for i in count.hate))
-                                                if count.hate else None),
+    "hate_report": lambda case, policy, count: long_date(max(i.reported_on for i in count.hate)) if count.hate else None,
     "not_counted_phrase": lambda case, policy, count: _were(len(count.not_counted)),
     "before_window_phrase": lambda case, policy, count: _were(count.before_window),
     "private_landlord_phrase": lambda case, policy, count: _were(count.private_landlord_only),
@@ -256,16 +278,16 @@ _TEXT_VALUES = {
 }
 
 
-def _relied_on(case: CaseFacts, count: Count, engine_facts: Dict[str, Any], routes: List[str],
-               policy: InForce) -> List[str]:
+def _relied_on(case: CaseFacts, count: Count, engine_facts: Dict[str, Any], routes: List[str], policy: InForce) -> List[str]:
     """The defaults this decision depended on: a default that could not have changed the
     routes (whether it is someone else's application when the threshold is not met, say)
     is left out, so that `assumed` lists what is worth asking."""
     defaulted = case.defaulted
     if not defaulted and all(not i.defaulted for i in case.incidents):
         return []
-    threshold_met = (engine_facts["qualifying_incidents"] >= engine_facts["threshold"]
-                     or (policy.single_hate_incident and engine_facts["qualifying_hate_incidents"] > 0))
+    threshold_met = engine_facts["qualifying_incidents"] >= engine_facts["threshold"] or (
+        policy.single_hate_incident and engine_facts["qualifying_hate_incidents"] > 0
+    )
     ongoing = case.asb_ongoing
     matters = {
         "as_of": True,
@@ -285,15 +307,25 @@ def _relied_on(case: CaseFacts, count: Count, engine_facts: Dict[str, Any], rout
         reported = set(id(i) for i in count.reported)
         for incident in case.incidents:
             for name in incident.defaulted:
-                if (name == "reported_to"
-                        or (name == "reported_on" and id(incident) in reported)
-                        or (name == "hate" and policy.single_hate_incident and id(incident) in reported)):
+                if (
+                    name == "reported_to"
+                    or (name == "reported_on" and id(incident) in reported)
+                    or (name == "hate" and policy.single_hate_incident and id(incident) in reported)
+                ):
                     assumed.append(incident.key(name))
     return assumed
 
 
-def _trace(case: CaseFacts, partnership: Partnership, policy: InForce, count: Count,
-           engine_facts: Dict[str, Any], fired: tuple, routes: List[str], assumed: List[str]) -> List[str]:
+def _trace(
+    case: CaseFacts,
+    partnership: Partnership,
+    policy: InForce,
+    count: Count,
+    engine_facts: Dict[str, Any],
+    fired: tuple,
+    routes: List[str],
+    assumed: List[str],
+) -> List[str]:
     """The decision in words, step by step, for staff (`asbcr check --explain`)."""
     counting = [partnership.bodies[b] for b in BODIES if b in policy.counting_bodies]
     lines = [
@@ -310,24 +342,33 @@ def _trace(case: CaseFacts, partnership: Partnership, policy: InForce, count: Co
         lines.append(_incident_line(incident, partnership, policy, count, id(incident) in in_window))
     lines.append(
         f"Qualifying incidents: {count.qualifying}"
-        + ("" if case.incidents_related or len(count.in_window) < 2
-           else f" (the {len(count.in_window)} in the window are not related, so they do not add up)")
+        + (
+            ""
+            if case.incidents_related or len(count.in_window) < 2
+            else f" (the {len(count.in_window)} in the window are not related, so they do not add up)"
+        )
         + f"; the threshold is {policy.threshold}"
         + (f"; a single hate incident is enough ({len(count.hate)} in the window)" if policy.single_hate_incident else "")
-        + ".")
+        + "."
+    )
     met_by = threshold_met_by(policy, count)
     lines.append(
         f"The statute's own count ({statute.QUALIFYING_REFERENCE}: reported within {statute.REPORTED_WITHIN_MONTHS} "
         f"month of the incident, the incident within the last {statute.WINDOW_MONTHS} months): {count.statutory}. "
-        + {"statutory": "The threshold is met on the statute's count.",
-           "partnership_rule": f"The threshold is met on {partnership.display_name}'s own wider rule only.",
-           None: "The threshold is not met."}[met_by])
+        + {
+            "statutory": "The threshold is met on the statute's count.",
+            "partnership_rule": f"The threshold is met on {partnership.display_name}'s own wider rule only.",
+            None: "The threshold is not met.",
+        }[met_by]
+    )
     lines.append("Facts for the rules: " + ", ".join(f"{k}={_json(v)}" for k, v in engine_facts.items()) + ".")
     fired_set = set(fired)
     for pri, rule in enumerate(ruleset.RULES, start=1):
         if rule.name in fired_set:
-            lines.append(f"Rule {pri} {rule.name} (table row {rule.row}) applies: {rule.says}. Route: {rule.route}. "
-                         f"Policy from: {'; '.join(_references(policy, rule.name))}.")
+            lines.append(
+                f"Rule {pri} {rule.name} (table row {rule.row}) applies: {rule.says}. Route: {rule.route}. "
+                f"Policy from: {'; '.join(_references(policy, rule.name))}."
+            )
         else:
             lines.append(f"Rule {pri} {rule.name} (table row {rule.row}) does not apply. It applies when {rule.says}.")
     lines.append(f"Outcome: {routes[0]}, the first route that applies. Routes: {', '.join(routes)}.")
@@ -336,11 +377,9 @@ def _trace(case: CaseFacts, partnership: Partnership, policy: InForce, count: Co
     return lines
 
 
-def _incident_line(incident: Incident, partnership: Partnership, policy: InForce, count: Count,
-                   in_window: bool) -> str:
+def _incident_line(incident: Incident, partnership: Partnership, policy: InForce, count: Count, in_window: bool) -> str:
     told = [partnership.bodies[b] for b in BODIES if b in incident.reported_to]
-    head = (f"Incident {incident.index + 1} ({long_date(incident.date)}"
-            + (", a hate incident" if incident.hate else "") + ")")
+    head = f"Incident {incident.index + 1} ({long_date(incident.date)}" + (", a hate incident" if incident.hate else "") + ")"
     if not told:
         return f"{head}: not reported to anyone, so it does not count."
     reported = f"reported to {_join(told)} on {long_date(incident.reported_on)}"

@@ -30,6 +30,7 @@ Rules are written with durable_rules' own condition language (``durable.lang.m``
 rules/ruleset.py. Why we drive the engine directly rather than through durable.lang's Host:
 docs/decisions/0002-driving-durable-rules.md.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -104,8 +105,7 @@ class Ruleset:
         # corrupt the heap from ("double free"), so one last rule matches every fact.
         last = max((rule.pri for rule in rules), default=0) + 1
         engine_definition = dict(self.definition)
-        engine_definition[_FINISHED] = {"all": [{"m": {"$and": [{"$ex": {"sid": 1}}, {"$nex": {"$s": 1}}]}}],
-                                        "pri": last}
+        engine_definition[_FINISHED] = {"all": [{"m": {"$and": [{"$ex": {"sid": 1}}, {"$nex": {"$s": 1}}]}}], "pri": last}
         self._actions[_FINISHED] = None
         self._handle = _core.create_ruleset(name, json.dumps(engine_definition))
         self._session_ids = itertools.count(1)
@@ -121,8 +121,7 @@ class Ruleset:
             for name, kind in self._checks:
                 value = facts.get(name)
                 if _KIND_OF.get(value.__class__) is not kind and (kind is not _ANY or value is None):
-                    raise RuleEngineError(f"ruleset {self.name!r}: fact {name!r} must be {_KIND_WORDS[kind]}, "
-                                          f"not {value!r}")
+                    raise RuleEngineError(f"ruleset {self.name!r}: fact {name!r} must be {_KIND_WORDS[kind]}, not {value!r}")
             if len(self._safe_types) < 1000:
                 self._safe_types.add(types)
         with _LOCK:

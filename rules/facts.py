@@ -6,6 +6,7 @@ defaults it relied on (`assumed`); for `consent` and `complained_about`, whose d
 only a missing key counts as assumed. A malformed value raises CaseFactsError, whose
 message is one line naming the key (``incidents[1].date``) and whose ``key`` attribute holds it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,19 @@ from groundwork.dates import DateError, iso_date
 BODIES = ("council", "police", "social_landlord", "private_landlord", "health", "other")
 COMPLAINED_ABOUT = ("council", "police", "social_landlord")
 
-TOP_LEVEL_KEYS = ("as_of", "emergency", "asb_ongoing", "incidents", "incidents_related", "on_behalf",
-                  "consent", "staff_conduct", "complaint_completed", "complained_about", "previous_review")
+TOP_LEVEL_KEYS = (
+    "as_of",
+    "emergency",
+    "asb_ongoing",
+    "incidents",
+    "incidents_related",
+    "on_behalf",
+    "consent",
+    "staff_conduct",
+    "complaint_completed",
+    "complained_about",
+    "previous_review",
+)
 INCIDENT_KEYS = ("date", "reported_to", "reported_on", "reference", "hate")
 # An incident's details that have a default, listed in `assumed` as incidents[N].NAME.
 INCIDENT_DEFAULTS = ("reported_to", "reported_on", "hate")
@@ -37,8 +49,15 @@ _BOOLEAN_DEFAULTS = {
 }
 # The contract's defaults for yes/no facts: what a missing answer means (and is listed in `assumed`).
 BOOLEAN_DEFAULTS = dict(_BOOLEAN_DEFAULTS)
-_JSON_TYPE_NAMES = {str: "text", int: "a number", float: "a number", bool: "true or false",
-                    list: "a list", dict: "an object", type(None): "null"}
+_JSON_TYPE_NAMES = {
+    str: "text",
+    int: "a number",
+    float: "a number",
+    bool: "true or false",
+    list: "a list",
+    dict: "an object",
+    type(None): "null",
+}
 
 
 class CaseFactsError(ValueError):
@@ -84,10 +103,11 @@ def parse_case_facts(raw: Any, today: dt.date) -> CaseFacts:
         raise CaseFactsError(None, f"case facts must be a JSON object, not {_type_name(raw)}")
     if not _TOP_LEVEL_KEY_SET.issuperset(raw):
         key = next(key for key in raw if key not in _TOP_LEVEL_KEY_SET)
-        raise CaseFactsError(str(key), "unknown key" + _did_you_mean(key, TOP_LEVEL_KEYS)
-                             + f"; the case facts keys are {', '.join(TOP_LEVEL_KEYS)}")
-    defaulted = [key for key in TOP_LEVEL_KEYS
-                 if key not in raw or (raw[key] is None and key not in _NULL_IS_AN_ANSWER)]
+        raise CaseFactsError(
+            str(key),
+            "unknown key" + _did_you_mean(key, TOP_LEVEL_KEYS) + f"; the case facts keys are {', '.join(TOP_LEVEL_KEYS)}",
+        )
+    defaulted = [key for key in TOP_LEVEL_KEYS if key not in raw or (raw[key] is None and key not in _NULL_IS_AN_ANSWER)]
 
     if raw.get("as_of") is not None:
         as_of = _date(raw["as_of"], "as_of")
@@ -112,11 +132,15 @@ def parse_case_facts(raw: Any, today: dt.date) -> CaseFacts:
     complained_about = raw.get("complained_about")
     if complained_about is not None and complained_about not in COMPLAINED_ABOUT:
         if not isinstance(complained_about, str):
-            raise CaseFactsError("complained_about", f"must be one of {', '.join(COMPLAINED_ABOUT)} or null, "
-                                 f"not {_shown(complained_about)}")
-        raise CaseFactsError("complained_about", f"unknown organisation {complained_about!r}"
-                             + _did_you_mean(complained_about, COMPLAINED_ABOUT)
-                             + f"; use {', '.join(COMPLAINED_ABOUT)} or null")
+            raise CaseFactsError(
+                "complained_about", f"must be one of {', '.join(COMPLAINED_ABOUT)} or null, not {_shown(complained_about)}"
+            )
+        raise CaseFactsError(
+            "complained_about",
+            f"unknown organisation {complained_about!r}"
+            + _did_you_mean(complained_about, COMPLAINED_ABOUT)
+            + f"; use {', '.join(COMPLAINED_ABOUT)} or null",
+        )
 
     raw_incidents = raw.get("incidents")
     if raw_incidents is None:
@@ -125,38 +149,54 @@ def parse_case_facts(raw: Any, today: dt.date) -> CaseFacts:
         raise CaseFactsError("incidents", f"must be a list of incidents, not {_shown(raw_incidents)}")
     incidents = tuple(_incident(index, item, as_of) for index, item in enumerate(raw_incidents))
 
-    return CaseFacts(as_of=as_of, incidents=incidents, consent=consent, complained_about=complained_about,
-                     defaulted=frozenset(defaulted), **booleans)
+    return CaseFacts(
+        as_of=as_of,
+        incidents=incidents,
+        consent=consent,
+        complained_about=complained_about,
+        defaulted=frozenset(defaulted),
+        **booleans,
+    )
 
 
 def _incident(index: int, raw: Any, as_of: dt.date) -> Incident:
     where = f"incidents[{index}]"
     if not isinstance(raw, dict):
-        raise CaseFactsError(where, 'each incident must be an object such as {"date": "2026-09-02", '
-                             f'"reported_to": ["police"]}}, not {_type_name(raw)}')
+        raise CaseFactsError(
+            where,
+            f'each incident must be an object such as {{"date": "2026-09-02", "reported_to": ["police"]}}, not {_type_name(raw)}',
+        )
     if not _INCIDENT_KEY_SET.issuperset(raw):
         key = next(key for key in raw if key not in _INCIDENT_KEY_SET)
-        raise CaseFactsError(f"{where}.{key}", "unknown key" + _did_you_mean(key, INCIDENT_KEYS)
-                             + f"; an incident's keys are {', '.join(INCIDENT_KEYS)}")
+        raise CaseFactsError(
+            f"{where}.{key}",
+            "unknown key" + _did_you_mean(key, INCIDENT_KEYS) + f"; an incident's keys are {', '.join(INCIDENT_KEYS)}",
+        )
     if raw.get("date") is None:
         raise CaseFactsError(f"{where}.date", "missing: every incident needs the date it happened (YYYY-MM-DD)")
     date = _date(raw["date"], f"{where}.date")
     if date > as_of:
-        raise CaseFactsError(f"{where}.date", f"{date.isoformat()} lies after as_of ({as_of.isoformat()}): "
-                             "an incident cannot be in the future")
+        raise CaseFactsError(
+            f"{where}.date", f"{date.isoformat()} lies after as_of ({as_of.isoformat()}): an incident cannot be in the future"
+        )
     defaulted = []
 
     if raw.get("reported_to") is not None:
         bodies = raw["reported_to"]
         if not isinstance(bodies, (list, tuple)):
-            raise CaseFactsError(f"{where}.reported_to", f"must be a list such as [\"police\", \"council\"], not {_shown(bodies)}")
+            raise CaseFactsError(
+                f"{where}.reported_to", f"must be a list such as [\"police\", \"council\"], not {_shown(bodies)}"
+            )
         for body in bodies:
             if body.__class__ is not str or body not in _BODY_SET:
                 if not isinstance(body, str):
-                    raise CaseFactsError(f"{where}.reported_to", f"each entry must be one of {', '.join(BODIES)}, "
-                                         f"not {_shown(body)}")
-                raise CaseFactsError(f"{where}.reported_to", f"unknown organisation {body!r}"
-                                     + _did_you_mean(body, BODIES) + f"; use {', '.join(BODIES)}")
+                    raise CaseFactsError(
+                        f"{where}.reported_to", f"each entry must be one of {', '.join(BODIES)}, not {_shown(body)}"
+                    )
+                raise CaseFactsError(
+                    f"{where}.reported_to",
+                    f"unknown organisation {body!r}" + _did_you_mean(body, BODIES) + f"; use {', '.join(BODIES)}",
+                )
         reported_to = frozenset(bodies)
     else:
         reported_to = frozenset()
@@ -165,11 +205,14 @@ def _incident(index: int, raw: Any, as_of: dt.date) -> Incident:
     if raw.get("reported_on") is not None:
         reported_on = _date(raw["reported_on"], f"{where}.reported_on")
         if reported_on > as_of:
-            raise CaseFactsError(f"{where}.reported_on", f"{reported_on.isoformat()} lies after as_of "
-                                 f"({as_of.isoformat()}): a report cannot be in the future")
+            raise CaseFactsError(
+                f"{where}.reported_on",
+                f"{reported_on.isoformat()} lies after as_of ({as_of.isoformat()}): a report cannot be in the future",
+            )
         if reported_on < date:
-            raise CaseFactsError(f"{where}.reported_on", f"{reported_on.isoformat()} is before the incident "
-                                 f"itself ({date.isoformat()})")
+            raise CaseFactsError(
+                f"{where}.reported_on", f"{reported_on.isoformat()} is before the incident itself ({date.isoformat()})"
+            )
     else:
         reported_on = date
         defaulted.append("reported_on")

@@ -1,5 +1,6 @@
 """The policy in force on a date: each parameter's dated values, and a partnership's policy for
 one period in which none of them changes (its texts prepared once for that period)."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -9,6 +9,7 @@ names one except ``configured_name()``, which reads ASBCR_PARTNERSHIP (CONTRACT.
 The pieces: rules/schema.py checks a file (partnerships/schema.json and the cross-checks),
 rules/in_force.py is the policy in force on a date, rules/texts.py the template language.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -88,8 +89,10 @@ class Partnership:
         period = bisect.bisect_right(self._starts, day) - 1
         if period < 0:
             missing = next(name for name, parameter in self.parameters.items() if parameter.entry_on(day) is None)
-            raise PartnershipError(f"{self.display_name}'s policy on {missing} took effect after "
-                                   f"{day.isoformat()}, so there is no policy to apply on that day")
+            raise PartnershipError(
+                f"{self.display_name}'s policy on {missing} took effect after "
+                f"{day.isoformat()}, so there is no policy to apply on that day"
+            )
         return self._periods[period]
 
 
@@ -99,6 +102,7 @@ def _assumed_name(key: str) -> str:
 
 
 # ---- Loading ------------------------------------------------------------------------------
+
 
 # Each file as last read, with its modification time and size: a file is parsed and checked
 # once, and again only when it changes (the bot loads its partnership every turn).

@@ -4,6 +4,7 @@ Never used to decide anything. It is the yardstick for bench/rules.py (what the 
 costs) and an independent reading of CONTRACT.md's precedence table that
 tests/rules/test_rules_precedence_oracle.py compares with the engine on every combination of facts.
 """
+
 from __future__ import annotations
 
 from typing import List

@@ -22,6 +22,7 @@ durable_rules has no "not", so where a rule needs the opposite of a condition it
 out (THRESHOLD_NOT_MET beside THRESHOLD_MET); tests/rules/test_rules_precedence_oracle.py checks every
 combination of facts against a plain reading of the table (rules/plain.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -79,71 +80,126 @@ class AsbRule:
 # ---- The precedence table ---------------------------------------------------------------
 # Order is precedence: the engine fires the rules top to bottom (pri 1, 2, 3...).
 RULES: Tuple[AsbRule, ...] = (
-    AsbRule(1, "emergency", "emergency",
-            SOMEONE_IN_DANGER,
-            "someone is in immediate danger now",
-            ("emergency",)),
-    AsbRule(2, "previous_review", "appeal",
-            UNHAPPY_WITH_A_REVIEW,
-            "a case review already happened and the person is unhappy with its outcome",
-            ("appeal",)),
-    AsbRule(3, "complaint_completed", "ombudsman",
-            ABOUT_STAFF & COMPLAINT_FINISHED,
-            "the grievance is how staff behaved and the complaints procedure has been followed to its end",
-            ("ombudsman",)),
-    AsbRule(4, "staff_complaint", "complaints_procedure",
-            ABOUT_STAFF & COMPLAINT_NOT_FINISHED & ASB_STOPPED_OR_THRESHOLD_NOT_MET,
-            "the grievance is how staff behaved, the complaints procedure is not finished, "
-            "and the ASB has stopped or the threshold is not met",
-            ("complaints",)),
-    AsbRule(5, "asb_stopped", "complaints_procedure",
-            ASB_STOPPED & NO_FINISHED_STAFF_COMPLAINT,
-            "the ASB has stopped (and no finished staff complaint sends it to the ombudsman instead)",
-            ("purpose",)),
-    AsbRule(6, "not_reported", "report_first",
-            ASB_ONGOING & NOTHING_REPORTED,
-            "the ASB is going on and no incident was reported to a body that takes part in the review",
-            ("counting_bodies", "report_first")),
-    AsbRule(7, "threshold_not_met", "threshold_not_met",
-            ASB_ONGOING & SOMETHING_REPORTED & THRESHOLD_NOT_MET,
-            "the ASB is going on, something was reported, but fewer qualifying incidents than the threshold",
-            ("threshold",)),
-    AsbRule(8, "consent_not_asked", "get_consent",
-            ASB_ONGOING & THRESHOLD_MET & FOR_SOMEONE_ELSE & CONSENT_NOT_ASKED,
-            "the threshold is met, the application is for someone else and their consent has not been asked",
-            ("on_behalf",)),
-    AsbRule(8, "consent_refused", "get_consent",
-            ASB_ONGOING & THRESHOLD_MET & FOR_SOMEONE_ELSE & CONSENT_REFUSED,
-            "the threshold is met, the application is for someone else and they refused consent",
-            ("on_behalf",)),
-    AsbRule(9, "threshold_met", "apply",
-            ASB_ONGOING & ENOUGH_INCIDENTS & MAY_APPLY_FOR_THEM,
-            "the ASB is going on, there are at least as many qualifying incidents as the threshold, "
-            "and the person applies for themselves or with consent",
-            ("threshold",)),
-    AsbRule(9, "single_hate_incident", "apply",
-            ASB_ONGOING & TOO_FEW_INCIDENTS & ONE_HATE_INCIDENT_IS_ENOUGH & MAY_APPLY_FOR_THEM,
-            "the ASB is going on, the partnership accepts a single hate incident and one was reported "
-            "within the window, and the person applies for themselves or with consent",
-            ("single_hate_incident",)),
-    AsbRule(9, "consent_given", "apply",
-            ASB_ONGOING & THRESHOLD_MET & FOR_SOMEONE_ELSE & CONSENT_GIVEN,
-            "the threshold is met and the person the application is for has given consent",
-            ("on_behalf",)),
+    AsbRule(1, "emergency", "emergency", SOMEONE_IN_DANGER, "someone is in immediate danger now", ("emergency",)),
+    AsbRule(
+        2,
+        "previous_review",
+        "appeal",
+        UNHAPPY_WITH_A_REVIEW,
+        "a case review already happened and the person is unhappy with its outcome",
+        ("appeal",),
+    ),
+    AsbRule(
+        3,
+        "complaint_completed",
+        "ombudsman",
+        ABOUT_STAFF & COMPLAINT_FINISHED,
+        "the grievance is how staff behaved and the complaints procedure has been followed to its end",
+        ("ombudsman",),
+    ),
+    AsbRule(
+        4,
+        "staff_complaint",
+        "complaints_procedure",
+        ABOUT_STAFF & COMPLAINT_NOT_FINISHED & ASB_STOPPED_OR_THRESHOLD_NOT_MET,
+        "the grievance is how staff behaved, the complaints procedure is not finished, "
+        "and the ASB has stopped or the threshold is not met",
+        ("complaints",),
+    ),
+    AsbRule(
+        5,
+        "asb_stopped",
+        "complaints_procedure",
+        ASB_STOPPED & NO_FINISHED_STAFF_COMPLAINT,
+        "the ASB has stopped (and no finished staff complaint sends it to the ombudsman instead)",
+        ("purpose",),
+    ),
+    AsbRule(
+        6,
+        "not_reported",
+        "report_first",
+        ASB_ONGOING & NOTHING_REPORTED,
+        "the ASB is going on and no incident was reported to a body that takes part in the review",
+        ("counting_bodies", "report_first"),
+    ),
+    AsbRule(
+        7,
+        "threshold_not_met",
+        "threshold_not_met",
+        ASB_ONGOING & SOMETHING_REPORTED & THRESHOLD_NOT_MET,
+        "the ASB is going on, something was reported, but fewer qualifying incidents than the threshold",
+        ("threshold",),
+    ),
+    AsbRule(
+        8,
+        "consent_not_asked",
+        "get_consent",
+        ASB_ONGOING & THRESHOLD_MET & FOR_SOMEONE_ELSE & CONSENT_NOT_ASKED,
+        "the threshold is met, the application is for someone else and their consent has not been asked",
+        ("on_behalf",),
+    ),
+    AsbRule(
+        8,
+        "consent_refused",
+        "get_consent",
+        ASB_ONGOING & THRESHOLD_MET & FOR_SOMEONE_ELSE & CONSENT_REFUSED,
+        "the threshold is met, the application is for someone else and they refused consent",
+        ("on_behalf",),
+    ),
+    AsbRule(
+        9,
+        "threshold_met",
+        "apply",
+        ASB_ONGOING & ENOUGH_INCIDENTS & MAY_APPLY_FOR_THEM,
+        "the ASB is going on, there are at least as many qualifying incidents as the threshold, "
+        "and the person applies for themselves or with consent",
+        ("threshold",),
+    ),
+    AsbRule(
+        9,
+        "single_hate_incident",
+        "apply",
+        ASB_ONGOING & TOO_FEW_INCIDENTS & ONE_HATE_INCIDENT_IS_ENOUGH & MAY_APPLY_FOR_THEM,
+        "the ASB is going on, the partnership accepts a single hate incident and one was reported "
+        "within the window, and the person applies for themselves or with consent",
+        ("single_hate_incident",),
+    ),
+    AsbRule(
+        9,
+        "consent_given",
+        "apply",
+        ASB_ONGOING & THRESHOLD_MET & FOR_SOMEONE_ELSE & CONSENT_GIVEN,
+        "the threshold is met and the person the application is for has given consent",
+        ("on_behalf",),
+    ),
     # Row 4's "unless": a staff complaint still applies, after the case review.
-    AsbRule(4, "staff_complaint_follows", "complaints_procedure",
-            ABOUT_STAFF & COMPLAINT_NOT_FINISHED & ASB_ONGOING & THRESHOLD_MET,
-            "the grievance is also how staff behaved, but the ASB is going on and the threshold is met, "
-            "so the case review comes first and the complaint follows",
-            ("complaints",)),
+    AsbRule(
+        4,
+        "staff_complaint_follows",
+        "complaints_procedure",
+        ABOUT_STAFF & COMPLAINT_NOT_FINISHED & ASB_ONGOING & THRESHOLD_MET,
+        "the grievance is also how staff behaved, but the ASB is going on and the threshold is met, "
+        "so the case review comes first and the complaint follows",
+        ("complaints",),
+    ),
 )
 
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
-ROUTES = ("emergency", "appeal", "ombudsman", "complaints_procedure", "report_first",
-          "threshold_not_met", "get_consent", "apply")
-FACT_NAMES = ("emergency", "previous_review", "staff_conduct", "complaint_completed", "asb_ongoing",
-              "on_behalf", "consent", "reported_incidents", "qualifying_incidents", "threshold",
-              "single_hate_incident_route", "qualifying_hate_incidents")
+ROUTES = ("emergency", "appeal", "ombudsman", "complaints_procedure", "report_first", "threshold_not_met", "get_consent", "apply")
+FACT_NAMES = (
+    "emergency",
+    "previous_review",
+    "staff_conduct",
+    "complaint_completed",
+    "asb_ongoing",
+    "on_behalf",
+    "consent",
+    "reported_incidents",
+    "qualifying_incidents",
+    "threshold",
+    "single_hate_incident_route",
+    "qualifying_hate_incidents",
+)
 
 
 def engine_rules() -> Tuple[engine.Rule, ...]:

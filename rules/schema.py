@@ -11,6 +11,7 @@ the acknowledgement promise (so the days a resident reads are the days acknowled
 every default a decision can rely on (rules/facts.py) has its sentence under `assumed`; texts
 mention only values a decision has, and every text can be filled in.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,8 +53,18 @@ DECISION_VALUES: Dict[str, Any] = {
     "private_landlord_phrase": "1 incident was",
 }
 # Conditions a sentence can depend on (`if:` / `unless:`).
-FLAGS = ("about", "asb_stopped", "private_landlord_only", "unrelated", "not_counted", "before_window",
-         "on_behalf", "consent_refused", "single_hate_incident", "oldest_leaves_soon")
+FLAGS = (
+    "about",
+    "asb_stopped",
+    "private_landlord_only",
+    "unrelated",
+    "not_counted",
+    "before_window",
+    "on_behalf",
+    "consent_refused",
+    "single_hate_incident",
+    "oldest_leaves_soon",
+)
 TEXT_NAMES = STATIC_VALUES + tuple(DECISION_VALUES)
 ACKNOWLEDGEMENT = "acknowledgement_working_days"  # the parameter behind an application's acknowledge_by
 
@@ -74,8 +85,16 @@ def checked(name: str, path: Path, content: bytes) -> Dict[str, Any]:
     reasons, outcomes = _texts(data, parameters, where)
     contacts = {key: {k: str(v) for k, v in entry.items()} for key, entry in data["contacts"].items()}
     titles = {route: " ".join(data["outcomes"][route]["title"].split()) for route in ruleset.ROUTES}
-    texts = PartnershipTexts(data["display_name"], contacts, data["complaints"], reasons, outcomes,
-                             titles, _assumed(data["assumed"], where), {code: data["bodies"][code] for code in BODIES})
+    texts = PartnershipTexts(
+        data["display_name"],
+        contacts,
+        data["complaints"],
+        reasons,
+        outcomes,
+        titles,
+        _assumed(data["assumed"], where),
+        {code: data["bodies"][code] for code in BODIES},
+    )
     _try_every_text(texts, parameters, where)
     return {
         "name": data["name"],
@@ -102,8 +121,7 @@ def _read_yaml(content: bytes, where: str) -> Any:
 def _as_json(value: Any) -> Any:
     """YAML's values as JSON has them: dates (also as keys) as YYYY-MM-DD text, keys as text."""
     if isinstance(value, dict):
-        return {_as_json(key) if isinstance(key, dt.date) else str(key): _as_json(item)
-                for key, item in value.items()}
+        return {_as_json(key) if isinstance(key, dt.date) else str(key): _as_json(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_as_json(item) for item in value]
     if isinstance(value, dt.datetime):
@@ -150,8 +168,9 @@ def _parameters(raw: Dict[str, Any], where: str) -> Dict[str, Parameter]:
             except DateError:
                 raise PartnershipError(f"{at}: {since!r} is not a date (YYYY-MM-DD)") from None
             if values and day <= values[-1].since:
-                raise PartnershipError(f"{at}: listed after {values[-1].since.isoformat()}; list the values "
-                                       "oldest first, each under its own date")
+                raise PartnershipError(
+                    f"{at}: listed after {values[-1].since.isoformat()}; list the values oldest first, each under its own date"
+                )
             value = entry.get("value")
             if name == "counting_bodies":
                 value = tuple(value)
@@ -167,14 +186,16 @@ def _check_the_law(parameters: Dict[str, Parameter], where: str) -> None:
             raise PartnershipError(
                 f"{where}: parameters.threshold.values.{entry.since.isoformat()}.value: a threshold of "
                 f"{entry.value} is above the law's: three qualifying complaints meet it, or a lower number "
-                f"set locally ({statute.THRESHOLD_REFERENCE})")
+                f"set locally ({statute.THRESHOLD_REFERENCE})"
+            )
     for entry in parameters["window_months"].values:
         if entry.value < statute.WINDOW_MONTHS:
             raise PartnershipError(
                 f"{where}: parameters.window_months.values.{entry.since.isoformat()}.value: a window of "
                 f"{entry.value} months is shorter than the law's: a complaint counts towards the threshold of "
                 f"{statute.THRESHOLD_REFERENCE} when the application comes within {statute.WINDOW_MONTHS} "
-                f"months of the behaviour ({statute.QUALIFYING_REFERENCE})")
+                f"months of the behaviour ({statute.QUALIFYING_REFERENCE})"
+            )
 
 
 def _text(raw: Any, place: str) -> Text:
@@ -205,14 +226,18 @@ def _texts(data: Dict[str, Any], parameters: Dict[str, Parameter], where: str) -
         if route not in raw_outcomes:
             raise PartnershipError(f"{where}: outcomes.{route} needs a title, a summary and next_steps")
         entry = raw_outcomes[route]
-        outcomes[route] = (_text(entry["summary"], f"{where}: outcomes.{route}.summary"),
-                           _text(entry["next_steps"], f"{where}: outcomes.{route}.next_steps"))
+        outcomes[route] = (
+            _text(entry["summary"], f"{where}: outcomes.{route}.summary"),
+            _text(entry["next_steps"], f"{where}: outcomes.{route}.next_steps"),
+        )
     for name in sorted(set(raw_outcomes) - set(outcomes)):
         raise PartnershipError(f"{where}: outcomes.{name} is not a route ({', '.join(ruleset.ROUTES)})")
     # The promise is dated like the days it states: quoting it keeps the words and the date together.
     if ACKNOWLEDGEMENT not in outcomes["apply"][1].quoted("policy"):
-        raise PartnershipError(f"{where}: outcomes.apply.next_steps must quote {{policy.{ACKNOWLEDGEMENT}}}, "
-                               "the promise the application's acknowledge_by date is counted from")
+        raise PartnershipError(
+            f"{where}: outcomes.apply.next_steps must quote {{policy.{ACKNOWLEDGEMENT}}}, "
+            "the promise the application's acknowledge_by date is counted from"
+        )
     return reasons, outcomes
 
 
@@ -223,12 +248,12 @@ ASSUMABLE = TOP_LEVEL_KEYS + INCIDENT_DEFAULTS
 def _assumed(raw: Dict[str, str], where: str) -> Dict[str, str]:
     """What each default means, one sentence for every default a decision can rely on."""
     for name in sorted(set(raw) - set(ASSUMABLE)):  # first: a misspelt name is also a missing one
-        raise PartnershipError(f"{where}: assumed.{name} is not a default a decision can rely on "
-                               f"({', '.join(ASSUMABLE)})")
+        raise PartnershipError(f"{where}: assumed.{name} is not a default a decision can rely on ({', '.join(ASSUMABLE)})")
     for name in ASSUMABLE:
         if name not in raw:
-            raise PartnershipError(f"{where}: assumed.{name} is missing: say what its default means, "
-                                   "for a decision that relies on it")
+            raise PartnershipError(
+                f"{where}: assumed.{name} is missing: say what its default means, for a decision that relies on it"
+            )
     return {name: " ".join(raw[name].split()) for name in ASSUMABLE}
 
 
@@ -236,8 +261,14 @@ def _try_every_text(texts: PartnershipTexts, parameters: Dict[str, Parameter], w
     """Fill every sentence with example values, so a misspelt {contacts.pcc.nmae} shows now."""
     policy = {name: parameter.values[-1].policy for name, parameter in parameters.items()}
     complaints = namespace(texts.complaints)
-    values = dict(DECISION_VALUES, partnership=texts.display_name, policy=namespace(policy),
-                  contacts=namespace(texts.contacts), complaints=complaints, about=complaints.council)
+    values = dict(
+        DECISION_VALUES,
+        partnership=texts.display_name,
+        policy=namespace(policy),
+        contacts=namespace(texts.contacts),
+        complaints=complaints,
+        about=complaints.council,
+    )
     every = [(f"reasons.{rule}", text) for rule, text in texts.reasons.items()]
     every += [(f"outcomes.{route}", text) for route, pair in texts.outcomes.items() for text in pair]
     for place, text in every:

@@ -8,6 +8,7 @@ whenever it happened), never less: rules/schema.py refuses a file whose threshol
 three or whose window is shorter than six months, and the decision says which count met the
 threshold (rules/decision.py).
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -6,6 +6,7 @@ as `{if: FLAG, say: ...}` is said only when FLAG holds, `{unless: FLAG, say: ...
 does not. Which names and flags exist is the caller's business (rules/schema.py says which a
 partnership's texts may use); this module only reads and fills sentences.
 """
+
 from __future__ import annotations
 
 import re
@@ -73,9 +74,12 @@ class Text:
 
     def quoted(self, root: str) -> set:
         """The fields of ``root`` this text mentions: {"threshold"} for "{policy.threshold}"."""
-        return {field.split(".")[1] for sentence in self.sentences
-                for _, field, _, _ in _FORMATTER.parse(sentence.text)
-                if field and field.startswith(root + ".")}
+        return {
+            field.split(".")[1]
+            for sentence in self.sentences
+            for _, field, _, _ in _FORMATTER.parse(sentence.text)
+            if field and field.startswith(root + ".")
+        }
 
 
 def parse_text(raw: Any, where: str, names: Collection[str], flags: Collection[str]) -> Text:
@@ -93,8 +97,9 @@ def parse_text(raw: Any, where: str, names: Collection[str], flags: Collection[s
         when = unless = None
         if isinstance(item, dict):
             if set(item) - {"if", "unless", "say"} or "say" not in item or len(item) != 2:
-                raise TextError(f"{place}: a conditional sentence is {{if: CONDITION, say: TEXT}} "
-                                f"or {{unless: CONDITION, say: TEXT}}")
+                raise TextError(
+                    f"{place}: a conditional sentence is {{if: CONDITION, say: TEXT}} or {{unless: CONDITION, say: TEXT}}"
+                )
             when, unless, item = item.get("if"), item.get("unless"), item["say"]
             condition = when or unless
             if condition not in flags:

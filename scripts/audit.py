@@ -54,6 +54,7 @@ def normalise(name: str) -> str:
 
 # ---------------------------------------------------------------- pinned set
 
+
 def read_constraints(path: Path) -> dict[str, str]:
     """`name==version` lines of a constraints/requirements file; other lines are not pins."""
     pins: dict[str, str] = {}
@@ -100,8 +101,7 @@ def read_pins(paths: Iterable[Path]) -> dict[str, str]:
         found = read_pyproject(path) if path.suffix == ".toml" else read_constraints(path)
         for name, version in found.items():
             if name in pins and Version(pins[name]) != Version(version):
-                raise AuditError(
-                    f"{name} is pinned to {pins[name]} in {origin[name]} and to {version} in {path}")
+                raise AuditError(f"{name} is pinned to {pins[name]} in {origin[name]} and to {version} in {path}")
             pins.setdefault(name, version)
             origin.setdefault(name, path)
     return pins
@@ -113,6 +113,7 @@ def installed_pins(distributions: Iterable) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- advisories
+
 
 @dataclass
 class Advisory:
@@ -183,8 +184,7 @@ def snapshot(root: Path) -> str:
 def load_advisories(root: Path) -> list[Advisory]:
     if not root.is_dir():
         raise AuditError(f"advisory database {root} is not a directory")
-    has_files = (root / "vulns").is_dir() or any(
-        p.suffix in ADVISORY_SUFFIXES for p in root.iterdir())
+    has_files = (root / "vulns").is_dir() or any(p.suffix in ADVISORY_SUFFIXES for p in root.iterdir())
     files = _files_in_directory(root) if has_files else _files_in_git(root)
     advisories = [a for source, text in files if (a := parse_advisory(text, source))]
     if not advisories:
@@ -193,6 +193,7 @@ def load_advisories(root: Path) -> list[Advisory]:
 
 
 # ---------------------------------------------------------------- matching
+
 
 def _version(text: str) -> Version | None:
     try:
@@ -251,7 +252,8 @@ def affects(affected: dict, version: Version) -> bool:
     return any(
         in_range(version, range_.get("events") or [])
         for range_ in affected.get("ranges") or []
-        if range_.get("type") in ("ECOSYSTEM", "SEMVER"))
+        if range_.get("type") in ("ECOSYSTEM", "SEMVER")
+    )
 
 
 def match(pins: dict[str, str], advisories: Iterable[Advisory]) -> list[Finding]:
@@ -308,9 +310,11 @@ def apply_allowlist(findings: list[Finding], entries: list[dict]) -> list[dict]:
     used = set()
     for finding in findings:
         for index, entry in enumerate(entries):
-            if (entry["id"] in finding.advisory.names()
-                    and normalise(str(entry["package"])) == finding.package
-                    and _version(str(entry["version"])) == _version(finding.version)):
+            if (
+                entry["id"] in finding.advisory.names()
+                and normalise(str(entry["package"])) == finding.package
+                and _version(str(entry["version"])) == _version(finding.version)
+            ):
                 finding.allowed_by = entry
                 used.add(index)
                 break
@@ -318,6 +322,7 @@ def apply_allowlist(findings: list[Finding], entries: list[dict]) -> list[dict]:
 
 
 # ---------------------------------------------------------------- what holds a pin
+
 
 def holders(package: str, distributions: Iterable) -> list[tuple[str, str]]:
     """(who, specifier) for every installed distribution that requires `package`, as pip
@@ -350,8 +355,7 @@ def explain(findings: list[Finding], distributions: Iterable) -> list[str]:
         elif allowed:
             verdict = f"fix allowed by every installed requirement: {', '.join(map(str, allowed))}"
         else:
-            blockers = [f"{name} requires {spec}" for name, spec in held
-                        if not any(v in SpecifierSet(spec) for v in fixes)]
+            blockers = [f"{name} requires {spec}" for name, spec in held if not any(v in SpecifierSet(spec) for v in fixes)]
             verdict = "every fix excluded by " + "; ".join(blockers)
         lines.append(f"{head} {verdict}")
     return lines
@@ -359,8 +363,8 @@ def explain(findings: list[Finding], distributions: Iterable) -> list[str]:
 
 # ---------------------------------------------------------------- report
 
-def report(findings: list[Finding], stale: list[dict], pins: dict[str, str], db: str,
-           quiet: bool = False) -> list[str]:
+
+def report(findings: list[Finding], stale: list[dict], pins: dict[str, str], db: str, quiet: bool = False) -> list[str]:
     lines = []
     for f in findings:
         if quiet and f.allowed_by:
@@ -368,32 +372,45 @@ def report(findings: list[Finding], stale: list[dict], pins: dict[str, str], db:
         fixed = f"fixed in {', '.join(f.fixed_in)}" if f.fixed_in else "no fixed version"
         status = "allow-listed" if f.allowed_by else "NOT ALLOW-LISTED"
         aliases = ",".join(a for a in f.advisory.aliases if a.startswith(("CVE-", "GHSA-")))
-        lines.append(f"{f.advisory.id}  {f.package} {f.version}  {fixed}  {status}"
-                     + (f"  [{aliases}]" if aliases else ""))
+        lines.append(f"{f.advisory.id}  {f.package} {f.version}  {fixed}  {status}" + (f"  [{aliases}]" if aliases else ""))
     for entry in stale:
-        lines.append(f"stale allow-list entry: {entry['id']} {entry['package']} {entry['version']}"
-                     " (not found any more: remove it)")
+        lines.append(
+            f"stale allow-list entry: {entry['id']} {entry['package']} {entry['version']} (not found any more: remove it)"
+        )
     packages = {f.package for f in findings}
     allowed = sum(1 for f in findings if f.allowed_by)
     lines.append(
         f"{len(findings)} advisories in {len(packages)} of {len(pins)} packages audited: "
-        f"{allowed} allow-listed, {len(findings) - allowed} not. Advisory database: {db}")
+        f"{allowed} allow-listed, {len(findings) - allowed} not. Advisory database: {db}"
+    )
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", type=Path, default=os.environ.get("ASBCR_ADVISORY_DB"),
-                        help="local advisory database (default: $ASBCR_ADVISORY_DB)")
-    parser.add_argument("--pins", type=Path, nargs="+", default=DEFAULT_PINS,
-                        help="constraints/requirements files and pyproject.toml (default: the repo's)")
-    parser.add_argument("--installed", action="store_true",
-                        help="audit the packages installed for this interpreter instead of --pins")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=os.environ.get("ASBCR_ADVISORY_DB"),
+        help="local advisory database (default: $ASBCR_ADVISORY_DB)",
+    )
+    parser.add_argument(
+        "--pins",
+        type=Path,
+        nargs="+",
+        default=DEFAULT_PINS,
+        help="constraints/requirements files and pyproject.toml (default: the repo's)",
+    )
+    parser.add_argument(
+        "--installed", action="store_true", help="audit the packages installed for this interpreter instead of --pins"
+    )
     parser.add_argument("--allowlist", type=Path, default=DEFAULT_ALLOWLIST)
-    parser.add_argument("--quiet", action="store_true",
-                        help="print only what the allow-list does not cover, and the summary")
-    parser.add_argument("--explain", action="store_true",
-                        help="also say, from this interpreter's installed packages, what holds each affected pin")
+    parser.add_argument("--quiet", action="store_true", help="print only what the allow-list does not cover, and the summary")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="also say, from this interpreter's installed packages, what holds each affected pin",
+    )
     args = parser.parse_args(argv)
     if args.db is None:
         print("audit: give the advisory database with --db DIR or ASBCR_ADVISORY_DB", file=sys.stderr)

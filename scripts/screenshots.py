@@ -10,6 +10,7 @@ holds a conversation by clicking and typing in Debian's Chromium, and saves:
   chat-decision-1280.png  the decision panel (apply)
   chat-decision-360.png   the decision panel on a phone (report first)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,16 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser")]
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from asbcr.stack import DEFAULT_MODEL, Stack, free_port  # noqa: E402
-from chat_helpers import (CHROMIUM, CHROMIUM_ARGS, MACHINE_SPEED_LIMITS, TODAY, click_choice, hold_conversation,  # noqa: E402
-                          open_chat, send_text)
+from chat_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MACHINE_SPEED_LIMITS,
+    TODAY,
+    click_choice,
+    hold_conversation,  # noqa: E402
+    open_chat,
+    send_text,
+)
 
 
 def quiet_page(page: Page) -> None:
@@ -34,17 +43,21 @@ def quiet_page(page: Page) -> None:
 
 
 def scroll_to(page: Page, selector: str) -> None:
-    page.evaluate("(s) => { document.activeElement && document.activeElement.blur();"
-                  " const e = document.querySelector(s); window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 70) }",
-                  selector)
+    page.evaluate(
+        "(s) => { document.activeElement && document.activeElement.blur();"
+        " const e = document.querySelector(s); window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 70) }",
+        selector,
+    )
 
 
 def scroll_to_end_of(page: Page, selector: str) -> None:
     """The element's bottom at the bottom of the window: the latest messages, answers and box."""
-    page.evaluate("(s) => { document.activeElement && document.activeElement.blur();"
-                  " const e = document.querySelector(s);"
-                  " window.scrollTo(0, e.getBoundingClientRect().bottom + window.scrollY - window.innerHeight + 20) }",
-                  selector)
+    page.evaluate(
+        "(s) => { document.activeElement && document.activeElement.blur();"
+        " const e = document.querySelector(s);"
+        " window.scrollTo(0, e.getBoundingClientRect().bottom + window.scrollY - window.innerHeight + 20) }",
+        selector,
+    )
 
 
 def take(browser, url: str, out: Path) -> None:
@@ -86,9 +99,9 @@ def main() -> int:
         fake = None
         if use_fake:
             from fake_rasa import FakeRasa
+
             fake = FakeRasa(free_port()).start()
-            stack = Stack(with_rasa=False, with_actions=False, rasa_port=fake.port, web_port=free_port(),
-                          var=Path(var), env=env)
+            stack = Stack(with_rasa=False, with_actions=False, rasa_port=fake.port, web_port=free_port(), var=Path(var), env=env)
         else:
             stack = Stack(rasa_port=free_port(), actions_port=free_port(), web_port=free_port(), var=Path(var), env=env)
         print(f"Starting the {'fake' if use_fake else 'real'} bot and the chat page...", flush=True)

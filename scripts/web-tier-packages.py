@@ -8,6 +8,7 @@ each of its routes has run, in the environment of the interpreter that runs this
 This is what the public tier actually exposes; security/audit-*.txt compares it run in Rasa's
 .venv (before: the page shared Rasa's environment) and in .venv-web (after).
 """
+
 from __future__ import annotations
 
 import asyncio

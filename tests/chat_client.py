@@ -1,4 +1,5 @@
 """A resident talking to the running bot through the REST channel (CONTRACT.md, Chat)."""
+
 from __future__ import annotations
 
 import uuid
@@ -64,7 +65,6 @@ class Resident(ReadsReplies):
         self.post(text).raise_for_status()
         return self.replies
 
-
     def answer_until_decided(self, answers: Mapping[str, str], opening: str, max_turns: int = 25) -> Optional[Dict[str, Any]]:
         """Opens with `opening`, then answers whatever is asked from `answers` (by `ask` name)."""
         self.say(opening)
@@ -84,6 +84,7 @@ class Resident(ReadsReplies):
 class PageResident(Resident):
     """A resident on the public page: the relay, `POST /api/chat` at page_url (nginx's address in
     the cluster). Waits as long as the page does (75 s)."""
+
     TIMEOUT = 75
 
     def __init__(self, page_url: str, sender: Optional[str] = None) -> None:

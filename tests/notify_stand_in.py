@@ -8,6 +8,7 @@ bad, is kept in `requests`; `fail_next(status, ...)` makes the next answers erro
 `wait_for_good(count, timeout)` waits until that many good requests have been answered (for a
 sender in another process).
 """
+
 from __future__ import annotations
 
 import json
@@ -87,7 +88,7 @@ class NotifyStandIn:
             problems.append("no Bearer token")
         else:
             try:
-                claims = jwt.decode(auth[len("Bearer "):], SECRET, algorithms=["HS256"])
+                claims = jwt.decode(auth[len("Bearer ") :], SECRET, algorithms=["HS256"])
                 if claims.get("iss") != SERVICE_ID:
                     problems.append("iss is not the service id")
                 if abs(time.time() - int(claims.get("iat", 0))) > 30:
@@ -112,14 +113,20 @@ class NotifyStandIn:
                 problems.append("personalisation is not an object")
         if problems:
             return 403 if any("JWT" in p or "Bearer" in p or "iss" in p or "iat" in p for p in problems) else 400, {
-                "status_code": 400, "errors": [{"error": "BadRequestError", "message": "; ".join(problems)}]}
+                "status_code": 400,
+                "errors": [{"error": "BadRequestError", "message": "; ".join(problems)}],
+            }
         if failure is not None:
             status, error, message = failure
             return status, {"status_code": status, "errors": [{"error": error, "message": message}]}
         notification_id = str(uuid.uuid4())
-        return 201, {"id": notification_id, "reference": notification.get("reference"),
-                     "content": {"body": "...", "subject": "..."}, "uri": f"{self.url}/v2/notifications/{notification_id}",
-                     "template": {"id": notification["template_id"], "version": 1, "uri": "..."}}
+        return 201, {
+            "id": notification_id,
+            "reference": notification.get("reference"),
+            "content": {"body": "...", "subject": "..."},
+            "uri": f"{self.url}/v2/notifications/{notification_id}",
+            "template": {"id": notification["template_id"], "version": 1, "uri": "..."},
+        }
 
     def good_requests(self) -> List[Dict[str, Any]]:
         return [request for request in self.requests if not request["problems"]]
@@ -127,13 +134,16 @@ class NotifyStandIn:
     def wait_for_good(self, count: int, timeout: float) -> List[Dict[str, Any]]:
         """The good requests once `count` of them have been answered; AssertionError after timeout
         seconds without them."""
+
         def answered_good() -> List[Dict[str, Any]]:
             return [request for request in self.good_requests() if request.get("answered")]
 
         with self._answered:
             if not self._answered.wait_for(lambda: len(answered_good()) >= count, timeout):
-                raise AssertionError(f"Notify's stand-in got {len(answered_good())} good request(s) in {timeout:.0f}s, "
-                                     f"not {count} (all requests: {[r['problems'] for r in self.requests]})")
+                raise AssertionError(
+                    f"Notify's stand-in got {len(answered_good())} good request(s) in {timeout:.0f}s, "
+                    f"not {count} (all requests: {[r['problems'] for r in self.requests]})"
+                )
         return answered_good()
 
 

@@ -1,4 +1,5 @@
 """Whether a process still runs and what listens where, for the supervisor's tests (Linux /proc)."""
+
 import time
 
 import pytest

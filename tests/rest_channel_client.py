@@ -6,6 +6,7 @@ Sanic can start only one app per process (it rewrites its own methods at start-u
 `RestChannel()` shares one app, running on one event loop in a thread of its own, and only
 gets a fresh stand-in agent and a fresh list of what was received.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,11 +39,15 @@ class StandInAgent:
 
     async def bot_offered(self, sender: str, buttons: Sequence[Dict[str, str]]) -> None:
         """The conversation so far: the resident said something, the bot answered with `buttons`."""
-        tracker = DialogueStateTracker.from_events(sender, [
-            ActionExecuted("action_listen"), UserUttered("hello"),
-            BotUttered("Please check your application. Is this right?", data={"buttons": list(buttons)}),
-            ActionExecuted("action_listen"),
-        ])
+        tracker = DialogueStateTracker.from_events(
+            sender,
+            [
+                ActionExecuted("action_listen"),
+                UserUttered("hello"),
+                BotUttered("Please check your application. Is this right?", data={"buttons": list(buttons)}),
+                ActionExecuted("action_listen"),
+            ],
+        )
         await self.tracker_store.save(tracker)
 
 
@@ -100,15 +105,26 @@ class RestChannel:
     def send(self, body: bytes, **options) -> Tuple[int, Any]:
         return self.call(self.post(body, **options))
 
-    async def post(self, body: bytes, query: str = "", chunks: Optional[Sequence[bytes]] = None,
-                   content_length: bool = True) -> Tuple[int, Any]:
+    async def post(
+        self, body: bytes, query: str = "", chunks: Optional[Sequence[bytes]] = None, content_length: bool = True
+    ) -> Tuple[int, Any]:
         headers = [(b"host", b"localhost"), (b"content-type", b"application/json")]
         if content_length:
             headers.append((b"content-length", str(len(body)).encode()))
-        scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.1"}, "http_version": "1.1",
-                 "method": "POST", "scheme": "http", "path": PATH, "raw_path": PATH.encode(),
-                 "query_string": query.encode(), "root_path": "", "headers": headers,
-                 "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 5005)}
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.1"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": PATH,
+            "raw_path": PATH.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 40000),
+            "server": ("127.0.0.1", 5005),
+        }
         parts = list(chunks) if chunks is not None else [body]
         hang = asyncio.Event()
 

@@ -3,6 +3,7 @@
 Playwright's sync API (the browser tests' session fixture) keeps an event loop running in
 the main thread, where asyncio.run() then refuses to start; a worker thread has none.
 """
+
 import asyncio
 import concurrent.futures
 

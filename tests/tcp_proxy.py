@@ -1,6 +1,7 @@
 """A TCP proxy a test controls, in front of a shared server (PostgreSQL, Redis): `cut()` makes
 the server unreachable through it (new connections refused, open ones dropped) without
 touching the server that other tests use; `restore()` lets connections through again."""
+
 from __future__ import annotations
 
 import contextlib

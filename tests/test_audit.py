@@ -30,24 +30,31 @@ def found(pins):
 
 # ------------------------------------------------------------------ matching
 
-@pytest.mark.parametrize("version, affected", [
-    ("0.9", False),   # before introduced
-    ("1.0", True),    # introduced is inclusive
-    ("1.4.9", True),
-    ("1.5", False),   # fixed is exclusive
-    ("1.6", False),
-])
+
+@pytest.mark.parametrize(
+    "version, affected",
+    [
+        ("0.9", False),  # before introduced
+        ("1.0", True),  # introduced is inclusive
+        ("1.4.9", True),
+        ("1.5", False),  # fixed is exclusive
+        ("1.6", False),
+    ],
+)
 def test_introduced_fixed_range(version, affected):
     assert (("alpha", "TEST-2026-1") in found({"alpha": version})) is affected
 
 
-@pytest.mark.parametrize("version, affected", [
-    ("0.4", True),    # introduced "0": every version before the first fix
-    ("0.5", False),
-    ("1.9", False),   # between the two ranges
-    ("2.0.5", True),  # introduced again
-    ("2.1", False),
-])
+@pytest.mark.parametrize(
+    "version, affected",
+    [
+        ("0.4", True),  # introduced "0": every version before the first fix
+        ("0.5", False),
+        ("1.9", False),  # between the two ranges
+        ("2.0.5", True),  # introduced again
+        ("2.1", False),
+    ],
+)
 def test_several_ranges_in_one_range_list(version, affected):
     assert (("alpha", "TEST-2026-2") in found({"alpha": version})) is affected
 
@@ -77,11 +84,12 @@ def test_names_compared_after_pep503_normalisation_and_json_records_read(tmp_pat
 
 
 def test_fixed_in_names_only_fixes_above_the_pin():
-    finding, = [f for f in audit.match({"alpha": "2.0.5"}, audit.load_advisories(TINY_DB))]
+    (finding,) = [f for f in audit.match({"alpha": "2.0.5"}, audit.load_advisories(TINY_DB))]
     assert finding.fixed_in == ["2.1"]
 
 
 # ------------------------------------------------------------------ pinned set
+
 
 def write(directory, name, text):
     path = Path(directory) / name
@@ -90,18 +98,26 @@ def write(directory, name, text):
 
 
 def test_constraints_and_pyproject_pins_are_read_together(tmp_path):
-    constraints = write(tmp_path, "constraints.txt", """\
+    constraints = write(
+        tmp_path,
+        "constraints.txt",
+        """\
         # a comment
         alpha==1.2  # trailing comment
         beta>=2.0
         -e .
-        """)
-    pyproject = write(tmp_path, "pyproject.toml", """\
+        """,
+    )
+    pyproject = write(
+        tmp_path,
+        "pyproject.toml",
+        """\
         [project]
         dependencies = ["gamma==1.4", "loose"]
         [project.optional-dependencies]
         dev = ["alpha==1.2"]
-        """)
+        """,
+    )
     assert audit.read_pins([constraints, pyproject]) == {"alpha": "1.2", "gamma": "1.4"}
 
 
@@ -129,8 +145,7 @@ def run(tmp_path, pins_text, allow_text=None):
     pins = write(tmp_path, "constraints.txt", pins_text)
     if allow_text is not None:
         write(tmp_path, "allow.yml", allow_text)
-    return audit.main(["--db", str(TINY_DB), "--pins", str(pins),
-                       "--allowlist", str(tmp_path / "allow.yml")])
+    return audit.main(["--db", str(TINY_DB), "--pins", str(pins), "--allowlist", str(tmp_path / "allow.yml")])
 
 
 def test_a_finding_not_allow_listed_fails_the_audit(tmp_path, capsys):
@@ -187,8 +202,7 @@ def test_a_git_directory_without_work_tree_is_read_and_its_commit_reported(tmp_p
     subprocess.run(git[:5] + ["init", "-q", str(work)], check=True)
     subprocess.run(git + ["add", "."], check=True)
     subprocess.run(git + ["commit", "-q", "-m", "tiny"], check=True)
-    commit = subprocess.run(git + ["rev-parse", "HEAD"], check=True, capture_output=True,
-                            text=True).stdout.strip()
+    commit = subprocess.run(git + ["rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
     bare = tmp_path / "bare.git"
     subprocess.run(["git", "clone", "-q", "--bare", str(work), str(bare)], check=True)
     assert run_db(tmp_path, bare, "beta==2.0.1\n") == 1
@@ -204,6 +218,7 @@ def run_db(tmp_path, db, pins_text):
 
 # ------------------------------------------------------------------ what holds a pin
 
+
 def dist(name, version, *requires):
     return SimpleNamespace(metadata={"Name": name}, version=version, requires=list(requires))
 
@@ -217,9 +232,9 @@ def test_explain_names_the_requirement_that_excludes_every_fix():
         dist("other-python", "1.0", 'alpha>=9; python_version < "3"'),
     ]
     assert audit.holders("alpha", installed) == [("holder 3.6", "<1.3,>=1.0"), ("loose 1.0", "")]
-    line, = audit.explain(findings, installed)
+    (line,) = audit.explain(findings, installed)
     assert line == "alpha 1.2 (1 advisories): every fix excluded by holder 3.6 requires <1.3,>=1.0"
-    line, = audit.explain(findings, installed[1:])
+    (line,) = audit.explain(findings, installed[1:])
     assert line == "alpha 1.2 (1 advisories): fix allowed by every installed requirement: 1.5"
 
 
@@ -229,6 +244,7 @@ def test_explain_says_when_no_fix_is_published():
 
 
 # ------------------------------------------------------------------ the repo's own allow-list
+
 
 def test_the_repo_allow_list_is_complete_and_matches_the_pins():
     """Every reviewed entry says what holds the pin, and names the version constraints.txt pins:
@@ -245,8 +261,7 @@ def test_the_repo_allow_list_is_complete_and_matches_the_pins():
 def test_quiet_prints_only_what_the_allow_list_does_not_cover(tmp_path, capsys):
     pins = write(tmp_path, "constraints.txt", "alpha==1.2\nbeta==2.0.1\n")
     write(tmp_path, "allow.yml", ALLOW_ALPHA)
-    assert audit.main(["--db", str(TINY_DB), "--pins", str(pins), "--quiet",
-                       "--allowlist", str(tmp_path / "allow.yml")]) == 1
+    assert audit.main(["--db", str(TINY_DB), "--pins", str(pins), "--quiet", "--allowlist", str(tmp_path / "allow.yml")]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("TEST-2026-4  beta 2.0.1  no fixed version  NOT ALLOW-LISTED")
     assert out[1].startswith("2 advisories in 2 of 2 packages audited: 1 allow-listed, 1 not.")
@@ -254,10 +269,8 @@ def test_quiet_prints_only_what_the_allow_list_does_not_cover(tmp_path, capsys):
 
 
 def test_installed_audits_what_the_interpreter_holds(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(audit.importlib.metadata, "distributions",
-                        lambda: [dist("gamma", "1.4"), dist("beta", "2.0.2")])
-    assert audit.main(["--db", str(TINY_DB), "--installed",
-                       "--allowlist", str(tmp_path / "none.yml")]) == 1
+    monkeypatch.setattr(audit.importlib.metadata, "distributions", lambda: [dist("gamma", "1.4"), dist("beta", "2.0.2")])
+    assert audit.main(["--db", str(TINY_DB), "--installed", "--allowlist", str(tmp_path / "none.yml")]) == 1
     assert "TEST-2026-5  gamma 1.4  no fixed version  NOT ALLOW-LISTED" in capsys.readouterr().out
 
 

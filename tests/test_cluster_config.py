@@ -1,6 +1,7 @@
 """`make run-cluster`'s nginx configuration (asbcr/cluster.py, asbcr/nginx/*.template) and its
 start-up checks, without the cluster: nginx itself is run on the rendered file, with nothing
 behind it, to see its TLS server, its redirect and its own error answers."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,8 +22,14 @@ NGINX_BINARY = os.environ.get("ASBCR_NGINX") or NGINX
 
 
 def cluster(tmp_path, **options) -> Cluster:
-    ports = dict(public_port=free_port(), rasa_port=free_port(), actions_port=free_port(), web_port=free_port(),
-                 replica_ports=[free_port(), free_port()], action_server_ports=[free_port(), free_port()])
+    ports = dict(
+        public_port=free_port(),
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        web_port=free_port(),
+        replica_ports=[free_port(), free_port()],
+        action_server_ports=[free_port(), free_port()],
+    )
     return Cluster(var=tmp_path / "var", env={"PATH": os.environ["PATH"]}, public_host=LOOPBACK, **{**ports, **options})
 
 
@@ -35,14 +42,21 @@ def self_signed(tmp_path) -> Tls:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = dt.datetime.now(dt.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-                   .not_valid_after(now + dt.timedelta(days=2))
-                   .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-                   .sign(key, hashes.SHA256()))
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
     (tmp_path / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption()))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return Tls(str(tmp_path / "cert.pem"), str(tmp_path / "key.pem"), free_port())
 
 
@@ -98,14 +112,12 @@ def test_with_a_certificate_https_serves_and_plain_http_redirects(nginx_with_tls
     urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     secure = f"https://localhost:{nginx_with_tls.tls.port}"
     # Nothing is behind this nginx: its own answer, in the relay's shape, over TLS.
-    response = requests.post(f"{secure}/api/chat", json={"sender": "tls-check-1", "message": "hi"},
-                             verify=False, timeout=30)
+    response = requests.post(f"{secure}/api/chat", json={"sender": "tls-check-1", "message": "hi"}, verify=False, timeout=30)
     assert response.status_code == 503 and response.json()["error"] == "unavailable", response.text
     assert response.headers["Retry-After"] == "30"
     page = requests.get(f"{secure}/", verify=False, timeout=30)
     assert page.headers["Strict-Transport-Security"] == "max-age=63072000"
-    plain = requests.get(f"http://127.0.0.1:{nginx_with_tls.public_port}/application/x?y=1", allow_redirects=False,
-                         timeout=30)
+    plain = requests.get(f"http://127.0.0.1:{nginx_with_tls.public_port}/application/x?y=1", allow_redirects=False, timeout=30)
     assert plain.status_code == 301
     assert plain.headers["Location"] == f"https://127.0.0.1:{nginx_with_tls.tls.port}/application/x?y=1"
     assert nginx_with_tls.public_url == f"https://localhost:{nginx_with_tls.tls.port}/"

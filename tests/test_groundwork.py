@@ -1,5 +1,6 @@
 """The ground floor (groundwork/): it imports nothing of the project, and its dates read and
 write the same on Rasa's Python 3.10 and the web tier's 3.12 (this file runs in both)."""
+
 from __future__ import annotations
 
 import ast
@@ -29,26 +30,32 @@ def test_the_ground_floor_imports_only_the_standard_library_and_itself():
                 assert top == "groundwork" or top in sys.stdlib_module_names, f"{path.name} imports {name}"
 
 
-@pytest.mark.parametrize("value, day", [
-    ("2026-11-25", dt.date(2026, 11, 25)),
-    (" 2026-11-25\n", dt.date(2026, 11, 25)),
-    (dt.date(2026, 2, 28), dt.date(2026, 2, 28)),
-])
+@pytest.mark.parametrize(
+    "value, day",
+    [
+        ("2026-11-25", dt.date(2026, 11, 25)),
+        (" 2026-11-25\n", dt.date(2026, 11, 25)),
+        (dt.date(2026, 2, 28), dt.date(2026, 2, 28)),
+    ],
+)
 def test_an_iso_date_or_a_date_is_read(value, day):
     assert iso_date(value, "received") == day
 
 
-@pytest.mark.parametrize("value", [
-    "25/11/2026",
-    "2026-02-30",      # the right shape, no such day
-    "20261125",        # Python 3.11+'s fromisoformat would take it; 3.10's would not
-    "2026-W48-3",      # likewise
-    "2026-11-25T10:00",
-    "",
-    20261125,
-    None,
-    dt.datetime(2026, 11, 25, 10, 0),
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "25/11/2026",
+        "2026-02-30",  # the right shape, no such day
+        "20261125",  # Python 3.11+'s fromisoformat would take it; 3.10's would not
+        "2026-W48-3",  # likewise
+        "2026-11-25T10:00",
+        "",
+        20261125,
+        None,
+        dt.datetime(2026, 11, 25, 10, 0),
+    ],
+)
 def test_anything_else_is_refused_in_one_sentence_naming_the_key(value):
     with pytest.raises(DateError) as refused:
         iso_date(value, "received")
@@ -57,10 +64,13 @@ def test_anything_else_is_refused_in_one_sentence_naming_the_key(value):
     assert (refused.value.no_such_day is not None) == (value == "2026-02-30")  # only a real shape says why
 
 
-@pytest.mark.parametrize("value, why", [
-    ("2026-02-30", "day is out of range for month"),
-    (" 2026-13-01", "month must be in 1..12"),
-])
+@pytest.mark.parametrize(
+    "value, why",
+    [
+        ("2026-02-30", "day is out of range for month"),
+        (" 2026-13-01", "month must be in 1..12"),
+    ],
+)
 def test_a_value_of_the_right_shape_that_names_no_day_says_why(value, why):
     """So a caller can word its own message (rules/facts.py: "'2026-02-30' is not a real date")."""
     with pytest.raises(DateError) as refused:
@@ -68,11 +78,14 @@ def test_a_value_of_the_right_shape_that_names_no_day_says_why(value, why):
     assert refused.value.no_such_day == why
 
 
-@pytest.mark.parametrize("day, words", [
-    (dt.date(2026, 11, 25), "25 November 2026"),
-    (dt.date(2027, 1, 1), "1 January 2027"),  # no leading zero, and no platform-only %-d
-    (dt.date(2026, 12, 31), "31 December 2026"),
-])
+@pytest.mark.parametrize(
+    "day, words",
+    [
+        (dt.date(2026, 11, 25), "25 November 2026"),
+        (dt.date(2027, 1, 1), "1 January 2027"),  # no leading zero, and no platform-only %-d
+        (dt.date(2026, 12, 31), "31 December 2026"),
+    ],
+)
 def test_a_long_date(day, words):
     assert long_date(day) == words
 

@@ -1,4 +1,5 @@
 """GET /api/health on the web tier: every service behind the page, and which one is down."""
+
 from __future__ import annotations
 
 
@@ -45,8 +46,11 @@ def applications_database(tmp_path, monkeypatch):
 def test_all_up_is_200_with_every_check_named():
     status, body = run_async(with_stand_ins(), timeout=30)
     assert status == 200, body
-    assert body == {"status": "ok", "down": [], "checks": {
-        "page": "ok", "rasa": "ok", "action_server": "ok", "applications_database": "ok"}}
+    assert body == {
+        "status": "ok",
+        "down": [],
+        "checks": {"page": "ok", "rasa": "ok", "action_server": "ok", "applications_database": "ok"},
+    }
 
 
 def test_a_dead_action_server_is_named_while_rasa_answers():
@@ -62,6 +66,7 @@ def test_rasa_answering_an_error_is_down():
 
 def test_an_unreachable_applications_database_is_named(monkeypatch, tmp_path):
     from casework import db
+
     db.dispose_all()
     monkeypatch.setenv("ASBCR_DATABASE_URL", f"sqlite:///{tmp_path / 'no-such-folder' / 'x' / 'applications.db'}")
     (tmp_path / "no-such-folder").write_text("a file where the folder should be")

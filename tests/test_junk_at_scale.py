@@ -7,6 +7,7 @@ chance. The relay runs in front of the fake Rasa of the browser tests; the chann
 process through ASGI (tests/rest_channel_client.py). A smaller run through the real Rasa is in
 tests/conversation/test_edge.py.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,8 +26,9 @@ from web import limits, server
 
 REQUESTS = 10_000
 BATCH = 10  # requests per Hypothesis example: its own cost per example is several times a request's
-SCALE = settings(max_examples=REQUESTS // BATCH, derandomize=True, database=None, deadline=None,
-                 suppress_health_check=list(HealthCheck))
+SCALE = settings(
+    max_examples=REQUESTS // BATCH, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck)
+)
 
 # What the contract allows (CONTRACT.md, Chat), written out independently of asbcr/chat_input.py.
 BODY_LIMIT = 256 * 1024
@@ -38,8 +40,11 @@ OFFERED = "resident-was-offered-affirm"  # the bot has just shown it a "/affirm"
 
 def nobody_types(character: str) -> bool:
     category = unicodedata.category(character)
-    return ((category == "Cc" and character not in "\t\n\r") or category == "Cs"
-            or unicodedata.bidirectional(character) in BIDI_CONTROLS)
+    return (
+        (category == "Cc" and character not in "\t\n\r")
+        or category == "Cs"
+        or unicodedata.bidirectional(character) in BIDI_CONTROLS
+    )
 
 
 def well_formed(body: bytes):
@@ -61,23 +66,61 @@ def well_formed(body: bytes):
 
 
 # --- the junk ---------------------------------------------------------------------------------
-ODD = ["\x00", "\ud800", "\udfff", "\ud83d", "\u202e", "\u202d", "\u2066", "\u2069", "\u200f", "\u200e",
-       "\u061c", "\ufeff", "\x1b", "\x7f", "\x85", "\u2028", "\uffff", "\U0001f600", "\t", "\n", "\r"]
+ODD = [
+    "\x00",
+    "\ud800",
+    "\udfff",
+    "\ud83d",
+    "\u202e",
+    "\u202d",
+    "\u2066",
+    "\u2069",
+    "\u200f",
+    "\u200e",
+    "\u061c",
+    "\ufeff",
+    "\x1b",
+    "\x7f",
+    "\x85",
+    "\u2028",
+    "\uffff",
+    "\U0001f600",
+    "\t",
+    "\n",
+    "\r",
+]
 readable_text = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=80)
 odd_text = st.text(alphabet=st.one_of(st.characters(), st.sampled_from(ODD)), max_size=40)
-INTENTS = ["affirm", "deny", "greet", "restart", "back", "session_start", "apply_now", "inform", "start_again",
-           "nlu_fallback", "out_of_scope", "stop"]
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | odd_text,
-                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(odd_text, inner, max_size=3),
-                           max_leaves=6)
+INTENTS = [
+    "affirm",
+    "deny",
+    "greet",
+    "restart",
+    "back",
+    "session_start",
+    "apply_now",
+    "inform",
+    "start_again",
+    "nlu_fallback",
+    "out_of_scope",
+    "stop",
+]
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | odd_text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(odd_text, inner, max_size=3),
+    max_leaves=6,
+)
 commands = st.one_of(
     st.sampled_from(INTENTS).map(lambda intent: f"/{intent}"),
-    st.tuples(st.sampled_from(INTENTS), st.dictionaries(st.sampled_from(["confirm", "applicant_name", "requested_slot",
-                                                                          "outcome", "application"]), json_values,
-                                                        max_size=2))
-    .map(lambda parts: f"/{parts[0]}{json.dumps(parts[1])}"),
-    st.tuples(st.sampled_from(["", " ", "//", "/ ", "\u00a0"]), st.sampled_from(INTENTS), odd_text)
-    .map(lambda parts: f"{parts[0]}/{parts[1]}{parts[2]}"),
+    st.tuples(
+        st.sampled_from(INTENTS),
+        st.dictionaries(
+            st.sampled_from(["confirm", "applicant_name", "requested_slot", "outcome", "application"]), json_values, max_size=2
+        ),
+    ).map(lambda parts: f"/{parts[0]}{json.dumps(parts[1])}"),
+    st.tuples(st.sampled_from(["", " ", "//", "/ ", "\u00a0"]), st.sampled_from(INTENTS), odd_text).map(
+        lambda parts: f"{parts[0]}/{parts[1]}{parts[2]}"
+    ),
 )
 senders = st.one_of(
     st.text(alphabet=ID_CHARACTERS, min_size=8, max_size=64),
@@ -120,11 +163,15 @@ raw_bodies = st.one_of(
     json_values.map(lambda value: json.dumps(value).encode()),
     st.just(MEGABYTE),
 )
+
+
 @st.composite
 def good_bodies(draw):
     """What a page or widget sends, with a resident's extras now and then."""
-    payload = {"sender": draw(senders.filter(lambda s: isinstance(s, str)) if draw(st.booleans()) else st.just(OFFERED)),
-               "message": draw(st.one_of(readable_text, commands, st.sampled_from(["yes", "no", "3 times"])))}
+    payload = {
+        "sender": draw(senders.filter(lambda s: isinstance(s, str)) if draw(st.booleans()) else st.just(OFFERED)),
+        "message": draw(st.one_of(readable_text, commands, st.sampled_from(["yes", "no", "3 times"]))),
+    }
     payload["sender"] = payload["sender"] if re.fullmatch(r"[A-Za-z0-9_-]{8,64}", payload["sender"]) else OFFERED
     if draw(st.booleans()):
         payload["input_channel"] = "cmdline"
@@ -174,9 +221,9 @@ class Relay:
 
     def post_all(self, batch):
         """Sends every (body, query) of `batch` at once; their (status, answer) in order."""
+
         async def posting(body: bytes, query: str):
-            response = await self.client.post(f"/api/chat?{query}", data=body,
-                                              headers={"Content-Type": "application/json"})
+            response = await self.client.post(f"/api/chat?{query}", data=body, headers={"Content-Type": "application/json"})
             return response.status, await response.json(content_type=None)
 
         async def all_at_once():

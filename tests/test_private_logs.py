@@ -1,5 +1,6 @@
 """The log check every process installs (asbcr/private_logs.py), on the log lines Rasa, Sanic and
 our own code really write. Through a running stack: tests/conversation/test_no_resident_text_in_logs.py."""
+
 import io
 import json
 import logging
@@ -65,11 +66,14 @@ def test_an_exception_keeps_its_type_and_place_not_its_message(captured):
     assert NAME not in out and POSTCODE not in out and "Station Road" not in out
 
 
-@pytest.mark.parametrize("line", [
-    f"Failed to fill utterance template 'Hello {NAME}'",
-    f"contact {EMAIL} or {PHONE} at {POSTCODE}",
-    f'slot applicant_name set to "{NAME}"',
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"Failed to fill utterance template 'Hello {NAME}'",
+        f"contact {EMAIL} or {PHONE} at {POSTCODE}",
+        f'slot applicant_name set to "{NAME}"',
+    ],
+)
 def test_quoted_text_and_contact_details_are_withheld_in_warnings(captured, line):
     logging.getLogger("rasa.shared.utils.io").warning(line)
     out = captured.getvalue()

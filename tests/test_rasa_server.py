@@ -48,6 +48,5 @@ def test_postgresql_connections_are_checked_before_use_and_give_up_in_seconds(in
     monkeypatch.setenv("POSTGRESQL_SCHEMA", "rasa")
     kwargs = tracker_store.create_engine_kwargs("postgresql://rasa@db:5432/tracker")
     assert kwargs["pool_pre_ping"] is True
-    assert kwargs["connect_args"] == {"connect_timeout": rasa_server.TRACKER_CONNECT_SECONDS,
-                                      "options": "-csearch_path=rasa"}
+    assert kwargs["connect_args"] == {"connect_timeout": rasa_server.TRACKER_CONNECT_SECONDS, "options": "-csearch_path=rasa"}
     assert tracker_store.create_engine_kwargs("sqlite:///var/tracker.db") == {}

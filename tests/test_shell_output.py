@@ -1,4 +1,5 @@
 """`make shell` shows staff the bot, not Python's warnings (asbcr.run.drop_warnings)."""
+
 from asbcr.run import drop_warnings
 
 STDERR = """\
@@ -16,5 +17,7 @@ ValueError: a real error
 
 def test_warnings_are_dropped_and_everything_else_kept():
     kept = "".join(drop_warnings(STDERR.splitlines(keepends=True)))
-    assert kept == ("Bot loaded. Type a message and press enter (use '/stop' to exit):\n"
-                    "Traceback (most recent call last):\n  File \"x.py\", line 1\nValueError: a real error\n")
+    assert kept == (
+        "Bot loaded. Type a message and press enter (use '/stop' to exit):\n"
+        "Traceback (most recent call last):\n  File \"x.py\", line 1\nValueError: a real error\n"
+    )

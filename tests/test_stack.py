@@ -1,4 +1,5 @@
 """The process supervisor's command lines and files: what `make run` and the tests start."""
+
 import contextlib
 import os
 import signal
@@ -87,8 +88,12 @@ stack.command = lambda name: [sys.executable, "-c", {child_code!r}]
 print(stack._spawn("actions").pid, flush=True)
 time.sleep(600)
 """
-    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": str(stack_module.ROOT)})
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(stack_module.ROOT)},
+    )
     child = int(parent.stdout.readline())
     try:
         assert _eventually(lambda: made.exists() and made.stat().st_size > 0)
@@ -149,8 +154,7 @@ def test_a_child_that_keeps_failing_waits_longer_each_time(tmp_path, monkeypatch
         serving = stack.command
         stack.command = lambda name: [sys.executable, "-c", "raise SystemExit(3)"] if name == "actions" else serving(name)
         stack.processes["actions"].kill()
-        stack.supervise(should_stop=lambda: sum("restarting in" in line for line in supervisor_lines(stack)) >= 5,
-                        poll=0.01)
+        stack.supervise(should_stop=lambda: sum("restarting in" in line for line in supervisor_lines(stack)) >= 5, poll=0.01)
         pauses = [line.split("restarting in ")[1].split("s ")[0] for line in supervisor_lines(stack) if "restarting in" in line]
         assert pauses == ["0.01", "0.02", "0.04", "0.08", "0.08"]
         assert stack.processes["web"].poll() is None  # one child failing never stops the others
@@ -165,8 +169,7 @@ def test_a_restart_onto_a_taken_port_is_a_failure_not_a_crash(tmp_path, monkeypa
             squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             squatter.bind((LOOPBACK, stack.actions_port))
             squatter.listen()
-            stack.supervise(should_stop=lambda: sum("already in use" in line for line in supervisor_lines(stack)) >= 2,
-                            poll=0.01)
+            stack.supervise(should_stop=lambda: sum("already in use" in line for line in supervisor_lines(stack)) >= 2, poll=0.01)
         stack.supervise(should_stop=lambda: "the action server is answering again" in supervisor_lines(stack), poll=0.05)
         assert stack.processes["actions"].poll() is None
 
@@ -177,6 +180,7 @@ def test_any_process_that_uses_var_closes_it(tmp_path, monkeypatch):
     os.chmod(var, 0o755)  # as `make train` under umask 022 leaves it
     monkeypatch.setenv("ASBCR_VAR", str(var))
     from groundwork.paths import var_dir
+
     assert var_dir() == var
     assert stat.S_IMODE(var.stat().st_mode) == 0o700
 
@@ -195,13 +199,24 @@ APPLICANT_EMAIL = "jo.bloggs@example.org"
 def application(name: str = "Jo Bloggs") -> dict:
     """A chat application (CONTRACT.md) whose acknowledgement goes by email."""
     return {
-        "received": "2026-11-20", "channel": "chat",
-        "applicant": {"name": name, "email": APPLICANT_EMAIL, "phone": "07700 900123",
-                      "address": "12 Station Road, Ilkeston DE7 5AB"},
-        "on_behalf": False, "victim": None, "consent": None,
-        "facts": {"incidents": [{"date": "2026-09-02", "reported_to": ["police"]},
-                                {"date": "2026-10-10", "reported_to": ["council"]},
-                                {"date": "2026-11-01", "reported_to": ["social_landlord"]}]},
+        "received": "2026-11-20",
+        "channel": "chat",
+        "applicant": {
+            "name": name,
+            "email": APPLICANT_EMAIL,
+            "phone": "07700 900123",
+            "address": "12 Station Road, Ilkeston DE7 5AB",
+        },
+        "on_behalf": False,
+        "victim": None,
+        "consent": None,
+        "facts": {
+            "incidents": [
+                {"date": "2026-09-02", "reported_to": ["police"]},
+                {"date": "2026-10-10", "reported_to": ["council"]},
+                {"date": "2026-11-01", "reported_to": ["social_landlord"]},
+            ]
+        },
         "description": "Loud music from number 16 most nights until 3am.",
         "impact": "I cannot sleep.",
     }
@@ -215,8 +230,14 @@ def applications_store(tmp_path, monkeypatch):
     monkeypatch.setenv("ASBCR_DATABASE_URL", f"sqlite:///{tmp_path / 'var' / 'applications.db'}")
     monkeypatch.setenv("ASBCR_VAR", str(tmp_path / "var"))
     monkeypatch.setenv("ASBCR_TODAY", "2026-11-25")
-    for name in ("ASBCR_PUBLIC_URL", "ASBCR_PARTNERSHIP", "ASBCR_NOTIFY_API_KEY", "ASBCR_NOTIFY_TEMPLATES",
-                 "ASBCR_NOTIFY_URL", "ASBCR_DELIVER_EVERY"):
+    for name in (
+        "ASBCR_PUBLIC_URL",
+        "ASBCR_PARTNERSHIP",
+        "ASBCR_NOTIFY_API_KEY",
+        "ASBCR_NOTIFY_TEMPLATES",
+        "ASBCR_NOTIFY_URL",
+        "ASBCR_DELIVER_EVERY",
+    ):
         monkeypatch.delenv(name, raising=False)
     yield tmp_path / "var"
     db.dispose_all()
@@ -225,8 +246,13 @@ def applications_store(tmp_path, monkeypatch):
 def notify_env(stand_in, tmp_path, **more) -> dict:
     from tests.notify_stand_in import API_KEY, write_templates
 
-    return {**os.environ, "ASBCR_NOTIFY_API_KEY": API_KEY, "ASBCR_NOTIFY_URL": stand_in.url,
-            "ASBCR_NOTIFY_TEMPLATES": str(write_templates(tmp_path / "templates.yml")), **more}
+    return {
+        **os.environ,
+        "ASBCR_NOTIFY_API_KEY": API_KEY,
+        "ASBCR_NOTIFY_URL": stand_in.url,
+        "ASBCR_NOTIFY_TEMPLATES": str(write_templates(tmp_path / "templates.yml")),
+        **more,
+    }
 
 
 def sender_stack(var, env) -> Stack:
@@ -235,7 +261,8 @@ def sender_stack(var, env) -> Stack:
 
 
 def test_an_acknowledgement_reaches_notify_through_the_supervised_sender_which_is_restarted_and_stopped(
-        tmp_path, applications_store):
+    tmp_path, applications_store
+):
     from casework import outbox, service
     from tests.notify_stand_in import TEMPLATE_IDS, NotifyStandIn
 
@@ -248,10 +275,15 @@ def test_an_acknowledgement_reaches_notify_through_the_supervised_sender_which_i
             [request] = notify_api.wait_for_good(1, timeout=60)
             assert request["path"] == "/v2/notifications/email"
             assert request["json"] == {
-                "email_address": APPLICANT_EMAIL, "template_id": TEMPLATE_IDS["received"]["email"],
+                "email_address": APPLICANT_EMAIL,
+                "template_id": TEMPLATE_IDS["received"]["email"],
                 "reference": f"{first['reference']}/received",
-                "personalisation": {"reference": first["reference"], "link": first["private_url"],
-                                    "acknowledge_by": "27 November 2026"}}
+                "personalisation": {
+                    "reference": first["reference"],
+                    "link": first["private_url"],
+                    "acknowledge_by": "27 November 2026",
+                },
+            }
             assert _eventually(lambda: [m["status"] for m in outbox.list_messages()] == ["sent"])
 
             sender = stack.processes["deliver"]
@@ -262,8 +294,10 @@ def test_an_acknowledgement_reaches_notify_through_the_supervised_sender_which_i
             assert restarted.pid != sender.pid and restarted.poll() is None
             second = service.create_application(application("Sam Second"), idempotency_key="chat:conversation-0002")
             requests = notify_api.wait_for_good(2, timeout=60)
-            assert [r["json"]["reference"] for r in requests] == [f"{first['reference']}/received",
-                                                                 f"{second['reference']}/received"]
+            assert [r["json"]["reference"] for r in requests] == [
+                f"{first['reference']}/received",
+                f"{second['reference']}/received",
+            ]
             sent_line = f"message about received for {second['reference']} (email): sent"
             assert _eventually(lambda: sent_line in stack.log_path("deliver").read_text())
         assert stack.processes == {} and restarted.poll() is not None  # stopped with the stack
@@ -286,8 +320,10 @@ def test_the_senders_log_withholds_an_address_even_when_notify_quotes_it(tmp_pat
             assert _eventually(lambda: [m["status"] for m in outbox.list_messages()] == ["failed"])
             assert _eventually(lambda: "FAILED" in stack.log_path("deliver").read_text())
     log = stack.log_path("deliver").read_text()
-    assert f"message about received for {created['reference']} (email): FAILED (400 BadRequestError: " \
-           "email_address [withheld] is not on the guest list)" in log
+    assert (
+        f"message about received for {created['reference']} (email): FAILED (400 BadRequestError: "
+        "email_address [withheld] is not on the guest list)" in log
+    )
     assert APPLICANT_EMAIL not in log
     # Staff still see Notify's whole answer where they look after failed messages.
     assert APPLICANT_EMAIL in outbox.list_messages()[0]["last_error"]
@@ -315,9 +351,11 @@ def test_a_wrong_delivery_interval_is_named(tmp_path, every):
 def test_a_wrong_notify_configuration_stops_the_start_before_anything_runs(tmp_path, applications_store):
     from tests.notify_stand_in import API_KEY
 
-    cases = [({"ASBCR_NOTIFY_API_KEY": API_KEY}, "ASBCR_NOTIFY_TEMPLATES names no file"),
-             ({"ASBCR_NOTIFY_API_KEY": API_KEY, "ASBCR_NOTIFY_TEMPLATES": str(tmp_path / "missing.yml")}, "no such file"),
-             ({"ASBCR_NOTIFY_API_KEY": "not-a-key"}, "ASBCR_NOTIFY_API_KEY is not a Notify API key")]
+    cases = [
+        ({"ASBCR_NOTIFY_API_KEY": API_KEY}, "ASBCR_NOTIFY_TEMPLATES names no file"),
+        ({"ASBCR_NOTIFY_API_KEY": API_KEY, "ASBCR_NOTIFY_TEMPLATES": str(tmp_path / "missing.yml")}, "no such file"),
+        ({"ASBCR_NOTIFY_API_KEY": "not-a-key"}, "ASBCR_NOTIFY_API_KEY is not a Notify API key"),
+    ]
     for settings, problem in cases:
         stack = sender_stack(applications_store, {**os.environ, **settings})
         with pytest.raises(StackError, match=f"^messages to applicants: .*{problem}"):
@@ -329,12 +367,15 @@ def test_the_cluster_runs_one_sender_without_a_port(tmp_path):
     from asbcr.cluster import Cluster
 
     ports = dict(rasa_port=free_port(), actions_port=free_port(), web_port=free_port(), public_port=free_port())
-    cluster = Cluster(var=tmp_path / "var", env={"PATH": os.environ["PATH"], "ASBCR_NOTIFY_API_KEY": "x",
-                                                 "ASBCR_DELIVER_EVERY": "5"}, **ports)
+    cluster = Cluster(
+        var=tmp_path / "var", env={"PATH": os.environ["PATH"], "ASBCR_NOTIFY_API_KEY": "x", "ASBCR_DELIVER_EVERY": "5"}, **ports
+    )
     assert cluster.wanted().count("deliver") == 1 and cluster.wanted()[-1] == "deliver"
     assert cluster.label("deliver") == "the Notify sender" and cluster.ports_of("deliver") == []
     assert cluster.ready_url("deliver") is None and cluster.ready("deliver")
-    assert cluster.command("deliver") == Stack(var=tmp_path / "var", env={"ASBCR_NOTIFY_API_KEY": "x",
-                                                                          "ASBCR_DELIVER_EVERY": "5"}).deliver_command()
+    assert (
+        cluster.command("deliver")
+        == Stack(var=tmp_path / "var", env={"ASBCR_NOTIFY_API_KEY": "x", "ASBCR_DELIVER_EVERY": "5"}).deliver_command()
+    )
     assert cluster.command("deliver")[-4:] == ["applications", "deliver", "--watch", "5"]
     assert "deliver" not in Cluster(var=tmp_path / "var", env={"PATH": os.environ["PATH"]}, **ports).wanted()

@@ -1,6 +1,7 @@
 """The public web tier in its own environment (.venv-web): the page's server as the supervisor
 starts it runs on .venv-web's Python 3.12 and its pinned aiohttp, serves every route without
 importing Rasa, and that environment holds exactly requirements-web.txt (+ its test tools)."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,7 @@ def pins(*paths: Path) -> Dict[str, str]:
 def in_web_env(code: str) -> str:
     # -P: not the working directory on the path, where the main environment's editable install
     # leaves asb_case_review.egg-info (a fresh clone's root), which is not in this environment
-    return subprocess.run([str(web_python()), "-P", "-c", code], capture_output=True, text=True, check=True,
-                          timeout=60).stdout
+    return subprocess.run([str(web_python()), "-P", "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +50,12 @@ def web_env() -> Path:
 
 
 def test_the_web_environment_holds_exactly_its_pinned_set_and_no_rasa(web_env):
-    installed = json.loads(in_web_env(
-        "import importlib.metadata as m, json, re;"
-        "print(json.dumps({re.sub(r'[-_.]+', '-', d.metadata['Name']).lower(): d.version for d in m.distributions()}))"))
+    installed = json.loads(
+        in_web_env(
+            "import importlib.metadata as m, json, re;"
+            "print(json.dumps({re.sub(r'[-_.]+', '-', d.metadata['Name']).lower(): d.version for d in m.distributions()}))"
+        )
+    )
     assert installed == pins(RUNTIME_PINS, DEV_PINS)
     assert in_web_env("import importlib.util; print(importlib.util.find_spec('rasa'))").strip() == "None"
     assert in_web_env("import sys; print(sys.version_info[:2])").strip() == "(3, 12)"
@@ -60,9 +63,12 @@ def test_the_web_environment_holds_exactly_its_pinned_set_and_no_rasa(web_env):
 
 def test_the_web_tiers_aiohttp_is_past_every_fix_the_audit_found_in_rasas():
     audit = max(ROOT.glob("security/audit-*.txt"))
-    fixes = [Version(v) for line in audit.read_text().splitlines()
-             if (found := re.match(r"PYSEC-\S+\s+aiohttp \S+\s+fixed in (.+?)\s{2}", line))
-             for v in found.group(1).split(", ")]
+    fixes = [
+        Version(v)
+        for line in audit.read_text().splitlines()
+        if (found := re.match(r"PYSEC-\S+\s+aiohttp \S+\s+fixed in (.+?)\s{2}", line))
+        for v in found.group(1).split(", ")
+    ]
     assert len(fixes) >= 31  # Rasa's aiohttp 3.9.5: 31 advisories on 2 December 2026
     assert Version(pins(RUNTIME_PINS)["aiohttp"]) >= max(fixes)
 
@@ -87,35 +93,57 @@ def test_the_page_runs_on_the_web_environment_and_serves_every_route_without_ras
     for name in ("ASBCR_TRACKER_URL", "ASBCR_LOCK_URL", "ASBCR_WEB_PYTHON"):
         monkeypatch.delenv(name, raising=False)
     try:
-        created = service.create_application({
-            "received": "2026-11-20", "channel": "chat",
-            "applicant": {"name": "Jo Bloggs", "email": "jo@example.org", "address": "12 Station Road, Ilkeston"},
-            "on_behalf": False, "victim": None, "consent": None,
-            "facts": {"incidents": [{"date": "2026-09-02", "reported_to": ["police"]},
-                                    {"date": "2026-10-10", "reported_to": ["council"]},
-                                    {"date": "2026-11-01", "reported_to": ["council"]}]},
-            "description": "Loud music most nights.", "impact": "I cannot sleep."})
+        created = service.create_application(
+            {
+                "received": "2026-11-20",
+                "channel": "chat",
+                "applicant": {"name": "Jo Bloggs", "email": "jo@example.org", "address": "12 Station Road, Ilkeston"},
+                "on_behalf": False,
+                "victim": None,
+                "consent": None,
+                "facts": {
+                    "incidents": [
+                        {"date": "2026-09-02", "reported_to": ["police"]},
+                        {"date": "2026-10-10", "reported_to": ["council"]},
+                        {"date": "2026-11-01", "reported_to": ["council"]},
+                    ]
+                },
+                "description": "Loud music most nights.",
+                "impact": "I cannot sleep.",
+            }
+        )
     finally:
         db.dispose_all()
     env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")  # every module the server imports, in its log
 
-    stack = Stack(with_rasa=False, with_actions=False, rasa_port=free_port(), actions_port=free_port(),
-                  web_port=free_port(), var=tmp_path / "var", env=env)
+    stack = Stack(
+        with_rasa=False,
+        with_actions=False,
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        web_port=free_port(),
+        var=tmp_path / "var",
+        env=env,
+    )
     with stack:
         pid = stack.processes["web"].pid
         command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         base = f"http://127.0.0.1:{stack.web_port}"
         page = _get(base + "/")
-        chat = _get(base + "/api/chat", json.dumps({"sender": "web-env-1", "message": "hello"}).encode(),
-                    {"Content-Type": "application/json"})
+        chat = _get(
+            base + "/api/chat",
+            json.dumps({"sender": "web-env-1", "message": "hello"}).encode(),
+            {"Content-Type": "application/json"},
+        )
         health = _get(base + "/api/health")
         private = _get(f"{base}/application/{created['token']}")
         pdf = _get(f"{base}/application/{created['token']}/application.pdf")
         form_token = re.search(r'name="form_token" value="([0-9a-f]+)"', private[2].decode()).group(1)
-        forget = _get(f"{base}/application/{created['token']}/forget",
-                      urllib.parse.urlencode({"form_token": form_token}).encode(),
-                      {"Content-Type": "application/x-www-form-urlencoded", "Origin": base,
-                       "Sec-Fetch-Site": "same-origin"})
+        forget = _get(
+            f"{base}/application/{created['token']}/forget",
+            urllib.parse.urlencode({"form_token": form_token}).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded", "Origin": base, "Sec-Fetch-Site": "same-origin"},
+        )
         after = _get(f"{base}/application/{created['token']}")
     log = stack.log_path("web").read_text(errors="replace")
 
@@ -130,6 +158,14 @@ def test_the_page_runs_on_the_web_environment_and_serves_every_route_without_ras
     assert forget[0] == 200 and after[0] == 404
 
     imported = {line.rsplit("|", 1)[1].strip() for line in log.splitlines() if line.startswith("import time:")}
-    assert {"aiohttp.web", "sqlalchemy", "alembic", "reportlab", "durable_rules_engine",
-            "jinja2", "web.applications", "casework.conversations"} <= imported  # the import log saw the routes run
+    assert {
+        "aiohttp.web",
+        "sqlalchemy",
+        "alembic",
+        "reportlab",
+        "durable_rules_engine",
+        "jinja2",
+        "web.applications",
+        "casework.conversations",
+    } <= imported  # the import log saw the routes run
     assert not sorted(name for name in imported if name.split(".")[0] in RASA_SIDE)

@@ -1,6 +1,7 @@
 """The chat relay's limits (web/limits.py): token buckets per client and per conversation, the
 in-flight bound per conversation, the relay's timeout to Rasa, and a client that goes away
 cancelling its request to Rasa. A fake clock drives the buckets; nothing here sleeps."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,6 +39,7 @@ def run(coroutine):
 
 
 # ---- the token bucket ----------------------------------------------------------------------
+
 
 def test_a_burst_is_allowed_then_the_sustained_rate_is_refused_with_the_wait():
     clock = FakeClock()
@@ -111,8 +113,10 @@ def test_the_limits_table_can_be_replaced_from_the_environment(monkeypatch):
 
 # ---- whose request it is -------------------------------------------------------------------
 
+
 def request_from(peer: str, forwarded=None):
     from aiohttp.test_utils import make_mocked_request
+
     headers = {"X-Forwarded-For": forwarded} if forwarded else {}
     request = make_mocked_request("POST", "/api/chat", headers=headers)
     return request.clone(remote=peer)
@@ -135,12 +139,15 @@ def test_the_trusted_proxy_setting_is_off_by_default_and_checked(monkeypatch):
     monkeypatch.delenv("ASBCR_WEB_TRUSTED_PROXIES", raising=False)
     assert limits.trusted_proxies() == []
     assert limits.trusted_proxies("127.0.0.1, 10.0.0.0/8") == [
-        ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("10.0.0.0/8")]
+        ipaddress.ip_network("127.0.0.1/32"),
+        ipaddress.ip_network("10.0.0.0/8"),
+    ]
     with pytest.raises(ValueError, match="not an address"):
         limits.trusted_proxies("localhost")
 
 
 # ---- the relay -----------------------------------------------------------------------------
+
 
 class HeldRasa:
     """A stand-in Rasa REST channel that answers at once, or holds the messages of one sender
@@ -181,8 +188,10 @@ class HeldRasa:
 
 
 def small_limits(clock, **overrides):
-    table = {"client": Limit(burst=3, per_second=1, set_on="test", reason="test"),
-             "conversation": Limit(burst=2, per_second=1, set_on="test", reason="test")}
+    table = {
+        "client": Limit(burst=3, per_second=1, set_on="test", reason="test"),
+        "conversation": Limit(burst=2, per_second=1, set_on="test", reason="test"),
+    }
     table.update(overrides)
     return ChatLimits(clock=clock, limits=table, proxies=LOOPBACK)
 
@@ -202,8 +211,7 @@ async def relay(rasa: HeldRasa, chat_limits: ChatLimits, action):
 
 
 def post(client, sender, address="203.0.113.5", body="hello"):
-    return client.post("/api/chat", json={"sender": sender, "message": body},
-                       headers={"X-Forwarded-For": address})
+    return client.post("/api/chat", json={"sender": sender, "message": body}, headers={"X-Forwarded-For": address})
 
 
 def test_a_burst_from_one_client_gets_429_while_another_client_is_served():
@@ -215,8 +223,7 @@ def test_a_burst_from_one_client_gets_429_while_another_client_is_served():
         other = await post(client, "sender-b-1", address="203.0.113.9")
         clock.advance(1.0)
         again = await post(client, "sender-a-4")
-        return statuses, refused.status, await refused.json(), refused.headers.get("Retry-After"), \
-            other.status, again.status
+        return statuses, refused.status, await refused.json(), refused.headers.get("Retry-After"), other.status, again.status
 
     statuses, status, body, retry_after, other, again = run(relay(rasa, small_limits(clock), action))
     assert statuses == [200, 200, 200]
@@ -278,8 +285,10 @@ def test_a_body_that_never_arrives_gets_a_408_not_a_held_connection():
             app = page_app(rasa_server, chat_limits)
             async with TestServer(app) as page_server:
                 reader, writer = await asyncio.open_connection(page_server.host, page_server.port)
-                writer.write(b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: 100\r\n\r\n{\"sender\": ")  # and then nothing more
+                writer.write(
+                    b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 100\r\n\r\n{\"sender\": "
+                )  # and then nothing more
                 await writer.drain()
                 status_line = await asyncio.wait_for(reader.readline(), 10)
                 writer.close()
@@ -295,7 +304,7 @@ def test_a_body_over_the_limit_is_a_413_with_or_without_a_length():
 
     async def in_pieces():
         for start in range(0, len(big), 65536):
-            yield big[start:start + 65536]
+            yield big[start : start + 65536]
 
     async def action(client):
         with_length = await client.post("/api/chat", data=big, headers={"Content-Type": "application/json"})
@@ -321,8 +330,13 @@ def test_the_relay_gives_up_on_a_rasa_that_never_answers(monkeypatch):
 
 
 def test_the_relays_timeout_to_rasa_is_set_below_the_pages():
-    page_timeout_ms = int(next(line.split("=")[1] for line in (ROOT / "web/static/chat.js").read_text().splitlines()
-                               if line.startswith("const REQUEST_TIMEOUT_MS")))
+    page_timeout_ms = int(
+        next(
+            line.split("=")[1]
+            for line in (ROOT / "web/static/chat.js").read_text().splitlines()
+            if line.startswith("const REQUEST_TIMEOUT_MS")
+        )
+    )
     assert server.RASA_TIMEOUT.total and server.RASA_TIMEOUT.connect
     assert server.RASA_TIMEOUT.total * 1000 < page_timeout_ms  # the relay answers before the page gives up
 
@@ -335,11 +349,23 @@ def test_a_client_that_goes_away_cancels_its_request_to_rasa_in_the_real_server(
 
     async def scenario():
         async with TestServer(rasa.app()) as rasa_server:
-            env = dict(os.environ, ASBCR_RASA_URL=str(rasa_server.make_url("")).rstrip("/"),
-                       PYTHONPATH=str(ROOT), ASBCR_DATABASE_URL="sqlite:///:memory:")
+            env = dict(
+                os.environ,
+                ASBCR_RASA_URL=str(rasa_server.make_url("")).rstrip("/"),
+                PYTHONPATH=str(ROOT),
+                ASBCR_DATABASE_URL="sqlite:///:memory:",
+            )
             process = await asyncio.create_subprocess_exec(
-                str(web_python()), "-m", "web.server", "--port", str(port), cwd=ROOT, env=env,
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+                str(web_python()),
+                "-m",
+                "web.server",
+                "--port",
+                str(port),
+                cwd=ROOT,
+                env=env,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
             try:
                 async with ClientSession() as client:
                     for _ in range(600):  # until it listens (a loaded machine is slow to start it)
@@ -348,8 +374,9 @@ def test_a_client_that_goes_away_cancels_its_request_to_rasa_in_the_real_server(
                                 break
                         except OSError:
                             await asyncio.sleep(0.05)
-                    request = asyncio.ensure_future(client.post(
-                        f"http://127.0.0.1:{port}/api/chat", json={"sender": "gone-away-1", "message": "hi"}))
+                    request = asyncio.ensure_future(
+                        client.post(f"http://127.0.0.1:{port}/api/chat", json={"sender": "gone-away-1", "message": "hi"})
+                    )
                     await rasa.until_holding(1)
                     request.cancel()  # the resident closes the tab: the connection is dropped
                     await asyncio.gather(request, return_exceptions=True)
@@ -367,6 +394,7 @@ def test_a_client_that_goes_away_cancels_its_request_to_rasa_in_the_real_server(
 
 
 # ---- applications per client ---------------------------------------------------------------
+
 
 def test_the_bucket_can_be_read_without_spending_and_charged_into_debt():
     clock = FakeClock()
@@ -395,20 +423,25 @@ def test_the_relay_notes_a_confirmation_asked_and_each_new_reference_once():
 
 
 async def applying_rasa(request: web.Request) -> web.Response:
-    """"apply" is answered with the confirmation question, "yes" with an application."""
+    """ "apply" is answered with the confirmation question, "yes" with an application."""
     body = await request.json()
     applying_rasa.seen.append((body["sender"], body["message"]))
     if body["message"] == "apply":
         return web.json_response([{"text": "Is this right?", "custom": {"ask": "confirm"}}])
-    return web.json_response([{"text": "Sent.", "custom": {"application": {
-        "reference": f"ASB-{body['sender']}", "acknowledge_by": "2026-12-09"}}}])
+    return web.json_response(
+        [{"text": "Sent.", "custom": {"application": {"reference": f"ASB-{body['sender']}", "acknowledge_by": "2026-12-09"}}}]
+    )
 
 
 def test_a_client_that_has_sent_its_applications_is_asked_to_wait_and_another_is_not():
     clock = FakeClock()
     generous = Limit(burst=50, per_second=1, set_on="test", reason="test")
-    chat_limits = small_limits(clock, client=generous, conversation=generous,
-                               applications=Limit(burst=2, per_second=1 / 600, set_on="test", reason="test"))
+    chat_limits = small_limits(
+        clock,
+        client=generous,
+        conversation=generous,
+        applications=Limit(burst=2, per_second=1 / 600, set_on="test", reason="test"),
+    )
     applying_rasa.seen = []
 
     async def action(client):

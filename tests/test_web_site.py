@@ -1,6 +1,7 @@
 """What the chat page says about who runs it: the website's settings from web/site.yml, the
 partnership's name and contacts from its own file under rules/partnerships/, chosen by
 ASBCR_PARTNERSHIP (CONTRACT.md, Environment). Runs in both environments (Makefile: WEB_TESTS)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,11 @@ def test_the_page_shows_the_chosen_partnerships_name_and_contacts_and_no_other(m
     shown = server.load_site()
     html = server.render_page(shown, "2026-11-25")
     assert shown["council"] == "Testshire Borough Council"
-    assert shown["contact"] == {"role": "Community Safety Officer", "phone": "01632 960000", "address": [
-        "Testshire Community Safety Partnership", "Testshire Town Hall", "Testham TE1 1ST"]}
+    assert shown["contact"] == {
+        "role": "Community Safety Officer",
+        "phone": "01632 960000",
+        "address": ["Testshire Community Safety Partnership", "Testshire Town Hall", "Testham TE1 1ST"],
+    }
     assert "<title>Ask for an anti-social behaviour case review - Testshire Borough Council</title>" in html
     assert 'href="tel:01632960000">01632 960000</a>' in html
     assert "Community Safety Officer<br>Testshire Community Safety Partnership<br>Testshire Town Hall" in html
@@ -32,7 +36,10 @@ def test_without_a_choice_the_partnership_is_erewash_read_from_its_file(monkeypa
     monkeypatch.delenv("ASBCR_PARTNERSHIP", raising=False)
     shown = server.load_site()
     assert (shown["council"], shown["partnership"], shown["contact"]["phone"]) == (
-        "Erewash Borough Council", "Erewash Community Safety Partnership", "0115 907 2274")
+        "Erewash Borough Council",
+        "Erewash Community Safety Partnership",
+        "0115 907 2274",
+    )
 
 
 def test_an_unknown_partnership_stops_the_page_with_its_name(monkeypatch):

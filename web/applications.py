@@ -14,6 +14,7 @@ token configured only a session opens them. Each view of an application and each
 What an application is, and its PDF, are casework's (casework.service); this module is the HTTP
 and the pages (web/templates/application.html, forgotten.html).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -41,8 +42,7 @@ PRIVATE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 # No script at all; the page's only stylesheet is the service's own GOV.UK Frontend build.
-PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src data:; base-uri 'none'; form-action 'self'; "
-            "frame-ancestors 'none'")
+PAGE_CSP = "default-src 'none'; style-src 'self'; img-src data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 FORM_KEY_FILE, FORM_KEY_ENV = "page-form-key", "ASBCR_PAGE_FORM_KEY"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -75,8 +75,10 @@ def _not_found() -> web.Response:
 
 def _unavailable() -> web.Response:
     return web.Response(
-        status=503, text="Sorry, this service is not available at the moment. Please try again later.",
-        content_type="text/plain", headers=PRIVATE_HEADERS,
+        status=503,
+        text="Sorry, this service is not available at the moment. Please try again later.",
+        content_type="text/plain",
+        headers=PRIVATE_HEADERS,
     )
 
 
@@ -117,10 +119,17 @@ async def resident_forget(request: web.Request) -> web.Response:
     except ValueError:
         form = {}
     given = form.get("form_token")
-    if not isinstance(given, str) or not hmac.compare_digest(given.encode(), form_token(token).encode()) \
-            or not _same_origin(request):
-        return web.Response(status=403, text="This form has expired. Please open your application's link again.",
-                            content_type="text/plain", headers=PRIVATE_HEADERS)
+    if (
+        not isinstance(given, str)
+        or not hmac.compare_digest(given.encode(), form_token(token).encode())
+        or not _same_origin(request)
+    ):
+        return web.Response(
+            status=403,
+            text="This form has expired. Please open your application's link again.",
+            content_type="text/plain",
+            headers=PRIVATE_HEADERS,
+        )
     try:
         result = await _run(service.forget_by_token, token)
     except NotFound:
@@ -155,8 +164,16 @@ def _pdf_response(content: bytes, reference: str) -> web.Response:
 
 # Events the resident's page tells of (its words are web/templates/progress.html's): the staff's
 # decisions and receipt, never a staff note or the resident's own changes.
-PROGRESS_EVENTS = ("received", "threshold-met", "threshold-not-met", "rejected", "review-held",
-                   "recommendations-made", "appeal-received", "withdrawn")
+PROGRESS_EVENTS = (
+    "received",
+    "threshold-met",
+    "threshold-not-met",
+    "rejected",
+    "review-held",
+    "recommendations-made",
+    "appeal-received",
+    "withdrawn",
+)
 
 
 def _frame(org: Dict[str, str], root: str) -> Dict[str, Any]:
@@ -171,8 +188,7 @@ def render_page(application: Dict[str, Any], token: str) -> str:
     decision = application.get("decision") or {}
     acknowledge_by = labels.long_date(application["acknowledge_by"])
     applicant = application.get("applicant") or {}
-    contact_lines = [value for value in (applicant.get("email"), applicant.get("phone"), applicant.get("address"))
-                     if value]
+    contact_lines = [value for value in (applicant.get("email"), applicant.get("phone"), applicant.get("address")) if value]
     summary: List[Tuple[str, Any]] = [
         ("Reference", application["reference"]),
         ("Received", labels.long_date(application["received"])),
@@ -184,21 +200,34 @@ def render_page(application: Dict[str, Any], token: str) -> str:
         summary.append(("Applying for", (application.get("victim") or {}).get("name")))
         summary.append(("Their consent", labels.consent(True, application.get("consent"))))
     incidents = [
-        {"date": labels.long_date(item["date"]) if item.get("date") else None,
-         "reported_to": labels.reported_to(item.get("reported_to"), decision),
-         "reference": item.get("reference")}
-        for item in (application.get("facts") or {}).get("incidents") or [] if isinstance(item, dict)
+        {
+            "date": labels.long_date(item["date"]) if item.get("date") else None,
+            "reported_to": labels.reported_to(item.get("reported_to"), decision),
+            "reference": item.get("reference"),
+        }
+        for item in (application.get("facts") or {}).get("incidents") or []
+        if isinstance(item, dict)
     ]
-    done = {event["event"]: labels.long_date(event["date"])
-            for event in application.get("events") or [] if event.get("event") in PROGRESS_EVENTS}
+    done = {
+        event["event"]: labels.long_date(event["date"])
+        for event in application.get("events") or []
+        if event.get("event") in PROGRESS_EVENTS
+    }
     reasons = [reason.get("text") if isinstance(reason, dict) else reason for reason in decision.get("reasons") or []]
     return pages.render(
-        "application.html", **_frame(letterhead(decision), root="../"),
-        reference=application["reference"], summary=summary, incidents=incidents, reasons=reasons,
+        "application.html",
+        **_frame(letterhead(decision), root="../"),
+        reference=application["reference"],
+        summary=summary,
+        incidents=incidents,
+        reasons=reasons,
         finding=decision.get("summary") or labels.outcome(decision),
-        acknowledge_by=acknowledge_by, received=labels.long_date(application["received"]), done=done,
+        acknowledge_by=acknowledge_by,
+        received=labels.long_date(application["received"]),
+        done=done,
         pdf_href=f"{token}/application.pdf",  # relative, like every link here: works behind a path prefix
-        forget_href=f"{token}/forget", form_token=form_token(token),
+        forget_href=f"{token}/forget",
+        form_token=form_token(token),
     )
 
 
@@ -212,14 +241,17 @@ def render_forgotten(reference: str, decision: Dict[str, Any]) -> str:
 
 def _json(data: Any, status: int = 200) -> web.Response:
     return web.Response(
-        status=status, text=json.dumps(data, ensure_ascii=False, indent=2),
-        content_type="application/json", headers=PRIVATE_HEADERS,
+        status=status,
+        text=json.dumps(data, ensure_ascii=False, indent=2),
+        content_type="application/json",
+        headers=PRIVATE_HEADERS,
     )
 
 
 def staff_only(handler: Handler) -> Handler:
     """A signed-in officer or the casework system's token (web/staff_auth.py), and casework's
     errors as JSON."""
+
     @functools.wraps(handler)
     async def answered(request: web.Request) -> web.StreamResponse:
         try:
@@ -234,8 +266,15 @@ def staff_only(handler: Handler) -> Handler:
 
 async def _audit(request: web.Request, action: str, reference: str, detail: Any = None) -> None:
     signed = request[staff_auth.STAFF]
-    await _run(staff.audit, signed.member, action, reference=reference, detail=detail,
-               address=staff_auth.client_address(request), now=staff_auth.clock_now(request))
+    await _run(
+        staff.audit,
+        signed.member,
+        action,
+        reference=reference,
+        detail=detail,
+        address=staff_auth.client_address(request),
+        now=staff_auth.clock_now(request),
+    )
 
 
 @staff_only
@@ -247,7 +286,10 @@ async def staff_list(request: web.Request) -> web.Response:
             raise CaseworkError(f"year must be a year like 2022, not {year!r}")
         year = int(year)
     applications = await _run(
-        service.list_applications, status=query.get("status") or None, year=year, channel=query.get("channel") or None,
+        service.list_applications,
+        status=query.get("status") or None,
+        year=year,
+        channel=query.get("channel") or None,
     )
     return _json({"applications": applications})
 
@@ -276,7 +318,11 @@ async def staff_record(request: web.Request) -> web.Response:
     if not isinstance(body, dict) or not isinstance(body.get("event"), str):
         raise CaseworkError("send a JSON object with event, and optionally date and note")
     result = await _run(
-        service.record_event, request.match_info["reference"], body["event"], body.get("date"), body.get("note"),
+        service.record_event,
+        request.match_info["reference"],
+        body["event"],
+        body.get("date"),
+        body.get("note"),
     )
     await _audit(request, "recorded-event", result["reference"], result["event"])
     return _json(result, status=201)

@@ -21,6 +21,7 @@ is kept on disk; the buckets live in this process's memory, so with several web 
 holds its own (nginx's own limit in front, in the cluster shape, bounds the sum). Every limit is named and dated below
 with why it is what it is; the clock is injectable, so the tests never sleep.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -50,17 +51,26 @@ class Limit:
 
 LIMITS: Dict[str, Limit] = {
     "client": Limit(
-        burst=60, per_second=10, set_on="2026-12-02",
+        burst=60,
+        per_second=10,
+        set_on="2026-12-02",
         reason="one address may be a library, an office or a mobile network with many residents; "
-               "a flood (37 turns/s seen in issue 9) is still cut to a quarter"),
+        "a flood (37 turns/s seen in issue 9) is still cut to a quarter",
+    ),
     "conversation": Limit(
-        burst=20, per_second=1, set_on="2026-12-02",
+        burst=20,
+        per_second=1,
+        set_on="2026-12-02",
         reason="a resident types or clicks at most about one message a second; a quick run of "
-               "answer buttons is a burst and is allowed"),
+        "answer buttons is a burst and is allowed",
+    ),
     "applications": Limit(
-        burst=5, per_second=1 / 600, set_on="2026-12-02",
+        burst=5,
+        per_second=1 / 600,
+        set_on="2026-12-02",
         reason="a household or a library may send a few applications in an hour; nobody sends "
-               "more than about one every ten minutes from one address"),
+        "more than about one every ten minutes from one address",
+    ),
 }
 # Another table (a load test from one address, a browser test that clicks faster than a person):
 # ASBCR_WEB_RATE_LIMITS="client=BURST/PER_SECOND,applications=BURST/PER_SECOND", any of them.
@@ -77,15 +87,15 @@ MAX_KEYS = 100_000
 
 MESSAGES = {
     "client": "A lot of messages are coming from your connection just now. Wait a few seconds, "
-              "then send your message again: nothing you wrote has been lost.",
+    "then send your message again: nothing you wrote has been lost.",
     "conversation": "You have sent several messages very quickly. Wait a few seconds, then send "
-                    "your message again: nothing you wrote has been lost.",
+    "your message again: nothing you wrote has been lost.",
     "in_flight": "We are still answering your last message. Wait for the answer, then send this "
-                 "one again: nothing you wrote has been lost.",
+    "one again: nothing you wrote has been lost.",
     # the page adds "You can also call" and the council's number to every one of these
     "applications": "Several applications have been sent from your connection in the last hour, so "
-                    "we cannot send this one just now. Your answers are kept: send it again in a "
-                    "little while.",
+    "we cannot send this one just now. Your answers are kept: send it again in a "
+    "little while.",
     "too_large": "Your message is too long to send. Shorten it and send it again.",
     "slow_body": "Your message took too long to arrive. Check your connection and send it again.",
 }
@@ -180,8 +190,7 @@ def limits_setting(setting: Optional[str] = None) -> Dict[str, Limit]:
         except ValueError:
             limit = None
         if name not in LIMITS or limit is None or limit.burst < 1 or not 0 < limit.per_second < math.inf:
-            raise ValueError(f"{RATE_LIMITS_SETTING}: {item!r} is not NAME=BURST/PER_SECOND "
-                             f"with NAME one of {', '.join(LIMITS)}")
+            raise ValueError(f"{RATE_LIMITS_SETTING}: {item!r} is not NAME=BURST/PER_SECOND with NAME one of {', '.join(LIMITS)}")
         table[name] = limit
     return table
 
@@ -274,21 +283,31 @@ def _sender(body: bytes) -> Optional[str]:
     return sender if isinstance(sender, str) and 0 < len(sender) <= 64 else None
 
 
-ERROR_CODES = {"client": "too_many_messages", "conversation": "too_many_messages",
-               "in_flight": "still_answering", "applications": "too_many_applications"}
+ERROR_CODES = {
+    "client": "too_many_messages",
+    "conversation": "too_many_messages",
+    "in_flight": "still_answering",
+    "applications": "too_many_applications",
+}
 
 
 def too_many(kind: str, wait: float) -> web.Response:
-    return web.json_response({"error": ERROR_CODES[kind], "message": MESSAGES[kind]},
-                             status=429, headers={"Retry-After": str(max(1, math.ceil(wait)))})
+    return web.json_response(
+        {"error": ERROR_CODES[kind], "message": MESSAGES[kind]}, status=429, headers={"Retry-After": str(max(1, math.ceil(wait)))}
+    )
 
 
 class ChatLimits:
     """The buckets, the in-flight bound and the application limit of one web server."""
 
-    def __init__(self, clock: Clock = time.monotonic, limits: Optional[Dict[str, Limit]] = None,
-                 in_flight: int = CONVERSATION_IN_FLIGHT, proxies: Optional[Iterable[Network]] = None,
-                 body_timeout: float = BODY_TIMEOUT_SECONDS):
+    def __init__(
+        self,
+        clock: Clock = time.monotonic,
+        limits: Optional[Dict[str, Limit]] = None,
+        in_flight: int = CONVERSATION_IN_FLIGHT,
+        proxies: Optional[Iterable[Network]] = None,
+        body_timeout: float = BODY_TIMEOUT_SECONDS,
+    ):
         limits = {**limits_setting(), **(limits or {})}
         self.clients = TokenBucket(limits["client"], clock)
         self.conversations = TokenBucket(limits["conversation"], clock)

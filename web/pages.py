@@ -1,5 +1,6 @@
 """The service's HTML pages, from Jinja2 templates in web/templates/ (autoescaped: every value a
 page shows is HTML-escaped; a value a template names but is not given is an error, not a blank)."""
+
 from __future__ import annotations
 
 from pathlib import Path

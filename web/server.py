@@ -6,6 +6,7 @@ The page talks only to this server (same origin, so a strict Content-Security-Po
 and returns Rasa's list of messages unchanged. When Rasa cannot be reached the answer is a
 503 with a plain-English message, so the page can say so and keep what the resident typed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,18 +39,20 @@ VENDOR_DIR = WEB_DIR / "vendor"
 # A turn can run several custom actions and the rule set; the first after a start is the slowest.
 RASA_TIMEOUT = ClientTimeout(total=60, connect=5)
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 log = logging.getLogger("web.server")
 
@@ -70,9 +73,14 @@ def render_page(site: Dict[str, Any], day: str) -> str:
     policy = partnership.on(iso_date(day, "today"))
     bodies = [name for body, name in partnership.bodies.items() if body in policy.counting_bodies]
     return pages.render(
-        "index.html", **site, root="/", home_name=site["council"], today=day,
+        "index.html",
+        **site,
+        root="/",
+        home_name=site["council"],
+        today=day,
         contact_phone_tel=re.sub(r"[^0-9+]", "", str(site["contact"]["phone"])),
-        threshold=policy.threshold, window_months=policy.window_months,
+        threshold=policy.threshold,
+        window_months=policy.window_months,
         counting_bodies=", ".join(bodies[:-1]) + (" or " if len(bodies) > 1 else "") + bodies[-1],
     )
 
@@ -83,8 +91,9 @@ def error_response(status: int, code: str, message: str) -> web.Response:
 
 async def page(request: web.Request) -> web.Response:
     body = render_page(request.app[SITE], today().isoformat())
-    return web.Response(text=body, content_type="text/html", charset="utf-8",
-                        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
+    return web.Response(
+        text=body, content_type="text/html", charset="utf-8", headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY}
+    )
 
 
 async def chat(request: web.Request) -> web.Response:
@@ -102,19 +111,22 @@ async def chat(request: web.Request) -> web.Response:
     # Only these two go on: a resident's input_channel, metadata or query never reach Rasa.
     url = f"{request.app[RASA_URL]}/webhooks/rest/webhook"
     try:
-        async with request.app[HTTP].post(url, json={"sender": sender, "message": message},
-                                          timeout=RASA_TIMEOUT) as response:
+        async with request.app[HTTP].post(url, json={"sender": sender, "message": message}, timeout=RASA_TIMEOUT) as response:
             if response.status != 200:
                 log.warning("Rasa answered %s for %s", response.status, url)
-                return error_response(502, "bot_error",
-                                      "The assistant could not answer just now. Your message has not been lost: "
-                                      "try sending it again.")
+                return error_response(
+                    502,
+                    "bot_error",
+                    "The assistant could not answer just now. Your message has not been lost: try sending it again.",
+                )
             messages = await response.json(content_type=None)
     except (ClientError, asyncio.TimeoutError, OSError) as error:
         log.warning("Rasa at %s cannot be reached: %s", url, error or type(error).__name__)
-        return error_response(503, "bot_unreachable",
-                              "The assistant cannot be reached at the moment. Your message has not been sent: "
-                              "try again in a minute.")
+        return error_response(
+            503,
+            "bot_unreachable",
+            "The assistant cannot be reached at the moment. Your message has not been sent: try again in a minute.",
+        )
     except ValueError:
         log.warning("Rasa sent something that is not JSON from %s", url)
         return error_response(502, "bot_error", "The assistant gave an answer we could not read. Try again.")
@@ -141,6 +153,7 @@ _tracker_engines: Dict[str, Any] = {}
 def _database_answers(url: str) -> bool:
     """SELECT 1 on the tracker store's SQLAlchemy URL, through one small pool kept per URL."""
     from sqlalchemy import create_engine, text
+
     engine = _tracker_engines.get(url)
     if engine is None:
         options: Dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
@@ -155,6 +168,7 @@ def _database_answers(url: str) -> bool:
 def _applications_database_answers() -> bool:
     from sqlalchemy import text
     from casework import db
+
     with db.get_engine().connect() as connection:
         connection.execute(text("SELECT 1"))
     return True
@@ -164,6 +178,7 @@ async def _redis_answers(url: str) -> bool:
     """PING over Redis's own protocol (AUTH first when the URL has a password): the page's
     environment need not carry a Redis client for this."""
     from urllib.parse import unquote, urlsplit
+
     parts = urlsplit(url)
 
     def command(*words: str) -> bytes:
@@ -173,8 +188,7 @@ async def _redis_answers(url: str) -> bool:
     reader, writer = await asyncio.open_connection(parts.hostname or "localhost", parts.port or 6379)
     try:
         if parts.password:
-            writer.write(command("AUTH", *([unquote(parts.username)] if parts.username else []),
-                                 unquote(parts.password)))
+            writer.write(command("AUTH", *([unquote(parts.username)] if parts.username else []), unquote(parts.password)))
             if not (await reader.readline()).startswith(b"+OK"):
                 return False
         writer.write(command("PING"))
@@ -214,8 +228,7 @@ async def health(request: web.Request) -> web.Response:
     results = await asyncio.gather(*(_check(name, probe) for name, probe in probes.items()))
     checks = {"page": "ok", **{name: "ok" if ok else "down" for name, ok in zip(probes, results)}}
     down = [name for name, state in checks.items() if state != "ok"]
-    return web.json_response({"status": "down" if down else "ok", "down": down, "checks": checks},
-                             status=503 if down else 200)
+    return web.json_response({"status": "down" if down else "ok", "down": down, "checks": checks}, status=503 if down else 200)
 
 
 async def vendor_missing(request: web.Request) -> web.Response:
@@ -241,8 +254,9 @@ async def _close_http(app: web.Application) -> None:
     await app[HTTP].close()
 
 
-def create_app(rasa_url: Optional[str] = None, site: Optional[Dict[str, Any]] = None,
-               actions_url: Optional[str] = None) -> web.Application:
+def create_app(
+    rasa_url: Optional[str] = None, site: Optional[Dict[str, Any]] = None, actions_url: Optional[str] = None
+) -> web.Application:
     app = web.Application(middlewares=[security_headers], client_max_size=MAX_BODY_BYTES)
     app[RASA_URL] = (rasa_url or default_rasa_url()).rstrip("/")
     app[ACTIONS_URL] = (actions_url or default_actions_url()).rstrip("/")
@@ -266,8 +280,11 @@ def create_app(rasa_url: Optional[str] = None, site: Optional[Dict[str, Any]] = 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m web.server", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("ASBCR_WEB_PORT") or 8000))
-    parser.add_argument("--host", default=os.environ.get("ASBCR_WEB_HOST") or "127.0.0.1",
-                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("ASBCR_WEB_HOST") or "127.0.0.1",
+        help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)",
+    )
     parser.add_argument("--rasa-url", default=default_rasa_url(), help="Rasa server (default ASBCR_RASA_URL)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")

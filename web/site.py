@@ -1,6 +1,7 @@
 """What the chat page says about who runs it: the website's own settings (web/site.yml, or
 ASBCR_WEB_SITE) and the partnership's name and contacts, read from its file under
 rules/partnerships/ (the partnership ASBCR_PARTNERSHIP chooses), never copied into site.yml."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,7 @@ from rules.partnership import ENV_VAR as PARTNERSHIP_ENV, configured_name
 
 DEFAULT_SITE = Path(__file__).resolve().parent / "site.yml"
 
-WEBSITE_KEYS = ("service_name", "leave_url",
-                "start_message", "restart_message", "apply_message")
+WEBSITE_KEYS = ("service_name", "leave_url", "start_message", "restart_message", "apply_message")
 # Once in site.yml, now the partnership file's: a copy that still has them would be ignored silently.
 PARTNERSHIP_KEYS = ("council", "partnership", "home_url", "contact", "about_url", "complaints_url")
 
@@ -37,8 +37,10 @@ def load_site(path: Optional[Path] = None, partnership: Optional[str] = None) ->
         raise SiteError(f"the site file {path} lacks: {', '.join(missing)}")
     moved = [key for key in PARTNERSHIP_KEYS if key in site]
     if moved:
-        raise SiteError(f"the site file {path} has {', '.join(moved)}: the partnership's name and contacts are "
-                        f"read from rules/partnerships/ ({PARTNERSHIP_ENV}), remove them from the site file")
+        raise SiteError(
+            f"the site file {path} has {', '.join(moved)}: the partnership's name and contacts are "
+            f"read from rules/partnerships/ ({PARTNERSHIP_ENV}), remove them from the site file"
+        )
     return dict({key: site[key] for key in WEBSITE_KEYS}, **partnership_details(partnership or configured_name()))
 
 
@@ -50,11 +52,14 @@ def partnership_details(name: str) -> Dict[str, Any]:
         raise SiteError(f"{PARTNERSHIP_ENV}={name}: {error}") from None
     where = f"rules/partnerships/{name}.yml"
     council, contact = loaded.contacts.get("council", {}), loaded.contact
-    needed = {"contacts.council.name": council.get("name"), "contacts.council.web": council.get("web"),
-              "contacts.council.case_review_page": council.get("case_review_page"),
-              "contacts.council.complaints_page": council.get("complaints_page"),
-              "contacts.community_safety.phone": contact.get("phone"),
-              "contacts.community_safety.address": contact.get("address")}
+    needed = {
+        "contacts.council.name": council.get("name"),
+        "contacts.council.web": council.get("web"),
+        "contacts.council.case_review_page": council.get("case_review_page"),
+        "contacts.council.complaints_page": council.get("complaints_page"),
+        "contacts.community_safety.phone": contact.get("phone"),
+        "contacts.community_safety.address": contact.get("address"),
+    }
     missing = [key for key, value in needed.items() if not value]
     if missing:
         raise SiteError(f"{where} lacks what the chat page shows: {', '.join(missing)}")

@@ -20,6 +20,7 @@
 Handlers read the signed-in person as `request[STAFF]` (a `Signed`), and render pages with
 `render_staff_page`, which puts the header's sign-out form and its CSRF token in.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -74,8 +75,10 @@ STAFF_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
-STAFF_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; "
-             "form-action 'self'; frame-ancestors 'none'")
+STAFF_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 
 log = logging.getLogger("web.staff_auth")
 
@@ -84,6 +87,7 @@ log = logging.getLogger("web.staff_auth")
 class Signed:
     """Who is asking: a member of staff through their session, or the casework system through
     ASBCR_STAFF_TOKEN (`via` "token", no session and no CSRF token)."""
+
     member: StaffMember
     via: str
     csrf_token: Optional[str] = None
@@ -112,8 +116,9 @@ def client_address(request: web.Request) -> str:
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(status=status, text=json.dumps(data, ensure_ascii=False, indent=2),
-                        content_type="application/json", headers=STAFF_HEADERS)
+    return web.Response(
+        status=status, text=json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json", headers=STAFF_HEADERS
+    )
 
 
 def root_of(request: web.Request) -> str:
@@ -134,27 +139,36 @@ def render_staff_page(request: web.Request, template: str, *, status: int = 200,
 
 
 def _message(request: web.Request, status: int, heading: str, message: str, link=None) -> web.Response:
-    return render_staff_page(request, "staff_message.html", status=status, heading=heading, message=message,
-                             link=link)
+    return render_staff_page(request, "staff_message.html", status=status, heading=heading, message=message, link=link)
 
 
 def _sign_in_again(request: web.Request) -> web.Response:
-    return _message(request, 403, "This form has expired",
-                    "For your security, the form could not be sent. Open the page again and send it once more.",
-                    {"href": f"{root_of(request)}staff/sign-in", "text": "Go to the sign-in page"})
+    return _message(
+        request,
+        403,
+        "This form has expired",
+        "For your security, the form could not be sent. Open the page again and send it once more.",
+        {"href": f"{root_of(request)}staff/sign-in", "text": "Go to the sign-in page"},
+    )
 
 
 def _safe_next(value: Any) -> str:
     """Where to go after signing in: only a page of the console, never another site."""
-    if isinstance(value, str) and re.fullmatch(r"/staff/[A-Za-z0-9/_.~%?=&-]*", value) and "//" not in value \
-            and not value.startswith(SIGN_IN_PATH) and not value.startswith(API_PREFIX):
+    if (
+        isinstance(value, str)
+        and re.fullmatch(r"/staff/[A-Za-z0-9/_.~%?=&-]*", value)
+        and "//" not in value
+        and not value.startswith(SIGN_IN_PATH)
+        and not value.startswith(API_PREFIX)
+    ):
         return value
     return HOME_PATH
 
 
 def _set_cookie(response: web.StreamResponse, name: str, value: str, max_age: dt.timedelta) -> None:
-    response.set_cookie(name, value, max_age=int(max_age.total_seconds()), path="/", secure=True,
-                        httponly=True, samesite="Strict")
+    response.set_cookie(
+        name, value, max_age=int(max_age.total_seconds()), path="/", secure=True, httponly=True, samesite="Strict"
+    )
 
 
 def _clear_cookie(response: web.StreamResponse, name: str) -> None:
@@ -303,7 +317,7 @@ def _sign_in_form_token(value: str) -> str:
 
 
 def london_time(moment: dt.datetime) -> str:
-    """"09:15 on 25 November 2026", in the council's own time (the sign-in's lock-out, the console)."""
+    """ "09:15 on 25 November 2026", in the council's own time (the sign-in's lock-out, the console)."""
     try:
         from zoneinfo import ZoneInfo
 
@@ -321,15 +335,31 @@ class PasswordSignIn(SignInMethod):
     async def start(self, request: web.Request) -> Outcome:
         return self.form(request, signed_out="signed-out" in request.query)
 
-    def form(self, request: web.Request, *, status: int = 200, email: str = "", error: Optional[str] = None,
-             error_field: Optional[str] = None, signed_out: bool = False) -> web.Response:
+    def form(
+        self,
+        request: web.Request,
+        *,
+        status: int = 200,
+        email: str = "",
+        error: Optional[str] = None,
+        error_field: Optional[str] = None,
+        signed_out: bool = False,
+    ) -> web.Response:
         value = secrets.token_urlsafe(32)
         action = SIGN_IN_PATH
         if "next" in request.query:
             action += "?" + _next_query(request.query["next"])
-        response = render_staff_page(request, "staff_sign_in.html", status=status, csrf_token=_sign_in_form_token(value),
-                                     action=action, email=email, error=error, error_field=error_field,
-                                     signed_out=signed_out)
+        response = render_staff_page(
+            request,
+            "staff_sign_in.html",
+            status=status,
+            csrf_token=_sign_in_form_token(value),
+            action=action,
+            email=email,
+            error=error,
+            error_field=error_field,
+            signed_out=signed_out,
+        )
         _set_cookie(response, SIGN_IN_COOKIE, value, SIGN_IN_FORM_LIFETIME)
         return response
 
@@ -339,8 +369,7 @@ class PasswordSignIn(SignInMethod):
         except ValueError:
             form = {}
         value = request.cookies.get(SIGN_IN_COOKIE, "")
-        if not value or not same_origin(request) or \
-                not tokens_match(form.get("csrf_token"), _sign_in_form_token(value)):
+        if not value or not same_origin(request) or not tokens_match(form.get("csrf_token"), _sign_in_form_token(value)):
             return _sign_in_again(request)
         email, password = form.get("email"), form.get("password")
         email = email.strip() if isinstance(email, str) else ""
@@ -352,13 +381,15 @@ class PasswordSignIn(SignInMethod):
             return await _run(staff.sign_in_with_password, email, password, client_address(request), clock_now(request))
         except SignInRefused as refused:
             if refused.locked_until:
-                message = ("There have been too many attempts to sign in. You can try again after "
-                           f"{london_time(refused.locked_until)}.")
+                message = (
+                    f"There have been too many attempts to sign in. You can try again after {london_time(refused.locked_until)}."
+                )
             else:
                 message = "The email address or password is not right"
             # One message for an unknown email and a wrong password: the form does not say which emails have accounts.
-            return self.form(request, status=429 if refused.locked_until else 401, email=email, error=message,
-                             error_field="email")
+            return self.form(
+                request, status=429 if refused.locked_until else 401, email=email, error=message, error_field="email"
+            )
 
 
 class TrustedHeaderSignIn(SignInMethod):
@@ -369,13 +400,13 @@ class TrustedHeaderSignIn(SignInMethod):
 
     name = "trusted-header"
 
-    def __init__(self, header: str = DEFAULT_IDENTITY_HEADER, proxies: Optional[list] = None,
-                 sign_out_url: Optional[str] = None):
+    def __init__(self, header: str = DEFAULT_IDENTITY_HEADER, proxies: Optional[list] = None, sign_out_url: Optional[str] = None):
         self.header, self.sign_out_url = header, sign_out_url
         self.proxies = limits.trusted_proxies() if proxies is None else proxies
         if not self.proxies:
-            raise ValueError(f"{SIGN_IN_ENV}=trusted-header needs ASBCR_WEB_TRUSTED_PROXIES: the proxy whose "
-                             f"{header} header is believed")
+            raise ValueError(
+                f"{SIGN_IN_ENV}=trusted-header needs ASBCR_WEB_TRUSTED_PROXIES: the proxy whose {header} header is believed"
+            )
 
     def _from_proxy(self, request: web.Request) -> bool:
         try:
@@ -389,17 +420,31 @@ class TrustedHeaderSignIn(SignInMethod):
     async def start(self, request: web.Request) -> Outcome:
         email = request.headers.get(self.header, "").strip()
         if not self._from_proxy(request) or not email:
-            return _message(request, 403, "Sign in through your council",
-                            "This console is signed in to through the council's own sign-in. Open it from there.")
+            return _message(
+                request,
+                403,
+                "Sign in through your council",
+                "This console is signed in to through the council's own sign-in. Open it from there.",
+            )
         member = await _run(staff.account_by_email, email)
         if member is None:
-            await _run(staff.audit, staff.UNKNOWN_ACTOR, staff.SIGN_IN_FAILED, detail=self.name,
-                       address=client_address(request), now=clock_now(request))
-            return _message(request, 403, "You do not have a staff account",
-                            "Your council sign-in worked, but there is no staff account for you here. "
-                            "Ask an admin to add one.")
-        await _run(staff.audit, member, staff.SIGNED_IN, detail=self.name, address=client_address(request),
-                   now=clock_now(request))
+            await _run(
+                staff.audit,
+                staff.UNKNOWN_ACTOR,
+                staff.SIGN_IN_FAILED,
+                detail=self.name,
+                address=client_address(request),
+                now=clock_now(request),
+            )
+            return _message(
+                request,
+                403,
+                "You do not have a staff account",
+                "Your council sign-in worked, but there is no staff account for you here. Ask an admin to add one.",
+            )
+        await _run(
+            staff.audit, member, staff.SIGNED_IN, detail=self.name, address=client_address(request), now=clock_now(request)
+        )
         return member
 
     async def finish(self, request: web.Request) -> Outcome:
@@ -413,8 +458,10 @@ def configured_method() -> SignInMethod:
     if name == PasswordSignIn.name:
         return PasswordSignIn()
     if name == TrustedHeaderSignIn.name:
-        return TrustedHeaderSignIn(os.environ.get(IDENTITY_HEADER_ENV, "").strip() or DEFAULT_IDENTITY_HEADER,
-                                   sign_out_url=os.environ.get(SIGN_OUT_URL_ENV, "").strip() or None)
+        return TrustedHeaderSignIn(
+            os.environ.get(IDENTITY_HEADER_ENV, "").strip() or DEFAULT_IDENTITY_HEADER,
+            sign_out_url=os.environ.get(SIGN_OUT_URL_ENV, "").strip() or None,
+        )
     raise ValueError(f"{SIGN_IN_ENV} must be password or trusted-header, not {name!r}")
 
 
@@ -468,8 +515,7 @@ async def audit_api(request: web.Request) -> web.Response:
         return _json({"error": "limit must be a whole number"}, status=400)
     signed: Signed = request[STAFF]
     try:
-        entries = await _run(staff.audit_log, signed.member, reference=request.query.get("reference") or None,
-                             limit=int(limit))
+        entries = await _run(staff.audit_log, signed.member, reference=request.query.get("reference") or None, limit=int(limit))
     except CaseworkError as error:
         return _json({"error": str(error)}, status=400)
     return _json({"entries": entries})

@@ -8,6 +8,7 @@ var/action-call-key; never a command line or a URL). The submit action re-checks
 conversation besides (bot/actions/application.py), so even a caller with the key cannot make
 an application from invented facts.
 """
+
 import hmac
 import logging
 

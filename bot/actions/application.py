@@ -1,5 +1,6 @@
 """From an `apply` decision to a formal application: ask only what the chat doesn't know,
 show a summary the resident can correct, then hand it to the casework package."""
+
 from __future__ import annotations
 
 import logging
@@ -23,7 +24,10 @@ log = logging.getLogger(__name__)
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
 UK_PHONE = re.compile(r"(\+44\s?\(?0?\)?|0)\s?\d(?:[\s-]?\d){8,9}")
 NONE_WORDS = re.compile(r"^\s*(none|no|nope|n/?a|skip|don'?t have( one)?|no email|no phone|rather not)\s*[.!]?\s*$", re.I)
-YES = re.compile(r"^\s*(yes|yeah|yep|yup|ye|aye|correct|right|confirm|send( it)?|submit|that'?s (right|correct)|ok(ay)?|looks (good|right))\b", re.I)
+YES = re.compile(
+    r"^\s*(yes|yeah|yep|yup|ye|aye|correct|right|confirm|send( it)?|submit|that'?s (right|correct)|ok(ay)?|looks (good|right))\b",
+    re.I,
+)
 FIELD_WORDS = {  # checked in this order: "my mum's name" is the victim's, not the applicant's
     "victim_name": r"their name|(?:mum|dad|person|nan|gran|son|daughter|neighbou?r)'?s name",
     "applicant_name": r"name",
@@ -101,48 +105,58 @@ class ValidateApplicationForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_application_form"
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> List[Text]:
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
         return application_questions({"on_behalf": tracker.get_slot("on_behalf")})
 
-    async def extract_description(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> Dict[Text, Any]:
+    async def extract_description(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         story = tracker.get_slot("story")
         if tracker.get_slot(REQUESTED_SLOT) is None and tracker.get_slot("description") is None and story:
             # The resident already told their story: it is the description; they can change it.
             return {"description": story}
         return {}
 
-    def validate_applicant_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: DomainDict) -> Dict[Text, Any]:
+    def validate_applicant_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return {"applicant_name": _free_text("applicant_name", value, dispatcher, tracker)}
 
-    def validate_applicant_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: DomainDict) -> Dict[Text, Any]:
+    def validate_applicant_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return {"applicant_email": _contact("applicant_email", value, dispatcher, tracker)}
 
-    def validate_applicant_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: DomainDict) -> Dict[Text, Any]:
+    def validate_applicant_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return {"applicant_phone": _contact("applicant_phone", value, dispatcher, tracker)}
 
-    def validate_address(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                         domain: DomainDict) -> Dict[Text, Any]:
+    def validate_address(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return {"address": _free_text("address", value, dispatcher, tracker)}
 
-    def validate_victim_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> Dict[Text, Any]:
+    def validate_victim_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return {"victim_name": _free_text("victim_name", value, dispatcher, tracker)}
 
-    def validate_description(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> Dict[Text, Any]:
+    def validate_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return {"description": _free_text("description", value, dispatcher, tracker)}
 
-    def validate_impact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                        domain: DomainDict) -> Dict[Text, Any]:
+    def validate_impact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return {"impact": _free_text("impact", value, dispatcher, tracker)}
 
-    def validate_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                         domain: DomainDict) -> Dict[Text, Any]:
+    def validate_confirm(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         """Yes sends it; naming a field asks that again (then the summary again)."""
         if not _asked("confirm", tracker):
             return {"confirm": value}
@@ -262,7 +276,11 @@ def submission_problem(tracker: Tracker) -> Optional[str]:
     answered = form_answers(tracker.events)
     questions = application_questions({"on_behalf": tracker.get_slot("on_behalf")})
     for question in questions:
-        if question == "description" and tracker.get_slot("story") and tracker.get_slot("description") == tracker.get_slot("story"):
+        if (
+            question == "description"
+            and tracker.get_slot("story")
+            and tracker.get_slot("description") == tracker.get_slot("story")
+        ):
             continue  # the resident's own opening story, offered as the description
         if answered.get(question, 0) == 0:
             return f"the form's question {question} was never answered"

@@ -1,6 +1,7 @@
 """The one custom action of the case conversation: hands the resident's message to
 bot/conversation (plain Python) and says what it returns. Thin by design, so the front end can
 be replaced without touching the conversation."""
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,17 @@ PARTNERSHIP = configured_name()
 PARTNERSHIP_WORDS = partnership_words(load_partnership(PARTNERSHIP))
 # The application form's answers. "Start again" clears them (the resident meant it), but not
 # the conversation's application: the next confirmation updates that one.
-FORM_SLOTS = ("applicant_name", "applicant_email", "applicant_phone", "address", "victim_name",
-              "description", "impact", "confirm", "requested_slot")
+FORM_SLOTS = (
+    "applicant_name",
+    "applicant_email",
+    "applicant_phone",
+    "address",
+    "victim_name",
+    "description",
+    "impact",
+    "confirm",
+    "requested_slot",
+)
 DECISION_SLOTS = ("outcome", "decision", "case_facts", "on_behalf", "story")
 
 
@@ -57,7 +67,9 @@ class ActionConverse(Action):
         if turn.decision:
             decision = {k: v for k, v in turn.decision.items() if k != "trace"}
             if tracker.get_latest_input_channel() == "cmdline":  # the staff shell shows the rule trace
-                dispatcher.utter_message(text="Decision trace (staff):\n" + "\n".join(f"  {line}" for line in turn.decision["trace"]))
+                dispatcher.utter_message(
+                    text="Decision trace (staff):\n" + "\n".join(f"  {line}" for line in turn.decision["trace"])
+                )
             case = state["case"]
             confirmed = state.get("checked")
             events += [

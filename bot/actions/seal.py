@@ -10,6 +10,7 @@ The key comes from ASBCR_ACTION_SECRET, or else from var/action-secret (created 
 by the service user only), so every action server of one installation shares it and it
 survives restarts. It is never logged and never on a command line.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,8 +29,9 @@ def _secret() -> bytes:
 
 
 def _payload(sender_id: str, facts: Any, outcome: Any) -> bytes:
-    return json.dumps({"sender": sender_id, "facts": facts, "outcome": outcome}, sort_keys=True,
-                      ensure_ascii=True, separators=(",", ":")).encode()
+    return json.dumps(
+        {"sender": sender_id, "facts": facts, "outcome": outcome}, sort_keys=True, ensure_ascii=True, separators=(",", ":")
+    ).encode()
 
 
 def seal(sender_id: str, facts: Any, outcome: Any) -> str:

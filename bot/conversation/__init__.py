@@ -7,6 +7,7 @@
 
 bot/actions/converse.py is the thin Rasa action around it; evaluation/ runs it in-process too.
 """
+
 from bot.conversation.flow import Turn, respond
 
 __all__ = ["Turn", "respond"]

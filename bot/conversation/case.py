@@ -4,6 +4,7 @@ One incident told to three bodies is one incident with three bodies. Bodies said
 as a whole (`bodies`) apply to every incident that has none of its own. Everything the bot says
 or decides is worked out from this one object (`facts()`), which is what the check shows.
 """
+
 from __future__ import annotations
 
 import copy
@@ -11,8 +12,15 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional
 
-YES_NO_FACTS = ("emergency", "asb_ongoing", "incidents_related", "on_behalf", "staff_conduct",
-                "complaint_completed", "previous_review")
+YES_NO_FACTS = (
+    "emergency",
+    "asb_ongoing",
+    "incidents_related",
+    "on_behalf",
+    "staff_conduct",
+    "complaint_completed",
+    "previous_review",
+)
 CONSENT_FACT = {"yes": True, "no": False, "not_asked": None}
 
 

@@ -1,4 +1,5 @@
 """The cue lists of cues.yml, compiled once."""
+
 from __future__ import annotations
 
 import functools

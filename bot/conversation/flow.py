@@ -8,6 +8,7 @@ progress: the second time it is asked differently, the third time its default is
 
 The words are in bot/domain.yml: replies here name a response and give its values.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,8 +28,11 @@ from rules.asking import worth_asking
 from rules.decision import months_before
 from rules.facts import COMPLAINED_ABOUT
 
-CHANGE_BUTTON = re.compile(r"^\W*change (the |my )?(incidents?|dates?|who (i|it'?s) (told|for)|who it'?s for|applying for|for whom|consent"
-                           r"|(whether )?(it'?s )?still happening|(whether )?(they'?re )?(about )?the same problem|staff|complaint|review|answers?)\b.*$", re.I)
+CHANGE_BUTTON = re.compile(
+    r"^\W*change (the |my )?(incidents?|dates?|who (i|it'?s) (told|for)|who it'?s for|applying for|for whom|consent"
+    r"|(whether )?(it'?s )?still happening|(whether )?(they'?re )?(about )?the same problem|staff|complaint|review|answers?)\b.*$",
+    re.I,
+)
 
 
 @dataclass
@@ -75,13 +79,21 @@ class Conversation:
         self.progress = False
         self.start_application = False
         self.decided_now: Optional[Dict[str, Any]] = None
-        self.words = {**partnership_words(self.partnership), "window_start": self.window_start_text(),
-                      "threshold": number_words(self.partnership.on(today).threshold)}
+        self.words = {
+            **partnership_words(self.partnership),
+            "window_start": self.window_start_text(),
+            "threshold": number_words(self.partnership.on(today).threshold),
+        }
 
     def state(self) -> Dict[str, Any]:
         return {
-            "case": self.case.to_dict(), "phase": self.phase, "pending": self.pending, "tries": self.tries,
-            "greeted": self.greeted, "decision": self.decision, "checked": self.checked,
+            "case": self.case.to_dict(),
+            "phase": self.phase,
+            "pending": self.pending,
+            "tries": self.tries,
+            "greeted": self.greeted,
+            "decision": self.decision,
+            "checked": self.checked,
         }
 
     def say(self, response: str, custom: Optional[Dict[str, Any]] = None, buttons=None, **values: Any) -> None:
@@ -111,8 +123,13 @@ class Conversation:
         if "restart" in reading.asks and not first_message:  # nothing to forget yet
             self.pending = {"ask": "restart", "back_to": self.pending, "phase": self.phase}
             self.phase = "restart"
-            self.say("utter_confirm_restart", buttons=[{"title": "Yes, start again", "payload": "yes, start again"},
-                                                       {"title": "No, carry on", "payload": "no, carry on"}])
+            self.say(
+                "utter_confirm_restart",
+                buttons=[
+                    {"title": "Yes, start again", "payload": "yes, start again"},
+                    {"title": "No, carry on", "payload": "no, carry on"},
+                ],
+            )
             return None
         ask = self.asking()
         if self.interjection(reading, ask):
@@ -162,8 +179,14 @@ class Conversation:
         if "bot" in reading.asks and not answers:
             self.say("utter_bot_challenge")
             return True
-        if (ask is not None and ask.name != "check" and "?" in reading.text and not answers and not reading.asks
-                and not (reading.yes or reading.no or reading.dont_know or reading.consent or reading.on_behalf is not None)):
+        if (
+            ask is not None
+            and ask.name != "check"
+            and "?" in reading.text
+            and not answers
+            and not reading.asks
+            and not (reading.yes or reading.no or reading.dont_know or reading.consent or reading.on_behalf is not None)
+        ):
             # A question of their own ("are last year's reports any use?"): why this is asked, who
             # can answer the rest, and the same question again.
             self.say(f"utter_why_{ask.name}" if words.has(f"utter_why_{ask.name}") else "utter_why_ask")
@@ -176,11 +199,16 @@ class Conversation:
 
     def answers_something(self, reading: Reading, ask: Optional[Ask]) -> bool:
         return bool(
-            reading.positive_bodies or reading.report_dates or reading.count or reading.bare_number
-            or reading.nobody_told or reading.danger or reading.staff_conduct or reading.past_review
+            reading.positive_bodies
+            or reading.report_dates
+            or reading.count
+            or reading.bare_number
+            or reading.nobody_told
+            or reading.danger
+            or reading.staff_conduct
+            or reading.past_review
             or (ask is not None and ask.name not in ("check",) and (reading.yes or reading.no) and len(reading.text.split()) <= 3)
         )
-
 
     # --- taking what a message says ------------------------------------------------------------
     def absorb(self, r: Reading, ask: Optional[Ask]) -> bool:
@@ -194,7 +222,11 @@ class Conversation:
         # Danger first: a threat with a "now" is an emergency (everyone is asked about danger anyway).
         if r.danger and not r.no_danger_now:
             case.emergency = True
-        elif case.emergency and correcting and (r.no_danger_now or (r.no and re.search(r"\b(danger|emergency|999|safe|not now|nobody|no one)\b", r.text, re.I))):
+        elif (
+            case.emergency
+            and correcting
+            and (r.no_danger_now or (r.no and re.search(r"\b(danger|emergency|999|safe|not now|nobody|no one)\b", r.text, re.I)))
+        ):
             # "No, nobody's in danger now": the 999 answer was wrong; carry on with the questions.
             case.emergency = False
 
@@ -225,9 +257,15 @@ class Conversation:
             case.on_behalf = True
         elif r.on_behalf is False and (asked in ("on_behalf", "consent") or correcting):
             case.on_behalf = False
-        if r.related is not None and (asked == "incidents_related" or correcting or len(case.incidents) > 1 or r.related is False):
+        if r.related is not None and (
+            asked == "incidents_related" or correcting or len(case.incidents) > 1 or r.related is False
+        ):
             case.incidents_related = r.related
-        if r.consent and (case.on_behalf or asked == "consent") and (asked == "consent" or correcting or r.consent == "yes" and "said yes" in r.text.lower()):
+        if (
+            r.consent
+            and (case.on_behalf or asked == "consent")
+            and (asked == "consent" or correcting or r.consent == "yes" and "said yes" in r.text.lower())
+        ):
             case.consent = r.consent
 
         # Bodies and incidents.
@@ -250,7 +288,9 @@ class Conversation:
         elif asked == "concern":
             if r.past_review or re.search(r"\breview\b", r.text, re.I):
                 case.past_review_cue, case.concern = True, "review"
-            elif not r.not_staff_conduct and (r.staff_conduct or re.search(r"\bstaff|how (they|staff|it was)\b|complain", r.text, re.I)):
+            elif not r.not_staff_conduct and (
+                r.staff_conduct or re.search(r"\bstaff|how (they|staff|it was)\b|complain", r.text, re.I)
+            ):
                 case.staff_conduct, case.concern = True, "staff"
             elif r.asb_words or r.yes or re.search(r"\b(behaviour|asb|happening|neighbour)", r.text, re.I):
                 case.concern = "asb"
@@ -330,7 +370,7 @@ class Conversation:
             low = r.text.lower()
             for mention in r.bodies:  # "I haven't told the council": not an answer that it is council housing
                 if mention.negated:
-                    low = low[:mention.start] + " " * (mention.end - mention.start) + low[mention.end:]
+                    low = low[: mention.start] + " " * (mention.end - mention.start) + low[mention.end :]
             if cue("private_answer")(low) and not cue("social_answer")(low.replace("private", "")):
                 told = [b for b in told if b != "landlord"] + ["private_landlord"]
             elif cue("social_answer")(low) or r.yes:
@@ -372,8 +412,15 @@ class Conversation:
             return
         if correcting and r.ordinal_bodies and r.claimed_bodies and not [b for b in told if b not in r.claimed_bodies]:
             return  # "the 9 july one was the council too": that incident's, taken with the incidents
-        replace = asked == "reported_to" or (correcting and (bool(r.report_dates) or re.search(
-            r"\b(only|just|no[, ]|not|all (to|with|of them)|every (one|time)|each (one|time)|both)\b", r.text, re.I)))
+        replace = asked == "reported_to" or (
+            correcting
+            and (
+                bool(r.report_dates)
+                or re.search(
+                    r"\b(only|just|no[, ]|not|all (to|with|of them)|every (one|time)|each (one|time)|both)\b", r.text, re.I
+                )
+            )
+        )
         if replace:
             case.bodies = told
             case.bodies_for_named_incidents = list(r.claimed_bodies) if r.ordinal_bodies else []
@@ -408,7 +455,11 @@ class Conversation:
         if asked == "incident_dates" or (correcting and dates):
             case.dates_asked = True
         if dates:
-            named = re.search(r"\bthe (first|second|third|last) one (was|is|were) (on |actually )?(the )?", r.text, re.I) if correcting else None
+            named = (
+                re.search(r"\bthe (first|second|third|last) one (was|is|were) (on |actually )?(the )?", r.text, re.I)
+                if correcting
+                else None
+            )
             said_for = [d for d in dates if named and _starts_at(r, d, named.end())]
             if said_for and case.incidents:
                 # "the last one was 2 oct not the 1st": that incident's date, the others kept
@@ -417,12 +468,19 @@ class Conversation:
             if dates and correcting and r.ordinal is not None and case.incidents and len(dates) == 1:
                 case.redate(min(r.ordinal, len(case.incidents) - 1), dates[0])
             elif dates:
-                adding = re.search(r"\b(also|another|and then|forgot|as well|too|more|the other (one|time)|one more|missed (one|out))\b", r.text, re.I)
+                adding = re.search(
+                    r"\b(also|another|and then|forgot|as well|too|more|the other (one|time)|one more|missed (one|out))\b",
+                    r.text,
+                    re.I,
+                )
                 awaiting = asked == "incident_dates" and ask.variant in ("more", "others")
                 # "the last one was 17th nov, and the 4th sept one was NCHA too. four in total": a
                 # correction about some incidents keeps the others.
-                amends = correcting and (r.count >= len(case.incidents) if r.count is not None else
-                                         bool(re.search(r"\b(the|that) ([\w/]+ ){0,3}one (was|is|were|went)\b", r.text, re.I)))
+                amends = correcting and (
+                    r.count >= len(case.incidents)
+                    if r.count is not None
+                    else bool(re.search(r"\b(the|that) ([\w/]+ ){0,3}one (was|is|were|went)\b", r.text, re.I))
+                )
                 add = (not correcting and asked != "incident_dates") or awaiting or (correcting and (adding or amends))
                 case.set_dates(dates, add=bool(add))
                 if correcting and not add and len(dates) >= 2 and r.count is None and case.count is not None:
@@ -482,8 +540,13 @@ class Conversation:
             dated = [d.isoformat() for d in r.report_dates if d.isoformat() in by_date]
             if len(dated) == len(r.references):
                 pairs = list(zip(r.references, dated))
-        if not pairs and ask is not None and ask.incident is not None and len(r.references) == 1 \
-                and 0 <= ask.incident < len(self.case.incidents):
+        if (
+            not pairs
+            and ask is not None
+            and ask.incident is not None
+            and len(r.references) == 1
+            and 0 <= ask.incident < len(self.case.incidents)
+        ):
             pairs = [(r.references[0], self.case.incidents[ask.incident]["date"])]
         for reference, day in pairs:
             by_date[day]["reference"] = reference
@@ -568,8 +631,11 @@ class Conversation:
             values["date"] = format_date(iso_date(incident["date"]))
             name = f"utter_ask_{ask.name}_incident"
         if ask.name == "incident_dates" and ask.variant in ("more", "others"):
-            values.update(have=len(self.case.incidents), count=self.case.count,
-                          dates=join_words([format_date(iso_date(d)) for d in self.case.dates()]))
+            values.update(
+                have=len(self.case.incidents),
+                count=self.case.count,
+                dates=join_words([format_date(iso_date(d)) for d in self.case.dates()]),
+            )
         if again and words.has(f"{name}_again"):
             name = f"{name}_again"
         self.say(name, custom=custom, **values)
@@ -591,8 +657,11 @@ class Conversation:
         older = [i for i in incidents if i not in recent]
         if case.reported is False or not incidents:
             told = join_words([names.get(b, b) for b in case.bodies if b != "landlord"])
-            lines.append("- Incidents reported: none with a date yet" + (f" (you told {told})" if told else "")
-                         if case.reported is not False else "- Incidents reported: you have not reported it to anyone yet")
+            lines.append(
+                "- Incidents reported: none with a date yet" + (f" (you told {told})" if told else "")
+                if case.reported is not False
+                else "- Incidents reported: you have not reported it to anyone yet"
+            )
         else:
             lines.append(f"- Incidents reported since {format_date(start)}: {len(recent)}")
             for incident in recent + older:
@@ -617,8 +686,10 @@ class Conversation:
             lines.append("- Applying for: yourself")
         # else: not asked, because the answer cannot turn on it: not shown as if it had been said
         if case.staff_conduct:
-            lines.append("- A complaint about how staff dealt with it: yes"
-                         + (f" ({names.get(case.complained_about, case.complained_about)})" if case.complained_about else ""))
+            lines.append(
+                "- A complaint about how staff dealt with it: yes"
+                + (f" ({names.get(case.complained_about, case.complained_about)})" if case.complained_about else "")
+            )
             lines.append(f"- Their complaints procedure finished: {'yes' if case.complaint_completed else 'no'}")
         if case.previous_review:
             lines.append("- A case review has already been held and you are unhappy with it: yes")
@@ -639,21 +710,31 @@ class Conversation:
         self.phase = "check"
         self.pending = {"ask": "check", "key": "check"}
         self.checked = facts
-        buttons = [{"title": "Yes, that's right", "payload": "yes, that's right"},
-                   {"title": "Change the incidents", "payload": "change the incidents"},
-                   {"title": "Change who it's for", "payload": "change who it's for"}]
+        buttons = [
+            {"title": "Yes, that's right", "payload": "yes, that's right"},
+            {"title": "Change the incidents", "payload": "change the incidents"},
+            {"title": "Change who it's for", "payload": "change who it's for"},
+        ]
         response = "utter_check" if self.tries["check"] < 2 else "utter_check_again"
         # The page names the bodies in the check with the partnership's words, as the text does.
-        self.say(response, custom={"ask": "check", "check": facts, "words": {"bodies": dict(self.partnership.bodies)}},
-                 buttons=buttons, answers=self.check_lines())
+        self.say(
+            response,
+            custom={"ask": "check", "check": facts, "words": {"bodies": dict(self.partnership.bodies)}},
+            buttons=buttons,
+            answers=self.check_lines(),
+        )
 
     def answer_check(self, r: Reading) -> None:
         if self.progress:
             return self.refresh_after_correction()
         change = CHANGE_BUTTON.match(r.text)
         if change:
-            self.say("utter_check_change_incidents" if re.search(r"incident|date|told", change.group(2), re.I)
-                     else "utter_check_change_other", custom={"ask": "check"})
+            self.say(
+                "utter_check_change_incidents"
+                if re.search(r"incident|date|told", change.group(2), re.I)
+                else "utter_check_change_other",
+                custom={"ask": "check"},
+            )
             return None
         if r.yes and not r.no and not r.wrong:
             return self.decide()
@@ -687,10 +768,15 @@ class Conversation:
             summary=decision.get("summary", ""),
             reasons=" ".join(r["text"] for r in decision["reasons"]),
             next_steps="\n".join(f"- {step}" for step in decision["next_steps"]),
-                    )
+        )
         if decision["outcome"] == "apply":
-            self.say("utter_offer_application", buttons=[{"title": "Yes, start my application", "payload": "apply now"},
-                                                         {"title": "Not now", "payload": "not now"}])
+            self.say(
+                "utter_offer_application",
+                buttons=[
+                    {"title": "Yes, start my application", "payload": "apply now"},
+                    {"title": "Not now", "payload": "not now"},
+                ],
+            )
         else:
             self.say("utter_other_ways")
 
@@ -717,8 +803,7 @@ class Conversation:
         decision = self.decision or {}
         lines = [reason["text"] for reason in decision.get("reasons", [])]
         # The decision's own words for its defaults; one made before decisions carried them gets them now.
-        said = (decision.get("words")
-                or self.partnership.words(decision.get("outcome"), decision.get("assumed", [])))["assumed"]
+        said = (decision.get("words") or self.partnership.words(decision.get("outcome"), decision.get("assumed", [])))["assumed"]
         assumptions = []
         for key in decision.get("assumed", []):
             if said.get(key) and said[key] not in assumptions:
@@ -759,9 +844,17 @@ def _danger_unknown(c: Conversation):
 
 def _nothing_known(c: Conversation):
     case = c.case
-    return (case.concern is None and not case.staff_conduct and not case.past_review_cue and not case.bodies
-            and not case.incidents and case.reported is None and case.asb_ongoing is None and case.story is None
-            and case.count is None)
+    return (
+        case.concern is None
+        and not case.staff_conduct
+        and not case.past_review_cue
+        and not case.bodies
+        and not case.incidents
+        and case.reported is None
+        and case.asb_ongoing is None
+        and case.story is None
+        and case.count is None
+    )
 
 
 def _counting_told(c: Conversation) -> bool:
@@ -827,15 +920,29 @@ QUESTIONS: Tuple[Tuple[str, Callable[[Conversation], Any]], ...] = (
     ("emergency", _danger_unknown),
     ("concern", _nothing_known),
     ("previous_review", lambda c: c.case.past_review_cue and c.case.previous_review is None),
-    ("complaint_completed", lambda c: c.case.staff_conduct and c.case.complaint_completed is None
-     and "complaint_completed" not in c.case.defaulted and c.worth("complaint_completed")),
+    (
+        "complaint_completed",
+        lambda c: (
+            c.case.staff_conduct
+            and c.case.complaint_completed is None
+            and "complaint_completed" not in c.case.defaulted
+            and c.worth("complaint_completed")
+        ),
+    ),
     ("complained_about", lambda c: c.case.staff_conduct and c.case.complaint_completed and not c.case.complained_about),
     ("asb_ongoing", lambda c: c.case.asb_ongoing is None and "asb_ongoing" not in c.case.defaulted and c.worth("asb_ongoing")),
     ("reported_to", _reported_to),
     ("incident_dates", _incident_dates),
     ("reported_to", _incident_bodies),
-    ("incidents_related", lambda c: len(c.case.incidents) > 1 and c.case.incidents_related is None
-     and "incidents_related" not in c.case.defaulted and c.worth("incidents_related")),
+    (
+        "incidents_related",
+        lambda c: (
+            len(c.case.incidents) > 1
+            and c.case.incidents_related is None
+            and "incidents_related" not in c.case.defaulted
+            and c.worth("incidents_related")
+        ),
+    ),
     ("on_behalf", lambda c: c.case.on_behalf is None and c.worth("on_behalf")),
     ("consent", lambda c: c.case.on_behalf and c.case.consent is None and c.worth("consent")),
 )
@@ -857,19 +964,31 @@ RELEVANT_TO = {
 
 
 # Button payloads from older pages and Rasa's own buttons, read as the words they stand for.
-BUTTON_WORDS = {"affirm": "yes", "deny": "no", "dont_know": "I don't know", "apply_now": "apply now",
-                "tell_story": "anti-social behaviour that keeps happening", "complain_staff": "how staff dealt with my reports",
-                "unhappy_with_review": "a case review I've already had", "restart": "start again", "greet": "hello"}
+BUTTON_WORDS = {
+    "affirm": "yes",
+    "deny": "no",
+    "dont_know": "I don't know",
+    "apply_now": "apply now",
+    "tell_story": "anti-social behaviour that keeps happening",
+    "complain_staff": "how staff dealt with my reports",
+    "unhappy_with_review": "a case review I've already had",
+    "restart": "start again",
+    "greet": "hello",
+}
 
 
 def partnership_words(partnership) -> Dict[str, str]:
     """What the bot's words say about the partnership, from its file (rules/partnerships/)."""
     contact = partnership.contact
     council = partnership.contacts.get("council", {})
-    return {"partnership_name": contact.get("organisation") or partnership.full_name,
-            "contact_name": contact.get("role") or contact.get("name", ""), "contact_phone": contact.get("phone", ""),
-            "contact_address": contact.get("address", ""), "council_web": council.get("web", ""),
-            "council_phone": council.get("phone", "")}
+    return {
+        "partnership_name": contact.get("organisation") or partnership.full_name,
+        "contact_name": contact.get("role") or contact.get("name", ""),
+        "contact_phone": contact.get("phone", ""),
+        "contact_address": contact.get("address", ""),
+        "council_web": council.get("web", ""),
+        "council_phone": council.get("phone", ""),
+    }
 
 
 def number_words(n: int) -> str:

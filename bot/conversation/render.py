@@ -3,6 +3,7 @@
 Rasa renders the same responses in production; this serves the in-process evaluation and the
 tests, so both read exactly the words in the domain (one source for every word).
 """
+
 from __future__ import annotations
 
 import string

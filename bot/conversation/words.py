@@ -3,6 +3,7 @@
 The conversation names responses ("utter_ask_consent_again"); whether a wording exists is a
 fact about the domain, not a list kept beside it.
 """
+
 from __future__ import annotations
 
 import functools

@@ -4,6 +4,7 @@ Prints milliseconds per message for extract() and parse_dates() at several lengt
 ratio to a baseline measured in the same run (spaCy's blank English tokenizer on the same
 text), so the figures mean the same on a slow or a busy machine.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -6,6 +6,7 @@
 The pipeline is spacy.blank("en") plus rule components (bot/nlp/spacy_components.py); there is
 no model to download and nothing is trained, so a build takes well under a second.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,10 +33,65 @@ STAMP = "sources.sha256"
 
 # Words that do not stop a message being a "short answer" naming a person ("it's for me mum").
 FILLER = [
-    "it", "its", "it's", "'s", "s", "is", "for", "yes", "yeah", "yep", "no", "nope", "erm", "um", "umm", "well", "oh",
-    "sorry", "they", "they're", "'re", "re", "she", "he", "she's", "he's", "and", "both", "like", "was", "actually",
-    "this", "that", "ok", "okay", "x", "xx", "xxx", "please", "thanks", "thank", "you", "tbh", "lol", "asking",
-    "just", "i", "i'm", "'m", "m", "am", "on", "behalf", "of", "about", "doing", "applying", "mate", "duck",
+    "it",
+    "its",
+    "it's",
+    "'s",
+    "s",
+    "is",
+    "for",
+    "yes",
+    "yeah",
+    "yep",
+    "no",
+    "nope",
+    "erm",
+    "um",
+    "umm",
+    "well",
+    "oh",
+    "sorry",
+    "they",
+    "they're",
+    "'re",
+    "re",
+    "she",
+    "he",
+    "she's",
+    "he's",
+    "and",
+    "both",
+    "like",
+    "was",
+    "actually",
+    "this",
+    "that",
+    "ok",
+    "okay",
+    "x",
+    "xx",
+    "xxx",
+    "please",
+    "thanks",
+    "thank",
+    "you",
+    "tbh",
+    "lol",
+    "asking",
+    "just",
+    "i",
+    "i'm",
+    "'m",
+    "m",
+    "am",
+    "on",
+    "behalf",
+    "of",
+    "about",
+    "doing",
+    "applying",
+    "mate",
+    "duck",
 ]
 POSSESSIVE = ["my", "me", "ma", "mi", "our"]
 

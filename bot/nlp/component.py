@@ -12,6 +12,7 @@ time (training messages keep their hand annotations). Entities from other extrac
 ours get `extractor: ASBEntityExtractor`. Config `entities: [label, ...]` limits the labels
 (default: all).
 """
+
 from __future__ import annotations
 
 import logging
@@ -82,4 +83,3 @@ class ASBEntityExtractor(GraphComponent, EntityExtractorMixin):
         wanted = config.get("entities")
         if wanted is not None and not (isinstance(wanted, list) and all(isinstance(w, str) for w in wanted)):
             raise ValueError("ASBEntityExtractor: 'entities' must be a list of entity labels")
-

@@ -17,6 +17,7 @@ calendar date:
 Relative phrases ("two weeks ago", "3 months ago") go through dateparser with UK settings.
 Nothing here asks the system clock: the caller passes today (groundwork.clock.today()).
 """
+
 from __future__ import annotations
 
 import calendar
@@ -167,19 +168,43 @@ def _grammar() -> _Grammar:
         ("numeric", r"(?<![\d./])\b(?P<d>\d{1,2})/(?P<m>\d{1,2})\b(?![./]\d)"),
         # "on 3.10", "15.11": day and month with a dot, as much of Europe writes them; not a time
         # ("at 3.10", "3.10pm") or an amount ("£3.10", "2.5 hours")
-        ("numeric", r"(?<![\d./£$€,])(?<!\bat\s)(?<!\bby\s)(?<!\bpast\s)(?<!\btill\s)(?<!\buntil\s)(?<!\bfrom\s)(?<!\babout\s)(?<!\baround\s)"
-                    r"\b(?P<d>[0-3]?\d)\.(?P<m>0?[1-9]|1[0-2])\b(?![./]\d)(?!\s*(?:am|pm|a\.m|p\.m|hrs?|hours?|mins?|minutes?|o'?clock|ish|at night|in the|miles?|km|kg|metres?|meters?|m|feet|foot|ft|inch(?:es)?|cm|yards?|litres?|pints?|mph|stone|%|percent|million|k)\b)"),
+        (
+            "numeric",
+            r"(?<![\d./£$€,])(?<!\bat\s)(?<!\bby\s)(?<!\bpast\s)(?<!\btill\s)(?<!\buntil\s)(?<!\bfrom\s)(?<!\babout\s)(?<!\baround\s)"
+            r"\b(?P<d>[0-3]?\d)\.(?P<m>0?[1-9]|1[0-2])\b(?![./]\d)(?!\s*(?:am|pm|a\.m|p\.m|hrs?|hours?|mins?|minutes?|o'?clock|ish|at night|in the|miles?|km|kg|metres?|meters?|m|feet|foot|ft|inch(?:es)?|cm|yards?|litres?|pints?|mph|stone|%|percent|million|k)\b)",
+        ),
         # "the night of 5-6 September", "5th to 6th Sept": one night, the first day's date
-        ("day_month", rf"(?<![/.\d-])\b(?P<days>[0-3]?\d(?:st|nd|rd|th)?)\s*(?:-|–|to|into)\s*[0-3]?\d(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{mon})\b\.?(?:,?\s*(?P<year>{year})\b)?"),
-        ("day_month", rf"(?<![/.\d-])\b(?P<days>{daylist_before_month})(?:\s*(?:of\s+|-|/|\.)?\s*)(?P<mon>{mon})\b\.?(?:,?\s*(?P<year>{year})\b)?"),
+        (
+            "day_month",
+            rf"(?<![/.\d-])\b(?P<days>[0-3]?\d(?:st|nd|rd|th)?)\s*(?:-|–|to|into)\s*[0-3]?\d(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{mon})\b\.?(?:,?\s*(?P<year>{year})\b)?",
+        ),
+        (
+            "day_month",
+            rf"(?<![/.\d-])\b(?P<days>{daylist_before_month})(?:\s*(?:of\s+|-|/|\.)?\s*)(?P<mon>{mon})\b\.?(?:,?\s*(?P<year>{year})\b)?",
+        ),
         ("month_day", rf"\b(?P<mon>{mon})\b\.?\s+(?:the\s+)?(?P<days>{daylist})(?:,?\s*(?P<year>{year})\b)?"),
-        ("month", rf"\b(?:(?P<last>last|this\s+past|this)\s+)?(?:(?P<pos>early|mid|middle\s+of|late|end\s+of|the\s+end\s+of|(?:the\s+)?last\s+day\s+of|start\s+of|the\s+start\s+of|beginning\s+of|the\s+beginning\s+of)\s+|mid-)?(?P<mon>{mon})\b(?:\s+(?P<year>(?:19|20)\d{{2}})\b)?"),
-        ("weekday", rf"\b(?:(?P<pre>last|this\s+past|this|next)\s+)?(?P<wd>{wd})\b\.?(?:\s+(?P<post>just\s+gone|gone|just\s+past|before\s+last|last))?(?:\s+(?:night|nite|morning|afternoon|evening|eve)\b)?"),
+        (
+            "month",
+            rf"\b(?:(?P<last>last|this\s+past|this)\s+)?(?:(?P<pos>early|mid|middle\s+of|late|end\s+of|the\s+end\s+of|(?:the\s+)?last\s+day\s+of|start\s+of|the\s+start\s+of|beginning\s+of|the\s+beginning\s+of)\s+|mid-)?(?P<mon>{mon})\b(?:\s+(?P<year>(?:19|20)\d{{2}})\b)?",
+        ),
+        (
+            "weekday",
+            rf"\b(?:(?P<pre>last|this\s+past|this|next)\s+)?(?P<wd>{wd})\b\.?(?:\s+(?P<post>just\s+gone|gone|just\s+past|before\s+last|last))?(?:\s+(?:night|nite|morning|afternoon|evening|eve)\b)?",
+        ),
         ("before_yesterday", r"\b(?:the\s+)?day\s+before\s+yesterday\b"),
-        ("yesterday", r"\b(?:yesterday|yesterdy|yesturday|yestarday|yesteday|yday|ystrday)\b(?:\s+(?:night|nite|morning|afternoon|evening)\b)?"),
+        (
+            "yesterday",
+            r"\b(?:yesterday|yesterdy|yesturday|yestarday|yesteday|yday|ystrday)\b(?:\s+(?:night|nite|morning|afternoon|evening)\b)?",
+        ),
         ("yesterday", r"\blast\s+(?:night|nite|nyt|evening)\b"),
-        ("today", r"\b(?:today|tonight|tonite|2nite|2day|this\s+morning|this\s+afternoon|this\s+evening|earlier\s+today|earlier\s+on)\b"),
-        ("ago", rf"\b(?P<n>\d{{1,3}}|{cardw}|an?|a\s+couple\s+of|a\s+couple|couple\s+of|a\s+few|few|several)\s+(?P<unit>days?|nights?|weeks?|wks?|months?|mnths?|years?|yrs?|fortnights?)\s+(?:ago|back)\b"),
+        (
+            "today",
+            r"\b(?:today|tonight|tonite|2nite|2day|this\s+morning|this\s+afternoon|this\s+evening|earlier\s+today|earlier\s+on)\b",
+        ),
+        (
+            "ago",
+            rf"\b(?P<n>\d{{1,3}}|{cardw}|an?|a\s+couple\s+of|a\s+couple|couple\s+of|a\s+few|few|several)\s+(?P<unit>days?|nights?|weeks?|wks?|months?|mnths?|years?|yrs?|fortnights?)\s+(?:ago|back)\b",
+        ),
         # "the weekend before last", "the week before last": a week further back than "last weekend"
         ("last_unit", r"\b(?:the\s+)?(?P<unit>week|weekend)\s+(?P<before>before\s+last)\b"),
         ("last_unit", r"\blast\s+(?P<unit>week|weekend|month)\b"),
@@ -188,14 +213,26 @@ def _grammar() -> _Grammar:
         ("next_unit", r"\bnext\s+(?P<unit>week|month|year)\b"),
         ("holiday", rf"\b(?:last\s+)?(?P<hol>{hol})\b(?:\s+(?P<year>(?:19|20)\d{{2}})\b)?"),
         # "3 weeks ago tuesday": that weekday in the week three weeks back.
-        ("weeks_ago_weekday", rf"\b(?P<n>\d{{1,2}}|{cardw}|an?)\s+(?P<unit>weeks?|wks?|fortnights?)\s+ago\s+(?:on\s+|last\s+|this\s+)?(?:(?:the|on\s+the)\s+)?(?P<wd>{wd})\b"),
+        (
+            "weeks_ago_weekday",
+            rf"\b(?P<n>\d{{1,2}}|{cardw}|an?)\s+(?P<unit>weeks?|wks?|fortnights?)\s+ago\s+(?:on\s+|last\s+|this\s+)?(?:(?:the|on\s+the)\s+)?(?P<wd>{wd})\b",
+        ),
         # "a fortnight last Friday", "a week last Monday": that long before last Friday.
-        ("before_last_weekday", rf"\b(?P<n>\d{{1,2}}|{cardw}|an?)\s+(?P<unit>weeks?|wks?|fortnights?)\s+(?:last|gone|past)\s+(?P<wd>{wd})\b"),
+        (
+            "before_last_weekday",
+            rf"\b(?P<n>\d{{1,2}}|{cardw}|an?)\s+(?P<unit>weeks?|wks?|fortnights?)\s+(?:last|gone|past)\s+(?P<wd>{wd})\b",
+        ),
         # "the first Saturday in October", "the last Friday of August".
-        ("nth_weekday", rf"\b(?:the\s+)?(?P<nth>first|1st|second|2nd|third|3rd|fourth|4th|last)\s+(?P<wd>{wd})\s+(?:in|of)\s+(?P<mon>{mon})\b"),
+        (
+            "nth_weekday",
+            rf"\b(?:the\s+)?(?P<nth>first|1st|second|2nd|third|3rd|fourth|4th|last)\s+(?P<wd>{wd})\s+(?:in|of)\s+(?P<mon>{mon})\b",
+        ),
         # "the Friday after bonfire night", "the weekend before Christmas".
         # "the Tuesday before the May bank holiday": the month picks among the bank holidays
-        ("weekday_by_holiday", rf"\b(?:the\s+)?(?P<wd>{wd}|weekend)\s+(?P<rel>before|after)\s+(?:the\s+)?(?:(?:{mon})\s+)?(?P<hol>{hol})\b"),
+        (
+            "weekday_by_holiday",
+            rf"\b(?:the\s+)?(?P<wd>{wd}|weekend)\s+(?P<rel>before|after)\s+(?:the\s+)?(?:(?:{mon})\s+)?(?P<hol>{hol})\b",
+        ),
         # "the start of the month", "the end of last month".
         ("month_part", r"\b(?:the\s+)?(?P<pos>start|beginning|middle|end)\s+of\s+(?P<which>this|the|last)\s+month\b"),
         ("ordinal", rf"(?<![/.\d-])\b(?P<days>(?:the\s+)?{ordnum}(?:{sep}(?:the\s+)?{ordnum})*)\b"),
@@ -223,7 +260,9 @@ def _squash(words: str) -> str:
     return re.sub(r"\s+", " ", words.lower().replace("’", "'").replace("'", "")).strip()
 
 
-_NUMBER_WORD_HYPHEN = re.compile(r"\b(twenty|thirty)-(?=(?:one|two|three|four|five|six|seven|eight|nine|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)\b)")
+_NUMBER_WORD_HYPHEN = re.compile(
+    r"\b(twenty|thirty)-(?=(?:one|two|three|four|five|six|seven|eight|nine|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)\b)"
+)
 # Dictated punctuation ("the 24th of May comma then..."), each replaced by its mark padded to the same length.
 _SPOKEN_PUNCTUATION = re.compile(r"\b(comma|full stop)\b")
 
@@ -270,7 +309,7 @@ def _candidates(low: str) -> list[_Match]:
     for match in chosen:
         while match.end > match.start + 1 and low[match.end - 1] in ".,":
             match.end -= 1  # "3rd of May." ends at the month
-        before = low[max(0, match.start - 12): match.start]
+        before = low[max(0, match.start - 12) : match.start]
         since = _SINCE_BEFORE.search(before)
         if since and match.kind != "vague":
             match.start -= len(before) - since.start()
@@ -281,8 +320,8 @@ def _candidates(low: str) -> list[_Match]:
 def _plausible(match: _Match, low: str) -> bool:
     """Rejects look-alikes: "3 times", "24/7", "I may", "the 3rd time", "his 2nd warning"."""
     grammar = _grammar()
-    after = low[match.end: match.end + 24]
-    before = low[max(0, match.start - 24): match.start]
+    after = low[match.end : match.end + 24]
+    before = low[max(0, match.start - 24) : match.start]
     g = match.groups
     if match.kind == "numeric" and "y" not in g:
         if (g["d"], g["m"]) == ("24", "7"):
@@ -296,40 +335,54 @@ def _plausible(match: _Match, low: str) -> bool:
             return False
     if match.kind == "month_day":
         days = g["days"]
-        if re.search(r"[.!?;]\s", low[match.start: match.end]):
+        if re.search(r"[.!?;]\s", low[match.start : match.end]):
             return False  # "on Tuesday 26 May. The second was...": a sentence ends after the month
         if not re.search(r"\d(?:st|nd|rd|th)|[a-z]{4}", days) and "year" not in g:
             # "March 12" is fine at the end of a clause, not before another word ("may 2 people").
             if re.match(r"\s*[a-z]", after) and not re.match(r"\s*(?:and|&|at|in|on|when|then|but|or|last|this|,)\b", after):
                 return False
-        if g["mon"] in grammar.ambiguous_months and g["mon"] in ("may", "march", "mar") and re.search(
-            r"\b(?:i|you|he|she|it|they|we|who|that|which|this|there)\s+$", before
+        if (
+            g["mon"] in grammar.ambiguous_months
+            and g["mon"] in ("may", "march", "mar")
+            and re.search(r"\b(?:i|you|he|she|it|they|we|who|that|which|this|there)\s+$", before)
         ):
             return False
-    if match.kind == "day_month" and g["mon"] == "may" and not re.search(r"\d(?:st|nd|rd|th)|\bof\b", low[match.start: match.end]):
+    if (
+        match.kind == "day_month"
+        and g["mon"] == "may"
+        and not re.search(r"\d(?:st|nd|rd|th)|\bof\b", low[match.start : match.end])
+    ):
         # "2 may be", "they may not" (but "the 3rd of May not June" and "24 May I rang" are dates)
         if re.match(r"\s*(?:be|have|not|well|as)\b", after) and "year" not in g:
             return False
     if match.kind == "month":
         mon = g["mon"]
         if mon in grammar.ambiguous_months and not (g.get("pos") or g.get("year") or g.get("last")):
-            whole = low.strip(" .!?,") == low[match.start: match.end]
+            whole = low.strip(" .!?,") == low[match.start : match.end]
             # "sept sumtime like 10th?": a day of it said just after
             # ("march sometime the 14th": a verb is not followed by "sometime the 14th")
-            day_after = re.match(r"[\s,]*(?:[a-z]+\s+){0,3}(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b", after) if mon not in ("may", "march", "mar") \
-                else re.match(r"[\s,]*(?:sometime|some time|i think|around|about)[\s,]+(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b", after)
+            day_after = (
+                re.match(r"[\s,]*(?:[a-z]+\s+){0,3}(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b", after)
+                if mon not in ("may", "march", "mar")
+                else re.match(
+                    r"[\s,]*(?:sometime|some time|i think|around|about)[\s,]+(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b", after
+                )
+            )
             if not (whole or _MONTH_CONTEXT_BEFORE.search(before) or day_after):
                 return False
     if match.kind == "ordinal" and not re.search(r"\d", g["days"]):
         # "the second" is an order ("the council form the second") unless it reads as a day:
         # "on the second", "it was the third", "the Wednesday, the second", or the whole answer.
-        whole = low.strip(" .!?,") == low[match.start: match.end]
-        if not (whole or re.search(r"\b(?:on|was|were|it's|its|from|by)\s+$|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day[\s,]*$", before)):
+        whole = low.strip(" .!?,") == low[match.start : match.end]
+        if not (
+            whole
+            or re.search(r"\b(?:on|was|were|it's|its|from|by)\s+$|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day[\s,]*$", before)
+        ):
             return False
     if match.kind == "weekday":
         wd = g["wd"]
         if wd in grammar.ambiguous_weekdays and not (g.get("pre") or g.get("post")):
-            whole = low.strip(" .!?,") == low[match.start: match.end]
+            whole = low.strip(" .!?,") == low[match.start : match.end]
             if not (whole or _WEEKDAY_CONTEXT_BEFORE.search(before)):
                 return False
     return True
@@ -431,8 +484,15 @@ def _resolve(match: _Match, low: str, today: dt.date) -> list[_Resolved]:
             year = today.year if month <= today.month else today.year - 1
         pos = re.sub(r"\s+", " ", g.get("pos", "") or "")
         last_day = calendar.monthrange(year, month)[1]
-        day = {"mid": 15, "middle of": 15, "late": 25, "end of": last_day, "the end of": last_day,
-               "last day of": last_day, "the last day of": last_day}.get(pos, 1)
+        day = {
+            "mid": 15,
+            "middle of": 15,
+            "late": 25,
+            "end of": last_day,
+            "the end of": last_day,
+            "last day of": last_day,
+            "the last day of": last_day,
+        }.get(pos, 1)
         if "mid" in match_text(low, match) and not pos:
             day = 15
         resolved = dt.date(year, month, day)
@@ -480,10 +540,15 @@ def _resolve(match: _Match, low: str, today: dt.date) -> list[_Resolved]:
         holiday = grammar.holiday_of[_squash(g["hol"])]
         year = _year(g.get("year"))
         if "mondays" in holiday:
-            day = _bank_holiday(holiday["mondays"], low[max(0, match.start - 16): match.end], low[match.end: match.end + 30], year, today)
+            day = _bank_holiday(
+                holiday["mondays"], low[max(0, match.start - 16) : match.end], low[match.end : match.end + 30], year, today
+            )
         else:
             day = _holiday(holiday, year, today)
-        shift = re.search(r"\b(day|night|evening|morning|week|fortnight)\s+(before|after)\s+(?:the\s+)?$", low[max(0, match.start - 24): match.start])
+        shift = re.search(
+            r"\b(day|night|evening|morning|week|fortnight)\s+(before|after)\s+(?:the\s+)?$",
+            low[max(0, match.start - 24) : match.start],
+        )
         if day is not None and shift:  # "the day after boxing day", "the night before bonfire night"
             days = {"week": 7, "fortnight": 14}.get(shift.group(1), 1)
             day += dt.timedelta(days=-days if shift.group(2) == "before" else days)
@@ -504,15 +569,22 @@ def _resolve(match: _Match, low: str, today: dt.date) -> list[_Resolved]:
         weekday = grammar.weekday_of[_squash(g["wd"])]
         month = grammar.month_of[_squash(g["mon"])]
         year = today.year if month <= today.month else today.year - 1
-        days = [d for d in (dt.date(year, month, n) for n in range(1, calendar.monthrange(year, month)[1] + 1)) if d.weekday() == weekday]
+        days = [
+            d
+            for d in (dt.date(year, month, n) for n in range(1, calendar.monthrange(year, month)[1] + 1))
+            if d.weekday() == weekday
+        ]
         which = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "last": -1}[g["nth"]]
         day = days[which]
         return [_Resolved(day if day <= today else None)]
     if kind == "weekday_by_holiday":
         holiday = grammar.holiday_of[_squash(g["hol"])]
         # "the Wednesday before the bank holiday in May": the bank holiday of the month named after it
-        anchor = (_bank_holiday(holiday["mondays"], low[match.start: match.end], low[match.end: match.end + 30], None, today)
-                  if "mondays" in holiday else _holiday(holiday, None, today))
+        anchor = (
+            _bank_holiday(holiday["mondays"], low[match.start : match.end], low[match.end : match.end + 30], None, today)
+            if "mondays" in holiday
+            else _holiday(holiday, None, today)
+        )
         if anchor is None:
             return [_Resolved(None)]
         weekday = 5 if g["wd"] == "weekend" else grammar.weekday_of[_squash(g["wd"])]
@@ -533,7 +605,7 @@ def _resolve(match: _Match, low: str, today: dt.date) -> list[_Resolved]:
 
 
 def match_text(low: str, match: _Match) -> str:
-    return low[match.start: match.end]
+    return low[match.start : match.end]
 
 
 def _holiday(holiday: dict, year: int | None, today: dt.date) -> dt.date | None:
@@ -543,7 +615,11 @@ def _holiday(holiday: dict, year: int | None, today: dt.date) -> dt.date | None:
         for weekday, name in ((0, "monday"), (6, "sunday")):
             if name in holiday:
                 month, which = holiday[name]
-                days = [d for d in (dt.date(y, month, n) for n in range(1, calendar.monthrange(y, month)[1] + 1)) if d.weekday() == weekday]
+                days = [
+                    d
+                    for d in (dt.date(y, month, n) for n in range(1, calendar.monthrange(y, month)[1] + 1))
+                    if d.weekday() == weekday
+                ]
                 return days[which if which < 0 else which - 1]
         return dt.date(y, holiday["month"], holiday["day"])
 
@@ -566,16 +642,18 @@ def _mondays_in(mondays: list, years, today: dt.date) -> list[dt.date]:
 
 
 def _weekday_by(anchor: dt.date, weekday: int, rel: str) -> dt.date:
-    """"The Friday after bonfire night": the nearest such weekday before or after the anchor."""
+    """ "The Friday after bonfire night": the nearest such weekday before or after the anchor."""
     if rel == "before":
         return anchor - dt.timedelta(days=(anchor.weekday() - weekday) % 7 or 7)
     return anchor + dt.timedelta(days=(weekday - anchor.weekday()) % 7 or 7)
 
 
 def _month_named_after(after: str) -> re.Match | None:
-    """"...at the end of May", "...in August" right after a bank holiday: which one it is."""
+    """ "...at the end of May", "...in August" right after a bank holiday: which one it is."""
     months = "|".join(_grammar().month_of)
-    return re.match(rf"\s*(?:monday\s+|weekend\s+)?(?:at\s+the\s+|the\s+)?((?:end|start|beginning)\s+of|in|of)\s+({months})\b", after)
+    return re.match(
+        rf"\s*(?:monday\s+|weekend\s+)?(?:at\s+the\s+|the\s+)?((?:end|start|beginning)\s+of|in|of)\s+({months})\b", after
+    )
 
 
 def _bank_holiday(mondays: list, before: str, after: str, year: int | None, today: dt.date) -> dt.date | None:
@@ -635,8 +713,12 @@ def _resolve_ago(amount: str, unit: str, today: dt.date) -> _Resolved:
         approximate = True
     parsed = _dateparser(f"{n} {unit}s ago", today)
     if parsed is None:  # dateparser missing or puzzled: plain arithmetic
-        step = {"day": relativedelta(days=n), "week": relativedelta(weeks=n),
-                "month": relativedelta(months=n), "year": relativedelta(years=n)}[unit]
+        step = {
+            "day": relativedelta(days=n),
+            "week": relativedelta(weeks=n),
+            "month": relativedelta(months=n),
+            "year": relativedelta(years=n),
+        }[unit]
         parsed = today - step
     return _Resolved(parsed, approximate=approximate)
 
@@ -668,7 +750,7 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
     said_weekday: _Match | None = None  # the last weekday said without last/next
     previous_holiday: _Match | None = None  # a holiday said just before a rough month ("bank hol weekend end of august")
     for match in matches:
-        fragment = text[match.start: match.end]
+        fragment = text[match.start : match.end]
         if match.kind == "vague":
             continue  # "a while ago": no day to read
         resolved_all = _resolve(match, low, today)
@@ -679,106 +761,187 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
         if match.kind == "weekday" and not (match.groups.get("pre") or match.groups.get("post")):
             said_weekday = match
 
-        if (match.kind in ("day_month", "month_day", "numeric") and previous is not None and previous.kind == "holiday"
-                and readings and readings[-1].start == previous.start
-                and re.fullmatch(r"[\s,(:-]*(?:week(?:end)?[\s,(:-]*)?(?:the\s+)?", low[previous.end: match.start])
-                and readings[-1].date is not None
-                and any(r.date and (r.date.month == readings[-1].date.month
-                                    or (r.date.weekday() in (0, 5, 6) and "mondays" in _holiday_entry(previous)))
-                        for r in resolved_all)):
+        if (
+            match.kind in ("day_month", "month_day", "numeric")
+            and previous is not None
+            and previous.kind == "holiday"
+            and readings
+            and readings[-1].start == previous.start
+            and re.fullmatch(r"[\s,(:-]*(?:week(?:end)?[\s,(:-]*)?(?:the\s+)?", low[previous.end : match.start])
+            and readings[-1].date is not None
+            and any(
+                r.date
+                and (
+                    r.date.month == readings[-1].date.month
+                    or (r.date.weekday() in (0, 5, 6) and "mondays" in _holiday_entry(previous))
+                )
+                for r in resolved_all
+            )
+        ):
             # "the bank holiday Monday, 25 May": the date says which bank holiday ("the August bank
             # holiday, 15th October" is a list).
             dropped = readings.pop()
             if month_named is dropped:
                 month_named = None
-        if (match.kind in ("day_month", "month_day", "numeric") and said_weekday is not None and readings
-                and readings[-1].start == said_weekday.start and said_weekday is previous
-                and not re.search(r"[.!?;]|\b(?:and|then|also|again)\b", low[said_weekday.end: match.start])
-                and match.start - said_weekday.end <= 60
-                and resolved_all and resolved_all[0].date is not None
-                and resolved_all[0].date.weekday() == _grammar().weekday_of[_squash(said_weekday.groups["wd"])]):
+        if (
+            match.kind in ("day_month", "month_day", "numeric")
+            and said_weekday is not None
+            and readings
+            and readings[-1].start == said_weekday.start
+            and said_weekday is previous
+            and not re.search(r"[.!?;]|\b(?:and|then|also|again)\b", low[said_weekday.end : match.start])
+            and match.start - said_weekday.end <= 60
+            and resolved_all
+            and resolved_all[0].date is not None
+            and resolved_all[0].date.weekday() == _grammar().weekday_of[_squash(said_weekday.groups["wd"])]
+        ):
             # "the Saturday of the church coffee morning, the 26th of September": the date says which Saturday
             readings.pop()
         pinned = False  # the day already says which date it is
-        if (match.kind == "ordinal" and previous is not None and previous.kind == "weekday_by_holiday"
-                and readings and readings[-1].start == previous.start and resolved_all and resolved_all[0].date
-                and re.fullmatch(r"[\s,(:-]*(?:(?:it was|that was|which was|on|so|i mean)\s+)?(?:the\s+)?", low[previous.end: match.start])):
+        if (
+            match.kind == "ordinal"
+            and previous is not None
+            and previous.kind == "weekday_by_holiday"
+            and readings
+            and readings[-1].start == previous.start
+            and resolved_all
+            and resolved_all[0].date
+            and re.fullmatch(
+                r"[\s,(:-]*(?:(?:it was|that was|which was|on|so|i mean)\s+)?(?:the\s+)?", low[previous.end : match.start]
+            )
+        ):
             # "the Tuesday before the May bank holiday, so the 19th": the day says which bank holiday
             entry = _holiday_entry(previous)
             mondays = entry.get("mondays") or ([entry["monday"]] if "monday" in entry else [])
             wd = previous.groups["wd"]
             weekday = 5 if wd == "weekend" else _grammar().weekday_of[_squash(wd)]
-            said = [d for d in (_weekday_by(m, weekday, previous.groups["rel"])
-                                for m in _mondays_in(mondays, {today.year, today.year - 1}, today))
-                    if d.day == resolved_all[0].date.day and d <= today]
+            said = [
+                d
+                for d in (
+                    _weekday_by(m, weekday, previous.groups["rel"])
+                    for m in _mondays_in(mondays, {today.year, today.year - 1}, today)
+                )
+                if d.day == resolved_all[0].date.day and d <= today
+            ]
             if said:
                 readings.pop()
                 resolved_all = [_Resolved(max(said))]
                 pinned = True
-        if (match.kind in ("day_month", "month_day", "numeric", "ordinal") and previous is not None
-                and previous.kind == "weekday_by_holiday" and "mondays" in _holiday_entry(previous)
-                and readings and readings[-1].start == previous.start
-                and re.fullmatch(r"[\s,(:-]*(?:(?:it was|that was|which was|on|so|i mean)\s+)?(?:the\s+)?", low[previous.end: match.start])
-                and any(r.date and any(abs((r.date - monday).days) <= 7
-                                       for monday in _mondays_in(_holiday_entry(previous)["mondays"], {r.date.year}, today))
-                        for r in resolved_all)):
+        if (
+            match.kind in ("day_month", "month_day", "numeric", "ordinal")
+            and previous is not None
+            and previous.kind == "weekday_by_holiday"
+            and "mondays" in _holiday_entry(previous)
+            and readings
+            and readings[-1].start == previous.start
+            and re.fullmatch(
+                r"[\s,(:-]*(?:(?:it was|that was|which was|on|so|i mean)\s+)?(?:the\s+)?", low[previous.end : match.start]
+            )
+            and any(
+                r.date
+                and any(
+                    abs((r.date - monday).days) <= 7
+                    for monday in _mondays_in(_holiday_entry(previous)["mondays"], {r.date.year}, today)
+                )
+                for r in resolved_all
+            )
+        ):
             # "the tuesday before the bank holiday, the 19th of may": the date says which bank holiday
             dropped = readings.pop()
             if month_named is dropped:
                 month_named = None
-        if (match.kind == "ordinal" and previous is not None and previous.kind == "holiday" and readings
-                and readings[-1].start == previous.start and readings[-1].date is not None
-                and re.fullmatch(r"[\s,:()-]*(?:weekend[\s,:()-]*)?(?:(?:at\s+|in\s+)?(?:the\s+)?(?:start|beginning|middle|end)\s+of\s+[a-z]+[\s,:()-]*)?(?:(?:the|on the|it was the)\s+[a-z]+day[\s,:()-]*)?(?:(?:so|it was|that was|i mean)\s+)?(?:the\s+)?",
-                                 low[previous.end: match.start])):
+        if (
+            match.kind == "ordinal"
+            and previous is not None
+            and previous.kind == "holiday"
+            and readings
+            and readings[-1].start == previous.start
+            and readings[-1].date is not None
+            and re.fullmatch(
+                r"[\s,:()-]*(?:weekend[\s,:()-]*)?(?:(?:at\s+|in\s+)?(?:the\s+)?(?:start|beginning|middle|end)\s+of\s+[a-z]+[\s,:()-]*)?(?:(?:the|on the|it was the)\s+[a-z]+day[\s,:()-]*)?(?:(?:so|it was|that was|i mean)\s+)?(?:the\s+)?",
+                low[previous.end : match.start],
+            )
+        ):
             # "the May bank holiday weekend - the Sunday, the 24th": the day says which date it was.
             holiday = readings.pop()
-            resolved_all = [_Resolved(_with_year(holiday.date.year, holiday.date.month, r.date.day)) if r.date else r
-                            for r in resolved_all]
+            resolved_all = [
+                _Resolved(_with_year(holiday.date.year, holiday.date.month, r.date.day)) if r.date else r for r in resolved_all
+            ]
             if month_named is holiday:
                 month_named = None
         elif match.kind == "ordinal" and not pinned:
-            rough_month = readings[-1] if _day_of_month_just_named(low, previous, match, readings) and readings[-1].approximate else None
+            rough_month = (
+                readings[-1] if _day_of_month_just_named(low, previous, match, readings) and readings[-1].approximate else None
+            )
             resolved_all = _ordinal_in_context(resolved_all, match, low, previous, readings, month_named, today)
-            if rough_month is not None and resolved_all and resolved_all[0].date \
-                    and (resolved_all[0].date.year, resolved_all[0].date.month) == (rough_month.date.year, rough_month.date.month):
+            if (
+                rough_month is not None
+                and resolved_all
+                and resolved_all[0].date
+                and (resolved_all[0].date.year, resolved_all[0].date.month) == (rough_month.date.year, rough_month.date.month)
+            ):
                 # "the bank hol weekend end of august, the sunday so 30th": one date, the day says which
                 readings.pop()
                 if month_named is rough_month:
                     month_named = None
-                if (readings and previous_holiday is not None and readings[-1].start == previous_holiday.start
-                        and readings[-1].date is not None and abs((readings[-1].date - resolved_all[0].date).days) <= 3):
+                if (
+                    readings
+                    and previous_holiday is not None
+                    and readings[-1].start == previous_holiday.start
+                    and readings[-1].date is not None
+                    and abs((readings[-1].date - resolved_all[0].date).days) <= 3
+                ):
                     readings.pop()
-        if match.kind == "weekday_by_holiday" and "mondays" in _holiday_entry(match) \
-                and month_named is not None and month_named.date is not None:
+        if (
+            match.kind == "weekday_by_holiday"
+            and "mondays" in _holiday_entry(match)
+            and month_named is not None
+            and month_named.date is not None
+        ):
             # "25th May... no, the Sunday before the bank holiday": the bank holiday nearest the date said.
             said = [r.date for r in readings if r.date is not None and not r.approximate]
-            near = [(min(abs((d - x).days) for x in said), d)
-                    for d in _mondays_in(_holiday_entry(match)["mondays"], {d.year for d in said}, today)]
+            near = [
+                (min(abs((d - x).days) for x in said), d)
+                for d in _mondays_in(_holiday_entry(match)["mondays"], {d.year for d in said}, today)
+            ]
             near = [(gap, d) for gap, d in near if gap <= 14]
             if near:
                 weekday = 5 if match.groups["wd"] == "weekend" else _grammar().weekday_of[_squash(match.groups["wd"])]
                 day = _weekday_by(min(near)[1], weekday, match.groups["rel"])
                 resolved_all = [_Resolved(day if day <= today else None)]
-        if match.kind == "ordinal" and said_weekday is not None and said_weekday.end <= match.start \
-                and re.fullmatch(r"[\s,]*(?:the\s+)?", low[said_weekday.end: match.start]) and resolved_all and resolved_all[0].date:
+        if (
+            match.kind == "ordinal"
+            and said_weekday is not None
+            and said_weekday.end <= match.start
+            and re.fullmatch(r"[\s,]*(?:the\s+)?", low[said_weekday.end : match.start])
+            and resolved_all
+            and resolved_all[0].date
+        ):
             # "on the Monday, the 21st", "Saturday the 3rd": the 21st that is a Monday.
             weekday = _grammar().weekday_of[_squash(said_weekday.groups["wd"])]
-            day = _day_with_weekday(resolved_all[0].date.day, weekday, month_named.date if month_named and month_named.date else None, today)
+            day = _day_with_weekday(
+                resolved_all[0].date.day, weekday, month_named.date if month_named and month_named.date else None, today
+            )
             if day is not None:
                 resolved_all = [_Resolved(day)] + resolved_all[1:]
-        if match.kind == "holiday" and "mondays" in _holiday_entry(match) \
-                and month_named is not None and month_named.date is not None:
+        if (
+            match.kind == "holiday"
+            and "mondays" in _holiday_entry(match)
+            and month_named is not None
+            and month_named.date is not None
+        ):
             # "sat 23rd May, but I didn't report it till the bank holiday Monday": the next one after.
-            after = [d for d in _mondays_in(_holiday_entry(match)["mondays"], [month_named.date.year], today)
-                     if month_named.date <= d <= month_named.date + dt.timedelta(days=14)]
-            if after and not _month_named_after(low[match.end: match.end + 30]):
+            after = [
+                d
+                for d in _mondays_in(_holiday_entry(match)["mondays"], [month_named.date.year], today)
+                if month_named.date <= d <= month_named.date + dt.timedelta(days=14)
+            ]
+            if after and not _month_named_after(low[match.end : match.end + 30]):
                 resolved_all = [_Resolved(min(after))]
         previous_holiday = match if match.kind == "holiday" else (previous_holiday if match.kind == "month" else None)
         previous = match
         for resolved in resolved_all:
-            readings.append(
-                DateReading(fragment, match.start, match.end, resolved.date, resolved.approximate, match.open_ended)
-            )
+            readings.append(DateReading(fragment, match.start, match.end, resolved.date, resolved.approximate, match.open_ended))
             if resolved.date is not None and match.kind in _MONTH_KINDS:
                 month_named = readings[-1]
 
@@ -807,26 +970,37 @@ _MONTH_KINDS = ("iso", "numeric", "day_month", "month_day", "month", "holiday")
 
 
 def _named_later(readings: list[DateReading], matches: list[_Match], today: dt.date) -> list[DateReading]:
-    """"It was the bank holiday Monday itself ... Monday the 25th of May": a bank holiday said
+    """ "It was the bank holiday Monday itself ... Monday the 25th of May": a bank holiday said
     without its month, and later in the message an exact date that is a bank holiday, are one date."""
-    unnamed = {m.start for m in matches if m.kind == "holiday" and "mondays" in _holiday_entry(m)
-               and not re.search(r"\d", m.groups.get("year") or "")}
+    unnamed = {
+        m.start
+        for m in matches
+        if m.kind == "holiday" and "mondays" in _holiday_entry(m) and not re.search(r"\d", m.groups.get("year") or "")
+    }
     if not unnamed:
         return readings
     mondays = [entry for m in matches if m.start in unnamed for entry in [_holiday_entry(m)["mondays"]]][0]
     keep = []
     for reading in readings:
-        if reading.start in unnamed and reading.date is not None and any(
-                later.start > reading.end and later.date is not None and not later.approximate and later.start not in unnamed
+        if (
+            reading.start in unnamed
+            and reading.date is not None
+            and any(
+                later.start > reading.end
+                and later.date is not None
+                and not later.approximate
+                and later.start not in unnamed
                 and later.date in _mondays_in(mondays, [later.date.year], today)
-                for later in readings):
+                for later in readings
+            )
+        ):
             continue
         keep.append(reading)
     return keep
 
 
 def _day_with_weekday(day: int, weekday: int, after: dt.date | None, today: dt.date) -> dt.date | None:
-    """"Tuesday the 17th": the date with that day of the month that falls on that weekday: the
+    """ "Tuesday the 17th": the date with that day of the month that falls on that weekday: the
     first one after a date just said, else the most recent one."""
     candidates = []
     start = today.replace(day=1)
@@ -845,8 +1019,15 @@ def _day_with_weekday(day: int, weekday: int, after: dt.date | None, today: dt.d
 _WEEKDAY_ONLY = re.compile(r"^(on |the |last |this )?(mon|tues|wednes|thurs|fri|satur|sun)day\b")
 
 
-def _ordinal_in_context(resolved: list, match: _Match, low: str, previous: _Match | None,
-                        readings: list, month_named: DateReading | None, today: dt.date) -> list:
+def _ordinal_in_context(
+    resolved: list,
+    match: _Match,
+    low: str,
+    previous: _Match | None,
+    readings: list,
+    month_named: DateReading | None,
+    today: dt.date,
+) -> list:
     """Days without their month ("the 24th") read from the dates said before them in the message."""
     said = {r.date.day: r.date for r in readings if r.date is not None and not r.approximate}
     if all(r.date and r.date.day in said for r in resolved):
@@ -854,8 +1035,15 @@ def _ordinal_in_context(resolved: list, match: _Match, low: str, previous: _Matc
         return [_Resolved(said[r.date.day]) for r in resolved]
     base = None
     out = list(resolved)
-    if (month_named is not None and month_named.date is not None and out[0].date is not None
-            and re.search(r"\b(no,? sorry|sorry|actually|no wait|i mean|correction|my mistake|oops|beg your pardon|pardon me)\b|\bno\s*,\s*$", low[month_named.end: match.start])):
+    if (
+        month_named is not None
+        and month_named.date is not None
+        and out[0].date is not None
+        and re.search(
+            r"\b(no,? sorry|sorry|actually|no wait|i mean|correction|my mistake|oops|beg your pardon|pardon me)\b|\bno\s*,\s*$",
+            low[month_named.end : match.start],
+        )
+    ):
         # "25 May... actually no, it was the Sunday, the 24th": the correction keeps the month.
         candidate = _with_year(month_named.date.year, month_named.date.month, out[0].date.day)
         if candidate and candidate <= today:
@@ -866,12 +1054,21 @@ def _ordinal_in_context(resolved: list, match: _Match, low: str, previous: _Matc
         month_start = readings[-1].date.replace(day=1)
         out[0] = _Resolved(_with_year(month_start.year, month_start.month, out[0].date.day))
         base = out[0].date
-    if (base is None and month_named is not None and month_named.date is not None and out[0].date is not None
-            and all(_WEEKDAY_ONLY.match(r.text.lower()) for r in readings if r.start > month_named.start)
-            and out[0].date.day > month_named.date.day and match.start - month_named.end <= 80
-            and not re.search(r"[.!?;]", low[month_named.end: match.start])
-            and re.search(r"\b(after|later|following|next)( that| it| this)?\b[\s,]*(the\s*)?$"
-                          r"|\b(got|get|came|come|were|was) (back|home)\b[\s,]*(on\s*)?(the\s*)?$", low[month_named.end: match.start])):
+    if (
+        base is None
+        and month_named is not None
+        and month_named.date is not None
+        and out[0].date is not None
+        and all(_WEEKDAY_ONLY.match(r.text.lower()) for r in readings if r.start > month_named.start)
+        and out[0].date.day > month_named.date.day
+        and match.start - month_named.end <= 80
+        and not re.search(r"[.!?;]", low[month_named.end : match.start])
+        and re.search(
+            r"\b(after|later|following|next)( that| it| this)?\b[\s,]*(the\s*)?$"
+            r"|\b(got|get|came|come|were|was) (back|home)\b[\s,]*(on\s*)?(the\s*)?$",
+            low[month_named.end : match.start],
+        )
+    ):
         # "20th June, I rang 101 on the Monday after, the 22nd", "4 June ... rang it in when we got back on
         # the 9th": a day counted on from a date said with its month is in that month, not the most
         # recent 22nd ("7 July and the 18th" is a list: the latest 18th).
@@ -889,27 +1086,51 @@ def _ordinal_in_context(resolved: list, match: _Match, low: str, previous: _Matc
 
 
 def _day_of_month_just_named(low: str, previous: _Match | None, match: _Match, readings: list) -> bool:
-    """"the end of May, the 25th", "end of august, the sunday so 30th": the day is of the month just named."""
-    return (previous is not None and previous.kind == "month" and bool(readings) and readings[-1].date is not None
-            and bool(re.fullmatch(r"[\s,:-]*(?:(?:i think|i'?m sure|i believe|so|yes|it was|that'?s|which was|maybe|probably|on|sometime|some time|around|about|roughly|the [a-z]+day)[\s,:-]*)*(?:the\s+)?",
-                                  low[previous.end: match.start])))
+    """ "the end of May, the 25th", "end of august, the sunday so 30th": the day is of the month just named."""
+    return (
+        previous is not None
+        and previous.kind == "month"
+        and bool(readings)
+        and readings[-1].date is not None
+        and bool(
+            re.fullmatch(
+                r"[\s,:-]*(?:(?:i think|i'?m sure|i believe|so|yes|it was|that'?s|which was|maybe|probably|on|sometime|some time|around|about|roughly|the [a-z]+day)[\s,:-]*)*(?:the\s+)?",
+                low[previous.end : match.start],
+            )
+        )
+    )
 
 
 def _anaphoric(match: _Match, low: str, previous: _Match | None, month_named: DateReading | None) -> bool:
     """Words that point back at a date already said rather than naming a new one: "today" in "a
     fortnight ago today", "the Wednesday" in "a fortnight ago, the Wednesday" or after a month
     ("both times in May, on the Sunday and the Monday": which Sunday is not said)."""
-    before = low[max(0, match.start - 5): match.start]
-    if match.kind == "today" and previous is not None and previous.kind == "ago" and not low[previous.end: match.start].strip():
+    before = low[max(0, match.start - 5) : match.start]
+    if match.kind == "today" and previous is not None and previous.kind == "ago" and not low[previous.end : match.start].strip():
         return True
-    if (match.kind == "holiday" and previous is not None and re.search(r"\bday\s+(?:before|after)\s+(?:the\s+)?$", low[max(0, match.start - 20): match.start])
-            and re.fullmatch(r"[\s,(-]*(?:it was\s+|which was\s+)?(?:the\s+)?day\s+(?:before|after)\s+(?:the\s+)?", low[previous.end: match.start])):
+    if (
+        match.kind == "holiday"
+        and previous is not None
+        and re.search(r"\bday\s+(?:before|after)\s+(?:the\s+)?$", low[max(0, match.start - 20) : match.start])
+        and re.fullmatch(
+            r"[\s,(-]*(?:it was\s+|which was\s+)?(?:the\s+)?day\s+(?:before|after)\s+(?:the\s+)?", low[previous.end : match.start]
+        )
+    ):
         return True  # "Sunday 24th May, the day before the bank holiday": the date already said
-    if (match.kind == "holiday" and "mondays" in _holiday_entry(match) and previous is not None
-            and previous.kind in ("day_month", "month_day", "numeric", "iso") and re.fullmatch(r"[\s,(-]*(?:the\s+|on\s+the\s+)?", low[previous.end: match.start])):
+    if (
+        match.kind == "holiday"
+        and "mondays" in _holiday_entry(match)
+        and previous is not None
+        and previous.kind in ("day_month", "month_day", "numeric", "iso")
+        and re.fullmatch(r"[\s,(-]*(?:the\s+|on\s+the\s+)?", low[previous.end : match.start])
+    ):
         return True  # "sat 23 May bank holiday weekend": a date and what it was
-    if (match.kind == "month" and previous is not None and previous.kind == "holiday"
-            and re.fullmatch(r"\s*(?:monday\s+)?(?:at\s+the\s+|the\s+)?(?:in|of|at)?\s*", low[previous.end: match.start])):
+    if (
+        match.kind == "month"
+        and previous is not None
+        and previous.kind == "holiday"
+        and re.fullmatch(r"\s*(?:monday\s+)?(?:at\s+the\s+|the\s+)?(?:in|of|at)?\s*", low[previous.end : match.start])
+    ):
         return True  # "the bank holiday Monday at the end of May": which bank holiday, not another date
     if match.kind == "weekday" and not (match.groups.get("pre") or match.groups.get("post")) and before.endswith("the "):
         if previous is not None and previous.kind == "ago" and match.start - previous.end <= 25:
@@ -933,9 +1154,9 @@ def _periods(text: str, low: str, matches: list[_Match]) -> list[str]:
         if m.open_ended and not any(s <= m.start and m.end <= e for s, e in spans):
             spans.append((m.start, m.end))
     for first, second in zip(dated, dated[1:]):
-        between = low[first.end: second.start]
-        if _RANGE_JOIN.match(between) and _RANGE_START_BEFORE.search(low[max(0, first.start - 10): first.start]):
-            before = low[max(0, first.start - 10): first.start]
+        between = low[first.end : second.start]
+        if _RANGE_JOIN.match(between) and _RANGE_START_BEFORE.search(low[max(0, first.start - 10) : first.start]):
+            before = low[max(0, first.start - 10) : first.start]
             start = first.start - (len(before) - _RANGE_START_BEFORE.search(before).start())
             spans.append((start, second.end))
     spans.sort()
@@ -954,8 +1175,6 @@ def _fallback(text: str, today: dt.date) -> DateReading | None:
         return None
     start = text.index(stripped)
     return DateReading(stripped, start, start + len(stripped), parsed)
-
-
 
 
 def _unique(items) -> list:

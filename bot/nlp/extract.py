@@ -9,6 +9,7 @@ date read (bot/nlp/dates.py), its value the ISO date (None when the words name n
 with `additional_info` {"approximate", "open_ended"}; the conversation reads those, never the
 words again. Labels and values: see bot/nlp/README.md. Offsets refer to the text as given.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,9 +47,17 @@ def extract(text: str, today: Optional[dt.date] = None) -> list[dict]:
 
 def resolved_dates(text: str, today: dt.date) -> list[dict]:
     """Every date in `text` as of `today`, one entity each, in the order said."""
-    return [{"entity": "date", "value": r.date.isoformat() if r.date else None, "start": r.start, "end": r.end,
-             "text": r.text, "additional_info": {"approximate": r.approximate, "open_ended": r.open_ended}}
-            for r in parse_dates(text, today).readings]
+    return [
+        {
+            "entity": "date",
+            "value": r.date.isoformat() if r.date else None,
+            "start": r.start,
+            "end": r.end,
+            "text": r.text,
+            "additional_info": {"approximate": r.approximate, "open_ended": r.open_ended},
+        }
+        for r in parse_dates(text, today).readings
+    ]
 
 
 def _entities(original: str) -> list[dict]:
@@ -56,9 +65,13 @@ def _entities(original: str) -> list[dict]:
     exact = doc.user_data.get(DATE_CHARS, {})
     found = []
     for ent in doc.ents:
-        start, end = exact.get((ent.start, ent.end), (ent.start_char, ent.end_char)) if ent.label_ == "date" else (
-            ent.start_char,
-            ent.end_char,
+        start, end = (
+            exact.get((ent.start, ent.end), (ent.start_char, ent.end_char))
+            if ent.label_ == "date"
+            else (
+                ent.start_char,
+                ent.end_char,
+            )
         )
         words = original[start:end]
         found.append({"entity": ent.label_, "value": ent.id_ or words, "start": start, "end": end, "text": words})

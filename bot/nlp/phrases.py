@@ -8,6 +8,7 @@ Notation (kept small so a council officer can read and extend it):
 
 Apostrophes are optional: "didn't" also matches "didnt", "it's" also matches "its".
 """
+
 from __future__ import annotations
 
 import functools

@@ -4,6 +4,7 @@
 pattern files, and otherwise builds it in memory (a fraction of a second), so actions and
 tests never fail for want of `make nlp`.
 """
+
 from __future__ import annotations
 
 import threading

@@ -5,6 +5,7 @@ the last one, asbcr_resolve, picks the final doc.ents. Labels starting with "_" 
 by asbcr_context (a threat word, a "now" word, a person word) and never reach doc.ents.
 A span's id_ holds the canonical value; an empty id_ means "the words themselves".
 """
+
 from __future__ import annotations
 
 import itertools
@@ -60,8 +61,12 @@ def sentence_ids(doc: Doc) -> list[int]:
     for token in doc:
         ids.append(current)
         turns_to_now = token.lower_ in ("and", "but", "so") and token.i + 1 < len(doc) and doc[token.i + 1].lower_ == "now"
-        if turns_to_now or token.text in _CLAUSE_BREAKS or "\n" in token.text or "\n" in token.whitespace_ or (
-            token.is_punct and set(token.text) <= set(".!?")
+        if (
+            turns_to_now
+            or token.text in _CLAUSE_BREAKS
+            or "\n" in token.text
+            or "\n" in token.whitespace_
+            or (token.is_punct and set(token.text) <= set(".!?"))
         ):
             current += 1
     return ids
@@ -217,7 +222,7 @@ class IncidentCounts(_DataComponent):
         if m:
             return int(m.group(1)), 1, False
         for size in range(min(self.max_words, len(words) - i), 0, -1):
-            key = tuple(words[i: i + size])
+            key = tuple(words[i : i + size])
             if key in self.numbers:
                 value = self.numbers[key]
                 # "twenty five"
@@ -230,11 +235,7 @@ class IncidentCounts(_DataComponent):
 
     def _frequency_after(self, words: list[str], j: int) -> bool:
         """ "... times a week": a rate, not a count."""
-        return (
-            j + 1 < len(words)
-            and words[j] in ("a", "an", "per", "every", "each")
-            and words[j + 1].rstrip("s") in self._PERIOD
-        )
+        return j + 1 < len(words) and words[j] in ("a", "an", "per", "every", "each") and words[j + 1].rstrip("s") in self._PERIOD
 
     def __call__(self, doc: Doc) -> Doc:
         words = [t.lower_ for t in doc]
@@ -269,8 +270,30 @@ class IncidentCounts(_DataComponent):
             if i > 0 and words[i - 1] in ("at", "all"):
                 return None
             nxt = words[i + 1] if i + 1 < n else ""
-            if nxt in ("again", "more", "upon", "he", "she", "they", "i", "we", "you", "it", "the", "that", "this",
-                       "in", "someone", "somebody", "over", "their", "his", "her", "everyone", "before"):
+            if nxt in (
+                "again",
+                "more",
+                "upon",
+                "he",
+                "she",
+                "they",
+                "i",
+                "we",
+                "you",
+                "it",
+                "the",
+                "that",
+                "this",
+                "in",
+                "someone",
+                "somebody",
+                "over",
+                "their",
+                "his",
+                "her",
+                "everyone",
+                "before",
+            ):
                 return None
             if self._frequency_after(words, i + 1):
                 return None
@@ -285,7 +308,7 @@ class IncidentCounts(_DataComponent):
         # "loads of times", "too many times", "countless incidents", "lost count"
         for phrase in self.many:
             size = len(phrase)
-            if tuple(words[i: i + size]) != phrase:
+            if tuple(words[i : i + size]) != phrase:
                 continue
             j = i + size
             if phrase == ("lost", "count"):
@@ -307,7 +330,13 @@ class IncidentCounts(_DataComponent):
             if j < n and words[j] in self.nouns and words[j] != "x" or (j < n and words[j] == "x" and not weak):
                 if self._frequency_after(words, j + 1):
                     return None
-                if words[j] == "time" and value != 1 and words[i].isdigit() and i > 0 and words[i - 1] in ("at", "by", "about", "around", "till", "until"):
+                if (
+                    words[j] == "time"
+                    and value != 1
+                    and words[i].isdigit()
+                    and i > 0
+                    and words[i - 1] in ("at", "by", "about", "around", "till", "until")
+                ):
                     return None  # "at 3 time" is a time of day; "3 time i call police" (a second language) is a count
                 return i, end, str(value)
         return None
@@ -315,8 +344,7 @@ class IncidentCounts(_DataComponent):
     def _short_answer(self, doc: Doc, words: list[str]) -> None:
         """A message that is only a number ("3", "about 5", "loads") answers "how many"."""
         content = [
-            (k, w) for k, w in enumerate(words)
-            if (not doc[k].is_punct and not doc[k].is_space) or w in ("%", "£", "$", "€", "#")
+            (k, w) for k, w in enumerate(words) if (not doc[k].is_punct and not doc[k].is_space) or w in ("%", "£", "$", "€", "#")
         ]
         if not content or len(content) > 6:
             return
@@ -324,7 +352,7 @@ class IncidentCounts(_DataComponent):
         k = 0
         while k < len(content):
             for size in (3, 2, 1):
-                if tuple(w for _, w in content[k: k + size]) in self.hedges:
+                if tuple(w for _, w in content[k : k + size]) in self.hedges:
                     k += size
                     break
             else:
@@ -435,15 +463,8 @@ class ContextRules(_DataComponent):
             first = doc[span.start].lower_
             owned = first in possessive
             frail = any(v.start >= span.start and v.end <= span.end for v in vulnerable)
-            short = bool(content) and all(
-                any(p.start <= i < p.end for p in people) for i in content
-            ) and len(content) <= 8
-            if (
-                span.start in for_ends
-                or (owned and frail)
-                or (owned and span.end in victim_starts)
-                or short
-            ):
+            short = bool(content) and all(any(p.start <= i < p.end for p in people) for i in content) and len(content) <= 8
+            if span.start in for_ends or (owned and frail) or (owned and span.end in victim_starts) or short:
                 _add_candidate(doc, span.start, span.end, "someone_else", "")
 
 
@@ -458,7 +479,8 @@ class Resolve(_DataComponent):
     def __call__(self, doc: Doc) -> Doc:
         blocks = candidates(doc, "_not_a_body")
         public = [
-            s for s in candidates(doc)
+            s
+            for s in candidates(doc)
             if s.label_ in LABEL_PRIORITY
             and not (s.label_ == "organisation" and any(b.start < s.end and s.start < b.end for b in blocks))
         ]

@@ -1,4 +1,5 @@
 """Loads the word lists in bot/nlp/patterns/ (YAML a council officer can edit)."""
+
 from __future__ import annotations
 
 import functools

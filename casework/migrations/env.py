@@ -4,6 +4,7 @@ casework.db runs these migrations on the connection it passes in `attributes`; r
 by hand (`alembic -c casework/migrations/alembic.ini upgrade head`) it opens the
 configured store itself.
 """
+
 from alembic import context
 
 from casework.models import metadata

@@ -2,6 +2,7 @@
 sends every message to action_converse, the application form with its from_text slot mappings,
 and its submit rule) played by a few lines, so trackers are the ones a real conversation makes,
 events and all."""
+
 from __future__ import annotations
 
 import uuid
@@ -17,9 +18,15 @@ from tests.chat_client import ReadsReplies
 from tests.conversation_engine.chat import ANSWERS, OPENING  # the same plain case as the in-process tests
 from tests.run_async import run_async
 
-DETAILS = {"applicant_name": "Jo Bloggs", "applicant_email": "jo@example.org", "applicant_phone": "07700 900123",
-           "address": "12 Station Road, Ilkeston DE7 5AB", "description": "Music every weekend.",
-           "impact": "No sleep.", "confirm": "yes"}
+DETAILS = {
+    "applicant_name": "Jo Bloggs",
+    "applicant_email": "jo@example.org",
+    "applicant_phone": "07700 900123",
+    "address": "12 Station Road, Ilkeston DE7 5AB",
+    "description": "Music every weekend.",
+    "impact": "No sleep.",
+    "confirm": "yes",
+}
 
 
 class InProcessChat(ReadsReplies):
@@ -36,10 +43,17 @@ class InProcessChat(ReadsReplies):
 
     def tracker_dict(self) -> Dict[str, Any]:
         """The tracker as Rasa posts it to the action server (for /webhook)."""
-        return {"sender_id": self.sender, "slots": dict(self.slots), "latest_message": self.latest_message,
-                "events": list(self.events), "paused": False, "followup_action": None,
-                "active_loop": {"name": self.active_loop} if self.active_loop else {},
-                "latest_action_name": "action_listen", "latest_event_time": None}
+        return {
+            "sender_id": self.sender,
+            "slots": dict(self.slots),
+            "latest_message": self.latest_message,
+            "events": list(self.events),
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {"name": self.active_loop} if self.active_loop else {},
+            "latest_action_name": "action_listen",
+            "latest_event_time": None,
+        }
 
     def _apply(self, events: List[Dict[str, Any]]) -> None:
         for event in events:
@@ -57,8 +71,7 @@ class InProcessChat(ReadsReplies):
     def say(self, text: str, intent: str = "inform") -> List[Dict[str, Any]]:
         self.replies = []
         self.latest_message = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []}
-        self.events.append({"event": "user", "text": text, "input_channel": "rest",
-                            "parse_data": {"intent": {"name": intent}}})
+        self.events.append({"event": "user", "text": text, "input_channel": "rest", "parse_data": {"intent": {"name": intent}}})
         if self.active_loop:
             self._form()
         else:
@@ -76,8 +89,10 @@ class InProcessChat(ReadsReplies):
         if requested:
             self._apply([{"event": "slot", "name": requested, "value": self.latest_message["text"]}])
         candidates = [requested] if requested else [name for name in FORM_SLOTS if self.slots.get(name) is not None]
-        self._apply([{"event": "action", "name": "application_form"}]
-                    + [{"event": "slot", "name": name, "value": self.slots[name]} for name in candidates])
+        self._apply(
+            [{"event": "action", "name": "application_form"}]
+            + [{"event": "slot", "name": name, "value": self.slots[name]} for name in candidates]
+        )
         events = self._run(ValidateApplicationForm())
         if not any(e.get("event") == "slot" and e.get("name") == "requested_slot" for e in events):
             self._apply([{"event": "slot", "name": "requested_slot", "value": asked_next(self.slots, events)}])
@@ -104,8 +119,9 @@ class InProcessChat(ReadsReplies):
             self.say(answers[self.ask])
         raise AssertionError(f"never got there: {self.responses}")
 
-    def apply(self, details: Mapping[str, str] = DETAILS, opening: str = OPENING,
-              answers: Mapping[str, str] = ANSWERS) -> Dict[str, Any]:
+    def apply(
+        self, details: Mapping[str, str] = DETAILS, opening: str = OPENING, answers: Mapping[str, str] = ANSWERS
+    ) -> Dict[str, Any]:
         """From the opening to a sent application."""
         self.say(opening)
         self.answer(answers, lambda chat: chat.decision is not None)

@@ -6,8 +6,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 # The domain as the action server receives it, as far as the actions read it: the form's slots.
-DOMAIN = {"forms": yaml.safe_load((Path(__file__).resolve().parents[2] / "bot" / "domain.yml").read_text())["forms"],
-          "slots": {}}
+DOMAIN = {"forms": yaml.safe_load((Path(__file__).resolve().parents[2] / "bot" / "domain.yml").read_text())["forms"], "slots": {}}
 FORM_SLOTS = DOMAIN["forms"]["application_form"]["required_slots"]
 
 

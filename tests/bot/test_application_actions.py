@@ -8,13 +8,24 @@ from tests.bot.chat import ANSWERS, OPENING, InProcessChat
 from tests.run_async import run_async
 from tests.bot.conftest import DOMAIN, asked_next, make_tracker
 
-CONFIRMED = {"as_of": "2026-11-25", "on_behalf": False, "incidents": [
-    {"date": "2026-10-01", "reported_to": ["police"], "reference": "DC-123"},
-    {"date": "2026-10-20", "reported_to": ["council"]},
-    {"date": "2026-11-01", "reported_to": ["police", "council"]}]}
+CONFIRMED = {
+    "as_of": "2026-11-25",
+    "on_behalf": False,
+    "incidents": [
+        {"date": "2026-10-01", "reported_to": ["police"], "reference": "DC-123"},
+        {"date": "2026-10-20", "reported_to": ["council"]},
+        {"date": "2026-11-01", "reported_to": ["police", "council"]},
+    ],
+}
 DECIDED = {"case_facts": CONFIRMED, "on_behalf": False, "outcome": "apply"}
-DETAILS = {"applicant_name": "Jo Bloggs", "applicant_email": "jo@example.org", "applicant_phone": "07700 900123",
-           "address": "12 Station Road, Ilkeston DE7 5AB", "description": "Music every weekend.", "impact": "No sleep."}
+DETAILS = {
+    "applicant_name": "Jo Bloggs",
+    "applicant_email": "jo@example.org",
+    "applicant_phone": "07700 900123",
+    "address": "12 Station Road, Ilkeston DE7 5AB",
+    "description": "Music every weekend.",
+    "impact": "No sleep.",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -39,29 +50,34 @@ def validate(dispatcher, **tracker):
 
 
 def test_the_story_becomes_the_description_and_is_not_asked_again(dispatcher):
-    events, asked = validate(dispatcher, slots={**DECIDED, "story": "the lads next door play music till 3am"}, text="yes",
-                             intent="affirm")
+    events, asked = validate(
+        dispatcher, slots={**DECIDED, "story": "the lads next door play music till 3am"}, text="yes", intent="affirm"
+    )
     assert events["description"] == "the lads next door play music till 3am"
     assert asked == "applicant_name"
 
 
 def test_answers_known_when_the_form_starts_are_kept_as_they_are(dispatcher):
     # A new decision after applying starts the form again with the earlier answers: not re-read.
-    events, asked = validate(dispatcher, slots={**DECIDED, **DETAILS, "applicant_email": "none"}, text="apply now",
-                             intent="apply_now")
+    events, asked = validate(
+        dispatcher, slots={**DECIDED, **DETAILS, "applicant_email": "none"}, text="apply now", intent="apply_now"
+    )
     assert {name: events[name] for name in DETAILS} == {**DETAILS, "applicant_email": "none"}
     assert asked == "confirm" and dispatcher.messages == []
 
 
-@pytest.mark.parametrize("asked, answer, expected, response", [
-    ("applicant_email", "jo at example dot org", None, "utter_invalid_email"),
-    ("applicant_email", "its jo.bloggs+asb@example.co.uk thanks", "jo.bloggs+asb@example.co.uk", None),
-    ("applicant_email", "none", "none", None),
-    ("applicant_phone", "123", None, "utter_invalid_phone"),
-    ("applicant_phone", "07700 900123", "07700 900123", None),
-    ("applicant_phone", "call me on 07700 900123 after 5", "07700 900123", None),
-    ("applicant_phone", "none", "none", None),  # the email was given
-])
+@pytest.mark.parametrize(
+    "asked, answer, expected, response",
+    [
+        ("applicant_email", "jo at example dot org", None, "utter_invalid_email"),
+        ("applicant_email", "its jo.bloggs+asb@example.co.uk thanks", "jo.bloggs+asb@example.co.uk", None),
+        ("applicant_email", "none", "none", None),
+        ("applicant_phone", "123", None, "utter_invalid_phone"),
+        ("applicant_phone", "07700 900123", "07700 900123", None),
+        ("applicant_phone", "call me on 07700 900123 after 5", "07700 900123", None),
+        ("applicant_phone", "none", "none", None),  # the email was given
+    ],
+)
 def test_contact_details_are_checked(dispatcher, asked, answer, expected, response):
     slots = {**DECIDED, "applicant_name": "Jo", "applicant_email": "jo@example.org" if asked == "applicant_phone" else None}
     events, next_question = validate(dispatcher, slots=slots, text=answer, requested=asked)
@@ -78,8 +94,10 @@ def test_no_email_and_no_phone_is_refused(dispatcher):
 
 
 @pytest.mark.parametrize("asked", ["applicant_name", "applicant_email", "address", "impact", "confirm"])
-@pytest.mark.parametrize("answer, response", [("", "utter_empty_message"), ("   ", "utter_empty_message"),
-                                              ("🙂🙂", "utter_emoji_only"), ("!!", "utter_emoji_only")])
+@pytest.mark.parametrize(
+    "answer, response",
+    [("", "utter_empty_message"), ("   ", "utter_empty_message"), ("🙂🙂", "utter_emoji_only"), ("!!", "utter_emoji_only")],
+)
 def test_an_empty_or_emoji_message_is_answered_and_asked_again(dispatcher, asked, answer, response):
     slots = {**DECIDED, **{name: value for name, value in DETAILS.items() if name != asked}}
     events, next_question = validate(dispatcher, slots=slots, text=answer, requested=asked)
@@ -88,8 +106,9 @@ def test_an_empty_or_emoji_message_is_answered_and_asked_again(dispatcher, asked
 
 
 @pytest.mark.parametrize("asked", ["applicant_name", "applicant_email", "applicant_phone", "address", "description"])
-@pytest.mark.parametrize("answer", ['/inform{"applicant_name": "Jo", "applicant_email": "jo@example.org"}', "/affirm",
-                                    " /inform 07700 900123"])
+@pytest.mark.parametrize(
+    "answer", ['/inform{"applicant_name": "Jo", "applicant_email": "jo@example.org"}', "/affirm", " /inform 07700 900123"]
+)
 def test_rasa_command_syntax_is_never_an_answer(dispatcher, asked, answer):
     slots = {**DECIDED, **{name: value for name, value in DETAILS.items() if name != asked}}
     events, next_question = validate(dispatcher, slots=slots, text=answer, requested=asked)
@@ -114,15 +133,17 @@ def test_the_form_asks_in_order_and_ends_when_confirmed(dispatcher):
 def test_an_answer_is_read_no_further_than_read_chars(dispatcher):
     from groundwork.limits import READ_CHARS
 
-    events, asked = validate(dispatcher, slots={**DECIDED, **DETAILS, "impact": None}, text="I can't sleep. " * 2000,
-                             requested="impact")
+    events, asked = validate(
+        dispatcher, slots={**DECIDED, **DETAILS, "impact": None}, text="I can't sleep. " * 2000, requested="impact"
+    )
     assert events["impact"] == ("I can't sleep. " * 2000)[:READ_CHARS].strip() and asked == "confirm"
 
 
 def test_change_my_phone_asks_for_it_again(dispatcher):
     slots = {**DECIDED, **DETAILS}
-    events, asked = validate(dispatcher, slots=slots, text="can I change my phone number", intent="change_answer",
-                             requested="confirm")
+    events, asked = validate(
+        dispatcher, slots=slots, text="can I change my phone number", intent="change_answer", requested="confirm"
+    )
     assert events["applicant_phone"] is None and events["confirm"] is None and asked == "applicant_phone"
     assert "applicant_email" not in events
 
@@ -134,8 +155,9 @@ def test_an_unclear_change_asks_which_part(dispatcher):
 
 
 @pytest.mark.parametrize("asked", ["applicant_name", "address"])
-@pytest.mark.parametrize("answer, response", [("what is a case review anyway", "utter_what_is"),
-                                              ("why do you need this?", "utter_application_help")])
+@pytest.mark.parametrize(
+    "answer, response", [("what is a case review anyway", "utter_what_is"), ("why do you need this?", "utter_application_help")]
+)
 def test_a_question_is_not_taken_as_a_name_or_address(dispatcher, asked, answer, response):
     slots = {**DECIDED, **{name: value for name, value in DETAILS.items() if name not in (asked, "address")}}
     events, next_question = validate(dispatcher, slots=slots, text=answer, intent="ask_what_is", requested=asked)
@@ -145,8 +167,9 @@ def test_a_question_is_not_taken_as_a_name_or_address(dispatcher, asked, answer,
 
 def test_change_my_mums_name_is_the_victims_name(dispatcher):
     slots = {**DECIDED, **DETAILS, "on_behalf": True, "consent": "yes", "victim_name": "Mary"}
-    events, asked = validate(dispatcher, slots=slots, text="can you change my mum's name", intent="change_answer",
-                             requested="confirm")
+    events, asked = validate(
+        dispatcher, slots=slots, text="can you change my mum's name", intent="change_answer", requested="confirm"
+    )
     assert events["victim_name"] is None and asked == "victim_name"
     assert "applicant_name" not in events
 
@@ -168,6 +191,7 @@ def test_confirming_twice_makes_one_application(dispatcher):
     assert dispatcher.messages[0]["custom"] == {"application": first}
 
     from casework.service import export_json, list_applications
+
     assert len(list_applications()) == 1
     exported = export_json(first["reference"])
     assert exported["channel"] == "chat" and exported["applicant"]["name"] == "Jo Bloggs"

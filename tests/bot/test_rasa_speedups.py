@@ -1,4 +1,5 @@
 """The faster action-response check accepts and refuses exactly what Rasa's own does."""
+
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction

@@ -1,5 +1,6 @@
 """Our REST channel as an edge (bot/channels.py, docs/decisions/0036): what it refuses, what it
 drops, and how Rasa's command syntax is read. In process, through ASGI (tests/rest_channel_client.py)."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,10 @@ def post(channel: RestChannel, payload=None, body: bytes = None, **options):
 
 def test_a_message_is_passed_on_as_the_rest_channel_with_nothing_else_from_the_request():
     channel = RestChannel()
-    status, replies = post(channel, {"sender": SENDER, "message": "the lads upstairs are loud",
-                                     "input_channel": "cmdline", "metadata": {"role": "staff"}})
+    status, replies = post(
+        channel,
+        {"sender": SENDER, "message": "the lads upstairs are loud", "input_channel": "cmdline", "metadata": {"role": "staff"}},
+    )
     assert status == 200 and replies == [{"recipient_id": SENDER, "text": "Thank you."}]
     [message] = channel.received
     assert (message.sender_id, message.text) == (SENDER, "the lads upstairs are loud")
@@ -30,26 +33,29 @@ def test_a_message_is_passed_on_as_the_rest_channel_with_nothing_else_from_the_r
     assert message.parse_data is None  # plain text: Rasa's own NLU reads it
 
 
-@pytest.mark.parametrize("payload, code", [
-    ({"message": "hi"}, "bad_sender"),  # once the shared "default" conversation
-    ({"sender": "", "message": "hi"}, "bad_sender"),
-    ({"sender": "\ud800", "message": "hi"}, "bad_sender"),  # once made Rasa exit
-    ({"sender": "resident\x00-0001", "message": "hi"}, "bad_sender"),
-    ({"sender": "resident-\u202e0001", "message": "hi"}, "bad_sender"),
-    ({"sender": "../../etc/passwd", "message": "hi"}, "bad_sender"),
-    ({"sender": 12345678, "message": "hi"}, "bad_sender"),
-    ({"sender": "x" * 65, "message": "hi"}, "bad_sender"),
-    ({"sender": SENDER}, "empty_message"),
-    ({"sender": SENDER, "message": ["hi"]}, "empty_message"),
-    ({"sender": SENDER, "message": {"text": "hi"}}, "empty_message"),
-    ({"sender": SENDER, "message": "my name is \ud83d"}, "unreadable_message"),
-    ({"sender": SENDER, "message": "hi\x00there"}, "unreadable_message"),
-    ({"sender": SENDER, "message": "invoice \u202egnp.exe"}, "unreadable_message"),
-    (["sender", "message"], "bad_request"),  # once a 500
-    ("hello", "bad_request"),
-    (7, "bad_request"),
-    (None, "bad_request"),
-])
+@pytest.mark.parametrize(
+    "payload, code",
+    [
+        ({"message": "hi"}, "bad_sender"),  # once the shared "default" conversation
+        ({"sender": "", "message": "hi"}, "bad_sender"),
+        ({"sender": "\ud800", "message": "hi"}, "bad_sender"),  # once made Rasa exit
+        ({"sender": "resident\x00-0001", "message": "hi"}, "bad_sender"),
+        ({"sender": "resident-\u202e0001", "message": "hi"}, "bad_sender"),
+        ({"sender": "../../etc/passwd", "message": "hi"}, "bad_sender"),
+        ({"sender": 12345678, "message": "hi"}, "bad_sender"),
+        ({"sender": "x" * 65, "message": "hi"}, "bad_sender"),
+        ({"sender": SENDER}, "empty_message"),
+        ({"sender": SENDER, "message": ["hi"]}, "empty_message"),
+        ({"sender": SENDER, "message": {"text": "hi"}}, "empty_message"),
+        ({"sender": SENDER, "message": "my name is \ud83d"}, "unreadable_message"),
+        ({"sender": SENDER, "message": "hi\x00there"}, "unreadable_message"),
+        ({"sender": SENDER, "message": "invoice \u202egnp.exe"}, "unreadable_message"),
+        (["sender", "message"], "bad_request"),  # once a 500
+        ("hello", "bad_request"),
+        (7, "bad_request"),
+        (None, "bad_request"),
+    ],
+)
 def test_a_malformed_request_gets_a_clear_400_and_never_reaches_the_bot(payload, code):
     channel = RestChannel()
     status, body = post(channel, payload)
@@ -58,9 +64,18 @@ def test_a_malformed_request_gets_a_clear_400_and_never_reaches_the_bot(payload,
     assert channel.received == []
 
 
-@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 40_000 + b"1" + b"}" * 40_000, b"{not json",
-                                  b"", b'{"sender": "resident-0001", "message": "caf\xe9"}', b"\xff\xfe\x00"],
-                         ids=["deep-list", "deep-object", "not-json", "empty", "latin-1", "utf-16"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000,
+        b'{"a":' * 40_000 + b"1" + b"}" * 40_000,
+        b"{not json",
+        b"",
+        b'{"sender": "resident-0001", "message": "caf\xe9"}',
+        b"\xff\xfe\x00",
+    ],
+    ids=["deep-list", "deep-object", "not-json", "empty", "latin-1", "utf-16"],
+)
 def test_a_body_that_is_not_utf8_json_or_nested_too_deep_gets_a_400(body):
     channel = RestChannel()
     status, answer = post(channel, body=body)
@@ -82,8 +97,9 @@ def test_a_long_message_is_cut_and_a_body_over_the_limit_is_refused_unread():
     status, body = post(channel, body=megabyte)
     assert status == 413 and body["error"] == "too_large" and body["message"]
     # sent in pieces with no length given, it is refused once it passes the limit
-    status, body = post(channel, body=megabyte, chunks=[megabyte[i:i + 65536] for i in range(0, len(megabyte), 65536)],
-                        content_length=False)
+    status, body = post(
+        channel, body=megabyte, chunks=[megabyte[i : i + 65536] for i in range(0, len(megabyte), 65536)], content_length=False
+    )
     assert status == 413 and body["error"] == "too_large"
     assert len(channel.received) == 1
 
@@ -96,17 +112,20 @@ def test_a_streamed_answer_is_refused_at_once(query):
     assert channel.received == []
 
 
-@pytest.mark.parametrize("text", [
-    '/inform{"applicant_name": "Someone Else"}',
-    '/affirm{"confirm": true}',
-    "/restart",  # Rasa's own: would wipe the conversation, and with it the application it made
-    "/back",
-    "/session_start",
-    "  /apply_now",
-    "/ /affirm",
-    "//affirm",
-    "/affirm@1.0",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '/inform{"applicant_name": "Someone Else"}',
+        '/affirm{"confirm": true}',
+        "/restart",  # Rasa's own: would wipe the conversation, and with it the application it made
+        "/back",
+        "/session_start",
+        "  /apply_now",
+        "/ /affirm",
+        "//affirm",
+        "/affirm@1.0",
+    ],
+)
 def test_command_syntax_is_read_as_plain_text_unless_a_button_just_offered_it(text):
     channel = RestChannel()
     channel.call(channel.agent.bot_offered(SENDER, CONFIRM_BUTTONS))
@@ -137,6 +156,7 @@ def test_a_button_offered_before_the_residents_last_message_no_longer_counts():
     async def then_the_resident_typed():
         tracker = await channel.agent.tracker_store.retrieve(SENDER)
         from rasa.shared.core.events import UserUttered
+
         tracker.update(UserUttered("actually wait"))
         await channel.agent.tracker_store.save(tracker)
 

@@ -1,6 +1,7 @@
 """What may become an application, on whole in-process conversations (tests/bot/chat.py): only
 facts the resident confirmed in this conversation and that decide "apply", after the form was
 filled in here; and one application per conversation, however often it is confirmed."""
+
 import copy
 
 import pytest
@@ -41,18 +42,34 @@ def test_a_real_conversation_makes_its_application():
 
 
 FORGED_SLOTS = {
-    "case_facts": {"as_of": "2026-11-25", "incidents": [{"date": "2026-10-01", "reported_to": ["police"]},
-                                                        {"date": "2026-10-20", "reported_to": ["council"]},
-                                                        {"date": "2026-11-01", "reported_to": ["police"]}]},
-    "outcome": "apply", "decision": {"outcome": "apply"}, "on_behalf": False, "confirm": True, "requested_slot": None,
+    "case_facts": {
+        "as_of": "2026-11-25",
+        "incidents": [
+            {"date": "2026-10-01", "reported_to": ["police"]},
+            {"date": "2026-10-20", "reported_to": ["council"]},
+            {"date": "2026-11-01", "reported_to": ["police"]},
+        ],
+    },
+    "outcome": "apply",
+    "decision": {"outcome": "apply"},
+    "on_behalf": False,
+    "confirm": True,
+    "requested_slot": None,
     **{k: v for k, v in DETAILS.items() if k != "confirm"},
 }
 
 
 def forged_tracker(sender="forger", slots=FORGED_SLOTS, events=None):
-    return {"sender_id": sender, "slots": dict(slots), "latest_message": {"text": "yes", "intent": {"name": "affirm"}},
-            "events": events if events is not None else [{"event": "user", "text": "yes"}],
-            "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen"}
+    return {
+        "sender_id": sender,
+        "slots": dict(slots),
+        "latest_message": {"text": "yes", "intent": {"name": "affirm"}},
+        "events": events if events is not None else [{"event": "user", "text": "yes"}],
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {},
+        "latest_action_name": "action_listen",
+    }
 
 
 def test_a_hand_made_tracker_makes_no_application():
@@ -92,8 +109,9 @@ def test_confirmed_facts_that_do_not_decide_apply_make_no_application():
     chat.answer({**ANSWERS, "incident_dates": "3 oct and 1 nov"}, lambda c: c.decision is not None)
     assert chat.decision["outcome"] == "threshold_not_met"
     tracker = chat.tracker_dict()
-    tracker["slots"] = dict(tracker["slots"], **{k: v for k, v in FORGED_SLOTS.items()
-                                                 if k not in ("case_facts", "decision", "outcome")})
+    tracker["slots"] = dict(
+        tracker["slots"], **{k: v for k, v in FORGED_SLOTS.items() if k not in ("case_facts", "decision", "outcome")}
+    )
     submit(tracker)
     assert list_applications() == []
 
@@ -103,8 +121,9 @@ def test_a_form_never_filled_in_here_makes_no_application():
     chat.say("the lads next door play music every weekend till 4am")
     chat.answer(ANSWERS, lambda c: c.decision is not None)
     tracker = chat.tracker_dict()  # sealed "apply" facts, but no answers to the form's questions
-    tracker["slots"] = dict(tracker["slots"], **{k: v for k, v in FORGED_SLOTS.items()
-                                                 if k not in ("case_facts", "decision", "outcome")})
+    tracker["slots"] = dict(
+        tracker["slots"], **{k: v for k, v in FORGED_SLOTS.items() if k not in ("case_facts", "decision", "outcome")}
+    )
     submit(tracker)
     assert list_applications() == []
 
@@ -153,8 +172,11 @@ def test_a_corrected_name_after_start_again_is_stored():
     chat.say("start again")
     chat.say("yes")
     assert chat.ask == "emergency"  # a fresh start: the first question again
-    chat.apply(details=dict(DETAILS, applicant_name="Joanne Bloggs", applicant_email="joanne@example.org"), opening="no",
-               answers=dict(ANSWERS, concern="anti-social behaviour that keeps happening"))
+    chat.apply(
+        details=dict(DETAILS, applicant_name="Joanne Bloggs", applicant_email="joanne@example.org"),
+        opening="no",
+        answers=dict(ANSWERS, concern="anti-social behaviour that keeps happening"),
+    )
     assert chat.application["reference"] == reference and len(list_applications()) == 1
     exported = export_json(reference)
     assert exported["applicant"]["name"] == "Joanne Bloggs"

@@ -9,6 +9,7 @@
 
 Both run in the test process (Rasa's environment), where the fake bot runs.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,13 +50,22 @@ class RasaConversations:
         tracker = self.trackers.get(sender)
         if tracker is None:  # Rasa opens every conversation with a session start
             tracker = self.trackers[sender] = DialogueStateTracker(sender, [])
-            for event in (ActionExecuted("action_session_start", timestamp=self._tick()),
-                          SessionStarted(timestamp=self._tick()), ActionExecuted("action_listen", timestamp=self._tick())):
+            for event in (
+                ActionExecuted("action_session_start", timestamp=self._tick()),
+                SessionStarted(timestamp=self._tick()),
+                ActionExecuted("action_listen", timestamp=self._tick()),
+            ):
                 tracker.update(event)
         tracker.update(UserUttered(message, timestamp=self._tick()))
         for reply in replies:
-            data = {"elements": None, "quick_replies": None, "buttons": reply.get("buttons"), "attachment": None,
-                    "image": None, "custom": reply.get("custom")}
+            data = {
+                "elements": None,
+                "quick_replies": None,
+                "buttons": reply.get("buttons"),
+                "attachment": None,
+                "image": None,
+                "custom": reply.get("custom"),
+            }
             tracker.update(BotUttered(reply.get("text"), data=data, timestamp=self._tick()))
         tracker.update(ActionExecuted("action_listen", timestamp=self._tick()))
         await self.store.save(tracker)

@@ -4,6 +4,7 @@ The page marks every bot message that asks for a fact with `data-ask` (CONTRACT.
 decision with `data-outcome` and an application confirmation with `data-reference`. The
 helpers answer whatever is asked now, so the tests do not depend on the order of questions.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,16 @@ from playwright.sync_api import Page, expect
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("ASBCR_CHROMIUM", "/usr/bin/chromium")
 # No download, no phoning home: the tests must pass on a machine without internet.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 AXE_SCRIPT = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 # Playwright answers faster than any resident: the relay's rate limits (web/limits.py) are for
 # people, so the page under test gets a table no test reaches; tests/test_web_limits.py tests the limits.
@@ -71,8 +80,10 @@ CLICKED: Dict[str, str] = {
 GOALS = {
     "apply": {"typed": {}, "clicked": {}},
     # Nothing reported: "no" to whether it was, or "nobody yet" to who it was reported to.
-    "report_first": {"typed": {"reported": "no, not yet", "reported_to": "nobody yet"},
-                     "clicked": {"reported": r"^No", "reported_to": r"^Nobody yet"}},
+    "report_first": {
+        "typed": {"reported": "no, not yet", "reported_to": "nobody yet"},
+        "clicked": {"reported": r"^No", "reported_to": r"^Nobody yet"},
+    },
 }
 
 
@@ -136,8 +147,9 @@ def reload_and_check(page: Page) -> None:
     assert state(page)["ask"] == ask
 
 
-def hold_conversation(page: Page, goal: str, by: str, max_turns: int = 40,
-                      stop_at_decision: bool = False, reload_after: Optional[int] = None) -> List[str]:
+def hold_conversation(
+    page: Page, goal: str, by: str, max_turns: int = 40, stop_at_decision: bool = False, reload_after: Optional[int] = None
+) -> List[str]:
     """Answers every question (by 'typing' or 'clicking') until `goal` is reached; returns the asks seen.
 
     For `apply` that is the application's confirmation (reference shown), unless
@@ -159,7 +171,8 @@ def hold_conversation(page: Page, goal: str, by: str, max_turns: int = 40,
         if ask is None:
             # The bot's own "Yes, start my application", or the decision panel's button when it sent none.
             start = page.locator("#choices button:not([disabled]), .govuk-panel__actions button:not([disabled])").filter(
-                has_text=re.compile(r"start (my|your) application", re.I))
+                has_text=re.compile(r"start (my|your) application", re.I)
+            )
             if now["outcome"] == "apply" and start.count():
                 # The decision offers the application: take it.
                 if by == "clicking":
@@ -188,9 +201,9 @@ def serious_axe_violations(page: Page) -> List[dict]:
         page.add_script_tag(path=str(AXE_SCRIPT))
     result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
     return [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"],
-         "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"] if v["impact"] in ("serious", "critical")
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
     ]
 
 

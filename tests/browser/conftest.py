@@ -4,6 +4,7 @@ The browser is /usr/bin/chromium (scripts/browser-deps.sh installs it with apt-g
 ASBCR_CHROMIUM names another). No test tool downloads a browser. The page's assets are built
 by scripts/web-assets.sh (quick when nothing changed).
 """
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,9 @@ def built_assets() -> None:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"No Chromium at {CHROMIUM}: run scripts/browser-deps.sh (make test does), "
-                    "or set ASBCR_CHROMIUM to a Chromium binary")
+        pytest.fail(
+            f"No Chromium at {CHROMIUM}: run scripts/browser-deps.sh (make test does), or set ASBCR_CHROMIUM to a Chromium binary"
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
@@ -56,9 +58,15 @@ def fake_bot() -> Iterator[FakeRasa]:
 @pytest.fixture(scope="session")
 def fake_site(fake_bot: FakeRasa, built_assets: None, tmp_path_factory) -> Iterator[Stack]:
     """The real chat page server (python -m web.server) in front of the fake bot."""
-    stack = Stack(with_rasa=False, with_actions=False, with_web=True, rasa_port=fake_bot.port,
-                  web_port=free_port(), var=tmp_path_factory.mktemp("web-var"),
-                  env=dict(os.environ, **MACHINE_SPEED_LIMITS))
+    stack = Stack(
+        with_rasa=False,
+        with_actions=False,
+        with_web=True,
+        rasa_port=fake_bot.port,
+        web_port=free_port(),
+        var=tmp_path_factory.mktemp("web-var"),
+        env=dict(os.environ, **MACHINE_SPEED_LIMITS),
+    )
     stack.start()
     yield stack
     stack.stop()
@@ -84,8 +92,9 @@ def page(browser: Browser, problems: PageProblems, request) -> Iterator[Page]:
     A test marked `axe` may inject axe-core although the page's Content-Security-Policy
     forbids inline scripts (Playwright's bypass_csp; nothing else changes).
     """
-    context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                  bypass_csp=request.node.get_closest_marker("axe") is not None)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, bypass_csp=request.node.get_closest_marker("axe") is not None
+    )
     page = context.new_page()
     page.on("pageerror", lambda error: problems.errors.append(str(error)))
 

@@ -17,6 +17,7 @@ conversation); given `tracker`, every turn is also written where Rasa keeps conv
 
 Run on its own: .venv/bin/python tests/browser/fake_rasa.py --port 5005
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,36 +47,68 @@ CONCERN_BUTTONS = [
 # (ask, question, buttons, what comes next on yes / on no)
 QUESTIONS = {
     "concern": ("What would you like help with?", CONCERN_BUTTONS),
-    "emergency": ("First, is anyone in immediate danger right now?",
-                  [{"title": "Yes, someone is in danger now", "payload": "yes, someone is in danger now"},
-                   {"title": "No", "payload": "no"}]),
-    "asb_ongoing": ("Is the anti-social behaviour still happening?",
-                    [{"title": "Yes, it's still happening", "payload": "yes, it's still happening"},
-                     {"title": "No, it has stopped", "payload": "no, it has stopped"}]),
-    "reported": ("Have you reported any of it to the council, the police or your housing provider?",
-                 [{"title": "Yes", "payload": "yes"}, {"title": "No, not yet", "payload": "no, not yet"}]),
-    "reported_to": ("Who did you report it to?", [
-        {"title": "The council", "payload": "the council"},
-        {"title": "The police", "payload": "the police"},
-    ]),
+    "emergency": (
+        "First, is anyone in immediate danger right now?",
+        [
+            {"title": "Yes, someone is in danger now", "payload": "yes, someone is in danger now"},
+            {"title": "No", "payload": "no"},
+        ],
+    ),
+    "asb_ongoing": (
+        "Is the anti-social behaviour still happening?",
+        [
+            {"title": "Yes, it's still happening", "payload": "yes, it's still happening"},
+            {"title": "No, it has stopped", "payload": "no, it has stopped"},
+        ],
+    ),
+    "reported": (
+        "Have you reported any of it to the council, the police or your housing provider?",
+        [{"title": "Yes", "payload": "yes"}, {"title": "No, not yet", "payload": "no, not yet"}],
+    ),
+    "reported_to": (
+        "Who did you report it to?",
+        [
+            {"title": "The council", "payload": "the council"},
+            {"title": "The police", "payload": "the police"},
+        ],
+    ),
     "incident_count": ("How many separate incidents have you reported in the last six months?", []),
     "incident_dates": ("When did you report them? Give me all the dates in one message.", []),
-    "incidents_related": ("Are these incidents about the same problem?",
-                          [{"title": "Yes, the same problem", "payload": "yes, the same problem"},
-                           {"title": "No, different things", "payload": "no, different things"}]),
-    "on_behalf": ("Are you asking for yourself or for someone else?",
-                  [{"title": "For myself", "payload": "for myself"},
-                   {"title": "For someone else", "payload": "for someone else"}]),
-    "consent": ("Have they agreed to you asking for the review for them?",
-                [{"title": "Yes, they agreed", "payload": "yes, they agreed"},
-                 {"title": "No, they said no", "payload": "no, they said no"}]),
+    "incidents_related": (
+        "Are these incidents about the same problem?",
+        [
+            {"title": "Yes, the same problem", "payload": "yes, the same problem"},
+            {"title": "No, different things", "payload": "no, different things"},
+        ],
+    ),
+    "on_behalf": (
+        "Are you asking for yourself or for someone else?",
+        [{"title": "For myself", "payload": "for myself"}, {"title": "For someone else", "payload": "for someone else"}],
+    ),
+    "consent": (
+        "Have they agreed to you asking for the review for them?",
+        [
+            {"title": "Yes, they agreed", "payload": "yes, they agreed"},
+            {"title": "No, they said no", "payload": "no, they said no"},
+        ],
+    ),
     "applicant_name": ("What is your full name?", []),
     "applicant_email": ("What email address can the council use to contact you?", []),
     "address": ("What is your address, including the postcode?", []),
     "confirm": ("Please check your application. Is this right?", [{"title": "Yes, send it", "payload": "yes, send it"}]),
 }
-CASE_ORDER = ["concern", "emergency", "asb_ongoing", "reported", "reported_to", "incident_count",
-              "incident_dates", "incidents_related", "on_behalf", "consent"]
+CASE_ORDER = [
+    "concern",
+    "emergency",
+    "asb_ongoing",
+    "reported",
+    "reported_to",
+    "incident_count",
+    "incident_dates",
+    "incidents_related",
+    "on_behalf",
+    "consent",
+]
 APPLICATION_ORDER = ["applicant_name", "applicant_email", "address", "confirm"]
 
 # The incidents the check shows (whatever dates were typed): three, told to different bodies, one with a reference.
@@ -89,16 +122,23 @@ INCIDENT_LINES = [
     "  - 14 October 2026: told a social landlord",
     "  - 3 November 2026: told the council",
 ]
-CHECK_BUTTONS = [{"title": "Yes, that's right", "payload": "yes, that's right"},
-                 {"title": "Change the incidents", "payload": "change the incidents"},
-                 {"title": "Change who it's for", "payload": "change who it's for"}]
+CHECK_BUTTONS = [
+    {"title": "Yes, that's right", "payload": "yes, that's right"},
+    {"title": "Change the incidents", "payload": "change the incidents"},
+    {"title": "Change who it's for", "payload": "change who it's for"},
+]
 FRIGHTENED = re.compile(r"\b(scared|frightened|afraid|terrified)\b", re.I)
 
 REPORT_FIRST = {
     "outcome": "report_first",
     "routes": ["report_first"],
     "summary": "Report the anti-social behaviour first: a case review looks at reports that were made.",
-    "reasons": [{"rule": "nothing_reported", "text": "You have not reported any incident to the council, the police or a social landlord yet."}],
+    "reasons": [
+        {
+            "rule": "nothing_reported",
+            "text": "You have not reported any incident to the council, the police or a social landlord yet.",
+        }
+    ],
     "qualifying_incidents": 0,
     "window_start": "2026-05-25",
     "next_steps": [
@@ -160,8 +200,12 @@ class Conversation:
         return messages
 
     def facts(self) -> dict:
-        facts: dict = {"as_of": "2026-11-25", "asb_ongoing": self.ongoing, "on_behalf": self.on_behalf,
-                       "incidents": copy.deepcopy(INCIDENTS) if self.reported else []}
+        facts: dict = {
+            "as_of": "2026-11-25",
+            "asb_ongoing": self.ongoing,
+            "on_behalf": self.on_behalf,
+            "incidents": copy.deepcopy(INCIDENTS) if self.reported else [],
+        }
         if self.reported:
             facts["incidents_related"] = True
         if self.on_behalf and self.consent is not None:
@@ -173,12 +217,22 @@ class Conversation:
         from groundwork.clock import today
 
         facts = self.facts()
-        return {"received": today().isoformat(), "channel": "chat",
-                "applicant": {"name": self.answers.get("applicant_name"), "email": self.answers.get("applicant_email"),
-                              "phone": None, "address": self.answers.get("address")},
-                "on_behalf": self.on_behalf, "victim": None,
-                "consent": facts.get("consent") if self.on_behalf else None,
-                "facts": facts, "description": "", "impact": ""}
+        return {
+            "received": today().isoformat(),
+            "channel": "chat",
+            "applicant": {
+                "name": self.answers.get("applicant_name"),
+                "email": self.answers.get("applicant_email"),
+                "phone": None,
+                "address": self.answers.get("address"),
+            },
+            "on_behalf": self.on_behalf,
+            "victim": None,
+            "consent": facts.get("consent") if self.on_behalf else None,
+            "facts": facts,
+            "description": "",
+            "impact": "",
+        }
 
     def check(self, before: Optional[List[dict]] = None) -> List[dict]:
         """The check of answers, as the bot words it: a plain-text list, the facts in `custom.check`."""
@@ -195,13 +249,27 @@ class Conversation:
             lines.append(f"- Applying for: someone else ({consent})")
         else:
             lines.append("- Applying for: yourself")
-        opening = ("Before I tell you what you can do, please check what I've understood:" if self.checks_shown == 1
-                   else "Here is what I have now:")
-        text = "\n".join([opening, *lines, "", "Is this right? Say yes, or tell me what to change "
-                          "(for example \"the first one was on 3 March\" or \"I only told my landlord\")."])
-        return list(before or []) + [{"text": text, "buttons": CHECK_BUTTONS,
-                                      "custom": {"ask": "check", "check": self.facts(),
-                                                 "words": {"bodies": dict(EREWASH.bodies)}}}]
+        opening = (
+            "Before I tell you what you can do, please check what I've understood:"
+            if self.checks_shown == 1
+            else "Here is what I have now:"
+        )
+        text = "\n".join(
+            [
+                opening,
+                *lines,
+                "",
+                "Is this right? Say yes, or tell me what to change "
+                "(for example \"the first one was on 3 March\" or \"I only told my landlord\").",
+            ]
+        )
+        return list(before or []) + [
+            {
+                "text": text,
+                "buttons": CHECK_BUTTONS,
+                "custom": {"ask": "check", "check": self.facts(), "words": {"bodies": dict(EREWASH.bodies)}},
+            }
+        ]
 
     def answer_check(self, message: str) -> List[dict]:
         text = message.strip().lower()
@@ -213,23 +281,38 @@ class Conversation:
             return self.decide()
         self.correcting = True
         if text.startswith("change the incidents"):
-            return [{"text": "Tell me the incidents again: each date and who you told, for example "
-                             "\"2 Sept and 14 Oct to the police, 3 Nov to the council\".", "custom": {"ask": "check"}}]
+            return [
+                {
+                    "text": "Tell me the incidents again: each date and who you told, for example "
+                    "\"2 Sept and 14 Oct to the police, 3 Nov to the council\".",
+                    "custom": {"ask": "check"},
+                }
+            ]
         if text.startswith("change"):
-            return [{"text": "Tell me what's different, for example \"it's for my mum and she has agreed\" "
-                             "or \"it has stopped now\".", "custom": {"ask": "check"}}]
+            return [
+                {
+                    "text": "Tell me what's different, for example \"it's for my mum and she has agreed\" "
+                    "or \"it has stopped now\".",
+                    "custom": {"ask": "check"},
+                }
+            ]
         return [{"text": "What should I change? Tell me in your own words.", "custom": {"ask": "check"}}]
 
     def decide(self) -> List[dict]:
         self.asking = None
         self.decided = True
         decision = APPLY if self.reported else REPORT_FIRST
-        messages = [{"text": f"{decision['summary']}\n\nWhy: {decision['reasons'][0]['text']}",
-                     "custom": {"decision": decision}}]
+        messages = [{"text": f"{decision['summary']}\n\nWhy: {decision['reasons'][0]['text']}", "custom": {"decision": decision}}]
         if decision is APPLY:
-            messages.append({"text": "Would you like to make your application now?",
-                             "buttons": [{"title": "Yes, start my application", "payload": "apply now"},
-                                         {"title": "Not now", "payload": "not now"}]})
+            messages.append(
+                {
+                    "text": "Would you like to make your application now?",
+                    "buttons": [
+                        {"title": "Yes, start my application", "payload": "apply now"},
+                        {"title": "Not now", "payload": "not now"},
+                    ],
+                }
+            )
         return messages
 
     def answer(self, message: str) -> List[dict]:
@@ -251,10 +334,17 @@ class Conversation:
                 if self.submit is not None:
                     application = self.submit(self.application_record())
                 else:
-                    application = {"reference": "ASB-2026-0007", "acknowledge_by": "2026-12-02",
-                                   "private_url": "/application/test-token-123"}
-                return [{"text": f"Your application has been sent. Your reference is {application['reference']}.",
-                         "custom": {"application": application}}]
+                    application = {
+                        "reference": "ASB-2026-0007",
+                        "acknowledge_by": "2026-12-02",
+                        "private_url": "/application/test-token-123",
+                    }
+                return [
+                    {
+                        "text": f"Your application has been sent. Your reference is {application['reference']}.",
+                        "custom": {"application": application},
+                    }
+                ]
             self.answers[self.asking] = message
             following = APPLICATION_ORDER[APPLICATION_ORDER.index(self.asking) + 1]
             return self.ask(following)
@@ -266,8 +356,12 @@ class Conversation:
         text = message.strip().lower()
         if self.asking == "concern" and message not in (b["payload"] for b in CONCERN_BUTTONS):
             if FRIGHTENED.search(message):
-                before.append({"text": "I'm sorry this is happening to you. I'll ask a few short questions "
-                                       "to work out the best next step for you."})
+                before.append(
+                    {
+                        "text": "I'm sorry this is happening to you. I'll ask a few short questions "
+                        "to work out the best next step for you."
+                    }
+                )
             else:
                 before.append({"text": f'You told me: "{message}". Thank you.'})
         if self.asking == "asb_ongoing":
@@ -277,8 +371,13 @@ class Conversation:
             if not self.reported:
                 return self.check()
         if self.asking == "incidents_related" and not is_yes(message):
-            return [{"text": "Are they about the same people, place or behaviour?",
-                     "buttons": QUESTIONS["incidents_related"][1], "custom": {"ask": "incidents_related"}}]
+            return [
+                {
+                    "text": "Are they about the same people, place or behaviour?",
+                    "buttons": QUESTIONS["incidents_related"][1],
+                    "custom": {"ask": "incidents_related"},
+                }
+            ]
         if self.asking == "on_behalf":
             self.on_behalf = "someone else" in text or text.startswith(("yes", "for my"))
             self.on_behalf = self.on_behalf and "myself" not in text
@@ -296,8 +395,13 @@ class Conversation:
 class FakeRasa:
     """The fake server, run in a thread of its own; `stop()` and `start()` make it (un)reachable."""
 
-    def __init__(self, port: int, *, make_application: Optional[Callable[[str, dict], dict]] = None,
-                 tracker: Optional[Callable[[str, str, List[dict]], Awaitable[Any]]] = None) -> None:
+    def __init__(
+        self,
+        port: int,
+        *,
+        make_application: Optional[Callable[[str, dict], dict]] = None,
+        tracker: Optional[Callable[[str, str, List[dict]], Awaitable[Any]]] = None,
+    ) -> None:
         self.port = port
         self.make_application = make_application  # (sender id, Application JSON) -> the confirmation's application
         self.tracker = tracker  # awaited with (sender id, the message, the replies) after each turn

@@ -2,6 +2,7 @@
 
 The whole conversations with the real bot are in test_chat_page_real_bot.py.
 """
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,19 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from chat_helpers import (TYPED, choice_titles, click_choice, hold_conversation, no_horizontal_scroll, open_chat,
-                          reload_and_check, send_text, serious_axe_violations, state, wait_for_reply)
+from chat_helpers import (
+    TYPED,
+    choice_titles,
+    click_choice,
+    hold_conversation,
+    no_horizontal_scroll,
+    open_chat,
+    reload_and_check,
+    send_text,
+    serious_axe_violations,
+    state,
+    wait_for_reply,
+)
 
 INJECTION = "<img src=x onerror=alert(1)>"
 
@@ -32,7 +44,8 @@ def test_start_page_explains_the_review_and_opens_the_conversation(page: Page, f
     expect(page.get_by_role("button", name="Start again")).to_be_visible()
     expect(page.get_by_role("button", name="Emergency Leave this site")).to_be_visible()
     expect(page.get_by_role("link", name="make a complaint to Erewash Borough Council")).to_have_attribute(
-        "href", re.compile(r"^https://www\.erewash\.gov\.uk/.*complain"))
+        "href", re.compile(r"^https://www\.erewash\.gov\.uk/.*complain")
+    )
     expect(page.locator("#contact")).to_contain_text("Ilkeston Town Hall")
     expect(page.get_by_role("link", name="0115 907 2274")).to_have_attribute("href", "tel:01159072274")
 
@@ -86,7 +99,8 @@ def test_typing_to_report_first_shows_the_decision_with_working_links(page: Page
     open_chat(page, fake_site.web_url)
     send_text(page, "People keep kicking my door at night")
     expect(page.locator("#transcript li.chat-message--user").last).to_have_text(
-        re.compile("People keep kicking my door at night"))
+        re.compile("People keep kicking my door at night")
+    )
     send_text(page, "no")
     send_text(page, "yes")
     send_text(page, "no, not yet")
@@ -95,17 +109,20 @@ def test_typing_to_report_first_shows_the_decision_with_working_links(page: Page
 
     decision = page.locator("li.chat-decision[data-outcome='report_first']")
     expect(decision.locator(".govuk-panel__title")).to_have_text("Report the anti-social behaviour first")
-    expect(decision.locator(".govuk-panel__body")).to_have_text("Report the anti-social behaviour first: "
-                                                                "a case review looks at reports that were made.")
+    expect(decision.locator(".govuk-panel__body")).to_have_text(
+        "Report the anti-social behaviour first: a case review looks at reports that were made."
+    )
     expect(decision).to_contain_text("You have not reported any incident")
     steps = decision.locator(".chat-decision__steps")
     # A URL and phone numbers in the next steps are links; the sentence's full stop is not part of the URL.
     expect(steps.get_by_role("link", name="https://www.erewash.gov.uk/general-enquiries.html")).to_have_attribute(
-        "href", "https://www.erewash.gov.uk/general-enquiries.html")
+        "href", "https://www.erewash.gov.uk/general-enquiries.html"
+    )
     expect(steps.get_by_role("link", name="0115 907 2274")).to_have_attribute("href", "tel:01159072274")
     # What the rule set assumed, in words, each once.
-    expect(decision.locator(".govuk-summary-list")).to_have_text(re.compile(
-        r"we assumed\s*the incidents are about the same problem; each incident was reported on the day it happened$"))
+    expect(decision.locator(".govuk-summary-list")).to_have_text(
+        re.compile(r"we assumed\s*the incidents are about the same problem; each incident was reported on the day it happened$")
+    )
     assert page.evaluate("() => document.activeElement.classList.contains('govuk-panel__title')")
 
 
@@ -143,8 +160,12 @@ def test_reload_keeps_the_conversation_and_start_again_begins_a_new_one(page: Pa
     # The conversation carries on where it was.
     click_choice(page, "^Yes")
     assert state(page)["ask"] == "reported"
-    assert fake_bot.messages_from(first_sender) == ["/greet", "anti-social behaviour that keeps happening", "no",
-                                                    "yes, it's still happening"]
+    assert fake_bot.messages_from(first_sender) == [
+        "/greet",
+        "anti-social behaviour that keeps happening",
+        "no",
+        "yes, it's still happening",
+    ]
 
     page.get_by_role("button", name="Start again").click()
     page.wait_for_function("() => document.querySelectorAll('#transcript li').length === 2")
@@ -232,9 +253,11 @@ def test_date_picker_adds_dates_to_the_typed_answer_in_uk_order(page: Page, fake
     expect(page.locator("#message")).to_have_value("12 Sep, 3 October 2026, 1 November 2026")
     expect(page.get_by_label("Day")).to_have_value("")
     # A date after today, a date that does not exist and a missing year are refused; what was typed stays.
-    for (day, month, year), problem in [(("1", "1", "2099"), "The date must be today or in the past"),
-                                        (("31", "2", "2026"), "The date must be a real date"),
-                                        (("5", "6", ""), "The date must include a year")]:
+    for (day, month, year), problem in [
+        (("1", "1", "2099"), "The date must be today or in the past"),
+        (("31", "2", "2026"), "The date must be a real date"),
+        (("5", "6", ""), "The date must include a year"),
+    ]:
         add_date(page, day, month, year)
         expect(page.locator(".govuk-error-summary")).to_contain_text(problem)
         expect(page.locator("#date-error")).to_have_text(f"Error: {problem}")
@@ -310,8 +333,9 @@ def test_messages_are_announced_to_screen_readers(page: Page, fake_site):
 
 @pytest.mark.parametrize("how", ["button", "shift three times"])
 def test_leave_this_site_goes_at_once_and_forgets_the_conversation(page: Page, fake_site, how):
-    page.route("https://www.bbc.co.uk/**", lambda route: route.fulfill(body="<title>Weather</title>Weather",
-                                                                         content_type="text/html"))
+    page.route(
+        "https://www.bbc.co.uk/**", lambda route: route.fulfill(body="<title>Weather</title>Weather", content_type="text/html")
+    )
     open_chat(page, fake_site.web_url)
     click_choice(page, "^Anti-social behaviour")
     old_sender = sender_id(page)
@@ -367,6 +391,7 @@ def test_no_serious_accessibility_problems_at_start_mid_conversation_and_decisio
 
 # ---- check your answers -----------------------------------------------------------------
 
+
 def reach_the_check(page: Page, url: str, for_whom: str = "^For myself") -> None:
     """Clicks through the fake bot's questions to its check of answers (3 incidents)."""
     open_chat(page, url)
@@ -384,8 +409,13 @@ def reach_the_check(page: Page, url: str, for_whom: str = "^For myself") -> None
 def summary_rows(check) -> list:
     """(key, value) of each row of a check's summary list, as shown."""
     rows = check.locator(".govuk-summary-list__row")
-    return [(rows.nth(i).locator(".govuk-summary-list__key").inner_text().strip(),
-             rows.nth(i).locator(".govuk-summary-list__value").inner_text().strip()) for i in range(rows.count())]
+    return [
+        (
+            rows.nth(i).locator(".govuk-summary-list__key").inner_text().strip(),
+            rows.nth(i).locator(".govuk-summary-list__value").inner_text().strip(),
+        )
+        for i in range(rows.count())
+    ]
 
 
 def test_the_check_of_answers_is_a_summary_list_with_change_links(page: Page, fake_site):
@@ -395,7 +425,8 @@ def test_the_check_of_answers_is_a_summary_list_with_change_links(page: Page, fa
     expect(check.get_by_role("heading", name="Check your answers")).to_be_visible()
     # The bot's words around its list are there; its plain-text list is not shown a second time.
     expect(check.locator(".chat-check__lead")).to_have_text(
-        "Before I tell you what you can do, please check what I've understood:")
+        "Before I tell you what you can do, please check what I've understood:"
+    )
     expect(check.locator(".chat-check__after")).to_contain_text("Is this right? Say yes, or tell me what to change")
     assert "Incidents reported since" not in check.inner_text()
     assert "(reference DC-2026-4471)" not in check.inner_text()
@@ -411,9 +442,13 @@ def test_the_check_of_answers_is_a_summary_list_with_change_links(page: Page, fa
     # Every row has a Change link (a button that looks like one), named for what it changes.
     actions = check.locator(".govuk-summary-list__row .govuk-summary-list__actions button")
     expect(actions).to_have_count(6)
-    for name in ("Change the incident on 2 September 2026", "Change the incident on 3 November 2026",
-                 "Change whether the incidents are about the same problem", "Change whether it's still happening",
-                 "Change who you are applying for"):
+    for name in (
+        "Change the incident on 2 September 2026",
+        "Change the incident on 3 November 2026",
+        "Change whether the incidents are about the same problem",
+        "Change whether it's still happening",
+        "Change who you are applying for",
+    ):
         expect(check.get_by_role("button", name=name, exact=True)).to_be_visible()
     # What shows is "Change"; the rest of each name is visually hidden.
     assert actions.evaluate_all("bs => bs.map(b => b.firstChild.textContent)") == ["Change"] * 6
@@ -465,7 +500,8 @@ def test_yes_thats_right_leads_to_the_decision(page: Page, fake_site, fake_bot):
     click_choice(page, "^Yes, that's right")
     assert fake_bot.messages_from(sender_id(page))[-1] == "yes, that's right"
     expect(page.locator("li.chat-decision[data-outcome='apply'] .govuk-panel__title")).to_have_text(
-        "You can apply for an ASB case review")
+        "You can apply for an ASB case review"
+    )
     # The confirmed check is kept, without Change links; the bot's own offer to apply is the only one.
     expect(check.locator(".govuk-summary-list__actions")).to_have_count(0)
     expect(page.locator("li.chat-decision .govuk-panel__actions")).to_have_count(0)
@@ -475,25 +511,51 @@ def test_yes_thats_right_leads_to_the_decision(page: Page, fake_site, fake_bot):
 
 def reply_with(page: Page, messages: list) -> None:
     """The next answer of the bot (through the page's relay) is `messages`, whatever was sent."""
+
     def fulfil(route) -> None:
         route.fulfill(json=[dict(recipient_id="x", **message) for message in messages])
         page.unroute("**/api/chat")
+
     page.route("**/api/chat", fulfil)
 
 
 def test_the_check_names_every_body_and_shows_only_the_rows_that_apply(page: Page, fake_site):
     open_chat(page, fake_site.web_url)
-    facts = {"as_of": "2026-11-25", "asb_ongoing": False, "on_behalf": True, "staff_conduct": True,
-             "complaint_completed": False, "complained_about": "police", "previous_review": True,
-             "incidents": [{"date": "2026-08-30", "reported_to": ["private_landlord", "health", "other"],
-                            "reference": INJECTION}]}
-    reply_with(page, [{"text": "Here is what I have now:\n- lots\n\nIs this right?",
-                       "buttons": [{"title": "Yes, that's right", "payload": "yes, that's right"},
-                                   {"title": "Change the incidents", "payload": "change the incidents"},
-                                   {"title": "Something else", "payload": "something else"}],
-                       "custom": {"ask": "check", "check": facts, "words": {"bodies": {
-                           "private_landlord": "a private landlord", "health": "health services",
-                           "other": "someone else", "police": "Testshire Police"}}}}])
+    facts = {
+        "as_of": "2026-11-25",
+        "asb_ongoing": False,
+        "on_behalf": True,
+        "staff_conduct": True,
+        "complaint_completed": False,
+        "complained_about": "police",
+        "previous_review": True,
+        "incidents": [{"date": "2026-08-30", "reported_to": ["private_landlord", "health", "other"], "reference": INJECTION}],
+    }
+    reply_with(
+        page,
+        [
+            {
+                "text": "Here is what I have now:\n- lots\n\nIs this right?",
+                "buttons": [
+                    {"title": "Yes, that's right", "payload": "yes, that's right"},
+                    {"title": "Change the incidents", "payload": "change the incidents"},
+                    {"title": "Something else", "payload": "something else"},
+                ],
+                "custom": {
+                    "ask": "check",
+                    "check": facts,
+                    "words": {
+                        "bodies": {
+                            "private_landlord": "a private landlord",
+                            "health": "health services",
+                            "other": "someone else",
+                            "police": "Testshire Police",
+                        }
+                    },
+                },
+            }
+        ],
+    )
     send_text(page, "hello")
     check = page.locator("li.chat-check")
     # The bodies are named with the words the bot sent (the partnership's), not the page's own.
@@ -506,8 +568,11 @@ def test_the_check_names_every_body_and_shows_only_the_rows_that_apply(page: Pag
         ("A case review already held", "Yes, and you are unhappy with the outcome"),
     ]
     assert page.locator("#transcript img").count() == 0
-    for name in ("Change the complaint about staff", "Change whether the complaints procedure has finished",
-                 "Change whether a case review was already held"):
+    for name in (
+        "Change the complaint about staff",
+        "Change whether the complaints procedure has finished",
+        "Change whether a case review was already held",
+    ):
         expect(check.get_by_role("button", name=name, exact=True)).to_be_visible()
     # A bot button the rows do not cover is still offered; one they do is not repeated.
     assert choice_titles(page) == ["Yes, that's right", "Something else"]
@@ -518,14 +583,25 @@ def test_the_check_names_every_body_and_shows_only_the_rows_that_apply(page: Pag
 
 def test_the_decision_panel_shows_the_words_the_decision_carries(page: Page, fake_site):
     open_chat(page, fake_site.web_url)
-    decision = {"outcome": "threshold_not_met", "summary": "Not enough reports yet.", "routes": ["threshold_not_met"],
-                "reasons": [{"rule": "threshold_not_met", "text": "You reported 1 incident."}],
-                "qualifying_incidents": 1, "window_start": "2026-05-25", "next_steps": ["Report every new incident."],
-                "assumed": ["asb_ongoing", "incidents[0].reported_on", "incidents[1].reported_on"],
-                "rule_set": {"name": "testshire", "version": "test"},
-                "words": {"title": "Not yet: keep reporting",
-                          "assumed": {"asb_ongoing": "it goes on", "incidents[0].reported_on": "told the same day",
-                                      "incidents[1].reported_on": "told the same day"}}}
+    decision = {
+        "outcome": "threshold_not_met",
+        "summary": "Not enough reports yet.",
+        "routes": ["threshold_not_met"],
+        "reasons": [{"rule": "threshold_not_met", "text": "You reported 1 incident."}],
+        "qualifying_incidents": 1,
+        "window_start": "2026-05-25",
+        "next_steps": ["Report every new incident."],
+        "assumed": ["asb_ongoing", "incidents[0].reported_on", "incidents[1].reported_on"],
+        "rule_set": {"name": "testshire", "version": "test"},
+        "words": {
+            "title": "Not yet: keep reporting",
+            "assumed": {
+                "asb_ongoing": "it goes on",
+                "incidents[0].reported_on": "told the same day",
+                "incidents[1].reported_on": "told the same day",
+            },
+        },
+    }
     reply_with(page, [{"text": "Not enough reports yet.", "custom": {"decision": decision}}])
     send_text(page, "yes, that's right")
     panel = page.locator("li.chat-decision[data-outcome='threshold_not_met']")
@@ -541,8 +617,7 @@ def test_no_incidents_is_a_row_of_its_own(page: Page, fake_site):
     for answer in ("Loud music", "no", "yes", "no, not yet"):
         send_text(page, answer)
     check = page.locator("li.chat-check")
-    assert summary_rows(check) == [("Incidents reported", "None yet"), ("Still happening", "Yes"),
-                                   ("Applying for", "Yourself")]
+    assert summary_rows(check) == [("Incidents reported", "None yet"), ("Still happening", "Yes"), ("Applying for", "Yourself")]
     # The bot's own "Change the incidents" is the row's link, not a button as well.
     expect(check.get_by_role("button", name="Change the incidents", exact=True)).to_be_visible()
     assert choice_titles(page) == ["Yes, that's right"]
@@ -567,6 +642,7 @@ def test_no_serious_accessibility_problems_in_the_check_of_answers(page: Page, f
 
 
 # ---- a phone, and a frightened resident ---------------------------------------------------
+
 
 @pytest.mark.parametrize("height", [740, 640])
 def test_on_a_phone_the_page_opens_at_the_top_with_the_999_warning_in_view(browser, fake_site, height):
@@ -599,6 +675,7 @@ def test_a_frightened_first_message_is_acknowledged_before_the_first_question(pa
     expect(after.nth(1)).to_have_class(re.compile("chat-message--continued"))
     expect(after.nth(1).locator(".chat-message__who")).to_have_text("The assistant said")
     expect(after.nth(1).locator(".chat-message__who")).to_have_css("position", "absolute")
-    expect(page.locator("#announcer")).to_have_text(re.compile(
-        r"^I'm sorry this is happening to you\..* is anyone in immediate danger right now\? Answers you can choose"))
+    expect(page.locator("#announcer")).to_have_text(
+        re.compile(r"^I'm sorry this is happening to you\..* is anyone in immediate danger right now\? Answers you can choose")
+    )
     assert choice_titles(page) == ["Yes, someone is in danger now", "No"]

@@ -1,5 +1,6 @@
 """What a resident sees when the relay's rate limit (web/limits.py) refuses a message: the
 relay's kind words and the phone number, as for a 503, with what they typed still in the box."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,15 @@ def limited_site(fake_bot, built_assets, tmp_path_factory) -> Iterator[Stack]:
     """The real page server with a conversation allowed two messages and then, in practice,
     none (a token back every 1000 s): the opening message and one answer."""
     env = dict(os.environ, ASBCR_WEB_RATE_LIMITS="conversation=2/0.001")
-    stack = Stack(with_rasa=False, with_actions=False, with_web=True, rasa_port=fake_bot.port,
-                  web_port=free_port(), var=tmp_path_factory.mktemp("limited-var"), env=env)
+    stack = Stack(
+        with_rasa=False,
+        with_actions=False,
+        with_web=True,
+        rasa_port=fake_bot.port,
+        web_port=free_port(),
+        var=tmp_path_factory.mktemp("limited-var"),
+        env=env,
+    )
     stack.start()
     yield stack
     stack.stop()

@@ -4,6 +4,7 @@ Runs the stack exactly as `make run` does (asbcr.stack) with ASBCR_TODAY=2026-11
 answers whatever the bot asks (by `data-ask`), by typing or by clicking, to `apply` (the
 application sent, its reference and private link shown) and to `report_first`.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,13 @@ def real_site(built_assets, tmp_path_factory) -> Iterator[Stack]:
     env = dict(os.environ, ASBCR_TODAY=TODAY, **MACHINE_SPEED_LIMITS)
     for shared_store in ("ASBCR_TRACKER_URL", "ASBCR_LOCK_URL", "ASBCR_DATABASE_URL"):
         env.pop(shared_store, None)  # this run's own SQLite files under its var/
-    stack = Stack(rasa_port=free_port(), actions_port=free_port(), web_port=free_port(),
-                  var=tmp_path_factory.mktemp("real-bot-var"), env=env)
+    stack = Stack(
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        web_port=free_port(),
+        var=tmp_path_factory.mktemp("real-bot-var"),
+        env=env,
+    )
     stack.start()
     yield stack
     stack.stop()

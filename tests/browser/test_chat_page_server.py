@@ -1,4 +1,5 @@
 """web/server.py without a browser: the relay to Rasa, its error answers, the page's escaping."""
+
 from __future__ import annotations
 
 import os
@@ -55,15 +56,18 @@ def test_chat_relays_the_message_and_returns_rasas_list():
     assert cache == "no-store"  # a resident's conversation is not kept in caches
 
 
-@pytest.mark.parametrize("payload, code", [
-    ({"sender": SENDER}, "empty_message"),
-    ({"sender": SENDER, "message": "   "}, "empty_message"),
-    ({"sender": SENDER, "message": 7}, "empty_message"),
-    ({"sender": "../../etc", "message": "hi"}, "bad_sender"),
-    ({"message": "hi"}, "bad_sender"),
-    ({"sender": SENDER, "message": "x" * (MESSAGE_CHARS + 1)}, "message_too_long"),
-    (["not", "an", "object"], "bad_request"),
-])
+@pytest.mark.parametrize(
+    "payload, code",
+    [
+        ({"sender": SENDER}, "empty_message"),
+        ({"sender": SENDER, "message": "   "}, "empty_message"),
+        ({"sender": SENDER, "message": 7}, "empty_message"),
+        ({"sender": "../../etc", "message": "hi"}, "bad_sender"),
+        ({"message": "hi"}, "bad_sender"),
+        ({"sender": SENDER, "message": "x" * (MESSAGE_CHARS + 1)}, "message_too_long"),
+        (["not", "an", "object"], "bad_request"),
+    ],
+)
 def test_bad_requests_get_a_clear_400(payload, code):
     async def action(client):
         response = await client.post("/api/chat", json=payload)
@@ -83,13 +87,17 @@ def test_a_body_that_is_not_json_gets_a_400():
     assert (status, body["error"]) == (400, "bad_request")
 
 
-@pytest.mark.parametrize("payload, code", [
-    ({"sender": "\ud800", "message": "hi"}, "bad_sender"),
-    ({"sender": "resident-\u202e0001", "message": "hi"}, "bad_sender"),
-    ({"sender": SENDER, "message": "my name is \ud83d"}, "unreadable_message"),  # a lone surrogate
-    ({"sender": SENDER, "message": "hi\x00there"}, "unreadable_message"),
-    ({"sender": SENDER, "message": "invoice \u202egnp.exe"}, "unreadable_message"),
-], ids=["surrogate-sender", "rtl-sender", "surrogate-message", "nul-message", "bidi-override-message"])
+@pytest.mark.parametrize(
+    "payload, code",
+    [
+        ({"sender": "\ud800", "message": "hi"}, "bad_sender"),
+        ({"sender": "resident-\u202e0001", "message": "hi"}, "bad_sender"),
+        ({"sender": SENDER, "message": "my name is \ud83d"}, "unreadable_message"),  # a lone surrogate
+        ({"sender": SENDER, "message": "hi\x00there"}, "unreadable_message"),
+        ({"sender": SENDER, "message": "invoice \u202egnp.exe"}, "unreadable_message"),
+    ],
+    ids=["surrogate-sender", "rtl-sender", "surrogate-message", "nul-message", "bidi-override-message"],
+)
 def test_characters_nobody_types_get_a_clear_400_and_are_never_sent_on(payload, code):
     seen = []
 
@@ -106,9 +114,11 @@ def test_characters_nobody_types_get_a_clear_400_and_are_never_sent_on(payload, 
     assert seen == []
 
 
-@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 40_000 + b"1" + b"}" * 40_000,
-                                  b'{"sender": "test-sender-1", "message": "caf\xe9"}'],
-                         ids=["deep-list", "deep-object", "not-utf8"])
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100_000, b'{"a":' * 40_000 + b"1" + b"}" * 40_000, b'{"sender": "test-sender-1", "message": "caf\xe9"}'],
+    ids=["deep-list", "deep-object", "not-utf8"],
+)
 def test_a_body_nested_too_deep_or_not_utf8_gets_a_400_not_a_500(body):
     async def action(client):
         response = await client.post("/api/chat", data=body, headers={"Content-Type": "application/json"})
@@ -136,8 +146,10 @@ def test_only_the_sender_and_the_message_reach_rasa():
         return web.json_response([])
 
     async def action(client):
-        response = await client.post("/api/chat?stream=true", json={
-            "sender": SENDER, "message": "hi", "input_channel": "cmdline", "metadata": {"a": [1, {"b": 2}]}})
+        response = await client.post(
+            "/api/chat?stream=true",
+            json={"sender": SENDER, "message": "hi", "input_channel": "cmdline", "metadata": {"a": [1, {"b": 2}]}},
+        )
         return response.status
 
     assert run(with_rasa(webhook, action)) == 200
@@ -155,11 +167,14 @@ def test_rasa_not_running_is_a_503_in_plain_english():
     assert "cannot be reached" in body["message"] and "has not been sent" in body["message"]
 
 
-@pytest.mark.parametrize("reply", [
-    web.Response(status=500, text="boom"),
-    web.Response(status=200, text="not json"),
-    web.json_response({"not": "a list"}),
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        web.Response(status=500, text="boom"),
+        web.Response(status=200, text="not json"),
+        web.json_response({"not": "a list"}),
+    ],
+)
 def test_a_broken_answer_from_rasa_is_a_502(reply):
     async def webhook(request):
         return reply
@@ -198,8 +213,14 @@ def test_a_site_file_missing_values_is_refused_with_their_names(tmp_path: Path):
 def test_the_server_prints_its_url_and_answers_on_the_port_given():
     port = free_port()
     env = dict(os.environ, ASBCR_RASA_URL="http://127.0.0.1:9", PYTHONPATH=str(ROOT))
-    process = subprocess.Popen([str(web_python()), "-m", "web.server", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [str(web_python()), "-m", "web.server", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         first_line = process.stdout.readline()
         assert first_line.startswith(f"Chat page: http://localhost:{port}/")

@@ -2,6 +2,7 @@
 under its own Content-Security-Policy (no script; its one stylesheet from the service itself),
 "Delete my details" works under that policy (its form may post to the page's own origin only)
 and removes the details, and the link stops working."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,13 +16,20 @@ from chat_helpers import serious_axe_violations
 def application(fake_site, monkeypatch):
     """An application in the page server's own store (its var/)."""
     monkeypatch.setenv("ASBCR_VAR", str(fake_site.var))
-    monkeypatch.setenv("ASBCR_DATABASE_URL", fake_site.env.get("ASBCR_DATABASE_URL")
-                       or f"sqlite:///{fake_site.var / 'applications.db'}")
+    monkeypatch.setenv(
+        "ASBCR_DATABASE_URL", fake_site.env.get("ASBCR_DATABASE_URL") or f"sqlite:///{fake_site.var / 'applications.db'}"
+    )
     monkeypatch.setenv("ASBCR_PUBLIC_URL", f"http://localhost:{fake_site.web_port}")
-    created = service.create_application({
-        "channel": "chat", "applicant": {"name": "Jo Bloggs", "email": "jo@example.org"},
-        "facts": {"incidents": []}, "description": "Music every night.", "impact": "No sleep.",
-    }, idempotency_key="chat:browser-resident")
+    created = service.create_application(
+        {
+            "channel": "chat",
+            "applicant": {"name": "Jo Bloggs", "email": "jo@example.org"},
+            "facts": {"incidents": []},
+            "description": "Music every night.",
+            "impact": "No sleep.",
+        },
+        idempotency_key="chat:browser-resident",
+    )
     yield created
     db.dispose_all()
 
@@ -40,11 +48,9 @@ def test_delete_my_details_removes_them_and_the_link_stops_working(page: Page, a
 
 def test_the_page_wears_the_services_styles_under_its_own_policy(page: Page, application):
     refused = []
-    page.on("console", lambda message: refused.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
     stylesheet = []
-    page.on("response", lambda response: stylesheet.append(response.status)
-            if response.url.endswith("/vendor/app.css") else None)
+    page.on("response", lambda response: stylesheet.append(response.status) if response.url.endswith("/vendor/app.css") else None)
     page.goto(application["private_url"])
     panel = page.locator(".govuk-panel--confirmation")
     expect(panel).to_be_visible()
@@ -53,7 +59,8 @@ def test_the_page_wears_the_services_styles_under_its_own_policy(page: Page, app
     assert colours[0] not in ("rgba(0, 0, 0, 0)", "transparent") and colours[1] == "rgb(255, 255, 255)"
     assert stylesheet == [200] and refused == []
     expect(page.get_by_role("link", name="Download your application (PDF)")).to_have_attribute(
-        "href", f"{application['token']}/application.pdf")
+        "href", f"{application['token']}/application.pdf"
+    )
 
 
 @pytest.mark.axe

@@ -17,6 +17,7 @@ With ASBCR_SCREENSHOTS=DIR the walk-through also saves the list, the application
 there (the README's: `ASBCR_SCREENSHOTS=docs/screenshots .venv/bin/python -m pytest
 tests/browser/test_staff_console_browser.py -k whole_way`).
 """
+
 from __future__ import annotations
 
 import os
@@ -54,8 +55,16 @@ ADMIN = Account("Alex Admin", "alex@erewash.gov.uk", "admin", "another long pass
 REFUSED = Account("Pat Officer", "pat@erewash.gov.uk", "officer", "yet another long pass phrase")
 
 # Stores shared with other runs, and settings that would change the sign-in or send messages.
-NOT_INHERITED = ("ASBCR_DATABASE_URL", "ASBCR_TRACKER_URL", "ASBCR_LOCK_URL", "ASBCR_STAFF_SIGN_IN",
-                 "ASBCR_WEB_TRUSTED_PROXIES", "ASBCR_STAFF_TOKEN", "ASBCR_NOTIFY_API_KEY", "ASBCR_NOTIFY_URL")
+NOT_INHERITED = (
+    "ASBCR_DATABASE_URL",
+    "ASBCR_TRACKER_URL",
+    "ASBCR_LOCK_URL",
+    "ASBCR_STAFF_SIGN_IN",
+    "ASBCR_WEB_TRUSTED_PROXIES",
+    "ASBCR_STAFF_TOKEN",
+    "ASBCR_NOTIFY_API_KEY",
+    "ASBCR_NOTIFY_URL",
+)
 
 
 class Site(NamedTuple):
@@ -69,9 +78,26 @@ class Site(NamedTuple):
 def add_staff(env: Dict[str, str], account: Account) -> None:
     """As the README says to: `asbcr staff add`, the password on standard input."""
     result = subprocess.run(
-        [sys.executable, "-m", "asbcr.cli", "staff", "add", account.name, "--email", account.email,
-         "--role", account.role, "--password-stdin"],
-        input=account.password + "\n", capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "asbcr.cli",
+            "staff",
+            "add",
+            account.name,
+            "--email",
+            account.email,
+            "--role",
+            account.role,
+            "--password-stdin",
+        ],
+        input=account.password + "\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"Added {account.role} {account.name} <{account.email}>"
 
@@ -91,8 +117,7 @@ def site(built_assets, tmp_path_factory) -> Iterator[Site]:
         bot = FakeRasa(free_port(), make_application=make_application, tracker=conversations).start()
         env = {name: value for name, value in os.environ.items()}
         env.update(MACHINE_SPEED_LIMITS)
-        stack = Stack(with_rasa=False, with_actions=False, with_web=True, rasa_port=bot.port, web_port=web_port,
-                      var=var, env=env)
+        stack = Stack(with_rasa=False, with_actions=False, with_web=True, rasa_port=bot.port, web_port=web_port, var=var, env=env)
         try:
             stack.start()
             for account in (OFFICER, ADMIN, REFUSED):
@@ -109,8 +134,7 @@ def site(built_assets, tmp_path_factory) -> Iterator[Site]:
 def staff_page(browser: Browser, request) -> Iterator[Page]:
     """A second browser, the officer's (own cookies), at the screenshots' size; like `page`, it
     lets an `axe` test inject axe-core under the console's Content-Security-Policy."""
-    context = browser.new_context(viewport=SCREENSHOT_SIZE,
-                                  bypass_csp=request.node.get_closest_marker("axe") is not None)
+    context = browser.new_context(viewport=SCREENSHOT_SIZE, bypass_csp=request.node.get_closest_marker("axe") is not None)
     yield context.new_page()
     context.close()
 
@@ -158,7 +182,8 @@ def record(page: Page, event: str) -> None:
     page.get_by_role("radio", name=labels.EVENTS[event], exact=True).check()
     page.get_by_role("button", name="Record it").click()
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
-        f"Recorded: {labels.EVENTS[event]} on {TODAY_WORDS}.")
+        f"Recorded: {labels.EVENTS[event]} on {TODAY_WORDS}."
+    )
 
 
 def figures(page: Page, site: Site) -> Dict[str, int]:
@@ -241,8 +266,9 @@ def test_signing_out_ends_the_session(staff_page: Page, site: Site):
     staff_page.goto(site.url("staff/applications"))
     assert sign_in_asked(staff_page, site) == "/staff/applications"
     # The old session is gone on the server too: the cookie put back opens nothing.
-    staff_page.context.add_cookies([{key: session[key] for key in
-                                     ("name", "value", "domain", "path", "secure", "httpOnly", "sameSite")}])
+    staff_page.context.add_cookies(
+        [{key: session[key] for key in ("name", "value", "domain", "path", "secure", "httpOnly", "sameSite")}]
+    )
     staff_page.goto(site.url("staff/applications"))
     assert sign_in_asked(staff_page, site) == "/staff/applications"
 
@@ -262,7 +288,8 @@ def test_an_officer_is_refused_the_admins_page_and_api(staff_page: Page, site: S
 
 
 def test_the_whole_way_an_officer_takes_a_chat_application_to_a_review_with_recommendations(
-        page: Page, staff_page: Page, site: Site):
+    page: Page, staff_page: Page, site: Site
+):
     officer = staff_page
     sign_in(officer, site, OFFICER)
     before_chat = figures(officer, site)
@@ -270,8 +297,12 @@ def test_the_whole_way_an_officer_takes_a_chat_application_to_a_review_with_reco
     made = apply_through_chat(page, site)  # the resident, in their own browser
     reference = made["reference"]
     waiting = progress(page, made["private_url"])
-    assert (waiting["Application received"], waiting["Threshold decision"], waiting["Case review"],
-            waiting["Outcome"]) == ("Done", "Waiting", "Cannot start yet", "Cannot start yet"), waiting
+    assert (waiting["Application received"], waiting["Threshold decision"], waiting["Case review"], waiting["Outcome"]) == (
+        "Done",
+        "Waiting",
+        "Cannot start yet",
+        "Cannot start yet",
+    ), waiting
     after_chat = figures(officer, site)
     received = labels_of(after_chat)["received"]
     assert after_chat[received] == before_chat[received] + 1
@@ -283,8 +314,15 @@ def test_the_whole_way_an_officer_takes_a_chat_application_to_a_review_with_reco
     expect(row).to_have_count(1)
     stored = service.get_application(reference)
     cells = [text.strip() for text in row.locator("th, td").all_inner_texts()]
-    assert cells == [reference, TODAY_WORDS, labels.long_date(stored["acknowledge_by"]), labels.CHANNELS["chat"],
-                     labels.EVENTS["received"], labels.outcome(stored["decision"]), "Nobody"], cells
+    assert cells == [
+        reference,
+        TODAY_WORDS,
+        labels.long_date(stored["acknowledge_by"]),
+        labels.CHANNELS["chat"],
+        labels.EVENTS["received"],
+        labels.outcome(stored["decision"]),
+        "Nobody",
+    ], cells
     screenshot(officer, "console-list-1200.png")
     row.get_by_role("link", name=reference).click()
     expect(officer.get_by_role("heading", level=1)).to_have_text(reference)
@@ -307,15 +345,21 @@ def test_the_whole_way_an_officer_takes_a_chat_application_to_a_review_with_reco
     for event in ("threshold-met", "review-held", "recommendations-made"):
         record(officer, event)
     assert events_of(reference) == ["received", "threshold-met", "review-held", "recommendations-made"]
-    history = [[cell.strip() for cell in row.locator("td").all_inner_texts()[:2]]
-               for row in officer.locator("#events + table tbody tr").all()]
+    history = [
+        [cell.strip() for cell in row.locator("td").all_inner_texts()[:2]]
+        for row in officer.locator("#events + table tbody tr").all()
+    ]
     assert history == [[TODAY_WORDS, labels.EVENTS[event]] for event in events_of(reference)], history
     screenshot(officer, "console-application-1200.png")
 
     # The resident's page says where it is now.
     done = progress(page, made["private_url"])
     assert (done["Threshold decision"], done["Case review"], done["Outcome"], done["Appeal"]) == (
-        "Met", "Held", "Recommendations made", "You can appeal"), done
+        "Met",
+        "Held",
+        "Recommendations made",
+        "You can appeal",
+    ), done
     # A message for each, from the acknowledgement on, in the outbox (no Notify key: nothing is sent).
     messages = outbox.list_messages(reference=reference)
     assert [message["event"] for message in messages] == events_of(reference)
@@ -324,8 +368,13 @@ def test_the_whole_way_an_officer_takes_a_chat_application_to_a_review_with_reco
     # The figures count the review and its recommendations, and nothing twice.
     after = figures(officer, site)
     names = labels_of(after)
-    assert after == dict(after_chat, **{names["reviews"]: after_chat[names["reviews"]] + 1,
-                                        names["recommendations"]: after_chat[names["recommendations"]] + 1})
+    assert after == dict(
+        after_chat,
+        **{
+            names["reviews"]: after_chat[names["reviews"]] + 1,
+            names["recommendations"]: after_chat[names["recommendations"]] + 1,
+        },
+    )
     screenshot(officer, "console-figures-1200.png")
 
     # Assigned to me, and no longer overdue-able: the list's filter finds it.
@@ -343,8 +392,7 @@ def labels_of(counts: Dict[str, int]) -> Dict[str, str]:
 # --- CSRF ---------------------------------------------------------------------------------------
 
 
-def test_forms_without_or_with_a_wrong_csrf_token_are_refused(page: Page, staff_page: Page, browser: Browser,
-                                                             site: Site):
+def test_forms_without_or_with_a_wrong_csrf_token_are_refused(page: Page, staff_page: Page, browser: Browser, site: Site):
     reference = apply_through_chat(page, site)["reference"]
     sign_in(staff_page, site, OFFICER)
     staff_page.goto(site.url(f"staff/applications/{reference}"))
@@ -359,8 +407,11 @@ def test_forms_without_or_with_a_wrong_csrf_token_are_refused(page: Page, staff_
         other.close()
     assert others_token != token
 
-    forms = {"events": {"event": "withdrawn"}, "notes": {"text": "A note that must not be kept."},
-             "assign": {"officer": "nobody"}}
+    forms = {
+        "events": {"event": "withdrawn"},
+        "notes": {"text": "A note that must not be kept."},
+        "assign": {"officer": "nobody"},
+    }
     for action, fields in forms.items():
         url = site.url(f"staff/applications/{reference}/{action}")
         for refused in ({}, {"csrf_token": ""}, {"csrf_token": others_token}, {"csrf_token": token[:-1]}):
@@ -373,8 +424,9 @@ def test_forms_without_or_with_a_wrong_csrf_token_are_refused(page: Page, staff_
     assert [event["event"] for event in stored["events"]] == ["received"]
     assert stored["notes"] == [] and stored["assigned_to"] is None
     # The same request with this session's own token is taken: the refusals above were the token's.
-    taken = staff_page.request.post(site.url(f"staff/applications/{reference}/events"),
-                                    form={"event": "withdrawn", "csrf_token": token}, max_redirects=0)
+    taken = staff_page.request.post(
+        site.url(f"staff/applications/{reference}/events"), form={"event": "withdrawn", "csrf_token": token}, max_redirects=0
+    )
     assert taken.status == 303 and taken.headers["location"] == f"/staff/applications/{reference}?done=event"
     assert events_of(reference) == ["received", "withdrawn"]
     staff_page.reload()
@@ -401,11 +453,15 @@ def test_no_serious_accessibility_problems_on_any_staff_page(page: Page, staff_p
     check("sign-in, refused")
     sign_in(staff_page, site, ADMIN)
     check("home")
-    for name, path in (("list", "staff/applications"), ("list, filtered", "staff/applications?status=received&mine=yes"),
-                       ("list, refused filter", "staff/applications?status=nonsense"),
-                       ("application", f"staff/applications/{reference}"),
-                       ("figures", "staff/figures"), ("figures, refused year", "staff/figures?year=20x6"),
-                       ("audit", "staff/audit")):
+    for name, path in (
+        ("list", "staff/applications"),
+        ("list, filtered", "staff/applications?status=received&mine=yes"),
+        ("list, refused filter", "staff/applications?status=nonsense"),
+        ("application", f"staff/applications/{reference}"),
+        ("figures", "staff/figures"),
+        ("figures, refused year", "staff/figures?year=20x6"),
+        ("audit", "staff/audit"),
+    ):
         staff_page.goto(site.url(path))
         expect(staff_page.get_by_role("heading", level=1)).to_be_visible()
         check(name)

@@ -4,6 +4,7 @@ PostgreSQL: a throwaway database `asbcr_test_<random>` is created once per test
 session from the admin URL (trust authentication on 127.0.0.1:5432) and dropped at
 the end, so parallel runs never collide. Each test starts from empty tables.
 """
+
 from __future__ import annotations
 
 import os
@@ -68,7 +69,11 @@ def store(request, tmp_path, monkeypatch):
     engine = db.get_engine(url)
     if request.param == "postgresql":
         with engine.begin() as connection:
-            connection.execute(text("TRUNCATE notes, assignments, outbox, events, applications, reference_counters, published_figures, staff_sessions, staff_accounts, sign_in_throttles, audit_log RESTART IDENTITY CASCADE"))
+            connection.execute(
+                text(
+                    "TRUNCATE notes, assignments, outbox, events, applications, reference_counters, published_figures, staff_sessions, staff_accounts, sign_in_throttles, audit_log RESTART IDENTITY CASCADE"
+                )
+            )
     yield url
     db.dispose_all()
 
@@ -104,4 +109,3 @@ def make_application():
         return application
 
     return build
-

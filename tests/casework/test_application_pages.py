@@ -3,6 +3,7 @@ store), through aiohttp's test client.
 
 pytest-asyncio is not a dependency: each test drives its own event loop (tests.run_async).
 """
+
 from __future__ import annotations
 
 import io
@@ -96,10 +97,12 @@ def test_a_wrong_token_is_a_plain_not_found(store, make_application, suffix):
 
 
 def test_the_page_escapes_everything_it_shows(store, make_application):
-    created = service.create_application(make_application(
-        applicant={"name": "<script>alert('x')</script>", "email": "jo@example.org"},
-        facts={"incidents": [{"date": "2026-11-01", "reported_to": ["police"], "reference": "<img src=x onerror=alert(1)>"}]},
-    ))
+    created = service.create_application(
+        make_application(
+            applicant={"name": "<script>alert('x')</script>", "email": "jo@example.org"},
+            facts={"incidents": [{"date": "2026-11-01", "reported_to": ["police"], "reference": "<img src=x onerror=alert(1)>"}]},
+        )
+    )
 
     async def scenario(client):
         response = await client.get(f"/application/{created['token']}")
@@ -178,16 +181,18 @@ def test_an_anonymised_application_no_longer_opens(store, make_application, monk
         # Without a session the API answers 401 (CONTRACT.md, Staff console); with no staff token
         # configured no token opens it.
         (None, {}, 401),
-        (None, staff(), 401),                              # even with a token offered
-        (None, staff(""), 401),                            # nor an empty one
-        (STAFF_TOKEN, {}, 401),                            # no credentials
-        (STAFF_TOKEN, staff("wrong"), 401),                # wrong token
-        (STAFF_TOKEN, staff(STAFF_TOKEN[:-1]), 401),       # a prefix is not enough
+        (None, staff(), 401),  # even with a token offered
+        (None, staff(""), 401),  # nor an empty one
+        (STAFF_TOKEN, {}, 401),  # no credentials
+        (STAFF_TOKEN, staff("wrong"), 401),  # wrong token
+        (STAFF_TOKEN, staff(STAFF_TOKEN[:-1]), 401),  # a prefix is not enough
         (STAFF_TOKEN, {"Authorization": STAFF_TOKEN}, 401),  # not a Bearer header
         (STAFF_TOKEN, {"Authorization": f"Basic {STAFF_TOKEN}"}, 401),
     ],
 )
-def test_staff_api_is_closed_without_a_session_or_the_staff_token(store, make_application, monkeypatch, configured, headers, status):
+def test_staff_api_is_closed_without_a_session_or_the_staff_token(
+    store, make_application, monkeypatch, configured, headers, status
+):
     created = service.create_application(make_application())
     if configured:
         monkeypatch.setenv("ASBCR_STAFF_TOKEN", configured)
@@ -225,14 +230,19 @@ def test_staff_api_lists_shows_records_and_counts(store, make_application, monke
         out["filtered"] = (response.status, await response.json())
         response = await client.get(f"/staff/api/applications/{second['reference'].lower()}", headers=staff())
         out["show"] = (response.status, await response.json())
-        response = await client.post(f"/staff/api/applications/{second['reference']}/events", headers=staff(),
-                                     json={"event": "review-held", "date": "2026-11-24"})
+        response = await client.post(
+            f"/staff/api/applications/{second['reference']}/events",
+            headers=staff(),
+            json={"event": "review-held", "date": "2026-11-24"},
+        )
         out["out_of_order"] = (response.status, await response.json())
-        response = await client.post(f"/staff/api/applications/{second['reference']}/events", headers=staff(),
-                                     json={"event": "threshold-met", "date": "2026-11-24"})
+        response = await client.post(
+            f"/staff/api/applications/{second['reference']}/events",
+            headers=staff(),
+            json={"event": "threshold-met", "date": "2026-11-24"},
+        )
         out["recorded"] = (response.status, await response.json())
-        response = await client.post(f"/staff/api/applications/{second['reference']}/events", headers=staff(),
-                                     data="not json")
+        response = await client.post(f"/staff/api/applications/{second['reference']}/events", headers=staff(), data="not json")
         out["bad_body"] = (response.status, await response.json())
         response = await client.get("/staff/api/applications/ASBCR-2026-0099", headers=staff())
         out["missing"] = (response.status, await response.json())
@@ -251,8 +261,10 @@ def test_staff_api_lists_shows_records_and_counts(store, make_application, monke
     status, shown = out["show"]
     assert status == 200 and shown["reference"] == second["reference"] and shown["applicant"]["name"] == "Jo Bloggs"
     assert out["out_of_order"][0] == 400 and "threshold-met first" in out["out_of_order"][1]["error"]
-    assert out["recorded"] == (201, {"reference": second["reference"], "event": "threshold-met",
-                                     "date": "2026-11-24", "status": "threshold-met"})
+    assert out["recorded"] == (
+        201,
+        {"reference": second["reference"], "event": "threshold-met", "date": "2026-11-24", "status": "threshold-met"},
+    )
     assert out["bad_body"][0] == 400
     assert out["missing"] == (404, {"error": "no application with reference ASBCR-2026-0099"})
     assert out["bad_year"][0] == 400

@@ -6,6 +6,7 @@ Testshire (test data) promises five working days until 31 March 2026 and three f
 Erewash five throughout. Dates are worked out by hand (Easter 2026: Good Friday 3 April, Easter
 Monday 6 April).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -29,7 +30,8 @@ CASES = [
 
 @pytest.mark.parametrize("partnership, received, expected, why", CASES, ids=[case[3] for case in CASES])
 def test_acknowledge_by_is_the_deciding_partnerships_promise_on_the_day_of_receipt(
-        store, make_application, monkeypatch, partnership, received, expected, why):
+    store, make_application, monkeypatch, partnership, received, expected, why
+):
     monkeypatch.setenv("ASBCR_PARTNERSHIP", partnership)
     result = service.create_application(make_application(received=received, facts=INCIDENTS))
     assert result["decision"]["rule_set"]["name"] == partnership
@@ -48,12 +50,12 @@ def _newtown(folder, extra_value=""):
 
 
 def test_a_partnership_added_as_a_file_decides_and_dates_applications_with_no_code_change(
-        store, make_application, monkeypatch, tmp_path):
+    store, make_application, monkeypatch, tmp_path
+):
     folder = tmp_path / "partnerships"
     folder.mkdir()
     # A copy under another name, with its name line unchanged, is refused and says what to fix.
-    (folder / "newtown.yml").write_text((PARTNERSHIPS_DIR / "testshire.yml").read_text(encoding="utf-8"),
-                                        encoding="utf-8")
+    (folder / "newtown.yml").write_text((PARTNERSHIPS_DIR / "testshire.yml").read_text(encoding="utf-8"), encoding="utf-8")
     monkeypatch.setattr(rules.partnership, "PARTNERSHIPS_DIR", folder)  # where the service finds its files
     monkeypatch.setenv("ASBCR_PARTNERSHIP", "newtown")
     with pytest.raises(CaseworkError, match="name is 'testshire' but the file is called newtown.yml"):
@@ -68,11 +70,15 @@ def test_a_partnership_added_as_a_file_decides_and_dates_applications_with_no_co
 
     # Newtown then promises ten working days from 1 November 2026 (a new dated value, the old
     # ones kept): a new application gets ten, the one already stored keeps the three it was given.
-    _newtown(folder, extra_value=(
-        "      2026-11-01:\n"
-        "        value: 10\n"
-        "        policy: We will confirm receipt of your application within ten working days.\n"
-        "        reference: 'https://newtown.example.org/asb-case-review (made up for tests)'\n"))
+    _newtown(
+        folder,
+        extra_value=(
+            "      2026-11-01:\n"
+            "        value: 10\n"
+            "        policy: We will confirm receipt of your application within ten working days.\n"
+            "        reference: 'https://newtown.example.org/asb-case-review (made up for tests)'\n"
+        ),
+    )
     second = service.create_application(make_application(received="2026-11-20", description="Another time."))
     assert second["acknowledge_by"] == "2026-12-04"  # Mon 23 .. Fri 27, Mon 30 .. Fri 4 Dec
     assert service.export_json(first["reference"])["acknowledge_by"] == "2026-11-25"

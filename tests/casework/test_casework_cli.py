@@ -1,4 +1,5 @@
 """`asbcr applications ...` and `asbcr stats` as staff run them."""
+
 from __future__ import annotations
 
 import json
@@ -95,7 +96,9 @@ def test_list_show_and_filters(store, make_application, capsys):
     assert "Resident's link: http://localhost:8000/application/" in out
     code, out, _ = asbcr(capsys, "applications", "show", newer, "--json")
     assert json.loads(out)["status"] == "received"
-    assert_one_line_error(*asbcr(capsys, "applications", "show", "ASBCR-2026-0042"), "no application with reference ASBCR-2026-0042")
+    assert_one_line_error(
+        *asbcr(capsys, "applications", "show", "ASBCR-2026-0042"), "no application with reference ASBCR-2026-0042"
+    )
     assert_one_line_error(*asbcr(capsys, "applications", "show", "42"), "is not an application reference")
 
 
@@ -118,19 +121,25 @@ def test_export_json_and_pdf(store, make_application, capsys, tmp_path, monkeypa
     assert (code, out) == (0, f"{reference}.pdf\n")
     assert (tmp_path / f"{reference}.pdf").is_file()
 
-    assert_one_line_error(*asbcr(capsys, "applications", "export", reference, "--format", "pdf",
-                                 "--output", str(tmp_path / "nowhere" / "x.pdf")), "folder does not exist")
+    assert_one_line_error(
+        *asbcr(capsys, "applications", "export", reference, "--format", "pdf", "--output", str(tmp_path / "nowhere" / "x.pdf")),
+        "folder does not exist",
+    )
     code, _, err = asbcr(capsys, "applications", "export", reference, "--format", "docx")
     assert code == 2 and "invalid choice: 'docx'" in err
 
 
 def test_record_in_order_and_refusals(store, make_application, capsys):
     reference = service.create_application(make_application())["reference"]
-    assert_one_line_error(*asbcr(capsys, "applications", "record", reference, "review-held"),
-                          "no review before a threshold decision: record threshold-met first")
+    assert_one_line_error(
+        *asbcr(capsys, "applications", "record", reference, "review-held"),
+        "no review before a threshold decision: record threshold-met first",
+    )
     assert_one_line_error(*asbcr(capsys, "applications", "record", reference, "rejected"), "rejected needs its ground")
-    assert_one_line_error(*asbcr(capsys, "applications", "record", reference, "threshold-met", "--date", "24/11/2026"),
-                          "date must be a date as YYYY-MM-DD")
+    assert_one_line_error(
+        *asbcr(capsys, "applications", "record", reference, "threshold-met", "--date", "24/11/2026"),
+        "date must be a date as YYYY-MM-DD",
+    )
     assert_one_line_error(*asbcr(capsys, "applications", "record", reference, "approved"), "unknown event 'approved'")
 
     code, out, _ = asbcr(capsys, "applications", "record", reference, "threshold-met", "--date", "2026-11-23")
@@ -171,8 +180,15 @@ def test_stats_prints_the_council_wording(store, make_application, capsys):
         "0 Anti-Social Behaviour Case Review appeals received\n"
     )
     code, out, _ = asbcr(capsys, "stats", "--year", "2022", "--json")
-    assert json.loads(out) == {"year": 2022, "received": 3, "not_met": 1, "reviews": 2, "recommendations": 1, "appeals": 0,
-                               "source": "recorded"}
+    assert json.loads(out) == {
+        "year": 2022,
+        "received": 3,
+        "not_met": 1,
+        "reviews": 2,
+        "recommendations": 1,
+        "appeals": 0,
+        "source": "recorded",
+    }
     # Without --year: the April-March year that contains today (25 November 2026).
     code, out, _ = asbcr(capsys, "stats")
     assert out.startswith("From April 2026 - March 2027 there were:")
@@ -185,8 +201,10 @@ def test_retention_command(store, make_application, capsys, monkeypatch):
     service.record_event(reference, "threshold-not-met", "2019-05-10")
     code, out, _ = asbcr(capsys, "applications", "retention", "--dry-run")
     assert code == 0
-    assert out == (f"Would remove personal details from 1 application(s) closed on or before 2020-11-25.\n  {reference}\n"
-                   "Would remove 0 conversation(s) that led to no application.\n")
+    assert out == (
+        f"Would remove personal details from 1 application(s) closed on or before 2020-11-25.\n  {reference}\n"
+        "Would remove 0 conversation(s) that led to no application.\n"
+    )
     assert service.export_json(reference)["applicant"]["name"] == "Jo Bloggs"
     code, out, _ = asbcr(capsys, "applications", "retention", "--older-than-months", "120")
     assert out.startswith("Removed personal details from 0 application(s) closed on or before 2016-11-25.")

@@ -2,6 +2,7 @@
 
 Runs against SQLite and PostgreSQL (the `store` fixture).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,10 +24,11 @@ def new(make_application, received="2026-11-20", **changes):
 
 def incidents_before(received: dt.date, reported: int = 3):
     """`reported` incidents reported to the police within the six months before receipt."""
-    return {"incidents": [
-        {"date": (received - dt.timedelta(days=20 + 30 * n)).isoformat(), "reported_to": ["police"]}
-        for n in range(reported)
-    ]}
+    return {
+        "incidents": [
+            {"date": (received - dt.timedelta(days=20 + 30 * n)).isoformat(), "reported_to": ["police"]} for n in range(reported)
+        ]
+    }
 
 
 # --- the order of events ----------------------------------------------------------
@@ -98,8 +100,12 @@ def test_rejected_needs_one_of_the_published_grounds(store, make_application):
     result = service.record_event(reference, "rejected", "2026-11-23", "Vexatious: fourth application about the same hedge")
     assert result["ground"] == "vexatious"
     event = service.export_json(reference)["events"][-1]
-    assert event == {"event": "rejected", "date": "2026-11-23", "ground": "vexatious",
-                     "note": "Vexatious: fourth application about the same hedge"}
+    assert event == {
+        "event": "rejected",
+        "date": "2026-11-23",
+        "ground": "vexatious",
+        "note": "Vexatious: fourth application about the same hedge",
+    }
 
 
 def test_event_dates_must_follow_receipt_and_the_last_event_and_not_be_in_the_future(store, make_application):
@@ -172,7 +178,9 @@ def enter_year(make_application, year, figures):
             day = dt.date(year + 1, 3, 31)
         facts = incidents_before(day, reported=2 if role == "not_met" else 3)
         channel = ("chat", "paper", "phone", "email")[index % 4]
-        reference = service.create_application(make_application(received=day.isoformat(), channel=channel, facts=facts))["reference"]
+        reference = service.create_application(make_application(received=day.isoformat(), channel=channel, facts=facts))[
+            "reference"
+        ]
         later = lambda days: (day + dt.timedelta(days=days)).isoformat()  # noqa: E731
         if role == "not_met":
             service.record_event(reference, "threshold-not-met", later(14))
@@ -230,7 +238,11 @@ def test_rejected_withdrawn_and_open_applications_and_both_kinds_of_appeal(store
     enter_year(make_application, 2024, figures)
     assert service.stats(2024) == expected_text(2024, figures)
     assert {row["status"] for row in service.list_applications(year=2024)} == {
-        "appeal-received", "received", "rejected", "withdrawn"}
+        "appeal-received",
+        "received",
+        "rejected",
+        "withdrawn",
+    }
     assert service.list_applications(year=2024)[0]["received"] == "2025-03-31"
 
 
@@ -255,9 +267,20 @@ def test_stats_rejects_a_silly_year(store):
 
 # --- retention --------------------------------------------------------------------
 
-PERSONAL = ["Jo Bloggs", "jo.bloggs@example.org", "07700 900123", "12 Station Road", "Edna Smith",
-            "14 Station Road", "edna@example.org", "Loud music from number 16", "I cannot sleep",
-            "Mr Angry at number 16", "DC-123", "NCHA-77"]
+PERSONAL = [
+    "Jo Bloggs",
+    "jo.bloggs@example.org",
+    "07700 900123",
+    "12 Station Road",
+    "Edna Smith",
+    "14 Station Road",
+    "edna@example.org",
+    "Loud music from number 16",
+    "I cannot sleep",
+    "Mr Angry at number 16",
+    "DC-123",
+    "NCHA-77",
+]
 
 
 def dump_rows(references):
@@ -277,11 +300,17 @@ def full_application(make_application, received):
         on_behalf=True,
         consent=True,
         victim={"name": "Edna Smith", "address": "14 Station Road", "email": "edna@example.org"},
-        facts={"incidents": [
-            {"date": (D(received) - dt.timedelta(days=40)).isoformat(), "reported_to": ["police"], "reference": "DC-123"},
-            {"date": (D(received) - dt.timedelta(days=30)).isoformat(), "reported_to": ["council"]},
-            {"date": (D(received) - dt.timedelta(days=20)).isoformat(), "reported_to": ["social_landlord"], "reference": "NCHA-77"},
-        ]},
+        facts={
+            "incidents": [
+                {"date": (D(received) - dt.timedelta(days=40)).isoformat(), "reported_to": ["police"], "reference": "DC-123"},
+                {"date": (D(received) - dt.timedelta(days=30)).isoformat(), "reported_to": ["council"]},
+                {
+                    "date": (D(received) - dt.timedelta(days=20)).isoformat(),
+                    "reported_to": ["social_landlord"],
+                    "reference": "NCHA-77",
+                },
+            ]
+        },
     )
 
 
@@ -313,7 +342,9 @@ def test_retention_removes_personal_details_and_keeps_the_figures(store, make_ap
     result = service.apply_retention(24)
     assert result["references"] == [closed_long_ago["reference"], rejected]
     assert {year: service.stats(year) for year in years} == figures_before
-    assert {row["reference"]: (row["received"], row["status"], row["outcome"]) for row in service.list_applications()} == listing_before
+    assert {
+        row["reference"]: (row["received"], row["status"], row["outcome"]) for row in service.list_applications()
+    } == listing_before
 
     stored = dump_rows([closed_long_ago["reference"], rejected])
     for value in PERSONAL:
@@ -323,7 +354,12 @@ def test_retention_removes_personal_details_and_keeps_the_figures(store, make_ap
     assert exported["victim"] is None and exported["description"] is None and exported["impact"] is None
     assert all("reference" not in incident for incident in exported["facts"]["incidents"])
     assert [incident["date"] for incident in exported["facts"]["incidents"]] == ["2021-03-31", "2021-04-10", "2021-04-20"]
-    assert [event["event"] for event in exported["events"]] == ["received", "threshold-met", "review-held", "recommendations-made"]
+    assert [event["event"] for event in exported["events"]] == [
+        "received",
+        "threshold-met",
+        "review-held",
+        "recommendations-made",
+    ]
     assert all(event["note"] is None for event in exported["events"])
     assert service.export_json(rejected)["events"][-1]["ground"] == "vexatious"
     assert service.get_application(rejected)["anonymised_on"] == "2024-06-01"
@@ -340,12 +376,15 @@ def test_retention_removes_personal_details_and_keeps_the_figures(store, make_ap
         service.record_event(rejected, "appeal-received", note="Jo Bloggs phoned")
 
 
-@pytest.mark.parametrize("today, months, cutoff", [
-    ("2026-08-31", 6, "2026-02-28"),  # a month back from a day the shorter month lacks: its last day
-    ("2028-08-31", 6, "2028-02-29"),
-    ("2027-03-31", 1, "2027-02-28"),
-    ("2026-11-25", 72, "2020-11-25"),
-])
+@pytest.mark.parametrize(
+    "today, months, cutoff",
+    [
+        ("2026-08-31", 6, "2026-02-28"),  # a month back from a day the shorter month lacks: its last day
+        ("2028-08-31", 6, "2028-02-29"),
+        ("2027-03-31", 1, "2027-02-28"),
+        ("2026-11-25", 72, "2020-11-25"),
+    ],
+)
 def test_retention_cutoff_is_calendar_months_as_the_window_counts_them(store, monkeypatch, today, months, cutoff):
     monkeypatch.setenv("ASBCR_TODAY", today)
     assert service.apply_retention(months, dry_run=True)["cutoff"] == cutoff
@@ -402,7 +441,9 @@ def test_events_are_append_only(store, make_application):
     # The database itself refuses two events in the same place of one history.
     with pytest.raises(Exception):
         with db.transaction() as session:
-            session.execute(text(
-                "INSERT INTO events (application_id, sequence, name, date, recorded_at) "
-                "VALUES (1, 3, 'withdrawn', '2026-11-23', '2026-11-23 10:00:00+00')"
-            ))
+            session.execute(
+                text(
+                    "INSERT INTO events (application_id, sequence, name, date, recorded_at) "
+                    "VALUES (1, 3, 'withdrawn', '2026-11-23', '2026-11-23 10:00:00+00')"
+                )
+            )

@@ -1,4 +1,5 @@
 """The printable application form: headings, content, escaping, pages."""
+
 from __future__ import annotations
 
 import io
@@ -47,18 +48,27 @@ def test_the_form_has_the_council_headings_in_order_and_the_application(store, m
     for expected in [
         "Erewash Community Safety Partnership",
         result["reference"],
-        "20 November 2026",           # received
-        "27 November 2026",           # receipt confirmed by
+        "20 November 2026",  # received
+        "27 November 2026",  # receipt confirmed by
         "Paper form",
-        "Jo Bloggs", "jo.bloggs@example.org", "07700 900123", "12 Station Road, Ilkeston DE7 5AB",
-        "Edna Smith", "Neighbour", "Given",
-        "2 September 2026", "The police and the council", "DC-123",  # the partnership file's body names
-        "10 October 2026", "A social landlord", "NCHA-77",
+        "Jo Bloggs",
+        "jo.bloggs@example.org",
+        "07700 900123",
+        "12 Station Road, Ilkeston DE7 5AB",
+        "Edna Smith",
+        "Neighbour",
+        "Given",
+        "2 September 2026",
+        "The police and the council",
+        "DC-123",  # the partnership file's body names
+        "10 October 2026",
+        "A social landlord",
+        "NCHA-77",
         "Loud music from number 16",
         "I cannot sleep",
         f"version {result['decision']['rule_set']['version']}",
-        "Signed",                     # a paper form gets signature lines
-        "Threshold met",              # the case record
+        "Signed",  # a paper form gets signature lines
+        "Threshold met",  # the case record
         "0115 907 2274",
     ]:
         assert expected in text, expected
@@ -77,9 +87,13 @@ def test_a_chat_application_is_confirmed_online_instead_of_signed(store, make_ap
 
 def test_text_is_printed_as_typed_never_as_markup(store, make_application):
     applicant = {"name": "<b>Jo</b> & <font size=40>Bloggs</font>", "email": "jo@example.org"}
-    reference = service.create_application(make_application(
-        applicant=applicant, description="Shouting <script>alert(1)</script>\nand banging", impact="Łucja Wiśniewska cannot sleep",
-    ))["reference"]
+    reference = service.create_application(
+        make_application(
+            applicant=applicant,
+            description="Shouting <script>alert(1)</script>\nand banging",
+            impact="Łucja Wiśniewska cannot sleep",
+        )
+    )["reference"]
     text = pdf_text(service.pdf_bytes(reference))
     assert "<b>Jo</b> & <font size=40>Bloggs</font>" in text
     assert "Shouting <script>alert(1)</script>" in text
@@ -87,11 +101,18 @@ def test_text_is_printed_as_typed_never_as_markup(store, make_application):
 
 
 def test_long_applications_run_over_pages_with_numbered_footers(store, make_application):
-    incidents = [{"date": f"2026-{month:02d}-{day:02d}", "reported_to": ["police"], "reference": f"DC-{month}{day}"}
-                 for month in (6, 7, 8, 9, 10, 11) for day in (3, 9, 15, 21)]
-    reference = service.create_application(make_application(
-        received="2026-11-25", facts={"incidents": incidents}, description="Paragraph of detail. " * 300,
-    ))["reference"]
+    incidents = [
+        {"date": f"2026-{month:02d}-{day:02d}", "reported_to": ["police"], "reference": f"DC-{month}{day}"}
+        for month in (6, 7, 8, 9, 10, 11)
+        for day in (3, 9, 15, 21)
+    ]
+    reference = service.create_application(
+        make_application(
+            received="2026-11-25",
+            facts={"incidents": incidents},
+            description="Paragraph of detail. " * 300,
+        )
+    )["reference"]
     data = service.pdf_bytes(reference)
     reader = PdfReader(io.BytesIO(data))
     pages = len(reader.pages)
@@ -164,15 +185,21 @@ def test_a_decision_stored_before_it_carried_words_gets_them_from_its_partnershi
     from casework import labels
     from rules import load_partnership
 
-    stored = {"outcome": "threshold_not_met", "assumed": ["asb_ongoing", "incidents[1].reported_on"],
-              "rule_set": {"name": "testshire", "version": "old"}}
+    stored = {
+        "outcome": "threshold_not_met",
+        "assumed": ["asb_ongoing", "incidents[1].reported_on"],
+        "rule_set": {"name": "testshire", "version": "old"},
+    }
     testshire = load_partnership("testshire")
     assert labels.outcome(stored) == testshire.texts.titles["threshold_not_met"]
-    assert labels.assumed(stored) == [testshire.texts.assumed["asb_ongoing"],
-                                      testshire.texts.assumed["reported_on"] + " (incident 2)"]
+    assert labels.assumed(stored) == [
+        testshire.texts.assumed["asb_ongoing"],
+        testshire.texts.assumed["reported_on"] + " (incident 2)",
+    ]
     # Words the decision carries win over the file's.
-    carried = dict(stored, words={"title": "Not yet", "assumed": {"asb_ongoing": "it goes on",
-                                                                  "incidents[1].reported_on": "same day"}})
+    carried = dict(
+        stored, words={"title": "Not yet", "assumed": {"asb_ongoing": "it goes on", "incidents[1].reported_on": "same day"}}
+    )
     assert labels.outcome(carried) == "Not yet"
     assert labels.assumed(carried) == ["it goes on", "same day (incident 2)"]
 
@@ -185,8 +212,7 @@ def test_the_bodies_an_incident_was_reported_to_are_named_as_the_decision_names_
     bodies = load_partnership("testshire").bodies
     said = labels.reported_to(["police", "council"], stored)
     assert said == (bodies["police"] + " and " + bodies["council"]).capitalize()
-    carried = dict(stored, words={"bodies": {"police": "the constabulary", "council": "the borough",
-                                             "health": "the surgery"}})
+    carried = dict(stored, words={"bodies": {"police": "the constabulary", "council": "the borough", "health": "the surgery"}})
     assert labels.reported_to(["health", "police", "council"], carried) == "The surgery, the constabulary and the borough"
     assert labels.reported_to("council", carried) == "The borough"
     # A code the decision has no words for shows as the code; no bodies at all is said so.

@@ -1,4 +1,5 @@
 """Creating and reading applications, against SQLite and PostgreSQL (the `store` fixture)."""
+
 from __future__ import annotations
 
 import json
@@ -52,6 +53,7 @@ def test_create_returns_reference_acknowledgement_link_and_decision(store, make_
     # the same person's next application gets another token (so it is not made from their details).
     # (Searching a random token for "Jo" failed about one run in a hundred.)
     from urllib.parse import urlsplit
+
     link = urlsplit(result["private_url"])
     assert (link.path, link.query, link.fragment) == (f"/application/{result['token']}", "", "")
     again = service.create_application(make_application(received="2026-11-20", description="Another time."))
@@ -71,20 +73,35 @@ def test_references_count_from_one_in_each_year_of_receipt(store, make_applicati
     second = service.create_application(make_application(received="2025-12-30", facts={}))
     third = service.create_application(make_application(received="2026-02-01", facts={}))
     assert [first["reference"], second["reference"], third["reference"]] == [
-        "ASBCR-2026-0001", "ASBCR-2025-0001", "ASBCR-2026-0002",
+        "ASBCR-2026-0001",
+        "ASBCR-2025-0001",
+        "ASBCR-2026-0002",
     ]
     assert len({first["token"], second["token"], third["token"]}) == 3
 
 
 def test_export_has_the_contract_shape_and_what_was_established(store, make_application):
     application = make_application(
-        on_behalf=True, victim={"name": "Edna Smith", "relationship": "neighbour"}, consent=True,
+        on_behalf=True,
+        victim={"name": "Edna Smith", "relationship": "neighbour"},
+        consent=True,
     )
     reference = service.create_application(application)["reference"]
     exported = service.export_json(reference)
     assert set(exported) == {
-        "reference", "received", "acknowledge_by", "channel", "applicant", "on_behalf", "victim",
-        "consent", "facts", "description", "impact", "decision", "events",
+        "reference",
+        "received",
+        "acknowledge_by",
+        "channel",
+        "applicant",
+        "on_behalf",
+        "victim",
+        "consent",
+        "facts",
+        "description",
+        "impact",
+        "decision",
+        "events",
     }
     assert exported["applicant"] == application["applicant"]
     assert exported["facts"] == application["facts"]
@@ -108,11 +125,13 @@ def test_decision_is_computed_for_paper_applications_as_of_receipt(store, make_a
     paper = make_application(
         channel="paper",
         received="2026-03-10",
-        facts={"incidents": [
-            {"date": "2025-10-01", "reported_to": ["police"]},
-            {"date": "2025-12-01", "reported_to": ["council"]},
-            {"date": "2026-02-01", "reported_to": ["social_landlord"]},
-        ]},
+        facts={
+            "incidents": [
+                {"date": "2025-10-01", "reported_to": ["police"]},
+                {"date": "2025-12-01", "reported_to": ["council"]},
+                {"date": "2026-02-01", "reported_to": ["social_landlord"]},
+            ]
+        },
     )
     result = service.create_application(paper)
     assert result["decision"]["outcome"] == "apply"
@@ -267,7 +286,11 @@ def test_a_crash_mid_creation_leaves_nothing(store, make_application):
     db.dispose_all()
     child = subprocess.run(
         [sys.executable, "-c", CRASHING_CHILD, json.dumps(make_application())],
-        env=dict(os.environ), cwd=str(ROOT), capture_output=True, text=True, timeout=120,
+        env=dict(os.environ),
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert child.returncode == 3, child.stderr
     assert counts() == (0, 0)
@@ -302,7 +325,9 @@ def test_list_filters_by_status_year_and_channel_newest_first(store, make_applic
     service.record_event(newer["reference"], "threshold-not-met", "2026-06-10")
 
     assert [row["reference"] for row in service.list_applications()] == [
-        newer["reference"], new["reference"], old["reference"],
+        newer["reference"],
+        new["reference"],
+        old["reference"],
     ]
     # --year is April to March, as in the published figures.
     assert [row["reference"] for row in service.list_applications(year=2025)] == [old["reference"]]

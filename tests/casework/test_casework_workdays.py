@@ -5,6 +5,7 @@ partnership promises is its file's (tests/casework/test_casework_acknowledgement
 Expected dates are worked out by hand from the published bank holidays
 (gov.uk/bank-holidays), not from the library under test.
 """
+
 import datetime as dt
 
 import pytest
@@ -49,8 +50,9 @@ def test_england_and_wales_share_their_bank_holidays():
     import holidays
 
     for year in range(2014, 2041):
-        assert set(holidays.country_holidays("GB", subdiv="ENG", years=year)) == \
-            set(holidays.country_holidays("GB", subdiv="WLS", years=year)), year
+        assert set(holidays.country_holidays("GB", subdiv="ENG", years=year)) == set(
+            holidays.country_holidays("GB", subdiv="WLS", years=year)
+        ), year
 
 
 def test_easter_2027_has_no_working_good_friday_or_easter_monday():

@@ -1,6 +1,7 @@
 """The conversation store (Rasa's SQL tracker store, written here by Rasa's own SQLTrackerStore)
 under retention and "forget me": on SQLite (var/tracker.db) with SQLite applications, and on
 PostgreSQL (ASBCR_TRACKER_URL) with PostgreSQL applications."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,8 +43,9 @@ def tracker_store(store, request, monkeypatch, tmp_path):
     else:
         url = request.getfixturevalue("postgres_tracker_url")
         monkeypatch.setenv("ASBCR_TRACKER_URL", url)
-        tracker = SQLTrackerStore(Domain.empty(), dialect="postgresql", host="127.0.0.1", port=5432,
-                                  db=url.rsplit("/", 1)[1], username="postgres")
+        tracker = SQLTrackerStore(
+            Domain.empty(), dialect="postgresql", host="127.0.0.1", port=5432, db=url.rsplit("/", 1)[1], username="postgres"
+        )
         with tracker.engine.begin() as connection:
             connection.execute(text("DELETE FROM events"))
     yield tracker
@@ -74,8 +76,7 @@ def chat_application(make_application, sender: str, received: str) -> dict:
     return service.create_application(make_application(**changes), idempotency_key=f"chat:{sender}")
 
 
-def test_retention_removes_the_conversation_with_the_application_and_old_ones_without_one(
-        store, tracker_store, make_application):
+def test_retention_removes_the_conversation_with_the_application_and_old_ones_without_one(store, tracker_store, make_application):
     retained = chat_application(make_application, "retained", "2019-03-01")
     service.record_event(retained["reference"], "threshold-not-met", "2019-05-10")
     open_one = chat_application(make_application, "open", "2026-11-20")
@@ -118,6 +119,7 @@ def forget_page(token):
     async def scenario(client):
         page = await client.get(f"/application/{token}")
         return page.status, await page.text()
+
     return run(scenario)
 
 
@@ -125,6 +127,7 @@ def post_forget(token, data, headers=None):
     async def scenario(client):
         response = await client.post(f"/application/{token}/forget", data=data, headers=headers or {})
         return response.status, await response.text()
+
     return run(scenario)
 
 
@@ -149,12 +152,16 @@ def test_forget_me_removes_the_details_and_the_conversation_and_staff_see_it(sto
     assert forget_page(created["token"])[0] == 404  # the link is dead
 
 
-@pytest.mark.parametrize("data, headers", [
-    ({}, None),
-    ({"form_token": "0" * 64}, None),
-    ("right token", {"Origin": "https://evil.example"}),
-    ("right token", {"Sec-Fetch-Site": "cross-site", "Origin": "null"}),
-], ids=["no token", "wrong token", "other origin", "other site"])
+@pytest.mark.parametrize(
+    "data, headers",
+    [
+        ({}, None),
+        ({"form_token": "0" * 64}, None),
+        ("right token", {"Origin": "https://evil.example"}),
+        ("right token", {"Sec-Fetch-Site": "cross-site", "Origin": "null"}),
+    ],
+    ids=["no token", "wrong token", "other origin", "other site"],
+)
 def test_forget_me_without_the_pages_token_removes_nothing(store, tracker_store, make_application, data, headers):
     created = chat_application(make_application, "resident-8", "2026-11-20")
     say(tracker_store, "resident-8", "my name is Jo Bloggs", dt.date(2026, 11, 20))
@@ -186,13 +193,17 @@ def test_staff_read_the_transcript_rasa_stored_in_order_and_never_its_id(store, 
     created = chat_application(make_application, "resident-9", "2026-11-20")
     stamp = dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc).timestamp()
     tracker = DialogueStateTracker("resident-9", [])
-    for number, event in enumerate([
-        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
-        BotUttered("Can I help?", data={"buttons": [{"title": "Check my case", "payload": "/start"}]}),
-        UserUttered("/start"),
-        BotUttered("What has been happening?"),
-        UserUttered("loud music at number 16"),
-    ]):
+    for number, event in enumerate(
+        [
+            ActionExecuted("action_session_start"),
+            SessionStarted(),
+            ActionExecuted("action_listen"),
+            BotUttered("Can I help?", data={"buttons": [{"title": "Check my case", "payload": "/start"}]}),
+            UserUttered("/start"),
+            BotUttered("What has been happening?"),
+            UserUttered("loud music at number 16"),
+        ]
+    ):
         event.timestamp = stamp + number
         tracker.update(event)
     run_async(tracker_store.save(tracker))

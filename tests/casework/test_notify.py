@@ -1,6 +1,7 @@
 """Messages to applicants: the outbox (casework.outbox) and sending it through GOV.UK Notify's
 client (casework.notify), against a local stand-in for Notify (tests/notify_stand_in.py), never
 the real service. Each test runs on SQLite and PostgreSQL (the `store` fixture)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +13,6 @@ from casework import notify, outbox, service
 from casework.errors import CaseworkError
 from asbcr.cli import main
 from tests.notify_stand_in import API_KEY, TEMPLATE_IDS, NotifyStandIn, closed_port_url, write_templates
-
 
 
 def later() -> dt.datetime:
@@ -46,10 +46,17 @@ def test_a_chat_application_writes_its_acknowledgement_to_the_outbox(store, no_n
     [message] = outbox.list_messages()
     assert message["reference"] == created["reference"]
     assert (message["event"], message["channel"], message["recipient"], message["status"]) == (
-        "received", "email", "jo.bloggs@example.org", "pending")
+        "received",
+        "email",
+        "jo.bloggs@example.org",
+        "pending",
+    )
     # The whole of what the message says about the application: no name, address, incident or story.
     assert message["personalisation"] == {
-        "reference": created["reference"], "link": created["private_url"], "acknowledge_by": "27 November 2026"}
+        "reference": created["reference"],
+        "link": created["private_url"],
+        "acknowledge_by": "27 November 2026",
+    }
 
 
 def test_a_paper_application_entered_by_staff_writes_one_too_and_text_when_there_is_no_email(store, no_notify, make_application):
@@ -73,15 +80,18 @@ def test_without_a_key_the_outbox_alone_records_and_nothing_leaves_the_machine(s
         result = notify.deliver(now=later())
         assert fake.requests == []
     assert result == {"sent": 0, "recorded": 2, "retrying": 0, "failed": []}
-    assert [(m["event"], m["status"]) for m in outbox.list_messages()] == [("received", "recorded"),
-                                                                           ("threshold-met", "recorded")]
+    assert [(m["event"], m["status"]) for m in outbox.list_messages()] == [
+        ("received", "recorded"),
+        ("threshold-met", "recorded"),
+    ]
     assert notify.deliver(now=later())["recorded"] == 0  # recorded once, not again
 
 
 def test_sent_through_notify_with_the_request_shape_its_client_sends(store, stand_in, make_application):
     created = chat_application(make_application)
-    phone_only = service.create_application(make_application(
-        channel="phone", applicant={"name": "Sam Phone", "phone": "07700 900456", "address": "1 High Street"}))
+    phone_only = service.create_application(
+        make_application(channel="phone", applicant={"name": "Sam Phone", "phone": "07700 900456", "address": "1 High Street"})
+    )
     result = notify.deliver(now=later())
     assert result == {"sent": 2, "recorded": 0, "retrying": 0, "failed": []}
     email, sms = stand_in.requests
@@ -91,8 +101,11 @@ def test_sent_through_notify_with_the_request_shape_its_client_sends(store, stan
     assert email["json"] == {
         "email_address": "jo.bloggs@example.org",
         "template_id": TEMPLATE_IDS["received"]["email"],
-        "personalisation": {"reference": created["reference"], "link": created["private_url"],
-                            "acknowledge_by": "27 November 2026"},
+        "personalisation": {
+            "reference": created["reference"],
+            "link": created["private_url"],
+            "acknowledge_by": "27 November 2026",
+        },
         "reference": f"{created['reference']}/received",
     }
     assert sms["path"] == "/v2/notifications/sms"
@@ -111,8 +124,7 @@ def test_each_staff_event_sends_its_own_template(store, stand_in, make_applicati
     service.record_event(created["reference"], "threshold-met")
     notify.deliver(now=later())
     assert stand_in.requests[-1]["json"]["template_id"] == TEMPLATE_IDS["threshold-met"]["email"]
-    assert stand_in.requests[-1]["json"]["personalisation"] == {"reference": created["reference"],
-                                                                "link": created["private_url"]}
+    assert stand_in.requests[-1]["json"]["personalisation"] == {"reference": created["reference"], "link": created["private_url"]}
 
 
 def test_an_event_with_no_template_configured_fails_by_name_and_the_event_stays(store, stand_in, make_application):
@@ -221,8 +233,10 @@ def test_the_command_line_sends_after_recording_and_lists_the_outbox(store, stan
     assert code == 0 and out.strip() == f"{created['reference']}: threshold-met on 2026-11-25"
     assert err.strip() == f"{created['reference']}: message to the applicant (email): sent through GOV.UK Notify"
     # The chat's acknowledgement went with it (every due message of the application).
-    assert [r["json"]["template_id"] for r in stand_in.requests] == [TEMPLATE_IDS["received"]["email"],
-                                                                      TEMPLATE_IDS["threshold-met"]["email"]]
+    assert [r["json"]["template_id"] for r in stand_in.requests] == [
+        TEMPLATE_IDS["received"]["email"],
+        TEMPLATE_IDS["threshold-met"]["email"],
+    ]
     code, out, _ = run_cli(capsys, "applications", "outbox")
     assert code == 0
     assert out.splitlines()[0].split() == ["REFERENCE", "EVENT", "BY", "WRITTEN", "STATUS"]
@@ -235,7 +249,8 @@ def test_the_command_line_sends_after_recording_and_lists_the_outbox(store, stan
 
 
 def test_the_command_line_records_only_without_a_key_and_keeps_the_event_when_sending_cannot_start(
-        store, no_notify, make_application, capsys, monkeypatch):
+    store, no_notify, make_application, capsys, monkeypatch
+):
     created = chat_application(make_application)
     code, _, err = run_cli(capsys, "applications", "record", created["reference"], "threshold-met")
     assert code == 0 and "recorded in the outbox only (ASBCR_NOTIFY_API_KEY is not set)" in err

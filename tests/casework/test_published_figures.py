@@ -1,5 +1,6 @@
 """The council's published figures: `asbcr stats import-published` and how `asbcr stats` prints
 them. Runs against SQLite and PostgreSQL (the `store` fixture)."""
+
 from __future__ import annotations
 
 import csv
@@ -25,60 +26,87 @@ EN_DASH, NBSP = "\u2013", "\u00a0"
 # uniform: until 2020/21 an en dash between the months, later a hyphen; a no-break space after
 # the number of appeals in every year but 2017/18.
 PAGE = {
-    2023: ["From April 2023 - March 2024 there were:", "",
-           "0 Applications received",
-           "0 Times the threshold has not been met",
-           "0 Case reviews carried out",
-           "0 Case reviews carried out that have resulted in recommendations being made",
-           f"0{NBSP}Anti-Social Behaviour Case Review appeals received"],
-    2022: ["From April 2022 - March 2023 there were:", "",
-           "3 Applications received",
-           "1 Times the threshold has not been met",
-           "2 Case reviews carried out",
-           "1 Case reviews carried out that have resulted in recommendations being made",
-           f"0{NBSP}Anti-Social Behaviour Case Review appeals received"],
-    2021: ["From April 2021 - March 2022 there were:", "",
-           "2 Applications received",
-           "1 Times the threshold has not been met",
-           "1 Case reviews carried out",
-           "0 Case reviews carried out that have resulted in recommendations being made",
-           f"0{NBSP}Anti-Social Behaviour Case Review appeals received"],
-    2020: [f"From April 2020 {EN_DASH} March 2021 there were:", "",
-           "2 Applications received",
-           "2 Times the threshold has not been met",
-           "0 Case reviews carried out",
-           "0 Case reviews carried out that have resulted in recommendations being made",
-           f"0{NBSP}Anti-Social Behaviour Case Review appeals received"],
-    2019: [f"From April 2019 {EN_DASH} March 2020 there were:", "",
-           "3 Applications received",
-           "1 Times the threshold has not been met",
-           "2 Case reviews carried out",
-           "2 Case reviews carried out that have resulted in recommendations being made",
-           f"0{NBSP}Anti-Social Behaviour Case Review appeals received"],
-    2018: [f"From April 2018 {EN_DASH} March 2019 there were:", "",
-           "0 Applications received",
-           "0 Times the threshold has not been met",
-           "0 Case reviews carried out",
-           "0 Case reviews carried out that have resulted in recommendations being made",
-           f"0{NBSP}Anti-Social Behaviour Case Review appeals received"],
-    2017: [f"From April 2017 {EN_DASH} March 2018 there were:", "",
-           "0 Applications received",
-           "0 Times the threshold has not been met",
-           "0 Case reviews carried out",
-           "0 Case reviews carried out that have resulted in recommendations being made",
-           "0 Anti-Social Behaviour Case Review appeals received"],
-    2016: [f"From April 2016 {EN_DASH} March 2017 there were:", "",
-           "1 Applications received",
-           "0 Times the threshold has not been met",
-           "1 Case reviews carried out",
-           "1 Case reviews carried out that have resulted in recommendations being made",
-           f"0{NBSP}Anti-Social Behaviour Case Review appeals received"],
-    2015: [f"From April 2015 {EN_DASH} March 2016 there were:", "",
-           "1 Applications received",
-           "0 Times the threshold has not been met",
-           "1 Case reviews carried out",
-           "0 Case reviews carried out that have resulted in recommendations being made",
-           f"1{NBSP}Anti-Social Behaviour Case Review appeals received"],
+    2023: [
+        "From April 2023 - March 2024 there were:",
+        "",
+        "0 Applications received",
+        "0 Times the threshold has not been met",
+        "0 Case reviews carried out",
+        "0 Case reviews carried out that have resulted in recommendations being made",
+        f"0{NBSP}Anti-Social Behaviour Case Review appeals received",
+    ],
+    2022: [
+        "From April 2022 - March 2023 there were:",
+        "",
+        "3 Applications received",
+        "1 Times the threshold has not been met",
+        "2 Case reviews carried out",
+        "1 Case reviews carried out that have resulted in recommendations being made",
+        f"0{NBSP}Anti-Social Behaviour Case Review appeals received",
+    ],
+    2021: [
+        "From April 2021 - March 2022 there were:",
+        "",
+        "2 Applications received",
+        "1 Times the threshold has not been met",
+        "1 Case reviews carried out",
+        "0 Case reviews carried out that have resulted in recommendations being made",
+        f"0{NBSP}Anti-Social Behaviour Case Review appeals received",
+    ],
+    2020: [
+        f"From April 2020 {EN_DASH} March 2021 there were:",
+        "",
+        "2 Applications received",
+        "2 Times the threshold has not been met",
+        "0 Case reviews carried out",
+        "0 Case reviews carried out that have resulted in recommendations being made",
+        f"0{NBSP}Anti-Social Behaviour Case Review appeals received",
+    ],
+    2019: [
+        f"From April 2019 {EN_DASH} March 2020 there were:",
+        "",
+        "3 Applications received",
+        "1 Times the threshold has not been met",
+        "2 Case reviews carried out",
+        "2 Case reviews carried out that have resulted in recommendations being made",
+        f"0{NBSP}Anti-Social Behaviour Case Review appeals received",
+    ],
+    2018: [
+        f"From April 2018 {EN_DASH} March 2019 there were:",
+        "",
+        "0 Applications received",
+        "0 Times the threshold has not been met",
+        "0 Case reviews carried out",
+        "0 Case reviews carried out that have resulted in recommendations being made",
+        f"0{NBSP}Anti-Social Behaviour Case Review appeals received",
+    ],
+    2017: [
+        f"From April 2017 {EN_DASH} March 2018 there were:",
+        "",
+        "0 Applications received",
+        "0 Times the threshold has not been met",
+        "0 Case reviews carried out",
+        "0 Case reviews carried out that have resulted in recommendations being made",
+        "0 Anti-Social Behaviour Case Review appeals received",
+    ],
+    2016: [
+        f"From April 2016 {EN_DASH} March 2017 there were:",
+        "",
+        "1 Applications received",
+        "0 Times the threshold has not been met",
+        "1 Case reviews carried out",
+        "1 Case reviews carried out that have resulted in recommendations being made",
+        f"0{NBSP}Anti-Social Behaviour Case Review appeals received",
+    ],
+    2015: [
+        f"From April 2015 {EN_DASH} March 2016 there were:",
+        "",
+        "1 Applications received",
+        "0 Times the threshold has not been met",
+        "1 Case reviews carried out",
+        "0 Case reviews carried out that have resulted in recommendations being made",
+        f"1{NBSP}Anti-Social Behaviour Case Review appeals received",
+    ],
 }
 
 
@@ -97,8 +125,10 @@ def asbcr(capsys, *argv):
 
 def stored_years():
     with db.transaction(write=False) as session:
-        return {row.year: tuple(getattr(row, column) for column in published.COUNTS)
-                for row in session.execute(select(PublishedFigures)).scalars()}
+        return {
+            row.year: tuple(getattr(row, column) for column in published.COUNTS)
+            for row in session.execute(select(PublishedFigures)).scalars()
+        }
 
 
 def write(tmp_path, text, name="figures.csv"):
@@ -159,9 +189,7 @@ def test_importing_the_same_file_again_changes_nothing(store, capsys):
         first = [(row.year, row.imported_at) for row in session.execute(select(PublishedFigures)).scalars()]
     code, out, err = asbcr(capsys, "stats", "import-published", str(DATA_FILE))
     assert (code, err) == (0, "")
-    assert out.splitlines() == [
-        f"{published.season(y)}: already imported, the same figures (unchanged)" for y in sorted(PAGE)
-    ]
+    assert out.splitlines() == [f"{published.season(y)}: already imported, the same figures (unchanged)" for y in sorted(PAGE)]
     with db.transaction(write=False) as session:
         assert [(row.year, row.imported_at) for row in session.execute(select(PublishedFigures)).scalars()] == first
     assert stored_years() == {year: page_numbers(year) for year in PAGE}
@@ -179,8 +207,15 @@ def test_json_says_where_the_figures_come_from(store, capsys):
     import json
 
     code, out, _ = asbcr(capsys, "stats", "--year", "2015", "--json")
-    assert json.loads(out) == {"year": 2015, "received": 1, "not_met": 0, "reviews": 1,
-                               "recommendations": 0, "appeals": 1, "source": "published"}
+    assert json.loads(out) == {
+        "year": 2015,
+        "received": 1,
+        "not_met": 0,
+        "reviews": 1,
+        "recommendations": 0,
+        "appeals": 1,
+        "source": "published",
+    }
 
 
 def test_a_year_not_on_the_page_prints_in_the_service_wording(store, capsys, tmp_path):
@@ -203,8 +238,7 @@ GOOD = "2019,3,1,2,2,0"
     [
         ("", "figures.csv is empty; it needs the header " + HEADER),
         (f"{HEADER}\n", "figures.csv has no figures after its header"),
-        (f"year,received,not_met,reviews,recommendations,appeals\n{GOOD}\n",
-         "figures.csv line 1: the header must be " + HEADER),
+        (f"year,received,not_met,reviews,recommendations,appeals\n{GOOD}\n", "figures.csv line 1: the header must be " + HEADER),
         (f"{HEADER.replace(',appeals_received', '')}\n2019,3,1,2,2\n", "line 1: the header must be"),
         (f"{GOOD}\n", "line 1: the header must be"),
         (f"{HEADER}\n{GOOD}\n2020,2,two,0,0,0\n", "figures.csv line 3: threshold_not_met must be a whole number, not 'two'"),
@@ -214,7 +248,10 @@ GOOD = "2019,3,1,2,2,0"
         (f"{HEADER}\n2020,2,2,0,0\n", "line 2: expected 6 values"),
         (f"{HEADER}\n2020,2,2,0,0,0,0\n", "line 2: expected 6 values"),
         (f"{HEADER}\n{GOOD}\n\n2019,3,1,2,2,0\n", "line 4: year 2019 is already on line 2; each year once"),
-        (f"{HEADER}\n2019/20,3,1,2,2,0\n", "line 2: year must be the year its April falls in, like 2022 for April 2022 - March 2023, not '2019/20'"),
+        (
+            f"{HEADER}\n2019/20,3,1,2,2,0\n",
+            "line 2: year must be the year its April falls in, like 2022 for April 2022 - March 2023, not '2019/20'",
+        ),
         (f"{HEADER}\n1899,3,1,2,2,0\n", "not '1899'"),
         (f"{HEADER}\n{GOOD}\n2026,0,0,0,0,0\n", "line 3: 2026/27 has not ended yet (today is 2026-11-25)"),
         (f'{HEADER}\n"2019,3,1,2,2,0\n', "line 2: expected 6 values"),
@@ -244,8 +281,10 @@ def test_other_figures_for_an_imported_year_refuse_the_whole_file(store, capsys,
     path = write(tmp_path, f"{HEADER}\n2014,1,0,0,0,0\n2019,4,1,2,2,0\n")
     code, out, err = asbcr(capsys, "stats", "import-published", path)
     assert code == 2 and out == ""
-    assert err == ("asbcr: " + path + " line 3: 2019/20 was already imported (from published-figures.csv) "
-                   "with other figures; nothing was imported\n")
+    assert err == (
+        "asbcr: " + path + " line 3: 2019/20 was already imported (from published-figures.csv) "
+        "with other figures; nothing was imported\n"
+    )
     assert 2014 not in stored_years() and stored_years()[2019] == page_numbers(2019)
 
 
@@ -284,8 +323,10 @@ def test_stats_refuses_a_year_with_both_and_keeps_printing_the_others(store, cap
     service.create_application(make_application(received="2019-05-01", channel="paper", facts={}))
     code, out, err = asbcr(capsys, "stats", "--year", "2019")
     assert code == 2 and out == ""
-    assert err == ("asbcr: 2019/20 has the council's published figures and also applications recorded here "
-                   "(1 received); the two are not added up (see asbcr applications list --year 2019)\n")
+    assert err == (
+        "asbcr: 2019/20 has the council's published figures and also applications recorded here "
+        "(1 received); the two are not added up (see asbcr applications list --year 2019)\n"
+    )
     assert asbcr(capsys, "stats", "--year", "2019", "--json")[0] == 2
     with pytest.raises(CaseworkError, match="not added up"):
         service.stats_counts(2019)
@@ -295,9 +336,18 @@ def test_stats_refuses_a_year_with_both_and_keeps_printing_the_others(store, cap
 def test_the_schema_refuses_a_negative_count_too(store):
     with pytest.raises(Exception):
         with db.transaction() as session:
-            session.add(PublishedFigures(year=2019, applications_received=-1, threshold_not_met=0,
-                                         reviews_carried_out=0, reviews_with_recommendations=0,
-                                         appeals_received=0, source="x", imported_at=func.now()))
+            session.add(
+                PublishedFigures(
+                    year=2019,
+                    applications_received=-1,
+                    threshold_not_met=0,
+                    reviews_carried_out=0,
+                    reviews_with_recommendations=0,
+                    appeals_received=0,
+                    source="x",
+                    imported_at=func.now(),
+                )
+            )
     assert stored_years() == {}
 
 

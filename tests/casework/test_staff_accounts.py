@@ -1,6 +1,7 @@
 """Staff accounts, the sign-in lock-out, sessions and the audit log in the applications store
 (casework/staff.py), and `asbcr staff add` (CONTRACT.md, `asbcr`). Times are passed in: nothing
 here waits or reads the wall clock."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,13 +38,26 @@ def accounts():
 
 def entries():
     with transaction(write=False) as session:
-        return [(row.actor, row.action, row.reference, row.detail)
-                for row in session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()]
+        return [
+            (row.actor, row.action, row.reference, row.detail)
+            for row in session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()
+        ]
 
 
 def test_staff_add_reads_the_password_from_stdin_and_stores_only_an_argon2id_hash(store, capsys, monkeypatch):
-    code, out, err = asbcr(capsys, monkeypatch, PASSWORD + "\n", "staff", "add", "Sam Officer",
-                           "--email", "Sam.Officer@Erewash.gov.uk", "--role", "officer", "--password-stdin")
+    code, out, err = asbcr(
+        capsys,
+        monkeypatch,
+        PASSWORD + "\n",
+        "staff",
+        "add",
+        "Sam Officer",
+        "--email",
+        "Sam.Officer@Erewash.gov.uk",
+        "--role",
+        "officer",
+        "--password-stdin",
+    )
     assert (code, out, err) == (0, "Added officer Sam Officer <sam.officer@erewash.gov.uk>\n", "")
     [row] = accounts()
     assert (row.name, row.email, row.role) == ("Sam Officer", "sam.officer@erewash.gov.uk", "officer")
@@ -55,14 +69,25 @@ def test_staff_add_reads_the_password_from_stdin_and_stores_only_an_argon2id_has
         staff.sign_in_with_password("sam.officer@erewash.gov.uk", PASSWORD + "\n", "192.0.2.1", T0)
 
 
-@pytest.mark.parametrize("stdin, argv, fragment", [
-    (PASSWORD, ["--email", "SAM@erewash.gov.uk", "--role", "officer"], "a staff account with the email sam@erewash.gov.uk already exists"),
-    (PASSWORD, ["--email", "new@erewash.gov.uk", "--role", "boss"], "the role must be officer or admin, not 'boss'"),
-    ("", ["--email", "new@erewash.gov.uk", "--role", "officer"], "the password is empty"),
-    ("\n", ["--email", "new@erewash.gov.uk", "--role", "officer"], "the password is empty"),
-    ("elevenchars\n", ["--email", "new@erewash.gov.uk", "--role", "admin"], "the password is too short: it needs at least 12"),
-    (PASSWORD, ["--email", "not-an-email", "--role", "officer"], "the email is not an email address"),
-])
+@pytest.mark.parametrize(
+    "stdin, argv, fragment",
+    [
+        (
+            PASSWORD,
+            ["--email", "SAM@erewash.gov.uk", "--role", "officer"],
+            "a staff account with the email sam@erewash.gov.uk already exists",
+        ),
+        (PASSWORD, ["--email", "new@erewash.gov.uk", "--role", "boss"], "the role must be officer or admin, not 'boss'"),
+        ("", ["--email", "new@erewash.gov.uk", "--role", "officer"], "the password is empty"),
+        ("\n", ["--email", "new@erewash.gov.uk", "--role", "officer"], "the password is empty"),
+        (
+            "elevenchars\n",
+            ["--email", "new@erewash.gov.uk", "--role", "admin"],
+            "the password is too short: it needs at least 12",
+        ),
+        (PASSWORD, ["--email", "not-an-email", "--role", "officer"], "the email is not an email address"),
+    ],
+)
 def test_staff_add_refuses_with_one_line_and_adds_nothing(store, capsys, monkeypatch, stdin, argv, fragment):
     staff.add_account("Sam", "sam@erewash.gov.uk", "officer", PASSWORD)
     code, out, err = asbcr(capsys, monkeypatch, stdin, "staff", "add", "New Person", *argv, "--password-stdin")
@@ -72,8 +97,9 @@ def test_staff_add_refuses_with_one_line_and_adds_nothing(store, capsys, monkeyp
 
 
 def test_staff_add_never_takes_the_password_from_the_command_line(store, capsys, monkeypatch):
-    code, out, err = asbcr(capsys, monkeypatch, PASSWORD, "staff", "add", "Sam", "--email", "sam@erewash.gov.uk",
-                           "--role", "officer")
+    code, out, err = asbcr(
+        capsys, monkeypatch, PASSWORD, "staff", "add", "Sam", "--email", "sam@erewash.gov.uk", "--role", "officer"
+    )
     assert code == 2 and "--password-stdin" in err and err.count("\n") == 1
     assert accounts() == []
 
@@ -93,13 +119,19 @@ def test_five_failures_lock_the_email_for_fifteen_minutes_and_unknown_emails_ali
         staff.sign_in_with_password("sam@erewash.gov.uk", PASSWORD, "192.0.2.1", T0 + dt.timedelta(minutes=18))
     assert refused.value.locked_until == T0 + dt.timedelta(minutes=19)
     # At the unlock time the right password works, and a success clears the count.
-    assert staff.sign_in_with_password("SAM@erewash.gov.uk ", PASSWORD, "192.0.2.1", T0 + dt.timedelta(minutes=19)).email \
+    assert (
+        staff.sign_in_with_password("SAM@erewash.gov.uk ", PASSWORD, "192.0.2.1", T0 + dt.timedelta(minutes=19)).email
         == "sam@erewash.gov.uk"
+    )
     with pytest.raises(staff.SignInRefused) as refused:
         staff.sign_in_with_password("sam@erewash.gov.uk", "wrong password!", "192.0.2.1", T0 + dt.timedelta(minutes=20))
     assert refused.value.locked_until is None
-    assert [action for actor, action, _, _ in entries() if actor == "sam@erewash.gov.uk"] == \
-        ["sign-in-failed"] * 4 + ["sign-in-locked", "sign-in-locked", "sign-in", "sign-in-failed"]
+    assert [action for actor, action, _, _ in entries() if actor == "sam@erewash.gov.uk"] == ["sign-in-failed"] * 4 + [
+        "sign-in-locked",
+        "sign-in-locked",
+        "sign-in",
+        "sign-in-failed",
+    ]
     # A failed sign-in with an unknown email never stores what was typed (it may be a password).
     assert "nobody@erewash.gov.uk" not in str(entries())
 
@@ -108,8 +140,12 @@ def test_failures_spread_beyond_the_window_do_not_lock(store):
     staff.add_account("Sam", "sam@erewash.gov.uk", "officer", PASSWORD)
     for step in range(8):
         with pytest.raises(staff.SignInRefused) as refused:
-            staff.sign_in_with_password("sam@erewash.gov.uk", "typo typo typo", "192.0.2.1",
-                                        T0 + step * (staff.FAILURE_WINDOW / 4 + dt.timedelta(minutes=1)))
+            staff.sign_in_with_password(
+                "sam@erewash.gov.uk",
+                "typo typo typo",
+                "192.0.2.1",
+                T0 + step * (staff.FAILURE_WINDOW / 4 + dt.timedelta(minutes=1)),
+            )
         assert refused.value.locked_until is None, step
 
 

@@ -8,6 +8,7 @@ The chat's conversation store is written here in the shape Rasa's SQLTrackerStor
 `events` table, one JSON event a row): the web tier has no Rasa to write it. That casework reads
 what Rasa itself writes is tests/casework/test_conversation_retention.py's.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,8 +25,17 @@ from casework import conversations, labels, service, staff
 from casework.db import transaction
 from casework.errors import CaseworkError
 from casework.models import AuditEntry, Note
-from tests.casework.test_staff_sign_in import (ADMIN_PASSWORD, PASSWORD, Browser, Clock, accounts,  # noqa: F401
-                                               csrf_of, make_app, next_of, run)
+from tests.casework.test_staff_sign_in import (
+    ADMIN_PASSWORD,
+    PASSWORD,
+    Browser,
+    Clock,
+    accounts,  # noqa: F401
+    csrf_of,
+    make_app,
+    next_of,
+    run,
+)
 from web import console
 
 SENDER = "console-test-sender-0001"
@@ -49,13 +59,18 @@ def write_conversation(sender: str, turns) -> None:
     engine = create_engine(conversations.tracker_url())
     stamp = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone.utc).timestamp()
     with engine.begin() as connection:
-        connection.execute(text(
-            "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
-            "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
-            "action_name VARCHAR(255), data TEXT)"))
-        rows = [("action", {"event": "action", "name": "action_session_start"}),
-                ("session_started", {"event": "session_started"}),
-                ("action", {"event": "action", "name": "action_listen"})]
+        connection.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
+                "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
+                "action_name VARCHAR(255), data TEXT)"
+            )
+        )
+        rows = [
+            ("action", {"event": "action", "name": "action_session_start"}),
+            ("session_started", {"event": "session_started"}),
+            ("action", {"event": "action", "name": "action_listen"}),
+        ]
         for turn in turns:
             if turn[0] == "bot":
                 buttons = [{"title": title, "payload": payload} for title, payload in turn[2]]
@@ -67,7 +82,8 @@ def write_conversation(sender: str, turns) -> None:
             data["timestamp"] = stamp + number
             connection.execute(
                 text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, :t, :ts, :d)"),
-                {"s": sender, "t": type_name, "ts": stamp + number, "d": json.dumps(data)})
+                {"s": sender, "t": type_name, "ts": stamp + number, "d": json.dumps(data)},
+            )
     engine.dispose()
 
 
@@ -85,7 +101,7 @@ CONVERSATION = [
 @pytest.fixture
 def chat_store(store, monkeypatch):
     monkeypatch.delenv("ASBCR_TRACKER_URL", raising=False)
-    Path(conversations.tracker_url()[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    Path(conversations.tracker_url()[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     yield
     conversations._engine.cache_clear()
 
@@ -115,8 +131,10 @@ async def follow(browser, response):
 
 def audit_rows():
     with transaction(write=False) as session:
-        return [(row.actor, row.action, row.reference, row.detail)
-                for row in session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()]
+        return [
+            (row.actor, row.action, row.reference, row.detail)
+            for row in session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()
+        ]
 
 
 def figures_lines(page: str):
@@ -135,25 +153,43 @@ def test_an_officer_takes_an_application_from_the_chat_to_a_review_and_the_figur
 
     async def scenario(browser):
         token = await signed_in(browser)
-        seen = {"home": await browser.get("/staff/"),
-                "figures before": await browser.get("/staff/figures?year=2026"),
-                "list": await browser.get("/staff/applications"),
-                "page": await browser.get(f"/staff/applications/{reference}")}
+        seen = {
+            "home": await browser.get("/staff/"),
+            "figures before": await browser.get("/staff/figures?year=2026"),
+            "list": await browser.get("/staff/applications"),
+            "page": await browser.get(f"/staff/applications/{reference}"),
+        }
         path = f"/staff/applications/{reference}"
-        seen["threshold"] = await follow(browser, await browser.post(
-            path + "/events", data={"csrf_token": token, "event": "threshold-met", "date": "2026-11-24", "note": ""}))
-        seen["review"] = await follow(browser, await browser.post(
-            path + "/events", data={"csrf_token": token, "event": "review-held", "date": "", "note": "Panel met"}))
-        seen["recommendations"] = await follow(browser, await browser.post(
-            path + "/events", data={"csrf_token": token, "event": "recommendations-made", "date": "2026-11-25"}))
-        seen["assigned"] = await follow(browser, await browser.post(
-            path + "/assign", data={"csrf_token": token, "officer": str(officer.id)}))
+        seen["threshold"] = await follow(
+            browser,
+            await browser.post(
+                path + "/events", data={"csrf_token": token, "event": "threshold-met", "date": "2026-11-24", "note": ""}
+            ),
+        )
+        seen["review"] = await follow(
+            browser,
+            await browser.post(
+                path + "/events", data={"csrf_token": token, "event": "review-held", "date": "", "note": "Panel met"}
+            ),
+        )
+        seen["recommendations"] = await follow(
+            browser,
+            await browser.post(
+                path + "/events", data={"csrf_token": token, "event": "recommendations-made", "date": "2026-11-25"}
+            ),
+        )
+        seen["assigned"] = await follow(
+            browser, await browser.post(path + "/assign", data={"csrf_token": token, "officer": str(officer.id)})
+        )
         seen["mine"] = await browser.get("/staff/applications?mine=yes")
-        seen["noted"] = await follow(browser, await browser.post(
-            path + "/notes", data={"csrf_token": token, "text": "Rang the applicant:\nthe music goes on."}))
+        seen["noted"] = await follow(
+            browser,
+            await browser.post(path + "/notes", data={"csrf_token": token, "text": "Rang the applicant:\nthe music goes on."}),
+        )
         seen["figures after"] = await browser.get("/staff/figures?year=2026")
-        seen["reassigned"] = await follow(browser, await browser.post(
-            path + "/assign", data={"csrf_token": token, "officer": str(admin.id)}))
+        seen["reassigned"] = await follow(
+            browser, await browser.post(path + "/assign", data={"csrf_token": token, "officer": str(admin.id)})
+        )
         seen["mine after"] = await browser.get("/staff/applications?mine=yes")
         return seen
 
@@ -167,8 +203,9 @@ def test_an_officer_takes_an_application_from_the_chat_to_a_review_and_the_figur
 
     listing = seen["list"].body_text
     row = re.search(r"<tr class=\"govuk-table__row\">\s*<th scope=\"row\".*?</tr>", listing, re.S).group(0)
-    assert no_tags(row) == (f"{reference} 20 November 2026 27 November 2026 Online chat Application received "
-                            f"{labels.outcome(decision)} Nobody")
+    assert no_tags(row) == (
+        f"{reference} 20 November 2026 27 November 2026 Online chat Application received {labels.outcome(decision)} Nobody"
+    )
 
     page = seen["page"].body_text
     assert "Jo Bloggs" in page and "jo.bloggs@example.org" in page and html("12 Station Road, Ilkeston DE7 5AB") in page
@@ -190,7 +227,7 @@ def test_an_officer_takes_an_application_from_the_chat_to_a_review_and_the_figur
         assert html(sentence) in page
     for step in decision["next_steps"]:
         assert html(step) in page
-    chat = page[page.index('id="chat"'):page.index('id="events"')]
+    chat = page[page.index('id="chat"') : page.index('id="events"')]
     said = [no_tags(item) for item in re.findall(r"<li[^>]*>(.*?)</li>", chat, re.S)]
     assert [line.split()[0] for line in said] == ["Assistant", "Resident"] * 3 + ["Assistant"]
     assert html("Pressed the button “Check my case”") in said[1]
@@ -204,8 +241,10 @@ def test_an_officer_takes_an_application_from_the_chat_to_a_review_and_the_figur
     assert "Recorded: Threshold met on 24 November 2026." in seen["threshold"].body_text
     assert "Recorded: Case review held on 25 November 2026." in seen["review"].body_text
     events = no_tags(seen["recommendations"].body_text.split('id="events"')[1].split('id="notes"')[0])
-    assert ("20 November 2026 Application received 24 November 2026 Threshold met "
-            "25 November 2026 Case review held Panel met 25 November 2026 Recommendations made") in events
+    assert (
+        "20 November 2026 Application received 24 November 2026 Threshold met "
+        "25 November 2026 Case review held Panel met 25 November 2026 Recommendations made"
+    ) in events
     assert f"Assigned to {officer.name}." in seen["assigned"].body_text
     assert reference in seen["mine"].body_text
     assert reference not in seen["mine after"].body_text  # assigned to the admin now
@@ -214,8 +253,9 @@ def test_an_officer_takes_an_application_from_the_chat_to_a_review_and_the_figur
     assert "Rang the applicant:<br>the music goes on." in noted and "Sam Officer</strong>, 09:00 on 25 November 2026" in noted
 
     before, after = figures_lines(seen["figures before"].body_text), figures_lines(seen["figures after"].body_text)
-    assert before == service.STATS_TEMPLATE.format(first=2026, second=2027, received=1, not_met=0, reviews=0,
-                                                   recommendations=0, appeals=0).replace("\n\n", "\n").split("\n")
+    assert before == service.STATS_TEMPLATE.format(
+        first=2026, second=2027, received=1, not_met=0, reviews=0, recommendations=0, appeals=0
+    ).replace("\n\n", "\n").split("\n")
     assert after == [line.strip() for line in service.stats(2026).split("\n") if line.strip()]
     assert "1 Case reviews carried out" in after
     assert "1 Case reviews carried out that have resulted in recommendations being made" in after
@@ -241,11 +281,18 @@ def test_an_officer_takes_an_application_from_the_chat_to_a_review_and_the_figur
 # --- refused: no session, the wrong role, no CSRF token ------------------------------------------
 
 
-CONSOLE_GETS = ["/staff/applications", "/staff/applications?status=open", "/staff/applications/{ref}",
-                "/staff/figures", "/staff/figures?year=2026", "/staff/figures.csv?year=2026",
-                "/staff/figures.html?year=2026", "/staff/audit", "/staff/audit?page=2"]
-CONSOLE_POSTS = ["/staff/applications/{ref}/events", "/staff/applications/{ref}/assign",
-                 "/staff/applications/{ref}/notes"]
+CONSOLE_GETS = [
+    "/staff/applications",
+    "/staff/applications?status=open",
+    "/staff/applications/{ref}",
+    "/staff/figures",
+    "/staff/figures?year=2026",
+    "/staff/figures.csv?year=2026",
+    "/staff/figures.html?year=2026",
+    "/staff/audit",
+    "/staff/audit?page=2",
+]
+CONSOLE_POSTS = ["/staff/applications/{ref}/events", "/staff/applications/{ref}/assign", "/staff/applications/{ref}/notes"]
 
 
 def test_every_console_page_and_form_needs_a_session_and_the_audit_log_an_admin(chat_application):
@@ -253,9 +300,10 @@ def test_every_console_page_and_form_needs_a_session_and_the_audit_log_an_admin(
 
     async def scenario(browser):
         anonymous = [(path, await browser.get(path.format(ref=reference))) for path in CONSOLE_GETS]
-        anonymous += [(path, await browser.post(path.format(ref=reference), data={"event": "threshold-met",
-                                                                                 "officer": "1", "text": "x"}))
-                      for path in CONSOLE_POSTS]
+        anonymous += [
+            (path, await browser.post(path.format(ref=reference), data={"event": "threshold-met", "officer": "1", "text": "x"}))
+            for path in CONSOLE_POSTS
+        ]
         await signed_in(browser)
         as_officer = await browser.get("/staff/audit")
         browser.cookies.clear()
@@ -278,8 +326,7 @@ def test_every_console_page_and_form_needs_a_session_and_the_audit_log_an_admin(
 def test_every_console_form_is_refused_without_the_sessions_csrf_token(chat_application):
     reference = chat_application["reference"]
     officer = staff.account_by_email("sam@erewash.gov.uk")
-    forms = {"/events": {"event": "threshold-met"}, "/assign": {"officer": str(officer.id)},
-             "/notes": {"text": "a note"}}
+    forms = {"/events": {"event": "threshold-met"}, "/assign": {"officer": str(officer.id)}, "/notes": {"text": "a note"}}
 
     async def scenario(browser):
         token = await signed_in(browser)
@@ -291,8 +338,13 @@ def test_every_console_form_is_refused_without_the_sessions_csrf_token(chat_appl
             refused.append((ending, "none", await browser.post(path, data=form)))
             refused.append((ending, "wrong", await browser.post(path, data=dict(form, csrf_token="x" * 43))))
             refused.append((ending, "another session's", await browser.post(path, data=dict(form, csrf_token=other_token))))
-            refused.append((ending, "from another site", await browser.post(
-                path, data=dict(form, csrf_token=token), headers={"Sec-Fetch-Site": "cross-site"})))
+            refused.append(
+                (
+                    ending,
+                    "from another site",
+                    await browser.post(path, data=dict(form, csrf_token=token), headers={"Sec-Fetch-Site": "cross-site"}),
+                )
+            )
         return refused
 
     for ending, how, response in run_console(scenario):
@@ -308,17 +360,31 @@ def test_every_console_form_is_refused_without_the_sessions_csrf_token(chat_appl
 
 def test_bad_filters_and_searches_get_a_clear_message_and_keep_what_was_typed(chat_application, make_application):
     reference = chat_application["reference"]
-    paper = service.create_application(make_application(channel="paper", received="2026-11-16",
-                                                        applicant={"name": "Ann Other", "email": "ann@example.org"}))
+    paper = service.create_application(
+        make_application(channel="paper", received="2026-11-16", applicant={"name": "Ann Other", "email": "ann@example.org"})
+    )
     officer = staff.account_by_email("sam@erewash.gov.uk")
     service.assign(paper["reference"], officer.id)
 
     async def scenario(browser):
         await signed_in(browser)
         asked = {}
-        for query in ("status=shredded", "overdue=maybe", "mine=1", "q=" + "x" * 101, "q=%07bell",
-                      "q=bloggs", "q=" + reference.lower(), "q=ASBCR-2026", "q=nobody+here", "overdue=yes",
-                      "mine=yes", "status=received&q=ann", "status=closed", "q=%25"):
+        for query in (
+            "status=shredded",
+            "overdue=maybe",
+            "mine=1",
+            "q=" + "x" * 101,
+            "q=%07bell",
+            "q=bloggs",
+            "q=" + reference.lower(),
+            "q=ASBCR-2026",
+            "q=nobody+here",
+            "overdue=yes",
+            "mine=yes",
+            "status=received&q=ann",
+            "status=closed",
+            "q=%25",
+        ):
             asked[query] = await browser.get("/staff/applications?" + query)
         return asked
 
@@ -409,13 +475,15 @@ def test_bad_assignments_and_notes_are_refused_with_a_message(chat_application):
     async def scenario(browser):
         token = await signed_in(browser)
         path = f"/staff/applications/{reference}"
-        return [await browser.post(path + "/assign", data={"csrf_token": token, "officer": "sam"}),
-                await browser.post(path + "/assign", data={"csrf_token": token, "officer": "99999"}),
-                await browser.post(path + "/notes", data={"csrf_token": token, "text": "   "}),
-                await browser.post(path + "/notes", data={"csrf_token": token, "text": "w" * 2001}),
-                await browser.get("/staff/applications/ASBCR-2026-9999"),
-                await browser.get("/staff/applications/not-a-reference"),
-                await browser.post("/staff/applications/ASBCR-2026-9999/notes", data={"csrf_token": token, "text": "x"})]
+        return [
+            await browser.post(path + "/assign", data={"csrf_token": token, "officer": "sam"}),
+            await browser.post(path + "/assign", data={"csrf_token": token, "officer": "99999"}),
+            await browser.post(path + "/notes", data={"csrf_token": token, "text": "   "}),
+            await browser.post(path + "/notes", data={"csrf_token": token, "text": "w" * 2001}),
+            await browser.get("/staff/applications/ASBCR-2026-9999"),
+            await browser.get("/staff/applications/not-a-reference"),
+            await browser.post("/staff/applications/ASBCR-2026-9999/notes", data={"csrf_token": token, "text": "x"}),
+        ]
 
     answers = run_console(scenario)
     assert [answer.status for answer in answers] == [400, 400, 400, 400, 404, 400, 404]
@@ -442,13 +510,11 @@ def test_the_page_says_plainly_when_there_is_no_transcript(accounts, chat_store,
 
     async def scenario(browser):
         await signed_in(browser)
-        return [await browser.get(f"/staff/applications/{reference}")
-                for reference in (paper, unstored, forgotten["reference"])]
+        return [await browser.get(f"/staff/applications/{reference}") for reference in (paper, unstored, forgotten["reference"])]
 
     pages = [no_tags(page.body_text) for page in run_console(scenario)]
     assert "There is no transcript: this application did not come through the chat." in pages[0]
-    assert "There is no transcript: the chat's store holds no messages for this application's conversation" \
-        in pages[1]
+    assert "There is no transcript: the chat's store holds no messages for this application's conversation" in pages[1]
     assert "the conversation was removed with the personal details on 25 November 2026" in pages[2]
     assert "Loud music" not in pages[2]
     assert "Nothing more can be recorded: the personal details were removed." in pages[2]
@@ -459,8 +525,7 @@ def test_the_page_says_plainly_when_there_is_no_transcript(accounts, chat_store,
 
 
 def test_the_figures_page_and_its_downloads_say_what_asbcr_stats_prints(accounts, make_application):
-    service.import_published((REPO / "casework/data/published-figures.csv").read_text(encoding="utf-8"),
-                             "published-figures.csv")
+    service.import_published((REPO / "casework/data/published-figures.csv").read_text(encoding="utf-8"), "published-figures.csv")
     service.create_application(make_application())
     page_copy = (REPO / "casework/data/published-figures-page.txt").read_text(encoding="utf-8")
 
@@ -490,18 +555,19 @@ def test_the_figures_page_and_its_downloads_say_what_asbcr_stats_prints(accounts
     for query in ("year=20x6", "year=1999"):
         assert asked[query].status == 400, query
         assert '<a href="#year">' in asked[query].body_text and 'id="year-error"' in asked[query].body_text
-    assert "The year must be a year like 2022 (for April 2022 to March 2023), not &#39;20x6&#39;" in \
-        asked["year=20x6"].body_text
+    assert "The year must be a year like 2022 (for April 2022 to March 2023), not &#39;20x6&#39;" in asked["year=20x6"].body_text
     assert "Year must be a year like 2022, not 1999" in asked["year=1999"].body_text
 
     csv_2019 = asked[".csvyear=2019"]
     assert csv_2019.status == 200 and csv_2019.headers["Content-Type"].startswith("text/csv")
     assert 'attachment; filename="asb-case-review-figures-2019-20.csv"' == csv_2019.headers["Content-Disposition"]
-    published_row = next(line for line in (REPO / "casework/data/published-figures.csv").read_text().splitlines()
-                         if line.startswith("2019,"))
+    published_row = next(
+        line for line in (REPO / "casework/data/published-figures.csv").read_text().splitlines() if line.startswith("2019,")
+    )
     assert csv_2019.body_text.splitlines() == [
         "year,applications_received,threshold_not_met,reviews_carried_out,reviews_with_recommendations,appeals_received",
-        published_row]
+        published_row,
+    ]
     assert asked[".csvyear=2026"].body_text.splitlines()[1] == "2026,1,0,0,0,0"
 
     block = asked[".htmlyear=2019"]
@@ -515,16 +581,18 @@ def test_the_figures_page_and_its_downloads_say_what_asbcr_stats_prints(accounts
 
 
 def test_a_year_with_published_figures_and_recorded_applications_is_refused_not_added_up(accounts, make_application):
-    service.import_published((REPO / "casework/data/published-figures.csv").read_text(encoding="utf-8"),
-                             "published-figures.csv")
+    service.import_published((REPO / "casework/data/published-figures.csv").read_text(encoding="utf-8"), "published-figures.csv")
     service.create_application(make_application(received="2022-06-01", facts={}))
     with pytest.raises(CaseworkError) as expected:
         service.stats(2022)
 
     async def scenario(browser):
         await signed_in(browser)
-        return [await browser.get("/staff/figures?year=2022"), await browser.get("/staff/figures.csv?year=2022"),
-                await browser.get("/staff/figures.html?year=2022")]
+        return [
+            await browser.get("/staff/figures?year=2022"),
+            await browser.get("/staff/figures.csv?year=2022"),
+            await browser.get("/staff/figures.html?year=2022"),
+        ]
 
     page, csv_file, block = run_console(scenario)
     message = str(expected.value)
@@ -544,8 +612,9 @@ def test_the_audit_log_pages_newest_first_and_refuses_a_page_that_is_not_there(a
 
     async def scenario(browser):
         await signed_in(browser, "alex@erewash.gov.uk", ADMIN_PASSWORD)
-        return [await browser.get(f"/staff/audit?page={page}") for page in ("1", "2", "3", "0", "two", "")] + \
-            [await browser.get("/staff/audit")]
+        return [await browser.get(f"/staff/audit?page={page}") for page in ("1", "2", "3", "0", "two", "")] + [
+            await browser.get("/staff/audit")
+        ]
 
     first, second, third, zero, word, empty, plain = run_console(scenario)
     total = console.AUDIT_PAGE_SIZE + 5 + 1  # and the admin's own sign-in
@@ -599,10 +668,13 @@ def test_no_resident_words_reach_the_log_from_the_console(chat_application, capl
         token = await signed_in(browser)
         await browser.get("/staff/applications?q=Bloggs")
         await browser.get(f"/staff/applications/{reference}")
-        await browser.post(f"/staff/applications/{reference}/notes",
-                           data={"csrf_token": token, "text": "Jo Bloggs at 12 Station Road rang"})
-        await browser.post(f"/staff/applications/{reference}/events",
-                           data={"csrf_token": token, "event": "rejected", "note": "Jo Bloggs is cross"})
+        await browser.post(
+            f"/staff/applications/{reference}/notes", data={"csrf_token": token, "text": "Jo Bloggs at 12 Station Road rang"}
+        )
+        await browser.post(
+            f"/staff/applications/{reference}/events",
+            data={"csrf_token": token, "event": "rejected", "note": "Jo Bloggs is cross"},
+        )
 
     run_console(scenario)
     # The test server's own access log is left out: the service runs without one (web/server.py,

@@ -5,6 +5,7 @@ moving it, never by waiting.
 The cookies are `__Host-` cookies, which a client sends only over HTTPS; the test server is plain
 HTTP, so `Browser` keeps them itself and sends them as a browser would over HTTPS.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -77,8 +78,7 @@ class Browser:
 
     async def sign_in(self, email="sam@erewash.gov.uk", password=PASSWORD, path="/staff/sign-in", **headers):
         _, token = await self.sign_in_form(path)
-        return await self.post(path, data={"email": email, "password": password, "csrf_token": token},
-                               headers=headers)
+        return await self.post(path, data={"email": email, "password": password, "csrf_token": token}, headers=headers)
 
 
 def next_of(redirect):
@@ -139,8 +139,9 @@ def test_sign_in_shows_the_officer_and_sign_out_ends_the_session(accounts):
     assert "default-src 'none'" in form.headers["Content-Security-Policy"]
     assert form.headers["Cache-Control"] == "no-store"
     assert signed_in.status == 303 and signed_in.headers["Location"] == "/staff/"
-    [session_header] = [header for header in set_cookies if header.startswith(staff_auth.SESSION_COOKIE + "=")
-                        and "Max-Age=0" not in header]
+    [session_header] = [
+        header for header in set_cookies if header.startswith(staff_auth.SESSION_COOKIE + "=") and "Max-Age=0" not in header
+    ]
     assert staff_auth.SESSION_COOKIE.startswith("__Host-")
     for attribute in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/"):
         assert attribute in session_header, session_header
@@ -238,7 +239,8 @@ def test_forms_without_the_right_csrf_token_are_refused(accounts, make_applicati
         results["sign-in without token"] = await browser.post("/staff/sign-in", data=form)
         results["sign-in with a wrong token"] = await browser.post("/staff/sign-in", data=dict(form, csrf_token="x" * 64))
         results["sign-in from another site"] = await browser.post(
-            "/staff/sign-in", data=dict(form, csrf_token=token), headers={"Sec-Fetch-Site": "cross-site"})
+            "/staff/sign-in", data=dict(form, csrf_token=token), headers={"Sec-Fetch-Site": "cross-site"}
+        )
         sign_in_cookie = browser.cookies.pop(staff_auth.SIGN_IN_COOKIE)
         results["sign-in without its cookie"] = await browser.post("/staff/sign-in", data=dict(form, csrf_token=token))
         browser.cookies[staff_auth.SIGN_IN_COOKIE] = sign_in_cookie
@@ -249,7 +251,8 @@ def test_forms_without_the_right_csrf_token_are_refused(accounts, make_applicati
         results["sign-out without token"] = await browser.post("/staff/sign-out", data={})
         results["sign-out with the sign-in form's token"] = await browser.post("/staff/sign-out", data={"csrf_token": token})
         results["sign-out from another site"] = await browser.post(
-            "/staff/sign-out", data={"csrf_token": session_token}, headers={"Origin": "https://evil.example"})
+            "/staff/sign-out", data={"csrf_token": session_token}, headers={"Origin": "https://evil.example"}
+        )
         path = f"/staff/api/applications/{reference}/events"
         results["API change without token"] = await browser.post(path, json={"event": "threshold-met"})
         still_signed_in = (await browser.get("/staff/")).status
@@ -270,33 +273,44 @@ def staff_routes(app):
     for route in app.router.routes():
         path = route.resource.canonical
         if path.startswith("/staff") and route.method != "HEAD" and not path.startswith("/staff/sign-in"):
-            found.append((route.method, path.replace("{reference}", "ASBCR-2026-0001"),
-                          getattr(route.handler, "staff_role", None)))
+            found.append(
+                (route.method, path.replace("{reference}", "ASBCR-2026-0001"), getattr(route.handler, "staff_role", None))
+            )
     return found
 
 
-def test_every_staff_page_and_api_is_refused_without_a_session_and_with_the_wrong_role(accounts, monkeypatch,
-                                                                                       make_application):
+def test_every_staff_page_and_api_is_refused_without_a_session_and_with_the_wrong_role(accounts, monkeypatch, make_application):
     service.create_application(make_application())
     monkeypatch.setenv("ASBCR_STAFF_TOKEN", STAFF_TOKEN)
     app = make_app(Clock())
     routes = staff_routes(app)
-    assert {("GET", "/staff/", "officer"), ("POST", "/staff/sign-out", "officer"),
-            ("GET", "/staff/api/audit", "admin"), ("GET", "/staff/api/applications", "officer"),
-            ("GET", "/staff/applications/ASBCR-2026-0001", "officer"), ("GET", "/staff/audit", "admin"),
-            ("POST", "/staff/applications/ASBCR-2026-0001/notes", "officer")} <= set(routes)
+    assert {
+        ("GET", "/staff/", "officer"),
+        ("POST", "/staff/sign-out", "officer"),
+        ("GET", "/staff/api/audit", "admin"),
+        ("GET", "/staff/api/applications", "officer"),
+        ("GET", "/staff/applications/ASBCR-2026-0001", "officer"),
+        ("GET", "/staff/audit", "admin"),
+        ("POST", "/staff/applications/ASBCR-2026-0001/notes", "officer"),
+    } <= set(routes)
     assert all(role in ("officer", "admin") for _, _, role in routes)
 
     async def scenario(browser):
         anonymous = [(method, path, await browser.request(method, path)) for method, path, _ in routes]
         await browser.sign_in()
         token = csrf_of((await browser.get("/staff/")).body_text)
-        as_officer = [(method, path, await browser.request(method, path, headers={"X-CSRF-Token": token}))
-                      for method, path, role in routes if role == "admin"]
+        as_officer = [
+            (method, path, await browser.request(method, path, headers={"X-CSRF-Token": token}))
+            for method, path, role in routes
+            if role == "admin"
+        ]
         browser.cookies.clear()
         bearer = {"Authorization": f"Bearer {STAFF_TOKEN}"}
-        as_machine = [(method, path, await browser.request(method, path, headers=bearer))
-                      for method, path, role in routes if role == "admin" and path.startswith("/staff/api/")]
+        as_machine = [
+            (method, path, await browser.request(method, path, headers=bearer))
+            for method, path, role in routes
+            if role == "admin" and path.startswith("/staff/api/")
+        ]
         page_with_bearer = await browser.get("/staff/", headers=bearer)
         return anonymous, as_officer, as_machine, page_with_bearer
 
@@ -320,8 +334,9 @@ def test_an_admin_reads_the_audit_log_and_the_bearer_token_still_opens_the_api(a
     async def scenario(browser):
         listing = await browser.get("/staff/api/applications", headers=bearer)
         shown = await browser.get(f"/staff/api/applications/{reference}", headers=bearer)
-        recorded = await browser.post(f"/staff/api/applications/{reference}/events", headers=bearer,
-                                      json={"event": "threshold-met"})  # no session, so no CSRF token needed
+        recorded = await browser.post(
+            f"/staff/api/applications/{reference}/events", headers=bearer, json={"event": "threshold-met"}
+        )  # no session, so no CSRF token needed
         wrong = await browser.get("/staff/api/applications", headers={"Authorization": "Bearer wrong"})
         await browser.sign_in("alex@erewash.gov.uk", ADMIN_PASSWORD)
         log = await browser.get("/staff/api/audit")
@@ -355,8 +370,7 @@ def test_passwords_are_never_logged_or_stored(accounts, caplog):
     for secret in (PASSWORD, "a wrong password typed here", "a password typed as email"):
         assert secret not in logged
     with transaction(write=False) as session:
-        stored = " ".join(str(value) for row in session.execute(select(AuditEntry)).scalars()
-                          for value in vars(row).values())
+        stored = " ".join(str(value) for row in session.execute(select(AuditEntry)).scalars() for value in vars(row).values())
         stored += " ".join(row.password_hash for row in session.execute(select(StaffAccount)).scalars())
     for secret in (PASSWORD, "a wrong password typed here", "a password typed as email"):
         assert secret not in stored

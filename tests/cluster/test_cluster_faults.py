@@ -7,6 +7,7 @@ One cluster serves the module (its start is most of the time); the tests run in 
 each waits for every child to answer before it begins. PostgreSQL and Redis are the machine's
 shared servers, reached through TCP proxies the tests control (tests/tcp_proxy.py), with a
 tracker database and an applications database of the module's own, dropped at the end."""
+
 from __future__ import annotations
 
 import contextlib
@@ -38,9 +39,13 @@ REDIS_PORT = 6379
 START_SECONDS = 400  # two Rasa replicas load their model at once; generous on 2 shared cores
 RESTART_SECONDS = 300
 DETAILS = {
-    "applicant_name": "Jo Bloggs", "applicant_email": "jo@example.org", "applicant_phone": "07700 900123",
-    "address": "12 Station Road, Ilkeston DE7 5AB", "description": "Loud music from next door every weekend.",
-    "impact": "I can't sleep and I'm scared to go out", "confirm": "yes that's right",
+    "applicant_name": "Jo Bloggs",
+    "applicant_email": "jo@example.org",
+    "applicant_phone": "07700 900123",
+    "address": "12 Station Road, Ilkeston DE7 5AB",
+    "description": "Loud music from next door every weekend.",
+    "impact": "I can't sleep and I'm scared to go out",
+    "confirm": "yes that's right",
 }
 # Said by the REST channel when a turn fails (bot/channels.py NO_REPLY) and by the application
 # form when its database cannot be written (utter_application_failed).
@@ -69,21 +74,38 @@ class RunningCluster:
         self.rasa_port = consecutive_free_ports(replicas + 1)
         self.actions_port = consecutive_free_ports(3)
         self.applications_url = PG.format(port=5432, database=applications_db)
-        self.env = {**os.environ, "ASBCR_VAR": str(self.var), "ASBCR_TODAY": "2026-11-25", "PYTHONPATH": str(ROOT),
-                    "ASBCR_REPLICAS": str(replicas), "ASBCR_CLUSTER_PORT": str(self.public_port),
-                    "ASBCR_PORT": str(self.rasa_port), "ASBCR_ACTIONS_PORT": str(self.actions_port),
-                    "ASBCR_WEB_PORT": str(self.web_port),
-                    "ASBCR_TRACKER_URL": PG.format(port=self.postgres_for_tracker.port, database=tracker_db),
-                    "ASBCR_DATABASE_URL": PG.format(port=self.postgres_for_applications.port, database=applications_db),
-                    "ASBCR_LOCK_URL": f"redis://127.0.0.1:{self.redis.port}/0"}
-        for name in ("ASBCR_RASA_URL", "ASBCR_ACTIONS_URL", "ASBCR_WEB_HOST", "ASBCR_CLUSTER_HOST", "ASBCR_PUBLIC_URL",
-                     "ASBCR_WEB_TRUSTED_PROXIES", "ASBCR_WEB_RATE_LIMITS", "ASBCR_CLUSTER_LIMITS",
-                     "ASBCR_CLUSTER_TLS_CERT", "ASBCR_CLUSTER_TLS_KEY"):
+        self.env = {
+            **os.environ,
+            "ASBCR_VAR": str(self.var),
+            "ASBCR_TODAY": "2026-11-25",
+            "PYTHONPATH": str(ROOT),
+            "ASBCR_REPLICAS": str(replicas),
+            "ASBCR_CLUSTER_PORT": str(self.public_port),
+            "ASBCR_PORT": str(self.rasa_port),
+            "ASBCR_ACTIONS_PORT": str(self.actions_port),
+            "ASBCR_WEB_PORT": str(self.web_port),
+            "ASBCR_TRACKER_URL": PG.format(port=self.postgres_for_tracker.port, database=tracker_db),
+            "ASBCR_DATABASE_URL": PG.format(port=self.postgres_for_applications.port, database=applications_db),
+            "ASBCR_LOCK_URL": f"redis://127.0.0.1:{self.redis.port}/0",
+        }
+        for name in (
+            "ASBCR_RASA_URL",
+            "ASBCR_ACTIONS_URL",
+            "ASBCR_WEB_HOST",
+            "ASBCR_CLUSTER_HOST",
+            "ASBCR_PUBLIC_URL",
+            "ASBCR_WEB_TRUSTED_PROXIES",
+            "ASBCR_WEB_RATE_LIMITS",
+            "ASBCR_CLUSTER_LIMITS",
+            "ASBCR_CLUSTER_TLS_CERT",
+            "ASBCR_CLUSTER_TLS_KEY",
+        ):
             self.env.pop(name, None)
         self.out = tmp / "cluster.out"
         with open(self.out, "wb") as stream:
-            self.process = subprocess.Popen([sys.executable, "-m", "asbcr.run", "cluster"], cwd=ROOT, env=self.env,
-                                            stdout=stream, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "asbcr.run", "cluster"], cwd=ROOT, env=self.env, stdout=stream, stderr=subprocess.STDOUT
+            )
 
     @property
     def public_url(self) -> str:
@@ -128,8 +150,11 @@ class RunningCluster:
 
     def back_again(self, name: str, killed: int) -> None:
         """The supervisor has started `name` again and it answers."""
-        eventually(lambda: self.pid(name) != killed and answers(self.ready_urls()[name]), RESTART_SECONDS,
-                   f"the supervisor to bring {name} back")
+        eventually(
+            lambda: self.pid(name) != killed and answers(self.ready_urls()[name]),
+            RESTART_SECONDS,
+            f"the supervisor to bring {name} back",
+        )
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -173,6 +198,7 @@ def cluster(tmp_path_factory, databases):
     if not os.access(os.environ.get("ASBCR_NGINX") or NGINX, os.X_OK):
         pytest.fail("no nginx: `make test` installs it first (scripts/nginx-deps.sh)")
     import redis
+
     try:
         redis.Redis(host="127.0.0.1", port=REDIS_PORT, socket_connect_timeout=3).ping()
     except redis.RedisError as error:
@@ -181,8 +207,11 @@ def cluster(tmp_path_factory, databases):
     senders = []
     running.senders = senders
     try:
-        eventually(lambda: "chat page is at" in running.output() or running.process.poll() is not None,
-                   START_SECONDS, "the cluster to start")
+        eventually(
+            lambda: "chat page is at" in running.output() or running.process.poll() is not None,
+            START_SECONDS,
+            "the cluster to start",
+        )
         assert running.process.poll() is None, running.output()
         yield running
     finally:
@@ -221,9 +250,13 @@ def applications_of(cluster, sender: str) -> list:
     engine = create_engine(cluster.applications_url)
     try:
         with engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(
-                text("SELECT reference, applicant_name, applicant_email FROM applications WHERE idempotency_key = :key"),
-                {"key": f"chat:{sender}"})]
+            return [
+                dict(row._mapping)
+                for row in connection.execute(
+                    text("SELECT reference, applicant_name, applicant_email FROM applications WHERE idempotency_key = :key"),
+                    {"key": f"chat:{sender}"},
+                )
+            ]
     finally:
         engine.dispose()
 
@@ -240,18 +273,32 @@ def apply_to_confirm(resident) -> None:
 
 # --- the shape ---------------------------------------------------------------------------
 
+
 def test_only_nginx_listens_beyond_loopback_and_health_sees_every_store(cluster):
     eventually(cluster.all_answering, RESTART_SECONDS, "every child of the cluster to answer")
     found = listeners()
     assert found[cluster.public_port] == [EVERY_INTERFACE], found.get(cluster.public_port)
-    back_ends = [cluster.web_port, cluster.rasa_port, cluster.actions_port,
-                 *[cluster.rasa_port + i for i in range(1, cluster.replicas + 1)], cluster.actions_port + 1,
-                 cluster.actions_port + 2]
+    back_ends = [
+        cluster.web_port,
+        cluster.rasa_port,
+        cluster.actions_port,
+        *[cluster.rasa_port + i for i in range(1, cluster.replicas + 1)],
+        cluster.actions_port + 1,
+        cluster.actions_port + 2,
+    ]
     assert {port: found.get(port) for port in back_ends} == {port: [LOOPBACK] for port in back_ends}
     status, body = cluster.health()
-    assert (status, body["checks"]) == (200, {
-        "page": "ok", "rasa": "ok", "action_server": "ok", "applications_database": "ok",
-        "tracker_store": "ok", "lock_store": "ok"}), body
+    assert (status, body["checks"]) == (
+        200,
+        {
+            "page": "ok",
+            "rasa": "ok",
+            "action_server": "ok",
+            "applications_database": "ok",
+            "tracker_store": "ok",
+            "lock_store": "ok",
+        },
+    ), body
     config = cluster.var / "nginx" / "nginx.conf"
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
     assert stat.S_IMODE((cluster.var / "nginx").stat().st_mode) == 0o700
@@ -264,8 +311,9 @@ def test_the_action_servers_answer_only_with_the_key_through_their_balancer(clus
 
 
 def test_nginx_refuses_an_oversized_body_and_a_flood_in_the_relays_own_words(cluster):
-    response = requests.post(f"{cluster.public_url}/api/chat", data=b"x" * (300 * 1024), timeout=30,
-                             headers={"Content-Type": "application/json"})
+    response = requests.post(
+        f"{cluster.public_url}/api/chat", data=b"x" * (300 * 1024), timeout=30, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413 and response.json()["error"] == "too_large", response.text
     # 250 requests at once from one address: past nginx's burst of 200, the rest are refused.
     statuses = [requests.get(f"{cluster.public_url}/no-such-page", timeout=30) for _ in range(250)]
@@ -275,6 +323,7 @@ def test_nginx_refuses_an_oversized_body_and_a_flood_in_the_relays_own_words(clu
 
 
 # --- faults ------------------------------------------------------------------------------
+
 
 def test_an_action_server_killed_mid_form_is_restarted_and_the_form_carries_on(cluster, resident):
     resident.say(OPENING)
@@ -295,7 +344,8 @@ def test_an_action_server_killed_mid_form_is_restarted_and_the_form_carries_on(c
     application = resident.application
     assert application and application["reference"].startswith("ASBCR-2026-"), resident.log()
     assert applications_of(cluster, resident.sender) == [
-        {"reference": application["reference"], "applicant_name": "Jo Bloggs", "applicant_email": "jo@example.org"}]
+        {"reference": application["reference"], "applicant_name": "Jo Bloggs", "applicant_email": "jo@example.org"}
+    ]
 
 
 def test_postgresql_unreachable_at_the_confirmation(cluster, resident):
@@ -317,7 +367,8 @@ def test_postgresql_unreachable_at_the_confirmation(cluster, resident):
     application = resident.application
     assert application, resident.log()
     assert applications_of(cluster, resident.sender) == [
-        {"reference": application["reference"], "applicant_name": "Jo Bloggs", "applicant_email": "jo@example.org"}]
+        {"reference": application["reference"], "applicant_name": "Jo Bloggs", "applicant_email": "jo@example.org"}
+    ]
     resident.say("summary")
     assert "3 October 2026: told the police" in resident.text(), resident.log()
     assert {name: cluster.pid(name) for name in pids} == pids  # nothing had to be restarted
@@ -341,7 +392,8 @@ def test_the_applications_database_unreachable_as_the_application_is_saved(clust
     assert application, resident.log()
     resident.say(DETAILS["confirm"])  # a confirmation too many makes no second application
     assert applications_of(cluster, resident.sender) == [
-        {"reference": application["reference"], "applicant_name": "Jo Bloggs", "applicant_email": "jo@example.org"}]
+        {"reference": application["reference"], "applicant_name": "Jo Bloggs", "applicant_email": "jo@example.org"}
+    ]
 
 
 def test_redis_unreachable_holds_every_message_until_it_is_back(cluster, resident):
@@ -386,7 +438,8 @@ def test_a_sigkilled_replica_mid_conversation(cluster, resident):
         resident.say(ANSWERS[resident.ask])
         resident.say(ANSWERS[resident.ask])
     assert "Rasa replica 1 stopped (killed by SIGKILL)" in eventually(
-        lambda: "Rasa replica 1 stopped" in cluster.output() and cluster.output(), 30, "the supervisor to see it")
+        lambda: "Rasa replica 1 stopped" in cluster.output() and cluster.output(), 30, "the supervisor to see it"
+    )
     cluster.back_again("rasa-1", killed)
     with cluster.supervisor_frozen():  # now replica 2 dies and the restarted replica 1 carries on
         cluster.kill("rasa-2")
@@ -401,7 +454,8 @@ def test_a_sigkilled_supervisor_leaves_no_child_serving(cluster):
     pids = {name: cluster.pid(name) for name in cluster.children()}
     cluster.process.kill()
     cluster.process.wait()
-    eventually(lambda: not [name for name, pid in pids.items() if alive(pid)], 30,
-               f"the children {pids} to die with the supervisor")
+    eventually(
+        lambda: not [name for name, pid in pids.items() if alive(pid)], 30, f"the children {pids} to die with the supervisor"
+    )
     ports = [cluster.public_port, cluster.web_port, cluster.rasa_port, cluster.actions_port]
     eventually(lambda: not [port for port in ports if port in listeners()], 30, f"the ports {ports} to close")

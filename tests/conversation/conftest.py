@@ -1,5 +1,6 @@
 """The whole stack, as residents meet it: action server and Rasa, on free ports, with a
 fresh var/ (tracker store, applications) and today fixed at 25 November 2026."""
+
 import os
 from pathlib import Path
 

@@ -1,6 +1,7 @@
 """The whole service started for another partnership (ASBCR_PARTNERSHIP=testshire: threshold two,
 one hate incident enough) holds a conversation to a decision and an application in which no word,
 number or contact of Erewash's appears: the bot's words, the page, the application and its PDF."""
+
 import re
 import subprocess
 import sys
@@ -18,15 +19,26 @@ from tests.conversation.conftest import stack_env
 EREWASH = re.compile(r"erewash|ilkeston|derbyshire|DE7|0115|907 22|town hall, derbyshire", re.I)
 
 ANSWERS = {
-    "concern": "the neighbours", "emergency": "no", "asb_ongoing": "yes still going on",
-    "reported": "yes", "reported_to": "the police", "incident_count": "2",
-    "incident_dates": "3 oct and 1st nov", "incidents_related": "yes same lads",
-    "on_behalf": "just me", "previous_review": "no", "check": "yes that's right",
+    "concern": "the neighbours",
+    "emergency": "no",
+    "asb_ongoing": "yes still going on",
+    "reported": "yes",
+    "reported_to": "the police",
+    "incident_count": "2",
+    "incident_dates": "3 oct and 1st nov",
+    "incidents_related": "yes same lads",
+    "on_behalf": "just me",
+    "previous_review": "no",
+    "check": "yes that's right",
 }
 FORM = {
-    "applicant_name": "Sam Tester", "applicant_email": "sam@example.org", "applicant_phone": "01632 960123",
-    "address": "4 Test Lane, Testham TE1 2AB", "description": "Shouting and music from next door every weekend.",
-    "impact": "I can't sleep", "confirm": "yes that's right",
+    "applicant_name": "Sam Tester",
+    "applicant_email": "sam@example.org",
+    "applicant_phone": "01632 960123",
+    "address": "4 Test Lane, Testham TE1 2AB",
+    "description": "Shouting and music from next door every weekend.",
+    "impact": "I can't sleep",
+    "confirm": "yes that's right",
 }
 
 
@@ -47,7 +59,9 @@ def testshire(tmp_path_factory):
 def test_a_conversation_and_its_application_for_another_partnership_say_nothing_of_erewash(testshire, tmp_path):
     stack, env = testshire
     resident = Resident(stack.rasa_url)
-    decision = resident.answer_until_decided(ANSWERS, "hiya the lads next door keep shouting and playing music, reported it twice")
+    decision = resident.answer_until_decided(
+        ANSWERS, "hiya the lads next door keep shouting and playing music, reported it twice"
+    )
     assert decision is not None, resident.log()
     # Two related reports meet Testshire's threshold of two (Erewash's three would not).
     assert decision["outcome"] == "apply", resident.log()
@@ -75,8 +89,24 @@ def test_a_conversation_and_its_application_for_another_partnership_say_nothing_
     exported = tmp_path / "application.json"
     pdf = tmp_path / "application.pdf"
     for fmt, path in (("json", exported), ("pdf", pdf)):
-        subprocess.run([sys.executable, "-m", "asbcr.cli", "applications", "export", application["reference"],
-                        "--format", fmt, "--output", str(path)], cwd=ROOT, env=env, check=True, timeout=60)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "asbcr.cli",
+                "applications",
+                "export",
+                application["reference"],
+                "--format",
+                fmt,
+                "--output",
+                str(path),
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=60,
+        )
     record = exported.read_text(encoding="utf-8")
     assert '"testshire"' in record
     assert not EREWASH.search(record), EREWASH.search(record)

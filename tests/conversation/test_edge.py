@@ -1,6 +1,7 @@
 """The REST channel as an edge, through the running Rasa server (issue 9): what once made Rasa
 exit, hang or show staff-only output to a resident. tests/test_junk_at_scale.py sends 10,000 of
 these in process; here a few hundred go through the real server."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,9 @@ class ResidentWithExtras(Resident):
 
 
 def post(stack, body: bytes, query: str = ""):
-    return requests.post(f"{stack.rasa_url}/webhooks/rest/webhook?{query}", data=body,
-                         headers={"Content-Type": "application/json"}, timeout=60)
+    return requests.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook?{query}", data=body, headers={"Content-Type": "application/json"}, timeout=60
+    )
 
 
 def test_a_lone_surrogate_sender_is_refused_and_rasa_carries_on(stack):
@@ -93,8 +95,9 @@ def test_the_rest_channel_is_the_only_way_in(stack):
 def test_a_body_over_the_limit_is_refused_with_or_without_a_length(stack):
     megabyte = json.dumps({"sender": "resident-large-01", "message": "a" * 1_000_000}).encode()
     assert post(stack, megabyte).status_code == 413
-    in_pieces = (megabyte[i:i + 65536] for i in range(0, len(megabyte), 65536))  # chunked, no length
-    response = requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", data=in_pieces,
-                             headers={"Content-Type": "application/json"}, timeout=60)
+    in_pieces = (megabyte[i : i + 65536] for i in range(0, len(megabyte), 65536))  # chunked, no length
+    response = requests.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook", data=in_pieces, headers={"Content-Type": "application/json"}, timeout=60
+    )
     assert response.status_code == 413 and response.json()["error"] == "too_large"
     assert Resident(stack.rasa_url).say("hello")

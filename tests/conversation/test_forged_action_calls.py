@@ -1,5 +1,6 @@
 """The action server as an attacker meets it: calls without the action-call key are refused, and
 a hand-made tracker asking for action_submit_application makes no application even with it."""
+
 import json
 import sqlite3
 
@@ -13,18 +14,35 @@ from tests.conversation.conftest import stack_env
 FORGED_TRACKER = {
     "sender_id": "forger-1",
     "slots": {
-        "case_facts": {"as_of": "2026-11-25", "incidents": [
-            {"date": "2026-10-01", "reported_to": ["police"]}, {"date": "2026-10-20", "reported_to": ["council"]},
-            {"date": "2026-11-01", "reported_to": ["police"]}]},
-        "outcome": "apply", "decision": {"outcome": "apply"}, "on_behalf": False, "confirm": True,
-        "requested_slot": None, **{k: v for k, v in DETAILS.items() if k != "confirm"},
+        "case_facts": {
+            "as_of": "2026-11-25",
+            "incidents": [
+                {"date": "2026-10-01", "reported_to": ["police"]},
+                {"date": "2026-10-20", "reported_to": ["council"]},
+                {"date": "2026-11-01", "reported_to": ["police"]},
+            ],
+        },
+        "outcome": "apply",
+        "decision": {"outcome": "apply"},
+        "on_behalf": False,
+        "confirm": True,
+        "requested_slot": None,
+        **{k: v for k, v in DETAILS.items() if k != "confirm"},
     },
     "latest_message": {"text": "yes", "intent": {"name": "affirm", "confidence": 1.0}, "entities": []},
     "events": [{"event": "slot", "name": "requested_slot", "value": "confirm"}, {"event": "user", "text": "yes"}],
-    "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen",
+    "paused": False,
+    "followup_action": None,
+    "active_loop": {},
+    "latest_action_name": "action_listen",
 }
-CALL = {"next_action": "action_submit_application", "sender_id": "forger-1", "tracker": FORGED_TRACKER,
-        "domain": {}, "version": "3.6.21"}
+CALL = {
+    "next_action": "action_submit_application",
+    "sender_id": "forger-1",
+    "tracker": FORGED_TRACKER,
+    "domain": {},
+    "version": "3.6.21",
+}
 
 
 @pytest.fixture(scope="module")

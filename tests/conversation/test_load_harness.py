@@ -1,5 +1,6 @@
 """The load test's harness (bench/load.py, in .venv-load) holds whole conversations through the
 relay to their decisions. Functional only: how fast is for `make bench-load`, never a test."""
+
 import json
 import os
 import subprocess
@@ -18,8 +19,15 @@ def relay(stack, tmp_path):
     """The page's relay in front of the session's Rasa, with the per-address limits opened as
     the load test opens them (every resident comes from one address)."""
     env = dict(stack.env, ASBCR_WEB_RATE_LIMITS=OPEN_RELAY_LIMITS)
-    web = Stack(var=tmp_path / "var", env=env, rasa_port=stack.rasa_port, actions_port=stack.actions_port,
-                web_port=free_port(), with_rasa=False, with_actions=False)
+    web = Stack(
+        var=tmp_path / "var",
+        env=env,
+        rasa_port=stack.rasa_port,
+        actions_port=stack.actions_port,
+        web_port=free_port(),
+        with_rasa=False,
+        with_actions=False,
+    )
     with web:
         yield f"http://127.0.0.1:{web.web_port}"
 
@@ -32,9 +40,25 @@ def test_each_simulated_resident_holds_a_whole_conversation_to_its_decision(rela
     path = tmp_path / "talks.json"
     path.write_text(json.dumps(talks))
     # One resident per conversation, a fraction of a second between messages.
-    finished = subprocess.run([str(LOAD_PYTHON), str(ROOT / "bench" / "load.py"), "--url", relay,
-                               "--conversations", str(path), "--smoke", str(len(talks)), "--think", "0.05,0.2"],
-                              capture_output=True, text=True, timeout=180, cwd=ROOT, env=dict(os.environ))
+    finished = subprocess.run(
+        [
+            str(LOAD_PYTHON),
+            str(ROOT / "bench" / "load.py"),
+            "--url",
+            relay,
+            "--conversations",
+            str(path),
+            "--smoke",
+            str(len(talks)),
+            "--think",
+            "0.05,0.2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+        env=dict(os.environ),
+    )
     assert finished.stdout.strip(), finished.stderr
     outcome = json.loads(finished.stdout.strip().splitlines()[-1])
     assert outcome["errors"] == {}, outcome

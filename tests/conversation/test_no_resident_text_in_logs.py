@@ -2,6 +2,7 @@
 phone number and an address through a running stack logging at DEBUG, with the action server
 down for one turn (a failure) and frozen for another (a timeout), then every log file under the
 stack's var/ is searched for what the resident said."""
+
 import os
 import signal
 
@@ -31,8 +32,9 @@ def debug_stack(tmp_path_factory):
 
 def log_files(var):
     """Every log the stack writes: *.log anywhere under var/, and everything in var/run/."""
-    return sorted({path for path in var.rglob("*.log") if path.is_file()}
-                  | {path for path in (var / "run").rglob("*") if path.is_file()})
+    return sorted(
+        {path for path in var.rglob("*.log") if path.is_file()} | {path for path in (var / "run").rglob("*") if path.is_file()}
+    )
 
 
 def test_a_whole_conversation_with_a_failure_and_a_timeout_leaves_no_resident_text_in_any_log(debug_stack):
@@ -47,8 +49,14 @@ def test_a_whole_conversation_with_a_failure_and_a_timeout_leaves_no_resident_te
     decision = resident.answer_until_decided(BASE, CASES[0][1])
     assert decision["outcome"] == "apply", resident.log()
     resident.say("yes please")
-    details = {"applicant_name": NAME, "applicant_email": EMAIL, "applicant_phone": PHONE,
-               "address": f"{ADDRESS} {POSTCODE}", "impact": f"I can't sleep, ring me on {PHONE}", "confirm": "yes"}
+    details = {
+        "applicant_name": NAME,
+        "applicant_email": EMAIL,
+        "applicant_phone": PHONE,
+        "address": f"{ADDRESS} {POSTCODE}",
+        "impact": f"I can't sleep, ring me on {PHONE}",
+        "confirm": "yes",
+    }
     for _ in range(10):
         if resident.application:
             break

@@ -1,29 +1,53 @@
 """Whole conversations through the running server's REST channel, typed as residents type,
 one (or more) per outcome. Answers are given by the question's `ask` name, so the tests
 hold whatever order the bot asks in, and fail if it asks something a resident can't answer."""
+
 import pytest
 
 from tests.chat_client import Resident
 
 BASE = {
-    "concern": "the neighbours", "emergency": "no", "asb_ongoing": "yes still going on",
-    "reported": "yes", "reported_to": "police and the council", "incident_count": "3",
-    "incident_dates": "3 oct, 20/10 and 1st nov", "incidents_related": "yeah same lads",
-    "on_behalf": "no its just me", "consent": "yes", "complained_about": "the council",
-    "complaint_completed": "no", "previous_review": "yes", "check": "yes that's right",
+    "concern": "the neighbours",
+    "emergency": "no",
+    "asb_ongoing": "yes still going on",
+    "reported": "yes",
+    "reported_to": "police and the council",
+    "incident_count": "3",
+    "incident_dates": "3 oct, 20/10 and 1st nov",
+    "incidents_related": "yeah same lads",
+    "on_behalf": "no its just me",
+    "consent": "yes",
+    "complained_about": "the council",
+    "complaint_completed": "no",
+    "previous_review": "yes",
+    "check": "yes that's right",
 }
 
 CASES = [
     ("apply", "hiya the lads next door r causing me grief, music n shouting every weekend. reported it 3 times", {}),
     ("report_first", "theres people dealing drugs outside my flat every night", {"reported_to": "no not yet"}),
     ("report_first", "noisy neighbour", {"reported_to": "only my private landlord"}),
-    ("threshold_not_met", "my neighbours dog barks all day and night", {"incident_count": "2", "incident_dates": "3 oct and 1 nov"}),
+    (
+        "threshold_not_met",
+        "my neighbours dog barks all day and night",
+        {"incident_count": "2", "incident_dates": "3 oct and 1 nov"},
+    ),
     ("threshold_not_met", "kids keep smashing my car windows", {"incident_dates": "3 january, 20 april and 1 nov"}),
-    ("get_consent", "im asking for my mum, her neighbour keeps shouting abuse at her", {"on_behalf": "yes for my mum", "consent": "i havent asked her yet"}),
-    ("complaints_procedure", "the housing officer was really rude to me and never called back like she promised",
-     {"complaint_completed": "no", "asb_ongoing": "no its stopped now"}),
-    ("ombudsman", "i complained about the police officer ignoring my calls, went through their whole complaints thing and im still not happy",
-     {"complained_about": "police", "complaint_completed": "yes got their final reply"}),
+    (
+        "get_consent",
+        "im asking for my mum, her neighbour keeps shouting abuse at her",
+        {"on_behalf": "yes for my mum", "consent": "i havent asked her yet"},
+    ),
+    (
+        "complaints_procedure",
+        "the housing officer was really rude to me and never called back like she promised",
+        {"complaint_completed": "no", "asb_ongoing": "no its stopped now"},
+    ),
+    (
+        "ombudsman",
+        "i complained about the police officer ignoring my calls, went through their whole complaints thing and im still not happy",
+        {"complained_about": "police", "complaint_completed": "yes got their final reply"},
+    ),
     ("appeal", "we already had a case review and im not happy with the outcome", {}),
     ("emergency", "help hes outside my door with a knife right now", {}),
 ]
@@ -52,9 +76,13 @@ def test_apply_then_application_with_reference(stack):
     assert decision["outcome"] == "apply", resident.log()
     resident.say("yes please")
     details = {
-        "applicant_name": "Jo Bloggs", "applicant_email": "jo@example.org", "applicant_phone": "07700 900123",
-        "address": "12 Station Road, Ilkeston DE7 5AB", "description": "Loud music and shouting from next door every weekend.",
-        "impact": "I can't sleep and I'm scared to go out", "confirm": "yes that's right",
+        "applicant_name": "Jo Bloggs",
+        "applicant_email": "jo@example.org",
+        "applicant_phone": "07700 900123",
+        "address": "12 Station Road, Ilkeston DE7 5AB",
+        "description": "Loud music and shouting from next door every weekend.",
+        "impact": "I can't sleep and I'm scared to go out",
+        "confirm": "yes that's right",
     }
     asked = []
     for _ in range(10):
@@ -73,7 +101,9 @@ def test_apply_then_application_with_reference(stack):
 
 def test_correction_after_a_decision_gives_a_fresh_decision(stack):
     resident = Resident(stack.rasa_url)
-    decision = resident.answer_until_decided({**BASE, "incident_count": "2", "incident_dates": "3 oct and 1 nov"}, "my neighbour is a nightmare")
+    decision = resident.answer_until_decided(
+        {**BASE, "incident_count": "2", "incident_dates": "3 oct and 1 nov"}, "my neighbour is a nightmare"
+    )
     assert decision["outcome"] == "threshold_not_met", resident.log()
     resident.say("actually it was 3 times, the other one was 20/10")
     for _ in range(8):  # who was told about each incident is asked one at a time
@@ -130,14 +160,24 @@ def test_the_decision_is_made_on_exactly_the_facts_confirmed_at_the_check(stack)
     shown = resident.latest("check")
     # The letting agent (who does not count) stays with the one incident it was told about.
     assert shown and [(i["date"], i["reported_to"]) for i in shown["incidents"]] == [
-        ("2026-09-02", ["police"]), ("2026-10-14", ["police"]), ("2026-11-03", ["private_landlord"])], resident.log()
+        ("2026-09-02", ["police"]),
+        ("2026-10-14", ["police"]),
+        ("2026-11-03", ["private_landlord"]),
+    ], resident.log()
     resident.say("yes that's right")
-    checked = subprocess.run([str(Path(sys.executable).with_name("asbcr")), "check"], input=json.dumps(shown),
-                             text=True, capture_output=True, check=True)
+    checked = subprocess.run(
+        [str(Path(sys.executable).with_name("asbcr")), "check"],
+        input=json.dumps(shown),
+        text=True,
+        capture_output=True,
+        check=True,
+    )
     assert resident.decision["outcome"] == json.loads(checked.stdout)["outcome"], resident.log()
 
 
-@pytest.mark.parametrize("odd", ["", "🙂🙂🙂", "asdfghjkl qwerty", "x" * 10_000, "<img src=x onerror=alert(1)>", "what day is the bin collection"])
+@pytest.mark.parametrize(
+    "odd", ["", "🙂🙂🙂", "asdfghjkl qwerty", "x" * 10_000, "<img src=x onerror=alert(1)>", "what day is the bin collection"]
+)
 def test_odd_messages_keep_the_conversation(stack, odd):
     resident = Resident(stack.rasa_url)
     resident.say("my neighbours are making my life hell")

@@ -1,6 +1,7 @@
 """Two Rasa replicas behind one conversation: PostgreSQL tracker store (ASBCR_TRACKER_URL) and
 Redis lock store (ASBCR_LOCK_URL), as the contract offers for several replicas. The resident's
 turns alternate between the replicas and the conversation carries on as if there were one."""
+
 import secrets
 import uuid
 
@@ -36,12 +37,22 @@ def test_two_replicas_share_one_conversation(tmp_path, tracker_database):
         redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=3).ping()
     except redis.RedisError as error:
         pytest.skip(f"Redis is not reachable: {error}")
-    env = {**stack_env(tmp_path), "ASBCR_TRACKER_URL": tracker_database, "ASBCR_LOCK_URL": "redis://127.0.0.1:6379/0",
-           # one installation: every replica calls the action server with the same key
-           "ASBCR_ACTION_CALL_KEY": secrets.token_hex(32)}
+    env = {
+        **stack_env(tmp_path),
+        "ASBCR_TRACKER_URL": tracker_database,
+        "ASBCR_LOCK_URL": "redis://127.0.0.1:6379/0",
+        # one installation: every replica calls the action server with the same key
+        "ASBCR_ACTION_CALL_KEY": secrets.token_hex(32),
+    }
     with Stack(var=tmp_path / "a", env=env, rasa_port=free_port(), actions_port=free_port(), with_web=False) as first:
-        with Stack(var=tmp_path / "b", env=env, rasa_port=free_port(), actions_port=first.actions_port,
-                   with_actions=False, with_web=False) as second:
+        with Stack(
+            var=tmp_path / "b",
+            env=env,
+            rasa_port=free_port(),
+            actions_port=first.actions_port,
+            with_actions=False,
+            with_web=False,
+        ) as second:
             sender = f"replica-{uuid.uuid4().hex[:8]}"
             on_first, on_second = Resident(first.rasa_url, sender), Resident(second.rasa_url, sender)
             on_first.say("my neighbours play loud music every night")

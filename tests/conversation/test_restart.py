@@ -1,4 +1,5 @@
 """Conversations survive a restart of the Rasa server (SQL tracker store under var/)."""
+
 from tests.chat_client import Resident
 
 

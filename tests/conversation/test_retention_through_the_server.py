@@ -1,6 +1,7 @@
 """Retention through the running server: once an application's personal data is removed, its
 conversation is gone from the tracker store too, and an /apply_now on the old conversation
 brings nothing back (the issue's reproduction made a new application from it)."""
+
 from tests.chat_client import Resident
 from tests.conversation.test_outcomes import BASE, CASES
 
@@ -13,8 +14,14 @@ def test_apply_now_on_a_retained_conversation_brings_nothing_back(stack, monkeyp
     resident = Resident(stack.rasa_url)
     assert resident.answer_until_decided(BASE, CASES[0][1])["outcome"] == "apply", resident.log()
     resident.say("yes please")
-    details = {"applicant_name": NAME, "applicant_email": "rosalind@example.org", "applicant_phone": "07700 900777",
-               "address": "7 Orchard Close, Ilkeston DE7 4XY", "impact": "No sleep", "confirm": "yes"}
+    details = {
+        "applicant_name": NAME,
+        "applicant_email": "rosalind@example.org",
+        "applicant_phone": "07700 900777",
+        "address": "7 Orchard Close, Ilkeston DE7 4XY",
+        "impact": "No sleep",
+        "confirm": "yes",
+    }
     for _ in range(10):
         if resident.application:
             break

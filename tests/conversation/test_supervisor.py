@@ -4,6 +4,7 @@ second start says which port is taken, the health endpoint names what is down, v
 private, and a SIGKILLed supervisor leaves nothing serving.
 
 The tests share one running supervisor and run in file order; the last one kills it."""
+
 from __future__ import annotations
 
 import os
@@ -31,10 +32,16 @@ class Supervisor:
     def __init__(self, tmp: Path) -> None:
         self.var = tmp / "var"
         self.ports = {"rasa": free_port(), "actions": free_port(), "web": free_port()}
-        self.env = {**os.environ, "ASBCR_VAR": str(self.var), "ASBCR_TODAY": "2026-11-25",
-                    "ASBCR_DATABASE_URL": f"sqlite:///{self.var / 'applications.db'}",
-                    "ASBCR_PORT": str(self.ports["rasa"]), "ASBCR_ACTIONS_PORT": str(self.ports["actions"]),
-                    "ASBCR_WEB_PORT": str(self.ports["web"]), "PYTHONPATH": str(ROOT)}
+        self.env = {
+            **os.environ,
+            "ASBCR_VAR": str(self.var),
+            "ASBCR_TODAY": "2026-11-25",
+            "ASBCR_DATABASE_URL": f"sqlite:///{self.var / 'applications.db'}",
+            "ASBCR_PORT": str(self.ports["rasa"]),
+            "ASBCR_ACTIONS_PORT": str(self.ports["actions"]),
+            "ASBCR_WEB_PORT": str(self.ports["web"]),
+            "PYTHONPATH": str(ROOT),
+        }
         for name in ("ASBCR_TRACKER_URL", "ASBCR_LOCK_URL", "ASBCR_RASA_URL", "ASBCR_ACTIONS_URL", "ASBCR_WEB_HOST"):
             self.env.pop(name, None)
         self.out = tmp / "supervisor.out"
@@ -43,8 +50,9 @@ class Supervisor:
     @staticmethod
     def launch(env, out: Path) -> subprocess.Popen:
         with open(out, "wb") as stream:
-            return subprocess.Popen([sys.executable, "-m", "asbcr.run", "serve"], cwd=ROOT, env=env,
-                                    stdout=stream, stderr=subprocess.STDOUT)
+            return subprocess.Popen(
+                [sys.executable, "-m", "asbcr.run", "serve"], cwd=ROOT, env=env, stdout=stream, stderr=subprocess.STDOUT
+            )
 
     def output(self) -> str:
         return self.out.read_text(errors="replace")
@@ -71,8 +79,11 @@ def supervisor(tmp_path_factory):
         pytest.fail(f"no trained model at {DEFAULT_MODEL}: `make test` trains it first")
     running = Supervisor(tmp_path_factory.mktemp("supervised"))
     try:
-        eventually(lambda: "chat page is at" in running.output() or running.process.poll() is not None,
-                   START_SECONDS, "the supervisor to start the stack")
+        eventually(
+            lambda: "chat page is at" in running.output() or running.process.poll() is not None,
+            START_SECONDS,
+            "the supervisor to start the stack",
+        )
         assert running.process.poll() is None, running.output()
         yield running
     finally:
@@ -99,13 +110,19 @@ def test_rasa_and_the_action_server_listen_on_loopback_only(supervisor):
 def test_rasa_has_no_http_api_and_answers_no_other_origin(supervisor):
     assert requests.get(f"{supervisor.rasa_url}/status", timeout=10).status_code == 404
     assert requests.get(f"{supervisor.rasa_url}/conversations/someone-else/tracker", timeout=10).status_code == 404
-    response = requests.post(f"{supervisor.rasa_url}/webhooks/rest/webhook", timeout=60,
-                             headers={"Origin": "https://evil.example"},
-                             json={"sender": "cors-check-1", "message": "hello"})
+    response = requests.post(
+        f"{supervisor.rasa_url}/webhooks/rest/webhook",
+        timeout=60,
+        headers={"Origin": "https://evil.example"},
+        json={"sender": "cors-check-1", "message": "hello"},
+    )
     assert response.status_code == 200
     assert "Access-Control-Allow-Origin" not in response.headers
-    preflight = requests.options(f"{supervisor.rasa_url}/webhooks/rest/webhook", timeout=10, headers={
-        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    preflight = requests.options(
+        f"{supervisor.rasa_url}/webhooks/rest/webhook",
+        timeout=10,
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
     assert "Access-Control-Allow-Origin" not in preflight.headers
 
 
@@ -116,8 +133,7 @@ def test_the_process_command_lines_carry_no_token(supervisor):
 
 
 def test_health_is_ok_then_names_a_hung_action_server(supervisor):
-    status, body = eventually(lambda: (lambda s, b: (s, b) if s == 200 else None)(*supervisor.health()),
-                              60, "health to say ok")
+    status, body = eventually(lambda: (lambda s, b: (s, b) if s == 200 else None)(*supervisor.health()), 60, "health to say ok")
     assert body["checks"] == {"page": "ok", "rasa": "ok", "action_server": "ok", "applications_database": "ok"}
     actions = supervisor.pid("actions")
     os.kill(actions, signal.SIGSTOP)  # alive but answering nothing: the supervisor leaves it be
@@ -139,8 +155,9 @@ def test_a_sigkilled_action_server_is_named_by_health_then_restarted(supervisor)
         assert (status, body["down"]) == (503, ["action_server"]), body
     finally:
         supervisor.process.send_signal(signal.SIGCONT)
-    eventually(lambda: supervisor.pid("actions") != before and supervisor.health()[0] == 200, 120,
-               "the action server to come back")
+    eventually(
+        lambda: supervisor.pid("actions") != before and supervisor.health()[0] == 200, 120, "the action server to come back"
+    )
     assert "the action server stopped (killed by SIGKILL); restarting in 1s" in supervisor.output()
 
 
@@ -151,15 +168,17 @@ def test_a_sigkilled_rasa_comes_back_and_the_conversation_carries_on(supervisor)
     before = supervisor.pid("rasa")
     os.kill(before, signal.SIGKILL)
     eventually(lambda: supervisor.pid("rasa") != before, 30, "a new Rasa to be started")
-    replies = eventually(lambda: say_until_answered(supervisor.rasa_url, resident.sender, "summary"),
-                         START_SECONDS, "the restarted Rasa to answer")
+    replies = eventually(
+        lambda: say_until_answered(supervisor.rasa_url, resident.sender, "summary"), START_SECONDS, "the restarted Rasa to answer"
+    )
     assert "the police" in " ".join(m.get("text", "") for m in replies), replies
     assert {name: supervisor.pid(name) for name in others} == others  # the others never stopped
     assert "the Rasa server stopped (killed by SIGKILL)" in supervisor.output()
     # The supervisor logs it when its own check next sees Rasa answer, which may come a moment
     # after the resident's message got through.
-    eventually(lambda: "the Rasa server is answering again" in supervisor.output(), 30,
-               "the supervisor to log that Rasa answers again")
+    eventually(
+        lambda: "the Rasa server is answering again" in supervisor.output(), 30, "the supervisor to log that Rasa answers again"
+    )
 
 
 def test_a_lone_surrogate_sender_does_not_keep_rasa_down(supervisor):
@@ -167,12 +186,16 @@ def test_a_lone_surrogate_sender_does_not_keep_rasa_down(supervisor):
     channel now refuses it, the supervisor must have Rasa answering again."""
     body = b'{"sender": "\\ud800", "message": "hello"}'
     try:
-        requests.post(f"{supervisor.rasa_url}/webhooks/rest/webhook", data=body, timeout=60,
-                      headers={"Content-Type": "application/json"})
+        requests.post(
+            f"{supervisor.rasa_url}/webhooks/rest/webhook", data=body, timeout=60, headers={"Content-Type": "application/json"}
+        )
     except requests.RequestException:
         pass  # the connection dies with the server
-    eventually(lambda: say_until_answered(supervisor.rasa_url, "after-surrogate-1", "hello"),
-               START_SECONDS, "Rasa to answer after a lone-surrogate sender")
+    eventually(
+        lambda: say_until_answered(supervisor.rasa_url, "after-surrogate-1", "hello"),
+        START_SECONDS,
+        "Rasa to answer after a lone-surrogate sender",
+    )
     assert supervisor.process.poll() is None, supervisor.output()
 
 
@@ -212,7 +235,8 @@ def test_a_sigkilled_supervisor_leaves_no_child_serving(supervisor):
     eventually(all_gone, 30, f"the children {pids} to die with the supervisor")
     # A port closes when the last process holding its socket has gone, which can be a moment after
     # the child itself (its own workers die with it): wait for that, a bound, not a measure.
-    eventually(lambda: not [port for port in supervisor.ports.values() if port in listeners()], 30,
-               f"the ports {supervisor.ports} to close")
-
-
+    eventually(
+        lambda: not [port for port in supervisor.ports.values() if port in listeners()],
+        30,
+        f"the ports {supervisor.ports} to close",
+    )

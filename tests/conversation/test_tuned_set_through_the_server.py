@@ -5,6 +5,7 @@ README gives the blind figures); this test only stops a change from quietly losi
 tuning won. Each case is played by the simulated resident (evaluation/resident.py), who answers
 the check truthfully.
 """
+
 from evaluation.blind import load_set, play, report, rest_sender
 
 MINIMUM_RIGHT_OUTCOMES = 0.90

@@ -1,4 +1,5 @@
 """A conversation with bot/conversation in-process, read as the REST channel would send it."""
+
 import datetime as dt
 from typing import Any, Dict, List, Optional
 
@@ -8,10 +9,18 @@ from bot.conversation.render import render
 TODAY = dt.date(2026, 11, 25)
 # A plain case: music next door, three reports to the police, for themselves (answers by `ask`).
 ANSWERS = {
-    "concern": "my neighbours", "emergency": "no", "asb_ongoing": "yes still going on",
-    "reported_to": "the police", "incident_dates": "3 oct, 20/10 and 1st nov",
-    "incidents_related": "yes same people", "on_behalf": "just me", "consent": "yes she agreed",
-    "complaint_completed": "no", "complained_about": "the council", "previous_review": "yes", "check": "yes that's right",
+    "concern": "my neighbours",
+    "emergency": "no",
+    "asb_ongoing": "yes still going on",
+    "reported_to": "the police",
+    "incident_dates": "3 oct, 20/10 and 1st nov",
+    "incidents_related": "yes same people",
+    "on_behalf": "just me",
+    "consent": "yes she agreed",
+    "complaint_completed": "no",
+    "complained_about": "the council",
+    "previous_review": "yes",
+    "check": "yes that's right",
 }
 OPENING = "the lads next door play music every weekend till 4am"
 

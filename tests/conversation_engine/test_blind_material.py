@@ -1,6 +1,7 @@
 """The blind sets (tests/blind) are well formed, their hand-worked outcomes agree with the rule
 set on their own facts, and the simulated resident plays them as the brief says: it answers each
 question with the case's words and corrects the check, truthfully, with the case's own words."""
+
 import pytest
 
 from groundwork.clock import today
@@ -8,9 +9,34 @@ from evaluation.blind import load_set
 from evaluation.resident import AREAS, CONFIRM, SimulatedResident, differing_areas
 from rules import decide
 
-ASKS = {"concern", "emergency", "asb_ongoing", "reported", "incident_count", "incident_dates", "reported_to",
-        "incidents_related", "on_behalf", "consent", "complaint_completed", "complained_about", "previous_review"}
-SETS = {"first": 150, "second": 60, "third": 60, "fourth": 80, "fifth": 60, "sixth": 60, "seventh": 60, "eighth": 90, "ninth": 60, "tenth": 60, "eleventh": 60}
+ASKS = {
+    "concern",
+    "emergency",
+    "asb_ongoing",
+    "reported",
+    "incident_count",
+    "incident_dates",
+    "reported_to",
+    "incidents_related",
+    "on_behalf",
+    "consent",
+    "complaint_completed",
+    "complained_about",
+    "previous_review",
+}
+SETS = {
+    "first": 150,
+    "second": 60,
+    "third": 60,
+    "fourth": 80,
+    "fifth": 60,
+    "sixth": 60,
+    "seventh": 60,
+    "eighth": 90,
+    "ninth": 60,
+    "tenth": 60,
+    "eleventh": 60,
+}
 
 
 @pytest.mark.parametrize("name, size", SETS.items())
@@ -23,24 +49,36 @@ def test_a_blind_set_is_complete_and_its_outcomes_follow_from_its_facts(name, si
         assert set(case["answers"]) >= ASKS, case["id"]
         assert set(case["check_corrections"]) >= set(AREAS), case["id"]
         facts = {k: v for k, v in case["facts"].items()}
-        facts["incidents"] = [{k: str(v) if k in ("date", "reported_on") else v for k, v in i.items()}
-                              for i in facts.get("incidents") or []]
+        facts["incidents"] = [
+            {k: str(v) if k in ("date", "reported_on") else v for k, v in i.items()} for i in facts.get("incidents") or []
+        ]
         assert decide(facts, "erewash", today())["outcome"] == case["expected_outcome"], case["id"]
 
 
 def test_every_outcome_is_in_every_set():
     for name in SETS:
         assert {c["expected_outcome"] for c in load_set(name)} == {
-            "apply", "report_first", "threshold_not_met", "get_consent", "complaints_procedure", "ombudsman",
-            "appeal", "emergency"}
+            "apply",
+            "report_first",
+            "threshold_not_met",
+            "get_consent",
+            "complaints_procedure",
+            "ombudsman",
+            "appeal",
+            "emergency",
+        }
 
 
 CASE = {
-    "id": "sim-1", "opening": "music every night", "as_of": "2026-11-25",
+    "id": "sim-1",
+    "opening": "music every night",
+    "as_of": "2026-11-25",
     "answers": {"reported_to": "the police", "incident_dates": "3 oct and 1 nov"},
     "check_corrections": {area: f"fix {area}" for area in AREAS},
-    "facts": {"as_of": "2026-11-25", "incidents": [{"date": "2026-10-03", "reported_to": ["police"]},
-                                                    {"date": "2026-11-01", "reported_to": ["police"]}]},
+    "facts": {
+        "as_of": "2026-11-25",
+        "incidents": [{"date": "2026-10-03", "reported_to": ["police"]}, {"date": "2026-11-01", "reported_to": ["police"]}],
+    },
     "expected_outcome": "threshold_not_met",
 }
 
@@ -76,22 +114,30 @@ def test_the_resident_confirms_a_right_check_and_corrects_a_wrong_one_with_its_o
 
 
 def test_dates_within_the_tolerance_agree_but_not_at_the_window_edge():
-    true = {"as_of": "2026-11-25", "incidents": [{"date": "2026-06-15", "reported_to": ["police"]},
-                                                 {"date": "2026-05-25", "reported_to": ["police"]}]}
-    close = {"as_of": "2026-11-25", "incidents": [{"date": "2026-06-14", "reported_to": ["police"]},
-                                                  {"date": "2026-05-25", "reported_to": ["police"]}]}
-    edge = {"as_of": "2026-11-25", "incidents": [{"date": "2026-06-15", "reported_to": ["police"]},
-                                                 {"date": "2026-05-24", "reported_to": ["police"]}]}
+    true = {
+        "as_of": "2026-11-25",
+        "incidents": [{"date": "2026-06-15", "reported_to": ["police"]}, {"date": "2026-05-25", "reported_to": ["police"]}],
+    }
+    close = {
+        "as_of": "2026-11-25",
+        "incidents": [{"date": "2026-06-14", "reported_to": ["police"]}, {"date": "2026-05-25", "reported_to": ["police"]}],
+    }
+    edge = {
+        "as_of": "2026-11-25",
+        "incidents": [{"date": "2026-06-15", "reported_to": ["police"]}, {"date": "2026-05-24", "reported_to": ["police"]}],
+    }
     assert differing_areas(close, true) == []
     assert differing_areas(edge, true) == ["incidents"]
 
 
 def test_incidents_never_collected_for_an_appeal_are_missing_strictly_but_not_wrong_as_shown():
-    true = {"as_of": "2026-11-25", "previous_review": True,
-            "incidents": [{"date": "2026-06-15", "reported_to": ["police"]}]}
+    true = {"as_of": "2026-11-25", "previous_review": True, "incidents": [{"date": "2026-06-15", "reported_to": ["police"]}]}
     not_collected = {"as_of": "2026-11-25", "previous_review": True}
-    shown_wrongly = {"as_of": "2026-11-25", "previous_review": True,
-                     "incidents": [{"date": "2026-06-15", "reported_to": ["council"]}]}
+    shown_wrongly = {
+        "as_of": "2026-11-25",
+        "previous_review": True,
+        "incidents": [{"date": "2026-06-15", "reported_to": ["council"]}],
+    }
     assert differing_areas(not_collected, true) == ["incidents"]
     assert differing_areas(not_collected, true, shown_only=True) == []
     assert differing_areas(shown_wrongly, true, shown_only=True) == ["incidents"]
@@ -101,21 +147,33 @@ def test_incidents_never_collected_for_an_appeal_are_missing_strictly_but_not_wr
 
 def test_for_whom_never_asked_where_it_cannot_matter_is_missing_strictly_but_not_wrong_as_shown():
     # Told only the school: report_first whoever applies, so the bot does not ask for whom.
-    true = {"as_of": "2026-11-25", "on_behalf": True, "consent": True,
-            "incidents": [{"date": "2026-10-15", "reported_to": ["other"]}]}
+    true = {
+        "as_of": "2026-11-25",
+        "on_behalf": True,
+        "consent": True,
+        "incidents": [{"date": "2026-10-15", "reported_to": ["other"]}],
+    }
     not_asked = {"as_of": "2026-11-25", "incidents": [{"date": "2026-10-15", "reported_to": ["other"]}]}
     assert differing_areas(not_asked, true) == ["on_behalf"]
     assert differing_areas(not_asked, true, shown_only=True) == []
     assert differing_areas({**not_asked, "on_behalf": False}, true, shown_only=True) == ["on_behalf"]
     # Where it matters (threshold met, consent not asked: get_consent, not apply), not asking is wrong.
-    counting = {"as_of": "2026-11-25", "on_behalf": True,
-                "incidents": [{"date": d, "reported_to": ["police"]} for d in ("2026-08-01", "2026-09-01", "2026-10-01")]}
+    counting = {
+        "as_of": "2026-11-25",
+        "on_behalf": True,
+        "incidents": [{"date": d, "reported_to": ["police"]} for d in ("2026-08-01", "2026-09-01", "2026-10-01")],
+    }
     assert differing_areas({**counting, "on_behalf": None}, counting, shown_only=True) == ["on_behalf"]
 
 
 def test_whether_it_goes_on_never_asked_for_an_ombudsman_case_is_not_wrong_as_shown():
-    true = {"as_of": "2026-11-25", "asb_ongoing": False, "staff_conduct": True, "complaint_completed": True,
-            "complained_about": "police"}
+    true = {
+        "as_of": "2026-11-25",
+        "asb_ongoing": False,
+        "staff_conduct": True,
+        "complaint_completed": True,
+        "complained_about": "police",
+    }
     not_asked = {k: v for k, v in true.items() if k != "asb_ongoing"}
     assert differing_areas(not_asked, true) == ["asb_ongoing"]
     assert differing_areas(not_asked, true, shown_only=True) == []

@@ -1,5 +1,6 @@
 """The conversation, held in-process (bot/conversation): check your answers, the case model,
 progress, help on the way. Through the running server: tests/conversation."""
+
 import json
 import subprocess
 import sys
@@ -28,14 +29,22 @@ def test_every_decision_but_999_comes_after_a_check_of_the_facts_it_is_made_on()
     chat.say("yes that's right")
     assert chat.decision["outcome"] == "apply"
     # The decision is the rule set's on exactly the confirmed facts: `asbcr check` agrees.
-    checked = subprocess.run([str(Path(sys.executable).with_name("asbcr")), "check"], input=json.dumps(shown), text=True,
-                             capture_output=True, check=True)
+    checked = subprocess.run(
+        [str(Path(sys.executable).with_name("asbcr")), "check"],
+        input=json.dumps(shown),
+        text=True,
+        capture_output=True,
+        check=True,
+    )
     assert json.loads(checked.stdout)["outcome"] == chat.decision["outcome"]
 
 
 def test_the_check_shows_the_report_date_where_it_differs_from_the_incident():
-    answers = dict(ANSWERS, incident_dates="it happened on saturday 3rd october and i reported it the next day, "
-                                           "sunday the 4th. then 20/10 and 1st nov")
+    answers = dict(
+        ANSWERS,
+        incident_dates="it happened on saturday 3rd october and i reported it the next day, "
+        "sunday the 4th. then 20/10 and 1st nov",
+    )
     chat = Chat().answer_until(answers, OPENING, stop="check")
     first = chat.check["incidents"][0]
     assert (first["date"], first.get("reported_on")) == ("2026-10-03", "2026-10-04")
@@ -51,24 +60,31 @@ def test_an_emergency_goes_straight_to_999_without_a_check():
 
 
 def test_one_incident_told_to_three_bodies_is_one_incident():
-    chat = Chat().answer_until({**ANSWERS, "incident_dates": "just the 3rd of October"},
-                               "I rang the police, the council and the housing about the brick through my window, so that's three?",
-                               stop="check")
+    chat = Chat().answer_until(
+        {**ANSWERS, "incident_dates": "just the 3rd of October"},
+        "I rang the police, the council and the housing about the brick through my window, so that's three?",
+        stop="check",
+    )
     assert chat.check["incidents"] == [{"date": "2026-10-03", "reported_to": ["police", "council", "social_landlord"]}]
     chat.say("yes")
     assert chat.decision["outcome"] == "threshold_not_met"
 
 
 def test_different_bodies_for_different_incidents_stay_with_their_incident():
-    chat = Chat().answer_until({**ANSWERS, "incident_dates": "2 Sept and 14 Oct to the police and 3 Nov to the council"},
-                               OPENING, stop="check")
+    chat = Chat().answer_until(
+        {**ANSWERS, "incident_dates": "2 Sept and 14 Oct to the police and 3 Nov to the council"}, OPENING, stop="check"
+    )
     assert [(i["date"], i["reported_to"]) for i in chat.check["incidents"]] == [
-        ("2026-09-02", ["police"]), ("2026-10-14", ["police"]), ("2026-11-03", ["council"])]
+        ("2026-09-02", ["police"]),
+        ("2026-10-14", ["police"]),
+        ("2026-11-03", ["council"]),
+    ]
 
 
 def test_a_private_landlord_and_a_councillor_in_passing_do_not_count():
-    chat = Chat().answer_until({**ANSWERS, "reported_to": "I rent off a bloke called Steve, told him loads, and my councillor at Tesco"},
-                               OPENING)
+    chat = Chat().answer_until(
+        {**ANSWERS, "reported_to": "I rent off a bloke called Steve, told him loads, and my councillor at Tesco"}, OPENING
+    )
     assert chat.decision["outcome"] == "report_first", chat.log()
 
 
@@ -80,7 +96,9 @@ def test_reports_only_to_bodies_that_do_not_count_are_dated_once_and_shown_at_th
     chat.say("2 October and 9 November")
     assert chat.ask == "check", chat.log()
     assert [(i["date"], i["reported_to"]) for i in chat.check["incidents"]] == [
-        ("2026-10-02", ["private_landlord"]), ("2026-11-09", ["private_landlord"])]
+        ("2026-10-02", ["private_landlord"]),
+        ("2026-11-09", ["private_landlord"]),
+    ]
     chat.say("yes")
     assert chat.decision["outcome"] == "report_first", chat.log()
 
@@ -97,15 +115,27 @@ def test_a_date_told_with_the_police_in_it_still_counts_after_saying_only_the_la
         chat.say({"incidents_related": "yes same people", "on_behalf": "me"}.get(chat.ask, "the police"))
     assert chat.ask == "check", chat.log()
     assert [(i["date"], i["reported_to"]) for i in chat.check["incidents"]] == [
-        ("2026-10-02", ["private_landlord"]), ("2026-11-03", ["police"]), ("2026-11-12", ["police"])], chat.log()
+        ("2026-10-02", ["private_landlord"]),
+        ("2026-11-03", ["police"]),
+        ("2026-11-12", ["police"]),
+    ], chat.log()
 
 
-@pytest.mark.parametrize("told, when, expected", [
-    ("the council every time, and for the August one I rang the police as well", "25 may, 26 august, 19 october",
-     [["council"], ["council", "police"], ["council"]]),
-    ("All three to the council. On 3 September I rang the police too", "9 July, 3 September and 12 October",
-     [["council"], ["council", "police"], ["council"]]),
-])
+@pytest.mark.parametrize(
+    "told, when, expected",
+    [
+        (
+            "the council every time, and for the August one I rang the police as well",
+            "25 may, 26 august, 19 october",
+            [["council"], ["council", "police"], ["council"]],
+        ),
+        (
+            "All three to the council. On 3 September I rang the police too",
+            "9 July, 3 September and 12 October",
+            [["council"], ["council", "police"], ["council"]],
+        ),
+    ],
+)
 def test_a_body_told_about_one_incident_too_stays_with_that_incident(told, when, expected):
     chat = Chat().answer_until({**ANSWERS, "reported_to": told, "incident_dates": when}, OPENING, stop="check")
     assert [i["reported_to"] for i in chat.check["incidents"]] == expected, chat.log()
@@ -116,11 +146,17 @@ def test_a_correction_about_some_incidents_keeps_the_others():
     assert len(chat.check["incidents"]) == 4, chat.log()
     chat.say("no, the last one was 2 oct not the 1st, and the 9 july one was the council too. four in total")
     assert [(i["date"], i["reported_to"]) for i in chat.check["incidents"]] == [
-        ("2026-06-03", ["police"]), ("2026-07-09", ["police", "council"]), ("2026-08-20", ["police"]), ("2026-10-02", ["police"])], chat.log()
+        ("2026-06-03", ["police"]),
+        ("2026-07-09", ["police", "council"]),
+        ("2026-08-20", ["police"]),
+        ("2026-10-02", ["police"]),
+    ], chat.log()
 
 
 def test_i_havent_told_the_council_or_the_police_is_taken_at_its_word():
-    chat = Chat().answer_until(ANSWERS, "music every night. I've told my letting agent five times but I haven't told the council or the police")
+    chat = Chat().answer_until(
+        ANSWERS, "music every night. I've told my letting agent five times but I haven't told the council or the police"
+    )
     assert chat.decision["outcome"] == "report_first", chat.log()
 
 
@@ -150,7 +186,9 @@ def test_she_has_said_yes_now_after_get_consent_leads_to_apply():
 
 
 def test_a_staff_story_with_the_threshold_met_still_applies():
-    chat = Chat().answer_until(ANSWERS, "the housing officer said she'd ring me back and never did, and the lads next door are still at it every night")
+    chat = Chat().answer_until(
+        ANSWERS, "the housing officer said she'd ring me back and never did, and the lads next door are still at it every night"
+    )
     assert chat.decision["outcome"] == "apply", chat.log()
     assert "complaints_procedure" in chat.decision["routes"]
 
@@ -160,12 +198,15 @@ def test_stopped_is_not_read_where_the_behaviour_goes_on():
     assert chat.decision["outcome"] == "apply", chat.log()
 
 
-@pytest.mark.parametrize("aside, reply", [
-    ("what is a case review?", "Community Trigger"),
-    ("why do you need that?", "Only reports made since 25 May 2026 count, and you need three or more"),
-    ("can I talk to someone?", "0115 907 2274"),
-    ("help", "0115 907 2274"),
-])
+@pytest.mark.parametrize(
+    "aside, reply",
+    [
+        ("what is a case review?", "Community Trigger"),
+        ("why do you need that?", "Only reports made since 25 May 2026 count, and you need three or more"),
+        ("can I talk to someone?", "0115 907 2274"),
+        ("help", "0115 907 2274"),
+    ],
+)
 def test_help_on_the_way_keeps_the_place(aside, reply):
     chat = past_the_danger_question()
     chat.say("the police")
@@ -213,14 +254,17 @@ def test_no_question_is_asked_a_third_time_without_progress():
 
 
 def test_a_count_and_a_total_are_told_apart():
-    chat = Chat().answer_until({**ANSWERS, "incident_dates": "the 3rd of October and the 1st of November"},
-                               "it's happened eight times altogether, two this year, all to the police")
+    chat = Chat().answer_until(
+        {**ANSWERS, "incident_dates": "the 3rd of October and the 1st of November"},
+        "it's happened eight times altogether, two this year, all to the police",
+    )
     assert chat.decision["outcome"] == "threshold_not_met", chat.log()
 
 
 def test_a_date_when_it_started_is_not_a_report():
-    chat = Chat().answer_until(ANSWERS, "it's been going on since about March and I rang the police on 3 June and 20 October",
-                               stop="check")
+    chat = Chat().answer_until(
+        ANSWERS, "it's been going on since about March and I rang the police on 3 June and 20 October", stop="check"
+    )
     dates = [i["date"] for i in chat.check["incidents"]]
     assert "2026-03-01" not in dates and "2026-06-03" in dates
 
@@ -234,14 +278,22 @@ def test_the_question_pins_down_one_incident_where_bodies_that_count_and_that_do
 
 
 def test_reference_numbers_stay_with_their_incident():
-    chat = Chat().answer_until({**ANSWERS, "incident_dates": "3 oct (crime ref 23000456789), 20/10 and 1st nov"}, OPENING, stop="check")
+    chat = Chat().answer_until(
+        {**ANSWERS, "incident_dates": "3 oct (crime ref 23000456789), 20/10 and 1st nov"}, OPENING, stop="check"
+    )
     assert chat.check["incidents"][0]["reference"] == "23000456789"
 
 
-@pytest.mark.parametrize("opening, outcome", [
-    ("we had a case review in August and I'm not happy with what they decided, I've reported them to the police loads", "appeal"),
-    ("help hes outside my door with a knife right now, Ive rung the police before", "emergency"),
-])
+@pytest.mark.parametrize(
+    "opening, outcome",
+    [
+        (
+            "we had a case review in August and I'm not happy with what they decided, I've reported them to the police loads",
+            "appeal",
+        ),
+        ("help hes outside my door with a knife right now, Ive rung the police before", "emergency"),
+    ],
+)
 def test_a_decision_that_does_not_turn_on_reports_never_says_none_were_made(opening, outcome):
     chat = Chat().answer_until(ANSWERS, opening)
     assert chat.decision["outcome"] == outcome, chat.log()
@@ -297,8 +349,9 @@ def test_bodies_listed_in_order_go_to_the_incidents_in_order():
 
 
 def test_not_about_staff_at_the_check_takes_the_staff_complaint_away():
-    chat = Chat().answer_until(ANSWERS, "the lads outside laugh at me and they said they'd ring me back and never did",
-                               stop="check")
+    chat = Chat().answer_until(
+        ANSWERS, "the lads outside laugh at me and they said they'd ring me back and never did", stop="check"
+    )
     assert chat.check.get("staff_conduct") is True, chat.log()
     chat.say("no, I'm not complaining about the staff, it's the lads")
     while chat.ask not in ("check", None):
@@ -356,7 +409,9 @@ def test_trouble_happening_now_in_answer_to_the_danger_question_is_danger_at_onc
 def test_an_incident_reported_days_later_is_one_incident_with_its_report_date():
     chat = past_the_danger_question()
     chat.say("the police")
-    chat.say("2 June, 9 July, and for the council one the party was Saturday 19th September and I rang them on the Monday, the 21st")
+    chat.say(
+        "2 June, 9 July, and for the council one the party was Saturday 19th September and I rang them on the Monday, the 21st"
+    )
     while chat.ask not in ("check", None):
         chat.say(ANSWERS[chat.ask])
     assert [(i["date"], i.get("reported_on")) for i in chat.check["incidents"]][-1] == ("2026-09-19", "2026-09-21"), chat.log()
@@ -415,8 +470,19 @@ def test_the_bot_says_the_decisions_own_words_for_bodies_and_defaults():
 
 
 # Questions answered from a few choices: the bot sends the buttons (the chat page invents none).
-CHOICE_ASKS = ("concern", "emergency", "asb_ongoing", "reported_to", "incidents_related", "on_behalf", "consent",
-               "complaint_completed", "complained_about", "previous_review", "check")
+CHOICE_ASKS = (
+    "concern",
+    "emergency",
+    "asb_ongoing",
+    "reported_to",
+    "incidents_related",
+    "on_behalf",
+    "consent",
+    "complaint_completed",
+    "complained_about",
+    "previous_review",
+    "check",
+)
 
 
 def test_every_choice_question_the_bot_asks_comes_with_its_buttons():

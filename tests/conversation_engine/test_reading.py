@@ -1,4 +1,5 @@
 """The reading of residents' words, as a case table (reading_cases.yml) a council officer can extend."""
+
 import datetime as dt
 from pathlib import Path
 
@@ -15,16 +16,30 @@ CASES = yaml.safe_load((Path(__file__).with_name("reading_cases.yml")).read_text
 def claims(text):
     r = read(text, TODAY)
     return {
-        "told": r.positive_bodies, "told_in_a_story": r.story_bodies, "not_told": r.negated_bodies,
+        "told": r.positive_bodies,
+        "told_in_a_story": r.story_bodies,
+        "not_told": r.negated_bodies,
         "report_dates": [d.isoformat() for d in r.report_dates],
         "reports_in_a_story": [d.isoformat() for d in r.story_report_dates],
-        "count": r.count, "total_only": r.total_only, "many": r.many,
-        "staff_conduct": r.staff_conduct, "ongoing": r.ongoing, "reported_person": r.reported_person,
-        "on_behalf": r.on_behalf, "consent": r.consent, "danger": r.danger,
+        "count": r.count,
+        "total_only": r.total_only,
+        "many": r.many,
+        "staff_conduct": r.staff_conduct,
+        "ongoing": r.ongoing,
+        "reported_person": r.reported_person,
+        "on_behalf": r.on_behalf,
+        "consent": r.consent,
+        "danger": r.danger,
         "groups": [[[d.isoformat() for d in dates], bodies] for dates, bodies in r.groups],
         "reported_later": [[a.isoformat(), b.isoformat()] for a, b in r.reported_later],
-        "references": r.references, "asks": r.asks, "yes": r.yes, "no": r.no, "related": r.related,
-        "complaint_done": r.complaint_done, "no_danger_now": r.no_danger_now, "past_review": r.past_review,
+        "references": r.references,
+        "asks": r.asks,
+        "yes": r.yes,
+        "no": r.no,
+        "related": r.related,
+        "complaint_done": r.complaint_done,
+        "no_danger_now": r.no_danger_now,
+        "past_review": r.past_review,
         "by_order": [[w if isinstance(w, str) else list(w), b] for w, b in r.ordinal_bodies],
     }
 

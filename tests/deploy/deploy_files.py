@@ -2,6 +2,7 @@
 configuration. No image is built and no cluster or container runs here (README, "Deploying"):
 these tests check what can be checked without them. The schema and lint checks need tools only
 .venv-web holds (requirements-web-dev.txt); `make test` runs tests/deploy there."""
+
 from __future__ import annotations
 
 import copy

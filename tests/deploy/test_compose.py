@@ -2,6 +2,7 @@
 check-jsonschema; `docker compose config` needs the compose plugin, which this machine's docker
 client lacks), and the same shape as the Kubernetes manifests: the same services, images,
 replicas, ports and hardening, with only nginx publishing a port."""
+
 from __future__ import annotations
 
 import shutil
@@ -19,8 +20,9 @@ CHECK = shutil.which("check-jsonschema") or str(Path(sys.executable).parent / "c
 
 
 def check(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([CHECK, "--builtin-schema", "vendor.compose-spec", str(path)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [CHECK, "--builtin-schema", "vendor.compose-spec", str(path)], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_the_compose_file_is_valid_against_the_compose_spec():
@@ -68,8 +70,9 @@ def test_every_service_is_hardened_and_non_root(tier):
 
 def test_secrets_come_from_deploy_env_and_the_example_names_every_one():
     text = COMPOSE.read_text()
-    example = {line.split("=", 1)[0] for line in (DEPLOY / ".env.example").read_text().splitlines()
-               if line and not line.startswith("#")}
+    example = {
+        line.split("=", 1)[0] for line in (DEPLOY / ".env.example").read_text().splitlines() if line and not line.startswith("#")
+    }
     required = {word.split(":?")[0] for word in text.split("${")[1:] if ":?" in word.split("}")[0]}
     assert required and required <= example
     assert "deploy/.env" in (DEPLOY.parent / ".gitignore").read_text().splitlines()  # real secrets stay out of git

@@ -1,6 +1,7 @@
 """deploy/docker/*.Dockerfile read with Docker's own parser and linted with hadolint: base images
 pinned to exact versions, every COPY source in the repository and in the build context, the
 final stage running as a non-root user, each image exposing the port its tier serves on."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -36,12 +37,16 @@ def stages(tier: str):
 
 
 def dockerignored(path: str) -> bool:
-    patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
-                if line.strip() and not line.startswith("#")]
+    patterns = [
+        line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines() if line.strip() and not line.startswith("#")
+    ]
     parts = Path(path).parts
-    return any(fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(parts[0], pattern) or
-               (pattern.startswith("**/") and any(fnmatch.fnmatch(part, pattern[3:]) for part in parts))
-               for pattern in patterns)
+    return any(
+        fnmatch.fnmatch(path, pattern)
+        or fnmatch.fnmatch(parts[0], pattern)
+        or (pattern.startswith("**/") and any(fnmatch.fnmatch(part, pattern[3:]) for part in parts))
+        for pattern in patterns
+    )
 
 
 def test_every_tier_we_build_has_a_dockerfile():
@@ -89,8 +94,13 @@ def test_our_images_start_the_tier_through_the_container_entry_point(tier):
 def test_the_web_image_installs_the_web_tiers_pins_and_not_rasas():
     text = dockerfile("web").read_text()
     assert "requirements-web.txt" in text and "constraints.txt" not in text
-    copied = {source.split("/")[0] for _, body in stages("web") for command in body
-              if command.cmd == "COPY" and not command.flags for source in command.value[:-1]}
+    copied = {
+        source.split("/")[0]
+        for _, body in stages("web")
+        for command in body
+        if command.cmd == "COPY" and not command.flags
+        for source in command.value[:-1]
+    }
     assert {"groundwork", "asbcr", "casework", "rules", "web"} <= copied and "bot" not in copied
     # What the web tier is made of never reaches into bot/ (Rasa's side), so the image can leave it out.
     for package in ("groundwork", "asbcr", "casework", "rules", "web"):
@@ -102,15 +112,17 @@ def test_the_web_image_installs_the_web_tiers_pins_and_not_rasas():
 
 @pytest.mark.parametrize("tier", OUR_TIERS)
 def test_hadolint_finds_nothing(tier):
-    result = subprocess.run([HADOLINT, "--config", str(DOCKER / ".hadolint.yaml"), str(dockerfile(tier))],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [HADOLINT, "--config", str(DOCKER / ".hadolint.yaml"), str(dockerfile(tier))], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_hadolint_would_catch_an_unpinned_image_and_a_root_user(tmp_path):
     bad = tmp_path / "bad.Dockerfile"
     bad.write_text("FROM python:latest\nRUN pip install aiohttp\nUSER root\nCMD [\"python\"]\n")
-    result = subprocess.run([HADOLINT, "--config", str(DOCKER / ".hadolint.yaml"), str(bad)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [HADOLINT, "--config", str(DOCKER / ".hadolint.yaml"), str(bad)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert "DL3007" in result.stdout and "DL3002" in result.stdout  # latest; last USER root

@@ -1,6 +1,7 @@
 """deploy/kubernetes/ against the Kubernetes schemas bundled with kubernetes-validate (strict: an
 unknown field fails), and the rules every workload keeps: non-root, no privilege escalation, a
 read-only root, resource requests, probes, secrets by reference, only nginx reachable from outside."""
+
 from __future__ import annotations
 
 import copy
@@ -40,7 +41,8 @@ def test_the_kustomization_applies_every_manifest_but_the_secrets_example():
     listed = set(kustomization["resources"])
     assert listed == {path.name for path in manifest_files()} - {"secret.example.yaml"}
     assert {image["name"] for image in kustomization["images"]} == {
-        container(tier)["image"].split(":")[0] for tier in ("nginx", "web", "rasa", "actions")}
+        container(tier)["image"].split(":")[0] for tier in ("nginx", "web", "rasa", "actions")
+    }
     assert all(doc["metadata"].get("namespace") == "asbcr" for doc in resources() if doc["kind"] != "Namespace")
 
 
@@ -62,8 +64,7 @@ def test_every_workload_runs_as_a_non_root_user_without_privileges(tier):
     assert pod["securityContext"]["runAsUser"] > 0
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     context = container(tier)["securityContext"]
-    assert context == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                       "capabilities": {"drop": ["ALL"]}}
+    assert context == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}
     namespace = by_kind("Namespace")["asbcr"]
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
@@ -90,11 +91,15 @@ def test_secrets_reach_a_pod_only_by_reference_and_the_example_holds_no_real_one
 def test_only_nginx_is_reachable_from_outside_the_cluster():
     services = by_kind("Service")
     assert {name: service["spec"]["type"] for name, service in services.items()} == {
-        "nginx": "LoadBalancer", "web": "ClusterIP", "rasa": "ClusterIP", "actions": "ClusterIP",
-        "postgres": "ClusterIP", "redis": "ClusterIP"}
+        "nginx": "LoadBalancer",
+        "web": "ClusterIP",
+        "rasa": "ClusterIP",
+        "actions": "ClusterIP",
+        "postgres": "ClusterIP",
+        "redis": "ClusterIP",
+    }
     assert not by_kind("Ingress")
     policies = by_kind("NetworkPolicy")
     assert policies["default-deny"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    open_to_all = [name for name, policy in policies.items()
-                   for rule in policy["spec"].get("ingress", []) if "from" not in rule]
+    open_to_all = [name for name, policy in policies.items() for rule in policy["spec"].get("ingress", []) if "from" not in rule]
     assert open_to_all == ["nginx"]

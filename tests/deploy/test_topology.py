@@ -2,6 +2,7 @@
 each process serves (asbcr/stack.py, web/server.py, bot/actions); every environment variable is
 one the code reads; the NetworkPolicies allow exactly the connections the configuration makes;
 nginx's limits sit around the relay's; the images' entry point runs the supervisor's commands."""
+
 from __future__ import annotations
 
 import ast
@@ -14,8 +15,7 @@ import pytest
 
 from asbcr import container as entry
 from asbcr.stack import STARTUP_SECONDS, Stack
-from deploy_files import (NGINX_CONF, ROOT, TIERS, by_kind, compose, container, host_and_port, secret_example,
-                          workloads)
+from deploy_files import NGINX_CONF, ROOT, TIERS, by_kind, compose, container, host_and_port, secret_example, workloads
 
 COMPONENT = "app.kubernetes.io/component"
 OURS = ("web", "rasa", "actions")
@@ -119,8 +119,7 @@ def test_ports_agree_from_code_to_container_to_service(tier):
 def test_probe_paths_are_what_each_process_serves():
     from web import server
 
-    routes = {route.resource.canonical for route in server.create_app().router.routes()
-              if route.method == "GET"}
+    routes = {route.resource.canonical for route in server.create_app().router.routes() if route.method == "GET"}
     web = container("web")
     assert web["readinessProbe"]["httpGet"]["path"] == "/api/health" and "/api/health" in routes
     assert web["livenessProbe"]["httpGet"]["path"] == "/" and "/" in routes
@@ -152,8 +151,11 @@ def open_action_paths() -> tuple:
 
 @functools.lru_cache(maxsize=None)
 def code_reads() -> str:
-    return "\n".join(path.read_text() for folder in ("groundwork", "asbcr", "bot", "casework", "rules", "web")
-                     for path in (ROOT / folder).rglob("*.py"))
+    return "\n".join(
+        path.read_text()
+        for folder in ("groundwork", "asbcr", "bot", "casework", "rules", "web")
+        for path in (ROOT / folder).rglob("*.py")
+    )
 
 
 @pytest.mark.parametrize("tier", OURS)
@@ -179,7 +181,7 @@ def test_nginx_limits_sit_around_the_relays():
     rate = re.search(r"zone=chat_per_client:\d+m rate=(\d+)r/s;", conf).group(1)
     burst = re.search(r"limit_req zone=chat_per_client burst=(\d+) nodelay;", conf).group(1)
     assert (int(burst), float(rate)) == (limits.LIMITS["client"].burst, limits.LIMITS["client"].per_second)
-    chat = conf[conf.index("location = /api/chat"):]
+    chat = conf[conf.index("location = /api/chat") :]
     read_timeout = int(re.search(r"proxy_read_timeout (\d+)s;", chat).group(1))
     page_timeout = int(re.search(r"REQUEST_TIMEOUT_MS = (\d+)", (ROOT / "web/static/chat.js").read_text()).group(1))
     assert server.RASA_TIMEOUT.total < read_timeout < page_timeout / 1000

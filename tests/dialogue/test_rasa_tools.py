@@ -1,5 +1,6 @@
 """Rasa's own checks: the training data validates, and `rasa test` predicts every test
 story (tests/stories) without a single wrong intent or action."""
+
 import os
 import subprocess
 import sys
@@ -17,7 +18,11 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "SQLALCHEMY_SILENCE_UBER_WARNI
 def test_rasa_data_validate_is_clean():
     result = subprocess.run(
         [RASA, "data", "validate", "--domain", "bot/domain.yml", "--data", "bot/data", "--config", "config.yml"],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
@@ -26,9 +31,25 @@ def test_rasa_test_predicts_every_story(tmp_path):
     if not DEFAULT_MODEL.exists():
         pytest.fail("no trained model: `make test` trains it first")
     result = subprocess.run(
-        [RASA, "test", "core", "--model", str(DEFAULT_MODEL), "--stories", "tests/stories",
-         "--endpoints", "bot/endpoints.yml", "--fail-on-prediction-errors", "--out", str(tmp_path)],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=900,
+        [
+            RASA,
+            "test",
+            "core",
+            "--model",
+            str(DEFAULT_MODEL),
+            "--stories",
+            "tests/stories",
+            "--endpoints",
+            "bot/endpoints.yml",
+            "--fail-on-prediction-errors",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     failed = tmp_path / "failed_test_stories.yml"
     detail = failed.read_text()[:4000] if failed.exists() else ""

@@ -1,4 +1,5 @@
 """The pipeline build: saved under var/, skipped when unchanged, same answers as in memory."""
+
 import spacy
 
 from bot.nlp import build, pipeline, vocab

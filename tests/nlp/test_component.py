@@ -1,4 +1,5 @@
 """The Rasa graph component: registered as a non-trainable entity extractor, adds our entities."""
+
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message

@@ -1,4 +1,5 @@
 """parse_dates against the case table in date_cases.yml (one test per line of the table)."""
+
 import datetime as dt
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def test_readings_keep_the_words_they_came_from():
         ("12 Feb", dt.date(2026, 2, 12)),
         ("the 3rd of May", dt.date(2026, 5, 3)),
     ]
-    assert all(text[r.start: r.end] == r.text for r in result.readings)
+    assert all(text[r.start : r.end] == r.text for r in result.readings)
 
 
 def test_a_very_long_message_is_read_up_to_the_cap_only():

@@ -1,4 +1,5 @@
 """extract() against the case table in entity_cases.yml, plus robustness."""
+
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def test_entities_have_rasa_shape_and_point_into_the_text():
     assert found
     for entity in found:
         assert set(entity) == {"entity", "value", "start", "end", "text"}
-        assert text[entity["start"]: entity["end"]] == entity["text"]
+        assert text[entity["start"] : entity["end"]] == entity["text"]
         assert isinstance(entity["value"], str)
     assert [e["start"] for e in found] == sorted(e["start"] for e in found)
 
@@ -58,7 +59,13 @@ def test_given_today_dates_are_resolved_once_to_iso_values():
 
     from bot.nlp.extract import extract
 
-    found = [e for e in extract("rang 101 on 3 june and last tuesday, going on since march", dt.date(2026, 11, 25))
-             if e["entity"] == "date"]
+    found = [
+        e
+        for e in extract("rang 101 on 3 june and last tuesday, going on since march", dt.date(2026, 11, 25))
+        if e["entity"] == "date"
+    ]
     assert [(e["text"], e["value"], e["additional_info"]["open_ended"]) for e in found] == [
-        ("3 june", "2026-06-03", False), ("last tuesday", "2026-11-24", False), ("since march", "2026-03-01", True)]
+        ("3 june", "2026-06-03", False),
+        ("last tuesday", "2026-11-24", False),
+        ("since march", "2026-03-01", True),
+    ]

@@ -3,6 +3,7 @@
 The extractor figures printed here (run with -s) are the honest ones: these messages were
 written apart from the training data and the patterns were not tuned on them.
 """
+
 import datetime as dt
 import re
 from collections import Counter
@@ -18,16 +19,54 @@ from bot.nlp.extract import extract
 ROOT = Path(__file__).resolve().parents[2]
 HELDBACK = ROOT / "tests" / "heldback"
 INTENTS = {
-    "greet", "goodbye", "thanks", "affirm", "deny", "dont_know", "ask_what_is", "ask_eligibility", "tell_story",
-    "inform", "complain_staff", "unhappy_with_review", "emergency", "ask_why", "change_answer", "show_summary",
-    "start_again", "apply_now", "human_handoff", "out_of_scope", "insult", "bot_challenge",
+    "greet",
+    "goodbye",
+    "thanks",
+    "affirm",
+    "deny",
+    "dont_know",
+    "ask_what_is",
+    "ask_eligibility",
+    "tell_story",
+    "inform",
+    "complain_staff",
+    "unhappy_with_review",
+    "emergency",
+    "ask_why",
+    "change_answer",
+    "show_summary",
+    "start_again",
+    "apply_now",
+    "human_handoff",
+    "out_of_scope",
+    "insult",
+    "bot_challenge",
 }
 ASKS = {
-    "concern", "emergency", "asb_ongoing", "reported", "incident_count", "incident_dates", "reported_to",
-    "incidents_related", "on_behalf", "consent", "complaint_completed", "complained_about", "previous_review",
+    "concern",
+    "emergency",
+    "asb_ongoing",
+    "reported",
+    "incident_count",
+    "incident_dates",
+    "reported_to",
+    "incidents_related",
+    "on_behalf",
+    "consent",
+    "complaint_completed",
+    "complained_about",
+    "previous_review",
 }
-OUTCOMES = {"apply", "report_first", "threshold_not_met", "get_consent", "complaints_procedure", "ombudsman",
-            "appeal", "emergency"}
+OUTCOMES = {
+    "apply",
+    "report_first",
+    "threshold_not_met",
+    "get_consent",
+    "complaints_procedure",
+    "ombudsman",
+    "appeal",
+    "emergency",
+}
 
 
 def normalise(text: str) -> str:
@@ -98,8 +137,11 @@ def test_hand_derived_outcomes_agree_with_the_rule_set(cases):
     from groundwork.clock import today
     from rules import decide
 
-    wrong = [(c["id"], c["expected_outcome"], decide(c["facts"], "erewash", today())["outcome"]) for c in cases
-             if decide(c["facts"], "erewash", today())["outcome"] != c["expected_outcome"]]
+    wrong = [
+        (c["id"], c["expected_outcome"], decide(c["facts"], "erewash", today())["outcome"])
+        for c in cases
+        if decide(c["facts"], "erewash", today())["outcome"] != c["expected_outcome"]
+    ]
     assert wrong == []
 
 

@@ -3,6 +3,7 @@
 The annotations are what the bot's NLU is trained on; if the extractor disagrees with them the
 bot behaves differently from its own examples. Run with -s to see per-label figures.
 """
+
 from collections import Counter
 from pathlib import Path
 

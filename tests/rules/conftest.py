@@ -1,4 +1,5 @@
 """Rules tests run as of a fixed day: 25 November 2026 (CONTRACT.md's example date)."""
+
 import pytest
 
 TODAY = "2026-11-25"

@@ -1,4 +1,5 @@
 """Reading the case tables in tests/rules/cases/ (YAML a council officer can extend)."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,5 +1,6 @@
 """rules.asking: the rule set says which unknown facts could still change the outcome, so the
 conversation asks only those (and assumes the rest, listed in the decision's `assumed`)."""
+
 import pytest
 
 from rules import decide

@@ -1,4 +1,5 @@
 """The case tables in tests/rules/cases/: every case decided, every expectation checked."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,20 @@ from rules import CaseFactsError, decide
 from rules_case_table import TODAY, load
 
 CASE_TABLES = ("erewash.yml", "testshire.yml")
-EXPECTATIONS = {"outcome", "routes", "rules", "qualifying", "window_start", "reasons", "next_steps",
-                "summary", "assumed", "more_needed", "leaves_window", "met_by"}
+EXPECTATIONS = {
+    "outcome",
+    "routes",
+    "rules",
+    "qualifying",
+    "window_start",
+    "reasons",
+    "next_steps",
+    "summary",
+    "assumed",
+    "more_needed",
+    "leaves_window",
+    "met_by",
+}
 
 
 def _cases():
@@ -84,10 +97,20 @@ def test_malformed_facts_name_the_key(bad):
 
 
 def test_every_decision_has_the_contract_shape():
-    decision = decide({"as_of": "2026-11-25", "incidents": [{"date": "2026-09-02", "reported_to": ["police"]}]},
-                      "erewash", TODAY)
-    assert list(decision) == ["outcome", "summary", "routes", "reasons", "qualifying_incidents", "threshold_met_by",
-                              "window_start", "next_steps", "assumed", "rule_set", "words"]
+    decision = decide({"as_of": "2026-11-25", "incidents": [{"date": "2026-09-02", "reported_to": ["police"]}]}, "erewash", TODAY)
+    assert list(decision) == [
+        "outcome",
+        "summary",
+        "routes",
+        "reasons",
+        "qualifying_incidents",
+        "threshold_met_by",
+        "window_start",
+        "next_steps",
+        "assumed",
+        "rule_set",
+        "words",
+    ]
     assert decision["rule_set"]["name"] == "erewash"
     assert all(set(reason) >= {"rule", "text"} for reason in decision["reasons"])
     assert "trace" in decide({"as_of": "2026-11-25"}, "erewash", TODAY, explain=True)
@@ -114,39 +137,51 @@ def test_facts_are_not_changed_by_deciding():
 def test_python_dates_are_accepted_as_well_as_text():
     import datetime as dt
 
-    as_text = decide({"as_of": "2026-11-25", "incidents": [{"date": "2026-09-02", "reported_to": ["police"]}]},
-                     "erewash", TODAY)
-    as_dates = decide({"as_of": dt.date(2026, 11, 25),
-                       "incidents": [{"date": dt.datetime(2026, 9, 2, 14, 30), "reported_to": ["police"]}]},
-                      "erewash", TODAY)
+    as_text = decide({"as_of": "2026-11-25", "incidents": [{"date": "2026-09-02", "reported_to": ["police"]}]}, "erewash", TODAY)
+    as_dates = decide(
+        {"as_of": dt.date(2026, 11, 25), "incidents": [{"date": dt.datetime(2026, 9, 2, 14, 30), "reported_to": ["police"]}]},
+        "erewash",
+        TODAY,
+    )
     assert as_dates == as_text
     # groundwork.dates.iso_date, the project's one ISO reading, ignores spaces around a date.
-    padded = decide({"as_of": " 2026-11-25", "incidents": [{"date": "2026-09-02\n", "reported_to": ["police"]}]},
-                    "erewash", TODAY)
+    padded = decide(
+        {"as_of": " 2026-11-25", "incidents": [{"date": "2026-09-02\n", "reported_to": ["police"]}]}, "erewash", TODAY
+    )
     assert padded == as_text
 
 
 def test_trace_explains_each_incident_and_each_rule_in_words():
     from rules.ruleset import RULES
 
-    decision = decide({
-        "as_of": "2026-11-25",
-        "incidents": [
-            {"date": "2026-09-02", "reported_to": ["police", "council"], "reported_on": "2026-09-03"},
-            {"date": "2026-03-01", "reported_to": ["police"]},
-            {"date": "2026-10-01", "reported_to": ["private_landlord"]},
-            {"date": "2026-10-05"},
-        ],
-    }, "erewash", TODAY, explain=True)
+    decision = decide(
+        {
+            "as_of": "2026-11-25",
+            "incidents": [
+                {"date": "2026-09-02", "reported_to": ["police", "council"], "reported_on": "2026-09-03"},
+                {"date": "2026-03-01", "reported_to": ["police"]},
+                {"date": "2026-10-01", "reported_to": ["private_landlord"]},
+                {"date": "2026-10-05"},
+            ],
+        },
+        "erewash",
+        TODAY,
+        explain=True,
+    )
     trace = decision["trace"]
     text = "\n".join(trace)
     assert "The window runs from 25 May 2026 to 25 November 2026 (6 calendar months)" in text
-    assert ("Incident 1 (2 September 2026): reported to the council and the police on 3 September 2026, "
-            "within the window: it counts.") in trace
-    assert ("Incident 2 (1 March 2026): reported to the police on 1 March 2026, before the window began "
-            "on 25 May 2026, so it no longer counts.") in trace
-    assert ("Incident 3 (1 October 2026): reported to a private landlord on 1 October 2026, which does not "
-            "take part in the review, so it does not count.") in trace
+    assert (
+        "Incident 1 (2 September 2026): reported to the council and the police on 3 September 2026, within the window: it counts."
+    ) in trace
+    assert (
+        "Incident 2 (1 March 2026): reported to the police on 1 March 2026, before the window began "
+        "on 25 May 2026, so it no longer counts."
+    ) in trace
+    assert (
+        "Incident 3 (1 October 2026): reported to a private landlord on 1 October 2026, which does not "
+        "take part in the review, so it does not count."
+    ) in trace
     assert "Incident 4 (5 October 2026): not reported to anyone, so it does not count." in trace
     assert "Qualifying incidents: 1; the threshold is 3." in trace
     for pri, rule in enumerate(RULES, start=1):

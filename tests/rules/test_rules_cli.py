@@ -1,4 +1,5 @@
 """`asbcr check`, run as staff run it: the installed command, in a child process."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,9 @@ THREE = [{"date": f"2026-{month:02d}-10", "reported_to": ["police"]} for month i
 
 def start(args, stdin=None, today=TODAY, cwd=None):
     env = dict(os.environ, ASBCR_TODAY=today)
-    process = subprocess.Popen([ASBCR, "check", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, env=env, cwd=cwd)
+    process = subprocess.Popen(
+        [ASBCR, "check", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd
+    )
     return process, stdin
 
 
@@ -54,8 +56,9 @@ def test_a_list_of_cases_from_stdin_with_explain():
 
 
 def test_quick_check_by_hand():
-    code, out, err = check(["--incident", "2026-10-01:police", "--incident", "2026-10-20:council,police",
-                            "--on-behalf", "--consent", "no"])
+    code, out, err = check(
+        ["--incident", "2026-10-01:police", "--incident", "2026-10-20:council,police", "--on-behalf", "--consent", "no"]
+    )
     assert (code, err) == (0, "")
     decision = json.loads(out)
     assert decision["outcome"] == "threshold_not_met"
@@ -65,10 +68,24 @@ def test_quick_check_by_hand():
 
 
 def test_quick_check_with_every_option():
-    code, out, err = check(["--partnership", "testshire", "--as-of", "2026-11-20",
-                            "--incident", "2026-10-01:social-landlord:2026-10-02:hate",
-                            "--asb-ongoing", "--no-emergency", "--staff-conduct", "--no-complaint-completed",
-                            "--complained-about", "council", "--no-previous-review", "--incidents-related"])
+    code, out, err = check(
+        [
+            "--partnership",
+            "testshire",
+            "--as-of",
+            "2026-11-20",
+            "--incident",
+            "2026-10-01:social-landlord:2026-10-02:hate",
+            "--asb-ongoing",
+            "--no-emergency",
+            "--staff-conduct",
+            "--no-complaint-completed",
+            "--complained-about",
+            "council",
+            "--no-previous-review",
+            "--incidents-related",
+        ]
+    )
     assert (code, err) == (0, "")
     decision = json.loads(out)
     assert decision["rule_set"]["name"] == "testshire"
@@ -89,17 +106,28 @@ def test_output_is_the_same_as_decide(tmp_path):
 
 MALFORMED = {
     "invalid JSON": ([], '{"as_of": "2026-11-25",}', "asbcr: stdin is not valid JSON: Expecting property name"),
-    "a list with a non-object": ([], '[{"as_of": "2026-11-25"}, 7, "x"]',
-                                 "asbcr: case 2 of 3: case facts must be a JSON object, not a number "
-                                 "(and 1 more case with problems)"),
-    "a date in the future": ([], '{"incidents": [{"date": "2026-12-01", "reported_to": ["police"]}]}',
-                             "asbcr: incidents[0].date: 2026-12-01 lies after as_of (2026-11-25)"),
+    "a list with a non-object": (
+        [],
+        '[{"as_of": "2026-11-25"}, 7, "x"]',
+        "asbcr: case 2 of 3: case facts must be a JSON object, not a number (and 1 more case with problems)",
+    ),
+    "a date in the future": (
+        [],
+        '{"incidents": [{"date": "2026-12-01", "reported_to": ["police"]}]}',
+        "asbcr: incidents[0].date: 2026-12-01 lies after as_of (2026-11-25)",
+    ),
     "as_of in the future": ([], '{"as_of": "2027-01-01"}', "asbcr: as_of: 2027-01-01 lies in the future"),
     "a date that is not a date": ([], '{"as_of": "yesterday"}', "asbcr: as_of: 'yesterday' is not a date"),
-    "an unknown organisation": ([], '{"incidents": [{"date": "2026-10-01", "reported_to": ["mp"]}]}',
-                                "asbcr: incidents[0].reported_to: unknown organisation 'mp'"),
-    "an unknown complained_about": ([], '{"complained_about": "landlord"}',
-                                    "asbcr: complained_about: unknown organisation 'landlord'"),
+    "an unknown organisation": (
+        [],
+        '{"incidents": [{"date": "2026-10-01", "reported_to": ["mp"]}]}',
+        "asbcr: incidents[0].reported_to: unknown organisation 'mp'",
+    ),
+    "an unknown complained_about": (
+        [],
+        '{"complained_about": "landlord"}',
+        "asbcr: complained_about: unknown organisation 'landlord'",
+    ),
     "a wrong type": ([], '{"emergency": "no"}', "asbcr: emergency: must be true or false, not text 'no'"),
     "a wrong type in a list": ([], '[{}, {"incidents": "lots"}]', "asbcr: case 2 of 2: incidents: must be a list"),
     "an unknown key": ([], '{"emergancy": true}', "asbcr: emergancy: unknown key (did you mean 'emergency'?)"),
@@ -108,16 +136,28 @@ MALFORMED = {
     "blank stdin": ([], "  \n", "asbcr: no case facts: stdin is empty"),
     "not UTF-8": ([], b"\xff\xfe{", "asbcr: stdin is not UTF-8 text"),
     "nested too deeply": ([], "[" * 100000, "asbcr: stdin is not usable JSON: nested too deeply"),
-    "a nonexistent file": (["/nonexistent/case.json"], None,
-                           "asbcr: cannot read /nonexistent/case.json: No such file or directory"),
+    "a nonexistent file": (
+        ["/nonexistent/case.json"],
+        None,
+        "asbcr: cannot read /nonexistent/case.json: No such file or directory",
+    ),
     "a folder": (["/"], None, "asbcr: / is a folder, not a file of case facts"),
-    "a bad --incident": (["--incident", "2026-10-01:police:sometime:else"], None,
-                         "asbcr: --incident '2026-10-01:police:sometime:else' (incident 1): expected"),
+    "a bad --incident": (
+        ["--incident", "2026-10-01:police:sometime:else"],
+        None,
+        "asbcr: --incident '2026-10-01:police:sometime:else' (incident 1): expected",
+    ),
     "a bad --incident date": (["--incident", "1 October"], None, "asbcr: incidents[0].date: '1 October' is not a date"),
-    "file and options": (["case.json", "--emergency"], None,
-                         "asbcr: give case facts either as FILE (or stdin) or with the options, not both"),
-    "an unknown partnership": (["--partnership", "atlantis", "--emergency"], None,
-                               "asbcr: unknown partnership 'atlantis' (available: erewash, testshire)"),
+    "file and options": (
+        ["case.json", "--emergency"],
+        None,
+        "asbcr: give case facts either as FILE (or stdin) or with the options, not both",
+    ),
+    "an unknown partnership": (
+        ["--partnership", "atlantis", "--emergency"],
+        None,
+        "asbcr: unknown partnership 'atlantis' (available: erewash, testshire)",
+    ),
 }
 
 
@@ -145,8 +185,14 @@ def test_usage_errors_are_argparse_not_tracebacks():
 @pytest.mark.parametrize("reader", ["head -c 10", "true"])
 def test_output_to_a_closed_pipe_is_not_a_traceback(reader):
     cases = json.dumps([{"as_of": "2026-11-25", "incidents": THREE}] * 200)
-    run = subprocess.run(f"{ASBCR} check | {reader}", shell=True, input=cases.encode(), capture_output=True,
-                         env=dict(os.environ, ASBCR_TODAY=TODAY), timeout=120)
+    run = subprocess.run(
+        f"{ASBCR} check | {reader}",
+        shell=True,
+        input=cases.encode(),
+        capture_output=True,
+        env=dict(os.environ, ASBCR_TODAY=TODAY),
+        timeout=120,
+    )
     assert b"Traceback" not in run.stderr and b"Error" not in run.stderr
 
 

@@ -1,4 +1,5 @@
 """Calendar months (rules/dates.py) against their definitions, day by day over four years."""
+
 import datetime as dt
 
 from rules.dates import leaves_window, months_before

@@ -1,4 +1,5 @@
 """rules/engine.py: durable_rules, one decision at a time, with nothing left behind."""
+
 from __future__ import annotations
 
 import itertools
@@ -22,8 +23,10 @@ def test_thousands_of_decisions_in_one_process():
     # durable_rules holds at most 1,024 live sessions per ruleset; each decision deletes its own.
     compiled = ruleset.compiled()
     before = compiled.decisions
-    facts = {"as_of": "2026-11-25", "incidents": [{"date": f"2026-{month:02d}-10", "reported_to": ["police"]}
-                                                  for month in (7, 8, 9)]}
+    facts = {
+        "as_of": "2026-11-25",
+        "incidents": [{"date": f"2026-{month:02d}-10", "reported_to": ["police"]} for month in (7, 8, 9)],
+    }
     outcomes = {decide(facts, "erewash", TODAY)["outcome"] for _ in range(5000)}
     assert outcomes == {"apply"}
     assert compiled.decisions - before == 5000
@@ -60,11 +63,13 @@ def test_an_exception_in_a_rule_action_is_raised_naming_the_rule():
         raise ZeroDivisionError("the action failed")
 
     calls = []
-    compiled = fresh_ruleset([
-        engine.Rule("first", m.x == 1, 1, action=calls.append),
-        engine.Rule("breaks", m.x == 1, 2, action=boom),
-        engine.Rule("never_reached", m.x == 1, 3, action=calls.append),
-    ])
+    compiled = fresh_ruleset(
+        [
+            engine.Rule("first", m.x == 1, 1, action=calls.append),
+            engine.Rule("breaks", m.x == 1, 2, action=boom),
+            engine.Rule("never_reached", m.x == 1, 3, action=calls.append),
+        ]
+    )
     with pytest.raises(RuleActionError) as caught:
         compiled.run({"x": 1}, context="ctx")
     error = caught.value
@@ -122,10 +127,18 @@ def test_facts_that_would_crash_durable_rules_are_refused_instead():
 
 def test_the_asb_rules_read_facts_of_fixed_kinds():
     assert ruleset.compiled().fact_kinds == {
-        "emergency": "bool", "previous_review": "bool", "staff_conduct": "bool", "complaint_completed": "bool",
-        "asb_ongoing": "bool", "on_behalf": "bool", "single_hate_incident_route": "bool",
-        "consent": "text", "reported_incidents": "number", "qualifying_hate_incidents": "number",
-        "qualifying_incidents": "any", "threshold": "any",
+        "emergency": "bool",
+        "previous_review": "bool",
+        "staff_conduct": "bool",
+        "complaint_completed": "bool",
+        "asb_ongoing": "bool",
+        "on_behalf": "bool",
+        "single_hate_incident_route": "bool",
+        "consent": "text",
+        "reported_incidents": "number",
+        "qualifying_hate_incidents": "number",
+        "qualifying_incidents": "any",
+        "threshold": "any",
     }
     assert set(ruleset.compiled().fact_kinds) == set(ruleset.FACT_NAMES)
 
@@ -138,8 +151,9 @@ def test_a_rule_fires_once_even_when_both_sides_of_an_or_hold():
 
 
 def test_rules_fire_in_order_of_salience():
-    compiled = fresh_ruleset([engine.Rule("third", m.x == 1, 3), engine.Rule("first", m.x == 1, 1),
-                              engine.Rule("second", m.x == 1, 2)])
+    compiled = fresh_ruleset(
+        [engine.Rule("third", m.x == 1, 3), engine.Rule("first", m.x == 1, 1), engine.Rule("second", m.x == 1, 2)]
+    )
     assert compiled.run({"x": 1}) == ("first", "second", "third")
 
 
@@ -165,8 +179,9 @@ def test_rule_names_must_be_plain_identifiers():
 
 
 def test_eight_threads_deciding_at_once_all_get_the_right_answer():
-    cases = [(case["facts"], case.get("partnership", "erewash"))
-             for table in ("erewash.yml", "testshire.yml") for case in load(table)]
+    cases = [
+        (case["facts"], case.get("partnership", "erewash")) for table in ("erewash.yml", "testshire.yml") for case in load(table)
+    ]
     cases += [(dict(pair["facts"], as_of="2026-11-25"), "erewash") for pair in load("precedence.yml")["cases"]]
     expected = [decide(facts, partnership, TODAY) for facts, partnership in cases]
     start = threading.Barrier(8)

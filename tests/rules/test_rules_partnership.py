@@ -1,4 +1,5 @@
 """Partnership files: the policy as data, checked on loading, a new one needs no code."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,22 +28,26 @@ def test_erewash_policy_as_published():
     assert policy.counting_bodies == {"council", "police", "social_landlord", "health"}
     assert policy.single_hate_incident is False
     assert erewash.contact == {
-        "name": "Community Safety Officer", "role": "Community Safety Officer",
+        "name": "Community Safety Officer",
+        "role": "Community Safety Officer",
         "organisation": "Erewash Community Safety Partnership",
-        "address": "Ilkeston Town Hall, Derbyshire DE7 5RP", "phone": "0115 907 2274",
+        "address": "Ilkeston Town Hall, Derbyshire DE7 5RP",
+        "phone": "0115 907 2274",
         "web": "https://www.erewash.gov.uk",
     }
-    assert policy.policy["threshold"] == ("Erewash's threshold is three or more related incidents of ASB "
-                                          "reported within the last six months.")
+    assert policy.policy["threshold"] == (
+        "Erewash's threshold is three or more related incidents of ASB reported within the last six months."
+    )
     assert "a private landlord does not" in policy.policy["counting_bodies"]
     assert policy.policy["appeal"] == "Appeals go to the Office of the Police and Crime Commissioner for Derbyshire."
     assert policy.references["threshold"].startswith(
-        "https://www.erewash.gov.uk/community-safety-section/anti-social-behaviour-case-review.html")
+        "https://www.erewash.gov.uk/community-safety-section/anti-social-behaviour-case-review.html"
+    )
     # The page's promise, "What happens when I submit a Anti-Social Behaviour Case Review Form?".
     assert policy.acknowledgement_working_days == 5
     assert policy.policy["acknowledgement_working_days"] == (
-        "We will confirm receipt of a completed Anti-Social Behaviour Case Review Application Form, "
-        "within five working days.")
+        "We will confirm receipt of a completed Anti-Social Behaviour Case Review Application Form, within five working days."
+    )
     assert "What happens when I submit" in policy.references["acknowledgement_working_days"]
 
 
@@ -57,8 +62,7 @@ def test_every_parameter_carries_its_policy_sentence_its_reference_and_the_date_
 
 
 def test_reasons_cite_where_their_policy_sentences_are_published():
-    decision = decide({"as_of": "2026-11-25", "incidents": [{"date": "2026-10-01", "reported_to": ["police"]}]},
-                      "erewash", TODAY)
+    decision = decide({"as_of": "2026-11-25", "incidents": [{"date": "2026-10-01", "reported_to": ["police"]}]}, "erewash", TODAY)
     policy = load_partnership("erewash").on(TODAY)
     assert decision["reasons"][0]["rule"] == "threshold_not_met"
     assert decision["reasons"][0]["references"] == [policy.references["threshold"]]
@@ -92,23 +96,28 @@ def test_version_changes_when_the_file_changes(tmp_path):
     assert original.version == load_partnership("erewash").version
     assert load_partnership("erewash", directory=tmp_path) is original  # unchanged: not re-read
 
-    (tmp_path / "erewash.yml").write_text(EREWASH_FILE.replace("Call 999 now.", "Call 999 straight away."),
-                                          encoding="utf-8")
+    (tmp_path / "erewash.yml").write_text(EREWASH_FILE.replace("Call 999 now.", "Call 999 straight away."), encoding="utf-8")
     changed = load_partnership("erewash", directory=tmp_path)
     assert changed.version != original.version
     assert changed.version.startswith("2014-10-20.")
-    assert any("Call 999 straight away." in step
-               for step in decide({"as_of": "2026-11-25", "emergency": True}, changed, TODAY)["next_steps"])
+    assert any(
+        "Call 999 straight away." in step
+        for step in decide({"as_of": "2026-11-25", "emergency": True}, changed, TODAY)["next_steps"]
+    )
 
 
 def test_a_new_partnership_is_a_file_not_code(tmp_path):
     text = (PARTNERSHIPS_DIR / "testshire.yml").read_text(encoding="utf-8")
     text = text.replace("name: testshire", "name: newtown").replace("display_name: Testshire", "display_name: Newtown")
     # Newtown counts reports over twelve months: wider than the law's six, so allowed.
-    text = text.replace("        value: 6\n        policy: Incidents count when they were reported within the last six months.",
-                        "        value: 12\n        policy: Incidents count when they were reported within the last twelve months.")
-    text = text.replace("policy: Testshire's threshold is two or more related incidents of ASB reported within the last six months.",
-                        "policy: Newtown's threshold is two or more related incidents of ASB reported within the last twelve months.")
+    text = text.replace(
+        "        value: 6\n        policy: Incidents count when they were reported within the last six months.",
+        "        value: 12\n        policy: Incidents count when they were reported within the last twelve months.",
+    )
+    text = text.replace(
+        "policy: Testshire's threshold is two or more related incidents of ASB reported within the last six months.",
+        "policy: Newtown's threshold is two or more related incidents of ASB reported within the last twelve months.",
+    )
     (tmp_path / "newtown.yml").write_text(text, encoding="utf-8")
     assert partnerships(tmp_path) == ["newtown"]
     newtown = load_partnership("newtown", directory=tmp_path)
@@ -157,39 +166,54 @@ def test_a_decision_before_the_policy_began_names_as_of():
 BROKEN = [
     ("        value: 3\n", "        value: 0\n", "the threshold must be a whole number of incidents, 1 or more"),
     ("        value: 6\n", "        value: six\n", "the window must be a whole number of months"),
-    ("value: [council, police, social_landlord, health]", "value: [council, landlord]",
-     "counting_bodies must list bodies among"),
+    ("value: [council, police, social_landlord, health]", "value: [council, landlord]", "counting_bodies must list bodies among"),
     ("{contacts.pcc.web}", "{contacts.pcc.website}", "outcomes.appeal: cannot fill in"),
     ("{qualifying_phrase} since", "{qualifyng_phrase} since", "unknown value {qualifyng_phrase}"),
-    ("  emergency:\n    - You told us someone is in immediate danger now.\n    - \"{policy.emergency}\"\n", "",
-     "reasons.emergency is missing"),
+    (
+        "  emergency:\n    - You told us someone is in immediate danger now.\n    - \"{policy.emergency}\"\n",
+        "",
+        "reasons.emergency is missing",
+    ),
     ("    - \"{policy.appeal}\"\n", "", "reasons.previous_review must quote its policy sentence {policy.appeal}"),
     ("if: asb_stopped", "if: asb_has_stopped", "unknown condition 'asb_has_stopped'"),
     ("name: erewash", "name: [erewash", "not valid YAML at line"),
     ("name: erewash", "name: erewash2", "name is 'erewash2' but the file is called erewash.yml"),
     ("        policy: Appeals go to", "        says: Appeals go to", "parameters.appeal.values.2014-10-20.policy is missing"),
-    ("        reference: 'Anti-social Behaviour, Crime and Policing Act 2014, s.104'\n", "",
-     "parameters.purpose.values.2014-10-20.reference is missing: each dated value needs the policy sentence"),
+    (
+        "        reference: 'Anti-social Behaviour, Crime and Policing Act 2014, s.104'\n",
+        "",
+        "parameters.purpose.values.2014-10-20.reference is missing: each dated value needs the policy sentence",
+    ),
     ("      2014-10-20:\n        value: 3\n", "      2014-13-20:\n        value: 3\n", "not a date"),
     ("  emergency:\n    title:", "  emergencies:\n    title:", "outcomes.emergency needs a title, a summary and next_steps"),
     ("    title: Call 999 now\n", "", "outcomes.emergency.title is missing: an outcome has a title, a summary and next_steps"),
-    ("  reported_on: each incident was reported on the day it happened\n", "",
-     "assumed.reported_on is missing: say what its default means"),
-    ("  asb_ongoing: the behaviour is still going on\n", "  asb_continuing: the behaviour is still going on\n",
-     "assumed.asb_continuing is not a default a decision can rely on"),
+    (
+        "  reported_on: each incident was reported on the day it happened\n",
+        "",
+        "assumed.reported_on is missing: say what its default means",
+    ),
+    (
+        "  asb_ongoing: the behaviour is still going on\n",
+        "  asb_continuing: the behaviour is still going on\n",
+        "assumed.asb_continuing is not a default a decision can rely on",
+    ),
     ("  health: health services\n", "", "bodies.health is missing: bodies names each organisation"),
     ("Call 999 now.", "Call {999 now.", "write a literal brace as {{ or }}"),
-    ("    ombudsman_web: https://www.policeconduct.gov.uk\n", "",
-     "complaints.police.ombudsman_web is missing: a complaint needs organisation, procedure, ombudsman, ombudsman_web"),
+    (
+        "    ombudsman_web: https://www.policeconduct.gov.uk\n",
+        "",
+        "complaints.police.ombudsman_web is missing: a complaint needs organisation, procedure, ombudsman, ombudsman_web",
+    ),
     ("  threshold:\n    description:", "  limit:\n    description:", "parameters.threshold is missing"),
     ("        value: 5\n", "        value: 0\n", "acknowledgement_working_days must be a whole number of working days, 1 to 20"),
     ("        value: 5\n", "        value: 5.5\n", "acknowledgement_working_days must be a whole number of working days"),
     ("        value: 5\n", "", "parameters.acknowledgement_working_days.values.2014-10-20.value is missing"),
-    ("  acknowledgement_working_days:\n", "  acknowledgement_days:\n",
-     "parameters.acknowledgement_working_days is missing"),
-    ("      - \"{policy.acknowledgement_working_days}\"\n",
-     "      - We will confirm receipt of your application within five working days.\n",
-     "outcomes.apply.next_steps must quote {policy.acknowledgement_working_days}"),
+    ("  acknowledgement_working_days:\n", "  acknowledgement_days:\n", "parameters.acknowledgement_working_days is missing"),
+    (
+        "      - \"{policy.acknowledgement_working_days}\"\n",
+        "      - We will confirm receipt of your application within five working days.\n",
+        "outcomes.apply.next_steps must quote {policy.acknowledgement_working_days}",
+    ),
 ]
 
 
@@ -213,14 +237,13 @@ def test_every_value_a_text_can_mention_is_worked_out_by_the_decision():
 
 def test_a_sentence_can_mix_fixed_and_per_decision_values(tmp_path):
     mixed = "{partnership} needs {more_needed_phrase}; call {contacts.police.phone} or see {contacts.council.web}."
-    text = EREWASH_FILE.replace("    - You need {more_needed_phrase} to reach the threshold.\n",
-                                f"    - \"{mixed}\"\n")
+    text = EREWASH_FILE.replace("    - You need {more_needed_phrase} to reach the threshold.\n", f"    - \"{mixed}\"\n")
     (tmp_path / "erewash.yml").write_text(text, encoding="utf-8")
     partnership = load_partnership("erewash", directory=tmp_path)
-    decision = decide({"as_of": "2026-11-25", "incidents": [{"date": "2026-10-01", "reported_to": ["police"]}]},
-                      partnership, TODAY)
-    assert ("Erewash needs 2 more related incidents; call 101 or see https://www.erewash.gov.uk."
-            in decision["reasons"][0]["text"])
+    decision = decide(
+        {"as_of": "2026-11-25", "incidents": [{"date": "2026-10-01", "reported_to": ["police"]}]}, partnership, TODAY
+    )
+    assert "Erewash needs 2 more related incidents; call 101 or see https://www.erewash.gov.uk." in decision["reasons"][0]["text"]
 
 
 def test_a_file_broken_while_running_keeps_the_last_good_version(tmp_path, caplog):
@@ -259,8 +282,11 @@ def test_dated_values_are_listed_oldest_first(tmp_path):
     values = data["parameters"]["threshold"]["values"]
     data["parameters"]["threshold"]["values"] = dict(reversed(list(values.items())))
     (tmp_path / "testshire.yml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    with pytest.raises(PartnershipError, match=r"testshire.yml: parameters.threshold.values.2014-10-20: listed after "
-                                               r"2025-04-01; list the values oldest first"):
+    with pytest.raises(
+        PartnershipError,
+        match=r"testshire.yml: parameters.threshold.values.2014-10-20: listed after "
+        r"2025-04-01; list the values oldest first",
+    ):
         load_partnership("testshire", directory=tmp_path)
 
 
@@ -278,14 +304,25 @@ def test_the_schema_names_the_bodies_and_organisations_the_case_facts_know():
 
 
 def test_a_decision_carries_its_display_words_from_the_partnership_file(tmp_path):
-    text = (EREWASH_FILE.replace("    title: You cannot ask for a case review yet\n", "    title: Not yet\n")
-            .replace("  reported_on: each incident was reported on the day it happened\n",
-                     "  reported_on: the report date is the day of the incident\n")
-            .replace("  police: the police\n", "  police: the constabulary\n"))
+    text = (
+        EREWASH_FILE.replace("    title: You cannot ask for a case review yet\n", "    title: Not yet\n")
+        .replace(
+            "  reported_on: each incident was reported on the day it happened\n",
+            "  reported_on: the report date is the day of the incident\n",
+        )
+        .replace("  police: the police\n", "  police: the constabulary\n")
+    )
     (tmp_path / "erewash.yml").write_text(text, encoding="utf-8")
-    decision = decide({"as_of": "2026-11-25", "emergency": False, "asb_ongoing": True,
-                       "incidents": [{"date": "2026-10-01", "reported_to": ["police"]}]},
-                      load_partnership("erewash", directory=tmp_path), TODAY)
+    decision = decide(
+        {
+            "as_of": "2026-11-25",
+            "emergency": False,
+            "asb_ongoing": True,
+            "incidents": [{"date": "2026-10-01", "reported_to": ["police"]}],
+        },
+        load_partnership("erewash", directory=tmp_path),
+        TODAY,
+    )
     assert decision["outcome"] == "threshold_not_met"
     words = decision["words"]
     assert words["title"] == "Not yet"
@@ -293,8 +330,12 @@ def test_a_decision_carries_its_display_words_from_the_partnership_file(tmp_path
     assert list(words["assumed"]) == decision["assumed"]
     assert words["assumed"]["incidents[0].reported_on"] == "the report date is the day of the incident"
     assert words["bodies"]["police"] == "the constabulary"
-    trace = decide({"as_of": "2026-11-25", "incidents": [{"date": "2026-10-01", "reported_to": ["police"]}]},
-                   load_partnership("erewash", directory=tmp_path), TODAY, explain=True)["trace"]
+    trace = decide(
+        {"as_of": "2026-11-25", "incidents": [{"date": "2026-10-01", "reported_to": ["police"]}]},
+        load_partnership("erewash", directory=tmp_path),
+        TODAY,
+        explain=True,
+    )["trace"]
     assert any("reported to the constabulary on 1 October 2026" in line for line in trace)
 
 

@@ -1,5 +1,6 @@
 """The rule set in durable_rules against a plain reading of the precedence table
 (rules/plain.py), on every combination of the facts the rules read."""
+
 from __future__ import annotations
 
 import itertools
@@ -11,14 +12,22 @@ def _combinations():
     flags = itertools.product([False, True], repeat=6)
     for emergency, previous_review, staff, finished, ongoing, on_behalf in flags:
         for consent, reported, qualifying, threshold, hate_route, hate in itertools.product(
-                ["given", "refused", "not_asked"], [0, 1, 3], [0, 1, 2, 3], [2, 3], [False, True], [0, 1]):
+            ["given", "refused", "not_asked"], [0, 1, 3], [0, 1, 2, 3], [2, 3], [False, True], [0, 1]
+        ):
             if qualifying > reported or hate > qualifying:
                 continue  # cannot happen: qualifying incidents are among those reported
             yield {
-                "emergency": emergency, "previous_review": previous_review, "staff_conduct": staff,
-                "complaint_completed": finished, "asb_ongoing": ongoing, "on_behalf": on_behalf,
-                "consent": consent, "reported_incidents": reported, "qualifying_incidents": qualifying,
-                "threshold": threshold, "single_hate_incident_route": hate_route,
+                "emergency": emergency,
+                "previous_review": previous_review,
+                "staff_conduct": staff,
+                "complaint_completed": finished,
+                "asb_ongoing": ongoing,
+                "on_behalf": on_behalf,
+                "consent": consent,
+                "reported_incidents": reported,
+                "qualifying_incidents": qualifying,
+                "threshold": threshold,
+                "single_hate_incident_route": hate_route,
                 "qualifying_hate_incidents": hate,
             }
 

@@ -6,6 +6,7 @@ Create Date: 2026-11-25
 
 Only the table: it starts empty, and `asbcr stats import-published` fills it.
 """
+
 from alembic import op
 import sqlalchemy as sa
 

@@ -6,6 +6,7 @@ Create Date: 2026-12-03
 
 All four start empty: `asbcr staff add` creates accounts, the console's sign-in the rest.
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -35,8 +36,9 @@ def upgrade() -> None:
         sa.Column("csrf_token", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["staff_id"], ["staff_accounts.id"], ondelete="CASCADE",
-                                name=op.f("fk_staff_sessions_staff_id_staff_accounts")),
+        sa.ForeignKeyConstraint(
+            ["staff_id"], ["staff_accounts.id"], ondelete="CASCADE", name=op.f("fk_staff_sessions_staff_id_staff_accounts")
+        ),
         sa.PrimaryKeyConstraint("id_hash", name=op.f("pk_staff_sessions")),
     )
     op.create_index(op.f("ix_staff_sessions_staff_id"), "staff_sessions", ["staff_id"])

@@ -6,6 +6,7 @@ Create Date: 2026-12-03
 
 Written beside the staff accounts' migration; merged second, so it is 0004, after 0003.
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -41,8 +42,9 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.CheckConstraint(_one_of("status", STATUSES), name=op.f("ck_outbox_status_known")),
         sa.CheckConstraint(_one_of("channel", CHANNELS), name=op.f("ck_outbox_channel_known")),
-        sa.ForeignKeyConstraint(["application_id"], ["applications.id"], ondelete="CASCADE",
-                                name=op.f("fk_outbox_application_id_applications")),
+        sa.ForeignKeyConstraint(
+            ["application_id"], ["applications.id"], ondelete="CASCADE", name=op.f("fk_outbox_application_id_applications")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
         sa.UniqueConstraint("application_id", "event", name=op.f("uq_outbox_application_id")),
     )

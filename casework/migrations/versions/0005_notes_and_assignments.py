@@ -7,6 +7,7 @@ Create Date: 2026-12-04
 Two new tables, so the applications table is left as it is (SQLite would have to copy it to
 add a foreign key). Both start empty.
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -24,10 +25,12 @@ def upgrade() -> None:
         sa.Column("staff_id", sa.Integer(), nullable=False),
         sa.Column("text", sa.Text(), nullable=True),
         sa.Column("written_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["application_id"], ["applications.id"], ondelete="RESTRICT",
-                                name=op.f("fk_notes_application_id_applications")),
-        sa.ForeignKeyConstraint(["staff_id"], ["staff_accounts.id"], ondelete="RESTRICT",
-                                name=op.f("fk_notes_staff_id_staff_accounts")),
+        sa.ForeignKeyConstraint(
+            ["application_id"], ["applications.id"], ondelete="RESTRICT", name=op.f("fk_notes_application_id_applications")
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"], ["staff_accounts.id"], ondelete="RESTRICT", name=op.f("fk_notes_staff_id_staff_accounts")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notes")),
     )
     op.create_index(op.f("ix_notes_application_id"), "notes", ["application_id"], unique=False)
@@ -36,10 +39,12 @@ def upgrade() -> None:
         sa.Column("application_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("staff_id", sa.Integer(), nullable=False),
         sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["application_id"], ["applications.id"], ondelete="CASCADE",
-                                name=op.f("fk_assignments_application_id_applications")),
-        sa.ForeignKeyConstraint(["staff_id"], ["staff_accounts.id"], ondelete="RESTRICT",
-                                name=op.f("fk_assignments_staff_id_staff_accounts")),
+        sa.ForeignKeyConstraint(
+            ["application_id"], ["applications.id"], ondelete="CASCADE", name=op.f("fk_assignments_application_id_applications")
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"], ["staff_accounts.id"], ondelete="RESTRICT", name=op.f("fk_assignments_staff_id_staff_accounts")
+        ),
         sa.PrimaryKeyConstraint("application_id", name=op.f("pk_assignments")),
     )
     op.create_index(op.f("ix_assignments_staff_id"), "assignments", ["staff_id"], unique=False)
