@@ -447,8 +447,10 @@ class Conversation:
             case.dates_complete = False
             if case.reported is None and (r.report_words or asked == "incident_dates"):
                 case.reported = True
-        if dates and asked not in ("incident_dates", "reported_to") and not correcting:
-            dates = r.story_report_dates  # a date in a story is a report only when its sentence says so
+        if dates and asked not in ("incident_dates", "reported_to") and (not correcting or asked not in (None, "check")):
+            # A date in a story is a report only when its sentence says so; so is one in the answer to
+            # another question asked after the check ("YES. december last year" to "was there a review?").
+            dates = r.story_report_dates
         if dates and asked != "incident_dates" and not correcting:
             # "the June one", "in October": a month alone names an incident; its date is asked for.
             dates = [d for d in dates if d not in {m.date for m in r.dates if m.approximate}]

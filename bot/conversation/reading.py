@@ -510,6 +510,8 @@ def _dates(text: str, today: dt.date, entities) -> Tuple[List[DateMention], List
         start_point = (
             reading.open_ended
             or bool(cue("other_event_before_date").search(before))
+            # "there was a review, last December": the review's date ("since the review, 3 June" lists reports)
+            or bool(words.startswith("last ") and re.search(r"\b(reviews?|reveiws?|panel|meeting|hearing)\W{1,3}$", before, re.I))
             or bool(before_cue.search(before))
             or bool(after_cue.search(text[reading.end : reading.end + 40]))
             or words.startswith(("since", "from", "ever since"))

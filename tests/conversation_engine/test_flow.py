@@ -52,6 +52,17 @@ def test_the_check_shows_the_report_date_where_it_differs_from_the_incident():
     assert "20 October 2026: told the police" in chat.text()  # no report date where it is the same day
 
 
+def test_a_date_in_the_answer_to_a_question_asked_after_the_check_is_no_incident():
+    chat = Chat().answer_until(ANSWERS, OPENING, stop="check")
+    dates = [i["date"] for i in chat.check["incidents"]]
+    chat.say("there was a review about this and I'm not happy with it")
+    assert chat.ask == "previous_review"  # said in passing: asked to be sure
+    chat.say("yes, december last year, the outcome was rubbish")
+    assert chat.ask == "check"
+    assert [i["date"] for i in chat.check["incidents"]] == dates
+    assert chat.check["previous_review"] is True
+
+
 def test_an_emergency_goes_straight_to_999_without_a_check():
     chat = Chat()
     chat.say("help hes outside my door with a knife right now")
