@@ -728,6 +728,10 @@ def _reported_later(text: str, dates: List[DateMention]) -> List[Tuple[dt.date, 
             r"\b(report|ring|rang|call|phone|tell|told|log|email|get through|get hold of|reach|speak to|contact)\w*\b[^.]{0,40}"
             r"\b(till|until|til|on|the)\b[^.]{0,35}$",
             between,
+        ) or re.search(  # "..., I didn't ring till the sunday though, the 24th"
+            r"^[\s,]*(i |we |he |she |they |mum |dad )?(didn'?t|didnt|did not|couldn'?t|could not|never got round to)\s+"
+            r"(report|ring|rang|call|phone|tell|log|email|get through)\w*\b[^.]{0,30}\b(till|until|til)\b[^.]{0,40}$",
+            between,
         )
         then_reported = re.search(
             r"\b(but|and|so) (i |we )?(only )?(reported|rang|called|phoned|told|logged|emailed)( it| them| this| that)?\b([^.,;]{0,40}|[^.,;]{0,40},\s*(the\s*)?)$",

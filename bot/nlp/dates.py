@@ -233,6 +233,11 @@ def _grammar() -> _Grammar:
             "weekday_by_holiday",
             rf"\b(?:the\s+)?(?P<wd>{wd}|weekend)\s+(?P<rel>before|after)\s+(?:the\s+)?(?:(?:{mon})\s+)?(?P<hol>{hol})\b",
         ),
+        # "the Saturday of the May bank holiday weekend": a day of that long weekend.
+        (
+            "weekday_of_holiday",
+            rf"\b(?:the\s+)?(?P<wd>{wd})\s+(?:of|over|on)\s+(?:the\s+)?(?:(?P<mon>{mon})\s+)?(?P<hol>{hol})(?:\s+weekend)?\b",
+        ),
         # "the start of the month", "the end of last month".
         ("month_part", r"\b(?:the\s+)?(?P<pos>start|beginning|middle|end)\s+of\s+(?P<which>this|the|last)\s+month\b"),
         ("ordinal", rf"(?<![/.\d-])\b(?P<days>(?:the\s+)?{ordnum}(?:{sep}(?:the\s+)?{ordnum})*)\b"),
@@ -590,6 +595,25 @@ def _resolve(match: _Match, low: str, today: dt.date) -> list[_Resolved]:
         weekday = 5 if g["wd"] == "weekend" else grammar.weekday_of[_squash(g["wd"])]
         day = _weekday_by(anchor, weekday, g["rel"])
         return [_Resolved(day if day <= today else None, approximate=g["wd"] == "weekend")]
+    if kind == "weekday_of_holiday":
+        holiday = grammar.holiday_of[_squash(g["hol"])]
+        mondays = holiday.get("mondays") or ([holiday["monday"]] if "monday" in holiday else [])
+        if not mondays:
+            return [_Resolved(None)]
+        month = grammar.month_of[g["mon"]] if g.get("mon") else None
+        choices = [(m, which) for m, which in mondays if month is None or m == month]
+        weekday = grammar.weekday_of[_squash(g["wd"])]
+        offset = {4: -3, 5: -2, 6: -1, 0: 0, 1: 1}.get(weekday)
+        if offset is None:
+            return [_Resolved(None)]
+        days = [m + dt.timedelta(days=offset) for m in _mondays_in(choices, {today.year, today.year - 1}, today)]
+        days = [d for d in days if d <= today]
+        if not days:
+            return [_Resolved(None)]
+        # "..., I didn't ring till the sunday though, the 24th": the day said next says which weekend
+        said = re.search(r"\bthe\s+(\d{1,2})(?:st|nd|rd|th)\b", low[match.end : match.end + 80])
+        pinned = [d for d in days if said and 0 <= int(said.group(1)) - d.day <= 3]
+        return [_Resolved(max(pinned or days))]
     if kind == "month_part":
         start = today.replace(day=1) - (relativedelta(months=1) if g["which"] == "last" else relativedelta())
         last_day = calendar.monthrange(start.year, start.month)[1]
@@ -966,7 +990,7 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
     )
 
 
-_MONTH_KINDS = ("iso", "numeric", "day_month", "month_day", "month", "holiday")
+_MONTH_KINDS = ("iso", "numeric", "day_month", "month_day", "month", "holiday", "weekday_of_holiday")
 
 
 def _named_later(readings: list[DateReading], matches: list[_Match], today: dt.date) -> list[DateReading]:
@@ -1065,7 +1089,8 @@ def _ordinal_in_context(
         and not re.search(r"[.!?;]", low[month_named.end : match.start])
         and re.search(
             r"\b(after|later|following|next)( that| it| this)?\b[\s,]*(the\s*)?$"
-            r"|\b(got|get|came|come|were|was) (back|home)\b[\s,]*(on\s*)?(the\s*)?$",
+            r"|\b(got|get|came|come|were|was) (back|home)\b[\s,]*(on\s*)?(the\s*)?$"
+            r"|\b(till|until|til)\b[^.;]{0,30}[\s,]+(the\s*)?$",
             low[month_named.end : match.start],
         )
     ):
