@@ -734,7 +734,7 @@ def _reported_later(text: str, dates: List[DateMention]) -> List[Tuple[dt.date, 
             between,
         )
         then_reported = re.search(
-            r"\b(but|and|so) (i |we )?(only )?(reported|rang|called|phoned|told|logged|emailed)( it| them| this| that)?\b([^.,;]{0,40}|[^.,;]{0,40},\s*(the\s*)?)$",
+            r"\b(but|and|so) (i |we )?(only )?(reported|rang|called|phoned|told|logged|emailed|phone|call|ring|report|tell)( it| them| this| that)?\b([^.,;]{0,40}|[^.,;]{0,40},\s*(the\s*)?)$",
             between,
         )
         # "the 19 September party reported to the council on 21 September"
@@ -777,7 +777,7 @@ def _reported_later(text: str, dates: List[DateMention]) -> List[Tuple[dt.date, 
                 or waited
                 and re.search(r"\b(till|until|til)\b", between)
                 or re.search(
-                    r"\b(happened|occurr?ed|was|were|started|took place|kicked off|did it|egged|smashed|broke|broken|kicked|attacked|damaged)\b",
+                    r"\b(happened|happen|occurr?ed|was|were|started|took place|kicked off|did it|egged|smashed|broke|broken|kicked|attacked|damaged)\b",
                     text[max(0, first.start - 40) : first.start] + between[:30],
                 )
             )
