@@ -35,6 +35,24 @@ DEFAULTS = {
     "complaint_completed": False,
     "previous_review": False,
 }
+# The questions about the case facts (CONTRACT.md, Chat: `ask`); a case has its resident's answer to each.
+FACT_QUESTIONS = frozenset(
+    {
+        "concern",
+        "emergency",
+        "asb_ongoing",
+        "reported",
+        "incident_count",
+        "incident_dates",
+        "reported_to",
+        "incidents_related",
+        "on_behalf",
+        "consent",
+        "complaint_completed",
+        "complained_about",
+        "previous_review",
+    }
+)
 # The areas of a check, in the order a resident reads them; each has the case's own correction.
 AREAS = (
     "incidents",

@@ -6,24 +6,10 @@ import pytest
 
 from groundwork.clock import today
 from evaluation.blind import load_set
-from evaluation.resident import AREAS, CONFIRM, SimulatedResident, differing_areas
+from evaluation.resident import AREAS, CONFIRM, FACT_QUESTIONS, SimulatedResident, differing_areas
 from rules import decide
 
-ASKS = {
-    "concern",
-    "emergency",
-    "asb_ongoing",
-    "reported",
-    "incident_count",
-    "incident_dates",
-    "reported_to",
-    "incidents_related",
-    "on_behalf",
-    "consent",
-    "complaint_completed",
-    "complained_about",
-    "previous_review",
-}
+ASKS = FACT_QUESTIONS
 SETS = {
     "first": 150,
     "second": 60,

@@ -15,6 +15,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 
 from bot.nlp.dates import parse_dates
 from bot.nlp.extract import extract
+from evaluation.resident import FACT_QUESTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 HELDBACK = ROOT / "tests" / "heldback"
@@ -42,21 +43,7 @@ INTENTS = {
     "insult",
     "bot_challenge",
 }
-ASKS = {
-    "concern",
-    "emergency",
-    "asb_ongoing",
-    "reported",
-    "incident_count",
-    "incident_dates",
-    "reported_to",
-    "incidents_related",
-    "on_behalf",
-    "consent",
-    "complaint_completed",
-    "complained_about",
-    "previous_review",
-}
+ASKS = FACT_QUESTIONS
 OUTCOMES = {
     "apply",
     "report_first",
