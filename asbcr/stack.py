@@ -38,7 +38,7 @@ from typing import Callable, Dict, List, Optional
 
 import yaml
 
-from asbcr.keys import key_file
+from groundwork.keys import key_file
 from asbcr.rasa_server import NO_MODEL
 from groundwork.paths import ROOT, var_dir
 

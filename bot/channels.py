@@ -5,7 +5,7 @@ messages. The contract wants the question text, its buttons and `custom.ask` in 
 message, so this channel keeps each bot response whole.
 
 It is also an edge (docs/decisions/0036): the body is read with the same checks as the page's
-relay (asbcr/chat_input.py), so a malformed request gets a 4xx with a plain message and never
+relay (groundwork/chat_input.py), so a malformed request gets a 4xx with a plain message and never
 reaches Rasa; `input_channel` and `metadata` from the request are dropped (the staff decision
 trace is for the terminal shell's own "cmdline" channel only); `?stream=true` is refused; and
 Rasa's command syntax counts only as the contract says (`commands_as_text`).
@@ -26,8 +26,8 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from asbcr import private_logs
-from asbcr.chat_input import MAX_BODY_BYTES, ChatRequestError, body_too_large, read_chat_request
+from groundwork import private_logs
+from groundwork.chat_input import MAX_BODY_BYTES, ChatRequestError, body_too_large, read_chat_request
 from bot import rasa_speedups
 from bot.conversation.flow import partnership_words
 from bot.conversation.words import responses
@@ -36,7 +36,7 @@ from rules import load_partnership
 from rules.partnership import configured_name
 
 # This module is loaded by the Rasa server, so this is where its process is set up.
-private_logs.install()  # no resident text in any log line (asbcr/private_logs.py)
+private_logs.install()  # no resident text in any log line (groundwork/private_logs.py)
 rasa_speedups.install()
 
 log = logging.getLogger(__name__)

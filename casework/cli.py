@@ -406,10 +406,10 @@ def _deliver(args: argparse.Namespace) -> int:
 def _log_as_a_service() -> None:
     """`deliver --watch` runs as long as the service does (the supervisor starts it, asbcr/stack.py):
     what it does goes to stderr as log lines, through the same check as every other process of the
-    service (asbcr/private_logs.py), so no recipient or other personal detail reaches its log."""
+    service (groundwork/private_logs.py), so no recipient or other personal detail reaches its log."""
     import logging
 
-    from asbcr import private_logs
+    from groundwork import private_logs
 
     private_logs.install()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s: %(message)s")

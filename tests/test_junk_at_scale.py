@@ -30,7 +30,7 @@ SCALE = settings(
     max_examples=REQUESTS // BATCH, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck)
 )
 
-# What the contract allows (CONTRACT.md, Chat), written out independently of asbcr/chat_input.py.
+# What the contract allows (CONTRACT.md, Chat), written out independently of groundwork/chat_input.py.
 BODY_LIMIT = 256 * 1024
 MESSAGE_LIMIT = 10_000
 BIDI_CONTROLS = {"LRE", "RLE", "PDF", "LRO", "RLO", "LRI", "RLI", "FSI", "PDI"}

@@ -1,4 +1,4 @@
-"""The log check every process installs (asbcr/private_logs.py), on the log lines Rasa, Sanic and
+"""The log check every process installs (groundwork/private_logs.py), on the log lines Rasa, Sanic and
 our own code really write. Through a running stack: tests/conversation/test_no_resident_text_in_logs.py."""
 
 import io
@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from asbcr import private_logs
+from groundwork import private_logs
 
 NAME, EMAIL, PHONE, POSTCODE = "Jo Bloggs", "jo.bloggs@example.org", "07700 900123", "DE7 5AB"
 

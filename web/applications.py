@@ -27,7 +27,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Tuple
 
 from aiohttp import web
 
-from asbcr.keys import installation_key
+from groundwork.keys import installation_key
 from casework import labels, service, staff
 from casework.errors import CaseworkError, NotFound
 from casework.partnership import letterhead

@@ -20,8 +20,8 @@ from typing import Any, Dict, List, Optional
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
-from asbcr import private_logs
-from asbcr.chat_input import MAX_BODY_BYTES, TOO_LONG, ChatRequestError, body_too_large, read_chat_request
+from groundwork import private_logs
+from groundwork.chat_input import MAX_BODY_BYTES, TOO_LONG, ChatRequestError, body_too_large, read_chat_request
 from groundwork.clock import today
 from groundwork.dates import iso_date
 from groundwork.limits import MESSAGE_CHARS
@@ -34,7 +34,7 @@ WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 VENDOR_DIR = WEB_DIR / "vendor"
 
-# What a chat request must be (sender ids, sizes, characters) is in asbcr/chat_input.py, shared with
+# What a chat request must be (sender ids, sizes, characters) is in groundwork/chat_input.py, shared with
 # Rasa's REST channel.
 # A turn can run several custom actions and the rule set; the first after a start is the slowest.
 RASA_TIMEOUT = ClientTimeout(total=60, connect=5)
@@ -288,7 +288,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--rasa-url", default=default_rasa_url(), help="Rasa server (default ASBCR_RASA_URL)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    private_logs.install()  # no resident text in any log line (asbcr/private_logs.py)
+    private_logs.install()  # no resident text in any log line (groundwork/private_logs.py)
     log.setLevel(logging.INFO)
     try:
         app = create_app(args.rasa_url)

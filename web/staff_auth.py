@@ -38,7 +38,7 @@ from typing import Any, Awaitable, Callable, List, Optional, Union
 
 from aiohttp import web
 
-from asbcr.keys import installation_key
+from groundwork.keys import installation_key
 from casework import staff
 from casework.errors import CaseworkError
 from casework.staff import ADMIN, MACHINE_ACTOR, OFFICER, SignInRefused, StaffMember

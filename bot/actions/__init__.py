@@ -12,8 +12,8 @@ an application from invented facts.
 import hmac
 import logging
 
-from asbcr import private_logs
-from asbcr.keys import installation_key
+from groundwork import private_logs
+from groundwork.keys import installation_key
 
 CALL_KEY_HEADER = "X-Asbcr-Action-Key"
 CALL_KEY_FILE, CALL_KEY_ENV = "action-call-key", "ASBCR_ACTION_CALL_KEY"

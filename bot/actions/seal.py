@@ -18,7 +18,7 @@ import hmac
 import json
 from typing import Any, Dict, Optional
 
-from asbcr.keys import installation_key
+from groundwork.keys import installation_key
 
 SECRET_ENV = "ASBCR_ACTION_SECRET"
 SECRET_FILE = "action-secret"

@@ -20,7 +20,8 @@ from bot.conversation import words
 from bot.conversation.case import MONTHS, Case
 from bot.conversation.cues import cue
 from bot.conversation.reading import Reading, read, unique
-from bot.nlp.dates import format_date, join_words
+from bot.nlp.dates import join_words
+from groundwork.dates import long_date
 from groundwork.dates import iso_date
 from groundwork.limits import READ_CHARS
 from rules import decide, load_partnership
@@ -434,7 +435,7 @@ class Conversation:
         asked = ask.name if ask else None
         dates = r.report_dates
         if r.future_dates and asked == "incident_dates":
-            self.say("utter_future_date", dates=join_words([format_date(d) for d in r.future_dates]))
+            self.say("utter_future_date", dates=join_words([long_date(d) for d in r.future_dates]))
         count = r.count
         if asked == "incident_dates" and not dates and r.bare_number is not None:
             count = r.bare_number  # "3" to "when?": how many, the dates still to come
@@ -630,20 +631,20 @@ class Conversation:
         if ask.incident is not None:
             incident = self.case.incidents[ask.incident]
             custom.update(incident=ask.incident, incident_date=incident["date"])
-            values["date"] = format_date(iso_date(incident["date"]))
+            values["date"] = long_date(iso_date(incident["date"]))
             name = f"utter_ask_{ask.name}_incident"
         if ask.name == "incident_dates" and ask.variant in ("more", "others"):
             values.update(
                 have=len(self.case.incidents),
                 count=self.case.count,
-                dates=join_words([format_date(iso_date(d)) for d in self.case.dates()]),
+                dates=join_words([long_date(iso_date(d)) for d in self.case.dates()]),
             )
         if again and words.has(f"{name}_again"):
             name = f"{name}_again"
         self.say(name, custom=custom, **values)
 
     def window_start_text(self) -> str:
-        return format_date(self.window_start())
+        return long_date(self.window_start())
 
     def window_start(self) -> dt.date:
         return months_before(self.today, self.partnership.on(self.today).window_months)  # the rule set's own arithmetic
@@ -665,12 +666,12 @@ class Conversation:
                 else "- Incidents reported: you have not reported it to anyone yet"
             )
         else:
-            lines.append(f"- Incidents reported since {format_date(start)}: {len(recent)}")
+            lines.append(f"- Incidents reported since {long_date(start)}: {len(recent)}")
             for incident in recent + older:
                 bodies = [names.get(b, b) for b in case.bodies_of(incident) if b != "landlord"]
-                when = format_date(iso_date(incident["date"]))
+                when = long_date(iso_date(incident["date"]))
                 if incident.get("reported_on") and incident["reported_on"] != incident["date"]:
-                    when += f", reported {format_date(iso_date(incident['reported_on']))}"  # the date that counts
+                    when += f", reported {long_date(iso_date(incident['reported_on']))}"  # the date that counts
                 line = f"  - {when}: told " + (join_words(bodies) or "nobody yet")
                 if incident.get("reference"):
                     line += f" (reference {incident['reference']})"

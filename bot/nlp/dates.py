@@ -34,7 +34,6 @@ from groundwork.dates import long_date
 from groundwork.limits import READ_CHARS
 
 # Longest message we read in full: enough for any story; stops a pasted essay costing seconds.
-MAX_CHARS = READ_CHARS  # the conversation never passes more (groundwork/limits.py)
 
 DATEPARSER_SETTINGS = {
     "DATE_ORDER": "DMY",
@@ -67,15 +66,11 @@ class DateParse:
         """What was read, in words, e.g. "12 February 2026 and 3 March 2026"."""
         parts = []
         for day in self.dates:
-            text = format_date(day)
+            text = long_date(day)
             if day in self.approximate:
                 text = f"about {text}"
             parts.append(text)
         return join_words(parts)
-
-
-def format_date(day: dt.date) -> str:
-    return long_date(day)
 
 
 def join_words(parts: list[str]) -> str:
@@ -398,7 +393,7 @@ def find_date_spans(text: str) -> list[tuple[int, int]]:
 
     Used by the entity extractor; skips vague phrases ("ages ago") that name no date.
     """
-    low = _lower_same_length(text[:MAX_CHARS])
+    low = _lower_same_length(text[:READ_CHARS])
     return [(m.start, m.end) for m in _candidates(low) if m.kind != "vague"]
 
 
@@ -764,7 +759,7 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
         raise TypeError("today must be a datetime.date (use groundwork.clock.today())")
     if isinstance(today, dt.datetime):
         today = today.date()
-    text = (text or "")[:MAX_CHARS]
+    text = (text or "")[:READ_CHARS]
     low = _lower_same_length(text).replace("’", "'")
     matches = _candidates(low)
 

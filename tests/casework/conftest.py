@@ -13,7 +13,7 @@ import secrets
 import pytest
 from sqlalchemy import create_engine, text
 
-from asbcr import private_logs
+from groundwork import private_logs
 from casework import db
 
 ADMIN_URL = os.environ.get("ASBCR_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")

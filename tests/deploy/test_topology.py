@@ -172,7 +172,7 @@ def test_every_variable_given_is_one_the_code_reads_and_every_required_one_is_gi
 
 
 def test_nginx_limits_sit_around_the_relays():
-    from asbcr.chat_input import MAX_BODY_BYTES
+    from groundwork.chat_input import MAX_BODY_BYTES
     from web import limits, server
 
     conf = NGINX_CONF.read_text()

@@ -47,7 +47,7 @@ def test_readings_keep_the_words_they_came_from():
 
 
 def test_a_very_long_message_is_read_up_to_the_cap_only():
-    from bot.nlp.dates import MAX_CHARS
+    from groundwork.limits import READ_CHARS as MAX_CHARS
 
     text = "x" * (MAX_CHARS - 10) + " on 12 Feb and then on 3 March"
     result = parse_dates(text, dt.date(2026, 11, 25))
