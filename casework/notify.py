@@ -34,6 +34,7 @@ from sqlalchemy import select, update
 
 from .db import transaction
 from .errors import CaseworkError, StoreUnavailable
+from .validation import normalise_reference
 from .models import Application, OutboxMessage
 from .outbox import MESSAGE_EVENTS
 
@@ -161,8 +162,6 @@ def deliver(
 def _due_filter(query, reference: Optional[str], now: dt.datetime):
     query = query.where(OutboxMessage.status.in_(DUE)).where(OutboxMessage.next_attempt_at <= now)
     if reference is not None:
-        from .service import normalise_reference
-
         ids = select(Application.id).where(Application.reference == normalise_reference(reference))
         query = query.where(OutboxMessage.application_id.in_(ids.scalar_subquery()))
     return query
@@ -297,8 +296,6 @@ def retry_failed(reference: Optional[str] = None) -> int:
     with transaction() as session:
         query = select(OutboxMessage.id).where(OutboxMessage.status == "failed")
         if reference is not None:
-            from .service import normalise_reference
-
             query = query.join(Application, Application.id == OutboxMessage.application_id).where(
                 Application.reference == normalise_reference(reference)
             )

@@ -26,6 +26,7 @@ from groundwork import dates
 
 from . import events as ev
 from .errors import CaseworkError
+from .validation import normalise_reference
 from .models import OUTBOX_STATUSES, Application, OutboxMessage
 
 # Every event the resident hears about: the acknowledgement and each staff decision. What the
@@ -76,7 +77,6 @@ def remove_for(session: Session, application_id: int) -> None:
 def list_messages(*, status: Optional[str] = None, reference: Optional[str] = None) -> List[Dict[str, Any]]:
     """Messages, oldest first, for staff (`asbcr applications outbox`)."""
     from .db import transaction
-    from .service import normalise_reference
 
     query = select(OutboxMessage, Application.reference).join(Application, Application.id == OutboxMessage.application_id)
     if status is not None:

@@ -29,13 +29,12 @@ from .db import transaction
 from .errors import CaseworkError, NotFound
 from .models import Application, Assignment, Event, Note, PublishedFigures, ReferenceCounter, StaffAccount
 from .partnership import acknowledgement_working_days
-from .validation import CHANNELS, parse_date, validate_application
+from .validation import CHANNELS, normalise_reference, parse_date, validate_application
 from .workdays import acknowledge_by
 
 log = logging.getLogger("casework")
 
 REFERENCE_PREFIX = "ASBCR"
-REFERENCE = re.compile(r"^ASBCR-(\d{4})-(\d{4,})$")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 DEFAULT_WEB_PORT = "8000"
 MAX_NOTE_CHARS = 2000  # an event's note and an officer's note alike
@@ -279,13 +278,6 @@ def private_url(token: str) -> str:
 
 
 # --- reading ----------------------------------------------------------------------
-
-
-def normalise_reference(reference: Any) -> str:
-    text = str(reference or "").strip().upper()
-    if not REFERENCE.match(text):
-        raise CaseworkError(f"{reference!r} is not an application reference (like ASBCR-2026-0007)")
-    return text
 
 
 def _load(session: Session, reference: str, *, for_update: bool = False) -> Application:

@@ -144,3 +144,14 @@ def _text(value: Any, key: str, limit: int) -> Optional[str]:
     if len(value) > limit:
         raise CaseworkError(f"{key} is longer than {limit} characters")
     return value or None
+
+
+REFERENCE = re.compile(r"^ASBCR-(\d{4})-(\d{4,})$")
+
+
+def normalise_reference(reference: Any) -> str:
+    """An application reference as typed ("asbcr-2026-0007 ") in its one form, or a clear refusal."""
+    text = str(reference or "").strip().upper()
+    if not REFERENCE.match(text):
+        raise CaseworkError(f"{reference!r} is not an application reference (like ASBCR-2026-0007)")
+    return text
