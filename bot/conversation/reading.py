@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, List, Optional, Tuple
 
 from bot.conversation.cues import cue
-from bot.nlp.dates import DateReading
+from bot.nlp.dates import SELF_CORRECTION, DateReading
 from bot.nlp.extract import extract
 from groundwork.dates import iso_date
 from groundwork.limits import READ_CHARS
@@ -327,10 +327,6 @@ SAME_INCIDENT_GAP = re.compile(
     r"^\s*([-\u2013,(:]|one was|one were|ones? (was|were)|was|were|i mean|ie|i\.e\.?)?\s*"
     r"((i think|i'?m sure|i believe|maybe|probably|so|yes|some ?time|sumtime|like|around|about|roughly)\s*,?\s*)*((it|that) was\s+)?(on\s+)?(the\s+)?"
     r"((mon|tues|wednes|thurs|fri|satur|sun)day\s*,?\s+(the\s+)?)?$",
-    re.I,
-)
-SELF_CORRECTION = re.compile(
-    r"\b(no,? sorry|sorry|i mean|actually|no,? wait|(i'?ve|i have|i got) (that|the|this) (\w+ ){0,3}wrong|hang on|correction|scratch that|not that|my mistake|oops|i tell a lie|i'?m wrong|i was wrong|scrap that|(i )?beg your pardon|pardon me|let me correct (that|myself))\b",
     re.I,
 )
 

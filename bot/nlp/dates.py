@@ -89,6 +89,14 @@ def _alternation(words) -> str:
     return "|".join(re.escape(w).replace(r"\ ", r"\s+").replace("'", "['’]?") for w in unique)
 
 
+# Words with which residents take back what they just said ("no sorry", "I tell a lie", "I beg
+# your pardon"): one list for the date reader and the conversation's reading.
+SELF_CORRECTION = re.compile(
+    r"\b(no,? sorry|sorry|i mean|actually|no,? wait|(i'?ve|i have|i got) (that|the|this) (\w+ ){0,3}wrong|hang on|correction|scratch that|not that|my mistake|oops|i tell a lie|i'?m wrong|i was wrong|scrap that|(i )?beg your pardon|pardon me|let me correct (that|myself))\b",
+    re.I,
+)
+
+
 @dataclass
 class _Grammar:
     month_of: dict[str, int]
@@ -1058,9 +1066,9 @@ def _ordinal_in_context(
         month_named is not None
         and month_named.date is not None
         and out[0].date is not None
-        and re.search(
-            r"\b(no,? sorry|sorry|actually|no wait|i mean|correction|my mistake|oops|beg your pardon|pardon me)\b|\bno\s*,\s*$",
-            low[month_named.end : match.start],
+        and (
+            SELF_CORRECTION.search(low[month_named.end : match.start])
+            or re.search(r"\bno\s*,\s*$", low[month_named.end : match.start])
         )
     ):
         # "25 May... actually no, it was the Sunday, the 24th": the correction keeps the month.
