@@ -22,6 +22,8 @@ SETS = {
     "ninth": 60,
     "tenth": 60,
     "eleventh": 60,
+    "twelfth": 60,
+    "thirteenth": 60,
 }
 
 
