@@ -66,6 +66,10 @@ class Case:
     ordinal_bodies_wait: bool = False  # named by order among dates not all told yet
     bodies_per_incident_unclear: bool = False  # "police twice and the council once": which is asked
     bodies_for_named_incidents: List[str] = field(default_factory=list)  # "the October one I told the housing too"
+    # Whether to ask at all: with no word that it may have stopped, or that it may be for someone
+    # else, the check shows "still happening: yes" and "applying for: yourself" to correct instead.
+    may_have_stopped: bool = False
+    someone_else_hint: bool = False
 
     @classmethod
     def from_dict(cls, raw: Optional[Dict[str, Any]]) -> "Case":

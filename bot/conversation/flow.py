@@ -252,6 +252,8 @@ class Conversation:
         if r.past_review:
             case.past_review_cue = True
             case.concern = case.concern or "review"
+        case.may_have_stopped = case.may_have_stopped or r.may_have_stopped
+        case.someone_else_hint = case.someone_else_hint or r.someone_else_hint
         if r.ongoing is not None and asked not in ("emergency",):
             case.asb_ongoing = r.ongoing
         if r.on_behalf is True and not (r.on_behalf_by_name_only and asked not in ("on_behalf", "consent")):
@@ -933,7 +935,15 @@ QUESTIONS: Tuple[Tuple[str, Callable[[Conversation], Any]], ...] = (
         ),
     ),
     ("complained_about", lambda c: c.case.staff_conduct and c.case.complaint_completed and not c.case.complained_about),
-    ("asb_ongoing", lambda c: c.case.asb_ongoing is None and "asb_ongoing" not in c.case.defaulted and c.worth("asb_ongoing")),
+    (
+        "asb_ongoing",
+        lambda c: (
+            c.case.asb_ongoing is None
+            and c.case.may_have_stopped
+            and "asb_ongoing" not in c.case.defaulted
+            and c.worth("asb_ongoing")
+        ),
+    ),
     ("reported_to", _reported_to),
     ("incident_dates", _incident_dates),
     ("reported_to", _incident_bodies),
@@ -946,7 +956,7 @@ QUESTIONS: Tuple[Tuple[str, Callable[[Conversation], Any]], ...] = (
             and c.worth("incidents_related")
         ),
     ),
-    ("on_behalf", lambda c: c.case.on_behalf is None and c.worth("on_behalf")),
+    ("on_behalf", lambda c: c.case.on_behalf is None and c.case.someone_else_hint and c.worth("on_behalf")),
     ("consent", lambda c: c.case.on_behalf and c.case.consent is None and c.worth("consent")),
 )
 

@@ -125,6 +125,8 @@ class Reading:
     not_staff_conduct: bool = False  # "I'm not complaining about the staff"
     trouble_now: bool = False  # "he's at the back door now", not "out there most nights"
     on_behalf_by_name_only: bool = False  # a short answer that only names someone ("me nan")
+    may_have_stopped: bool = False  # words that leave open whether it goes on ("so that's over")
+    someone_else_hint: bool = False  # someone else it may be for ("my mum", "the shop", "a client")
     complaint_done: bool = False
     complaint_not_done: bool = False
     past_review: bool = False
@@ -1077,6 +1079,8 @@ def read(text: str, today: dt.date) -> Reading:
         reading.no = False
     reading.no_more_dates = cue("no_more_dates")(low)
     reading.ongoing = _ongoing(low)
+    reading.may_have_stopped = cue("may_have_stopped")(low)
+    reading.someone_else_hint = cue("someone_else_hint")(low)
     reading.danger = cue("danger")(low)
     reading.danger_maybe = reading.danger or cue("danger_maybe")(low)
     reading.no_danger_now = cue("no_danger_now")(low)

@@ -187,7 +187,9 @@ def test_no_youve_got_that_wrong_asks_what_to_change_instead_of_answering():
 
 
 def test_she_has_said_yes_now_after_get_consent_leads_to_apply():
-    chat = Chat().answer_until({**ANSWERS, "on_behalf": "for my mum", "consent": "I haven't asked her yet"}, OPENING)
+    chat = Chat().answer_until(
+        {**ANSWERS, "on_behalf": "for my mum", "consent": "I haven't asked her yet"}, OPENING + ", my mum can't sleep"
+    )
     assert chat.decision["outcome"] == "get_consent", chat.log()
     chat.say("she's said yes now")
     assert chat.ask == "check", chat.log()
@@ -202,6 +204,35 @@ def test_a_staff_story_with_the_threshold_met_still_applies():
     )
     assert chat.decision["outcome"] == "apply", chat.log()
     assert "complaints_procedure" in chat.decision["routes"]
+
+
+def test_who_it_is_for_is_asked_only_when_someone_else_is_mentioned_and_shown_at_the_check_otherwise():
+    chat = Chat().answer_until(ANSWERS, OPENING, stop="check")
+    assert "on_behalf" not in chat.asked, chat.log()
+    assert "Applying for: yourself" in chat.text(), chat.log()
+    chat.say("it's not for me, it's for my mum, she lives there")
+    assert chat.ask == "consent", chat.log()
+    chat.say("she's said yes")
+    assert chat.ask == "check" and chat.check["on_behalf"] is True and chat.check["consent"] is True, chat.log()
+
+    mentioned = Chat().answer_until(ANSWERS, "the lads next door to my nan play music every weekend till 4am", stop="check")
+    assert "on_behalf" in mentioned.asked, mentioned.log()
+
+
+@pytest.mark.parametrize(
+    "opening, asked",
+    [
+        ("the lads next door play music every weekend till 4am", False),  # goes on, in its own words
+        ("the lads next door had parties, I reported it to the police", False),  # nothing either way: shown, to correct
+        ("the lads next door had parties all summer, I want to know why it took so long", True),
+        ("the dealing from the flat upstairs is over now, they were evicted", False),  # stopped, in its own words
+    ],
+)
+def test_whether_it_goes_on_is_asked_only_when_the_story_leaves_it_open(opening, asked):
+    chat = Chat().answer_until(ANSWERS, opening, stop="check")
+    assert ("asb_ongoing" in chat.asked) is asked, chat.log()
+    if not asked and "evicted" not in opening:
+        assert "Still happening: yes" in chat.text(), chat.log()
 
 
 def test_stopped_is_not_read_where_the_behaviour_goes_on():
@@ -498,9 +529,12 @@ CHOICE_ASKS = (
 
 def test_every_choice_question_the_bot_asks_comes_with_its_buttons():
     asked = set()
-    for answers in (ANSWERS, dict(ANSWERS, on_behalf="for my mum")):
+    for answers, opening in (
+        (ANSWERS, OPENING + ", my mum can't sleep"),
+        (dict(ANSWERS, on_behalf="for my mum"), OPENING + " and my mum can't sleep"),
+    ):
         chat = Chat()
-        chat.say(OPENING)
+        chat.say(opening)
         for _ in range(20):
             if chat.decision:
                 break
