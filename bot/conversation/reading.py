@@ -565,6 +565,11 @@ def _counts(text: str, entities, dates: List[DateMention]) -> Tuple[Optional[int
             continue  # "the 3rd of May" is a date, not three incidents
         if re.search(r"\bnot\s*$", text[max(0, entity["start"] - 5) : entity["start"]]):
             continue  # "2 things, not 3"
+        if re.search(
+            r"\b(need|needs|needed|require|requires|required|supposed to (have|make)|have to (have|make)|threshold (is|of))\s+(\w+\s+){0,2}$",
+            text[max(0, entity["start"] - 40) : entity["start"]],
+        ):
+            continue  # "someone told me you need three reports": the rule, not how many they made
         after = text[entity["end"] : entity["end"] + 30]
         if (
             HOUR_AFTER.match(after)
@@ -891,11 +896,23 @@ def _ordinal_bodies(
             return [(["seq", index, len(told)], [mention.body]) for index, mention in enumerate(told)]
     # "june one was police, august we rang police and told futures, october just futures":
     # a clause naming one month and its bodies, with no exact date in it.
+    last_months: List[str] = []
     for start, clause in _month_clauses(text, told):
         months = unique(re.findall(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?:[a-z]*)\b", clause))
+        in_clause = [b for b in told if start <= b.start < start + len(clause)]
+        if not months and in_clause and last_months and _list_item(clause, start, in_clause):
+            # "in September I rang the police, then the council, then my housing": the list goes on
+            # about the month before it.
+            for key, bodies_of in found:
+                if isinstance(key, tuple) and key[:2] == ("month", last_months[-1]):
+                    bodies_of += [b.body for b in in_clause if b.body not in bodies_of]
+            continue
+        if months:
+            last_months = months
+        elif in_clause:
+            last_months = []
         if not months or any(start <= d.start < start + len(clause) for d in exact):
             continue
-        in_clause = [b for b in told if start <= b.start < start + len(clause)]
         named = unique(b.body for b in in_clause)
         if named:
             # "for the October one I emailed the council too": as well as, not instead of.
@@ -932,6 +949,16 @@ def _ordinal_bodies(
                 claimed += in_clause
                 told_too += in_clause
     return found
+
+
+def _list_item(clause: str, start: int, mentions: List[BodyMention]) -> bool:
+    """A clause that only goes on listing who was told ("then the council", "and my housing too")."""
+    rest = clause
+    for mention in sorted(mentions, key=lambda m: m.start, reverse=True):
+        rest = rest[: mention.start - start] + " " + rest[mention.end - start :]
+    return bool(
+        re.fullmatch(r"(\W|\b(and|then|the|my|our|a|an|also|too|as well|rang|called|phoned|told|emailed|to|with)\b)*", rest)
+    )
 
 
 def _clauses(text: str, separator: str):
