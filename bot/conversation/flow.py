@@ -438,6 +438,14 @@ class Conversation:
         dates = r.report_dates
         if r.future_dates and asked == "incident_dates":
             self.say("utter_future_date", dates=join_words([long_date(d) for d in r.future_dates]))
+        if asked == "reported_to" and ask.incident is not None and 0 <= ask.incident < len(case.incidents) and len(dates) == 1:
+            reported_on = _report_of(case.incidents[ask.incident], dates[0], r, self.today)
+            if reported_on is not None:
+                # "council environmental health, rang them on the 26th", about the incident on 23 May:
+                # when that one was reported, not another incident.
+                if reported_on.isoformat() != case.incidents[ask.incident]["date"]:
+                    case.incidents[ask.incident]["reported_on"] = reported_on.isoformat()
+                dates = []
         count = r.count
         if asked == "incident_dates" and not dates and r.bare_number is not None:
             count = r.bare_number  # "3" to "when?": how many, the dates still to come
@@ -834,6 +842,22 @@ class Conversation:
             return self.show_check()
         self.progress = True  # nothing was unusable: asking again is not a repeat
         return self.carry_on()
+
+
+def _report_of(incident: Dict[str, Any], said: dt.date, r: Reading, today: dt.date) -> Optional[dt.date]:
+    """The one date in an answer about one incident, read as when that incident was reported: on
+    or up to a month after it. A day said without its month ("on the 26th") is the first such day
+    after the incident, not the most recent one."""
+    happened = iso_date(incident["date"])
+    mention = next((m for m in r.dates if m.date == said), None)
+    if mention is not None and re.fullmatch(
+        r"(the\s+)?[0-3]?\d(st|nd|rd|th)?", r.text[mention.start : mention.end].strip(), re.I
+    ):
+        candidates = [happened + dt.timedelta(days=n) for n in range(0, 32)]
+        said = next((d for d in candidates if d.day == said.day), said)
+    if happened <= said <= min(today, happened + dt.timedelta(days=31)):
+        return said
+    return None
 
 
 def _starts_at(r: Reading, day: dt.date, position: int) -> bool:

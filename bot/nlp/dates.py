@@ -183,7 +183,8 @@ def _grammar() -> _Grammar:
         ),
         (
             "day_month",
-            rf"(?<![/.\d-])\b(?P<days>{daylist_before_month})(?:\s*(?:of\s+|-|/|\.)?\s*)(?P<mon>{mon})\b\.?(?:,?\s*(?P<year>{year})\b)?",
+            # ("the 26th. july one the police": a sentence ends between them, two dates)
+            rf"(?<![/.\d-])\b(?P<days>{daylist_before_month})(?:\s*(?:of\s+|-|/|\.(?!\s))?\s*)(?P<mon>{mon})\b\.?(?:,?\s*(?P<year>{year})\b)?",
         ),
         ("month_day", rf"\b(?P<mon>{mon})\b\.?\s+(?:the\s+)?(?P<days>{daylist})(?:,?\s*(?P<year>{year})\b)?"),
         (
@@ -376,7 +377,9 @@ def _plausible(match: _Match, low: str) -> bool:
                     r"[\s,]*(?:sometime|some time|i think|around|about)[\s,]+(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b", after
                 )
             )
-            if not (whole or _MONTH_CONTEXT_BEFORE.search(before) or day_after):
+            # "the may one", "the march incident": a month naming an incident
+            names_one = re.match(r"\s+(?:one|ones|incident|incidents|time|report)\b", after) and re.search(r"\bthe\s+$", before)
+            if not (whole or _MONTH_CONTEXT_BEFORE.search(before) or day_after or names_one):
                 return False
     if match.kind == "ordinal" and not re.search(r"\d", g["days"]):
         # "the second" is an order ("the council form the second") unless it reads as a day:
@@ -901,6 +904,13 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
                 readings[-1] if _day_of_month_just_named(low, previous, match, readings) and readings[-1].approximate else None
             )
             resolved_all = _ordinal_in_context(resolved_all, match, low, previous, readings, month_named, today)
+            said_in_month = _day_in_month_said_before(resolved_all, match, low, readings, today) if rough_month is None else None
+            if said_in_month is not None:
+                # "the may one I reported to the council on the 26th": the 26th of that May, one date
+                dropped = readings.pop()
+                if month_named is dropped:
+                    month_named = None
+                resolved_all = [_Resolved(said_in_month)]
             if (
                 rough_month is not None
                 and resolved_all
@@ -1111,6 +1121,22 @@ def _ordinal_in_context(
         if r.date is not None and r.date.day > base.day:
             out[index] = _Resolved(_with_year(base.year, base.month, r.date.day))
     return out
+
+
+def _day_in_month_said_before(resolved: list, match: _Match, low: str, readings: list, today: dt.date) -> dt.date | None:
+    """ "In May I rang the police on the 26th", "the may one I reported on the 26th": a day without
+    its month, after a month said alone earlier in the same sentence with no list between them, is
+    a day of that month ("in July and on the 26th" may be two incidents: not read so)."""
+    if len(resolved) != 1 or resolved[0].date is None or not readings:
+        return None
+    month = readings[-1]
+    if month.date is None or not month.approximate or month.open_ended or re.search(r"\d", month.text):
+        return None
+    between = low[month.end : match.start]
+    if len(between) > 80 or re.search(r"[.!?;\n,]|\b(and|then|also|plus|or|but)\b", between):
+        return None
+    candidate = _with_year(month.date.year, month.date.month, resolved[0].date.day)
+    return candidate if candidate is not None and candidate <= today else None
 
 
 def _day_of_month_just_named(low: str, previous: _Match | None, match: _Match, readings: list) -> bool:

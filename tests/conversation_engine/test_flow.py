@@ -553,3 +553,20 @@ def test_every_choice_question_the_bot_asks_comes_with_its_buttons():
         for name, variants in responses.items():
             if name == f"utter_ask_{ask}" or name.startswith(f"utter_ask_{ask}_"):
                 assert all(variant.get("buttons") for variant in variants), name
+
+
+def test_a_day_said_about_one_incident_is_when_it_was_reported_not_another_incident():
+    chat = past_the_danger_question()
+    chat.say("the police and the council")
+    chat.say("23 May, 16 July and 4 September")
+    assert chat.ask == "reported_to" and chat.custom("incident") == 0, chat.log()
+    chat.say("council environmental health, rang them on the 26th")
+    while chat.ask not in ("check", None):
+        chat.say({"reported_to": "the police"}.get(chat.ask) or ANSWERS[chat.ask])
+    incidents = chat.check["incidents"]
+    assert [(i["date"], i.get("reported_on")) for i in incidents] == [
+        ("2026-05-23", "2026-05-26"),
+        ("2026-07-16", None),
+        ("2026-09-04", None),
+    ], chat.log()
+    assert incidents[0]["reported_to"] == ["council"], chat.log()
