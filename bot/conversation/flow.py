@@ -963,7 +963,8 @@ QUESTIONS: Tuple[Tuple[str, Callable[[Conversation], Any]], ...] = (
         "asb_ongoing",
         lambda c: (
             c.case.asb_ongoing is None
-            and c.case.may_have_stopped
+            # a grievance about how it was handled is often told once it is over
+            and (c.case.may_have_stopped or c.case.staff_conduct)
             and "asb_ongoing" not in c.case.defaulted
             and c.worth("asb_ongoing")
         ),

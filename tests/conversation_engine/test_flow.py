@@ -226,6 +226,7 @@ def test_who_it_is_for_is_asked_only_when_someone_else_is_mentioned_and_shown_at
         ("the lads next door had parties, I reported it to the police", False),  # nothing either way: shown, to correct
         ("the lads next door had parties all summer, I want to know why it took so long", True),
         ("the dealing from the flat upstairs is over now, they were evicted", False),  # stopped, in its own words
+        ("the housing officer was really rude to me and never called back like she promised", True),  # about handling
     ],
 )
 def test_whether_it_goes_on_is_asked_only_when_the_story_leaves_it_open(opening, asked):
