@@ -849,12 +849,8 @@ def _report_of(incident: Dict[str, Any], said: dt.date, r: Reading, today: dt.da
     or up to a month after it. A day said without its month ("on the 26th") is the first such day
     after the incident, not the most recent one."""
     happened = iso_date(incident["date"])
-    mention = next((m for m in r.dates if m.date == said), None)
-    if mention is not None and re.fullmatch(
-        r"(the\s+)?[0-3]?\d(st|nd|rd|th)?", r.text[mention.start : mention.end].strip(), re.I
-    ):
-        candidates = [happened + dt.timedelta(days=n) for n in range(0, 32)]
-        said = next((d for d in candidates if d.day == said.day), said)
+    if any(m.date == said and m.day_only for m in r.dates):
+        said = next((d for d in (happened + dt.timedelta(days=n) for n in range(32)) if d.day == said.day), said)
     if happened <= said <= min(today, happened + dt.timedelta(days=31)):
         return said
     return None

@@ -90,6 +90,7 @@ class DateMention:
     start_point: bool = False  # when it began or a reference point, not a report
     approximate: bool = False
     names_incident: bool = False  # "the June one": an incident named by its month
+    day_only: bool = False  # "the 26th": a day said without its month, so which month is a guess
 
 
 @dataclass
@@ -492,6 +493,9 @@ def _readings(entities) -> List[DateReading]:
     ]
 
 
+DAY_ONLY = re.compile(r"(the\s+)?[0-3]?\d(st|nd|rd|th)?", re.I)
+
+
 def _dates(text: str, today: dt.date, entities) -> Tuple[List[DateMention], List[dt.date]]:
     readings = _readings(entities)
     future = sorted({r.date for r in readings if r.date is not None and r.date > today})
@@ -532,7 +536,17 @@ def _dates(text: str, today: dt.date, entities) -> Tuple[List[DateMention], List
             start_point = False  # "I didn't report it till (Tuesday) the 8th of June": that is when it was reported
         names_incident = bool(re.match(r"^\s*(ones?|incidents?|reports?|time)\b", after, re.I) and reading.approximate)
         # "the August one": an incident named by its month, not a date to add
-        mentions.append(DateMention(reading.date, reading.start, reading.end, start_point, reading.approximate, names_incident))
+        mentions.append(
+            DateMention(
+                reading.date,
+                reading.start,
+                reading.end,
+                start_point,
+                reading.approximate,
+                names_incident,
+                day_only=bool(DAY_ONLY.fullmatch(words.strip())),
+            )
+        )
     # "3 July ... the July one": a month on its own next to a day in it is the same incident.
     exact_months = {(m.date.year, m.date.month) for m in mentions if not m.approximate}
     mentions = [

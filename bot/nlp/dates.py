@@ -901,16 +901,11 @@ def parse_dates(text: str, today: dt.date) -> DateParse:
                 month_named = None
         elif match.kind == "ordinal" and not pinned:
             rough_month = (
-                readings[-1] if _day_of_month_just_named(low, previous, match, readings) and readings[-1].approximate else None
+                readings[-1]
+                if _day_of_month_just_named(low, previous, match, readings, resolved_all, today) and readings[-1].approximate
+                else None
             )
             resolved_all = _ordinal_in_context(resolved_all, match, low, previous, readings, month_named, today)
-            said_in_month = _day_in_month_said_before(resolved_all, match, low, readings, today) if rough_month is None else None
-            if said_in_month is not None:
-                # "the may one I reported to the council on the 26th": the 26th of that May, one date
-                dropped = readings.pop()
-                if month_named is dropped:
-                    month_named = None
-                resolved_all = [_Resolved(said_in_month)]
             if (
                 rough_month is not None
                 and resolved_all
@@ -1086,7 +1081,7 @@ def _ordinal_in_context(
         if candidate and candidate <= today:
             out[0] = _Resolved(candidate)
             base = candidate
-    if _day_of_month_just_named(low, previous, match, readings) and out[0].date:
+    if _day_of_month_just_named(low, previous, match, readings, resolved, today) and out[0].date:
         # "the end of May, the 25th": the day of the month just named.
         month_start = readings[-1].date.replace(day=1)
         out[0] = _Resolved(_with_year(month_start.year, month_start.month, out[0].date.day))
@@ -1123,36 +1118,28 @@ def _ordinal_in_context(
     return out
 
 
-def _day_in_month_said_before(resolved: list, match: _Match, low: str, readings: list, today: dt.date) -> dt.date | None:
-    """ "In May I rang the police on the 26th", "the may one I reported on the 26th": a day without
-    its month, after a month said alone earlier in the same sentence with no list between them, is
-    a day of that month ("in July and on the 26th" may be two incidents: not read so)."""
-    if len(resolved) != 1 or resolved[0].date is None or not readings:
-        return None
+def _day_of_month_just_named(
+    low: str, previous: _Match | None, match: _Match, readings: list, resolved: list, today: dt.date
+) -> bool:
+    """ "the end of May, the 25th", "end of august, the sunday so 30th": the day is of the month just
+    named. So is a day later in the same sentence after a month said alone, with no list between
+    them ("in May I rang the police on the 26th", "the may one I reported on the 26th"; but "in July
+    and on the 26th" may be two incidents), when that day has come."""
+    if previous is None or previous.kind != "month" or not readings or readings[-1].date is None:
+        return False
+    between = low[previous.end : match.start]
+    if re.fullmatch(
+        r"[\s,:-]*(?:(?:i think|i'?m sure|i believe|so|yes|it was|that'?s|which was|maybe|probably|on|sometime|some time|around|about|roughly|the [a-z]+day)[\s,:-]*)*(?:the\s+)?",
+        between,
+    ):
+        return True
     month = readings[-1]
-    if month.date is None or not month.approximate or month.open_ended or re.search(r"\d", month.text):
-        return None
-    between = low[month.end : match.start]
-    if len(between) > 80 or re.search(r"[.!?;\n,]|\b(and|then|also|plus|or|but)\b", between):
-        return None
-    candidate = _with_year(month.date.year, month.date.month, resolved[0].date.day)
-    return candidate if candidate is not None and candidate <= today else None
-
-
-def _day_of_month_just_named(low: str, previous: _Match | None, match: _Match, readings: list) -> bool:
-    """ "the end of May, the 25th", "end of august, the sunday so 30th": the day is of the month just named."""
-    return (
-        previous is not None
-        and previous.kind == "month"
-        and bool(readings)
-        and readings[-1].date is not None
-        and bool(
-            re.fullmatch(
-                r"[\s,:-]*(?:(?:i think|i'?m sure|i believe|so|yes|it was|that'?s|which was|maybe|probably|on|sometime|some time|around|about|roughly|the [a-z]+day)[\s,:-]*)*(?:the\s+)?",
-                low[previous.end : match.start],
-            )
-        )
-    )
+    if not month.approximate or month.open_ended or len(between) > 80:
+        return False
+    if re.search(r"[.!?;\n,]|\b(and|then|also|plus|or|but)\b", between):
+        return False
+    days = [_with_year(month.date.year, month.date.month, r.date.day) for r in resolved if r.date is not None]
+    return bool(days) and all(day is not None and day <= today for day in days)
 
 
 def _anaphoric(match: _Match, low: str, previous: _Match | None, month_named: DateReading | None) -> bool:
