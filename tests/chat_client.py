@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
 import requests
+
+
+def asbcr_check(facts: Mapping[str, Any]) -> Dict[str, Any]:
+    """The decision `asbcr check` gives on these facts (CONTRACT.md): what the check showed must
+    decide the same as the conversation did."""
+    checked = subprocess.run(
+        [str(Path(sys.executable).with_name("asbcr")), "check"],
+        input=json.dumps(facts),
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    return json.loads(checked.stdout)
 
 
 class ReadsReplies:

@@ -27,6 +27,25 @@ DETAILS = {
     "impact": "No sleep.",
     "confirm": "yes",
 }
+# The slots of a finished application form that no conversation with the bot made: a forged call
+# to the submit action carries these (tests/bot/test_submission.py in-process, and
+# tests/conversation/test_forged_action_calls.py through the running action server).
+FORGED_SLOTS = {
+    "case_facts": {
+        "as_of": "2026-11-25",
+        "incidents": [
+            {"date": "2026-10-01", "reported_to": ["police"]},
+            {"date": "2026-10-20", "reported_to": ["council"]},
+            {"date": "2026-11-01", "reported_to": ["police"]},
+        ],
+    },
+    "outcome": "apply",
+    "decision": {"outcome": "apply"},
+    "on_behalf": False,
+    "confirm": True,
+    "requested_slot": None,
+    **{k: v for k, v in DETAILS.items() if k != "confirm"},
+}
 
 
 class InProcessChat(ReadsReplies):

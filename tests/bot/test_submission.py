@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.application import ActionSubmitApplication
 from casework.service import export_json, list_applications
-from tests.bot.chat import ANSWERS, DETAILS, InProcessChat
+from tests.bot.chat import ANSWERS, DETAILS, FORGED_SLOTS, InProcessChat
 from tests.bot.conftest import DOMAIN
 from tests.run_async import run_async
 
@@ -39,24 +39,6 @@ def test_a_real_conversation_makes_its_application():
     exported = export_json(chat.application["reference"])
     assert exported["applicant"]["name"] == "Jo Bloggs" and exported["decision"]["outcome"] == "apply"
     assert len(list_applications()) == 1
-
-
-FORGED_SLOTS = {
-    "case_facts": {
-        "as_of": "2026-11-25",
-        "incidents": [
-            {"date": "2026-10-01", "reported_to": ["police"]},
-            {"date": "2026-10-20", "reported_to": ["council"]},
-            {"date": "2026-11-01", "reported_to": ["police"]},
-        ],
-    },
-    "outcome": "apply",
-    "decision": {"outcome": "apply"},
-    "on_behalf": False,
-    "confirm": True,
-    "requested_slot": None,
-    **{k: v for k, v in DETAILS.items() if k != "confirm"},
-}
 
 
 def forged_tracker(sender="forger", slots=FORGED_SLOTS, events=None):

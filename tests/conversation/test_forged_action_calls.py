@@ -8,27 +8,12 @@ import pytest
 import requests
 
 from asbcr.stack import Stack, free_port
-from tests.bot.chat import DETAILS
+from tests.bot.chat import FORGED_SLOTS
 from tests.conversation.conftest import stack_env
 
 FORGED_TRACKER = {
     "sender_id": "forger-1",
-    "slots": {
-        "case_facts": {
-            "as_of": "2026-11-25",
-            "incidents": [
-                {"date": "2026-10-01", "reported_to": ["police"]},
-                {"date": "2026-10-20", "reported_to": ["council"]},
-                {"date": "2026-11-01", "reported_to": ["police"]},
-            ],
-        },
-        "outcome": "apply",
-        "decision": {"outcome": "apply"},
-        "on_behalf": False,
-        "confirm": True,
-        "requested_slot": None,
-        **{k: v for k, v in DETAILS.items() if k != "confirm"},
-    },
+    "slots": FORGED_SLOTS,
     "latest_message": {"text": "yes", "intent": {"name": "affirm", "confidence": 1.0}, "entities": []},
     "events": [{"event": "slot", "name": "requested_slot", "value": "confirm"}, {"event": "user", "text": "yes"}],
     "paused": False,

@@ -4,7 +4,7 @@ hold whatever order the bot asks in, and fail if it asks something a resident ca
 
 import pytest
 
-from tests.chat_client import Resident
+from tests.chat_client import Resident, asbcr_check
 
 BASE = {
     "concern": "the neighbours",
@@ -146,11 +146,6 @@ def test_start_again_in_the_middle_of_the_questions(stack):
 
 
 def test_the_decision_is_made_on_exactly_the_facts_confirmed_at_the_check(stack):
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
     resident = Resident(stack.rasa_url)
     opening = "music every weekend from next door, I rang the police on 2 Sept and 14 Oct and told my letting agent on 3 Nov"
     for _ in range(12):
@@ -165,14 +160,7 @@ def test_the_decision_is_made_on_exactly_the_facts_confirmed_at_the_check(stack)
         ("2026-11-03", ["private_landlord"]),
     ], resident.log()
     resident.say("yes that's right")
-    checked = subprocess.run(
-        [str(Path(sys.executable).with_name("asbcr")), "check"],
-        input=json.dumps(shown),
-        text=True,
-        capture_output=True,
-        check=True,
-    )
-    assert resident.decision["outcome"] == json.loads(checked.stdout)["outcome"], resident.log()
+    assert resident.decision["outcome"] == asbcr_check(shown)["outcome"], resident.log()
 
 
 @pytest.mark.parametrize(

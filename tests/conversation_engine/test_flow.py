@@ -1,13 +1,11 @@
 """The conversation, held in-process (bot/conversation): check your answers, the case model,
 progress, help on the way. Through the running server: tests/conversation."""
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.chat_client import asbcr_check
 from tests.conversation_engine.chat import ANSWERS, OPENING, Chat
 
 
@@ -29,14 +27,7 @@ def test_every_decision_but_999_comes_after_a_check_of_the_facts_it_is_made_on()
     chat.say("yes that's right")
     assert chat.decision["outcome"] == "apply"
     # The decision is the rule set's on exactly the confirmed facts: `asbcr check` agrees.
-    checked = subprocess.run(
-        [str(Path(sys.executable).with_name("asbcr")), "check"],
-        input=json.dumps(shown),
-        text=True,
-        capture_output=True,
-        check=True,
-    )
-    assert json.loads(checked.stdout)["outcome"] == chat.decision["outcome"]
+    assert asbcr_check(shown)["outcome"] == chat.decision["outcome"]
 
 
 def test_the_check_shows_the_report_date_where_it_differs_from_the_incident():
