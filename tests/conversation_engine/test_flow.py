@@ -211,20 +211,19 @@ def test_who_it_is_for_is_asked_only_when_someone_else_is_mentioned_and_shown_at
 
 
 @pytest.mark.parametrize(
-    "opening, asked",
+    "opening, asked, shown",
     [
-        ("the lads next door play music every weekend till 4am", False),  # goes on, in its own words
-        ("the lads next door had parties, I reported it to the police", False),  # nothing either way: shown, to correct
-        ("the lads next door had parties all summer, I want to know why it took so long", True),
-        ("the dealing from the flat upstairs is over now, they were evicted", False),  # stopped, in its own words
-        ("the housing officer was really rude to me and never called back like she promised", True),  # about handling
+        ("the lads next door play music every weekend till 4am", False, "yes"),  # goes on, in its own words
+        ("the lads next door had parties, I reported it to the police", False, "yes"),  # nothing either way: shown, to correct
+        ("the lads next door had parties all summer, I want to know why it took so long", True, "yes"),  # answered "yes"
+        ("the dealing from the flat upstairs is over now, they were evicted", False, "no"),  # stopped, in its own words
+        ("the housing officer was really rude to me and never called back like she promised", True, "yes"),  # about handling
     ],
 )
-def test_whether_it_goes_on_is_asked_only_when_the_story_leaves_it_open(opening, asked):
+def test_whether_it_goes_on_is_asked_only_when_the_story_leaves_it_open(opening, asked, shown):
     chat = Chat().answer_until(ANSWERS, opening, stop="check")
     assert ("asb_ongoing" in chat.asked) is asked, chat.log()
-    if not asked and "evicted" not in opening:
-        assert "Still happening: yes" in chat.text(), chat.log()
+    assert f"Still happening: {shown}" in chat.text(), chat.log()
 
 
 def test_stopped_is_not_read_where_the_behaviour_goes_on():
